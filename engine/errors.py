@@ -55,3 +55,7 @@ class NotFoundError(EngineError):
 
 class ValidationError(EngineError):
     """Data (case data, form data) that does not match its JSON Schema."""
+
+
+class CalendarError(EngineError):
+    """A time computation the calendar refuses: a naive datetime, working days in a 24x7 calendar, ..."""
