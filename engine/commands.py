@@ -1,0 +1,115 @@
+"""Commands: what a person or the runtime asks of a case.
+
+Each command names its case, who asks (`actor`) and, where it is an
+exception, why (`reason`). `idempotency_key` lets a caller repeat a command
+safely; the persistence layer remembers keys it has applied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, kw_only=True)
+class Command:
+    case_id: str
+    actor: str
+    reason: str | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class StartCase(Command):
+    pathway_id: str
+    pathway_version: int
+    trigger: str
+    data: dict[str, Any]
+    pseudonym: str
+    team: str | None = None
+    assignments: dict[str, str] = field(default_factory=dict)  # role -> worker
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClaimTask(Command):
+    task_id: str
+    worker: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReleaseTask(Command):
+    """A worker hands a task back to its role's queue."""
+
+    task_id: str
+    worker: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReassignTask(Command):
+    """A coordinator moves a task to another worker or role queue."""
+
+    task_id: str
+    role: str | None = None  # None = keep the task's role
+    worker: str | None = None  # None = the role's queue
+    carry_case: bool = False  # the worker also carries this role for the rest of the case
+
+
+@dataclass(frozen=True, kw_only=True)
+class CompleteTask(Command):
+    task_id: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True, kw_only=True)
+class FireTimer(Command):
+    timer_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SuspendCase(Command):
+    """Pause a case (client in detention, in hospital): its timers stop."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResumeCase(Command):
+    """Continue a suspended case; deadlines move by the time it was suspended."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CloseCase(Command):
+    """Close a case early for one of the pathway's close reasons."""
+
+    reason_code: str
+    outcome: str | None = None  # default: the reason's outcome
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReopenCase(Command):
+    step_id: str | None = None  # default: the first step of the main flow
+
+
+@dataclass(frozen=True, kw_only=True)
+class AddTrack(Command):
+    track_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegisterOrigin(Command):
+    """Country of birth of client, parents and grandparents (ISO 3166 alpha-2)."""
+
+    origin: dict[str, Any]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ObjectToOrigin(Command):
+    """The client objects to registering origin: nothing is kept, nothing can be added."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResolveEscalation(Command):
+    escalation_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpdateCaseData(Command):
+    changes: dict[str, Any]

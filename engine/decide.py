@@ -1,0 +1,800 @@
+"""The engine: (pathway, case state, command, now) -> new state and events.
+
+Pure and deterministic. Every change is an event applied through
+`engine.events.apply`; outbound messages are `message_queued` events that the
+persistence layer copies into its outbox in the same transaction. The caller
+passes `now` from its clock; nothing here reads one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from engine import commands as c
+from engine.compiled import EVALUATION_STEP, CompiledPathway
+from engine.definition import (
+    Branch,
+    EscalationAction,
+    EscalationStep,
+    LeadTime,
+    Reminder,
+    Step,
+    StepKind,
+    TrackMode,
+)
+from engine.errors import ConflictError, EngineError, NotFoundError, ValidationError
+from engine.events import Event, apply, start_state
+from engine.expressions import evaluate
+from engine.state import (
+    MAIN_FLOW,
+    CaseState,
+    CaseStatus,
+    Task,
+    TaskStatus,
+    TaskType,
+    Timer,
+    TimerKind,
+    TimerStatus,
+    TrackStatus,
+)
+from engine.step_handlers import StepHandler, StepResult
+
+MAX_ENTRIES_PER_COMMAND = 500  # a guard against a flow that never waits
+_ORIGIN_KEYS = frozenset(
+    {"client", "mother", "father", "grandmother_maternal", "grandfather_maternal",
+     "grandmother_paternal", "grandfather_paternal"}
+)
+
+
+@dataclass(frozen=True)
+class Decision:
+    state: CaseState
+    events: tuple[Event, ...]
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        return [e.data["message"] for e in self.events if e.type == "message_queued"]
+
+
+PathwayLookup = Callable[[str, int], CompiledPathway]
+
+
+@dataclass(frozen=True)
+class _Deadline:
+    at: datetime
+    what: str  # "reminder" | "escalation"
+    reminder: Reminder | None
+    escalation: EscalationStep | None
+
+
+class _Run:
+    """One command being decided: a private state copy and the events so far."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        cp: CompiledPathway,
+        state: CaseState,
+        now: datetime,
+        actor: str,
+        reason: str | None,
+    ) -> None:
+        self.engine = engine
+        self.cp = cp
+        self.state = state
+        self.now = now
+        self.actor = actor
+        self.reason = reason
+        self.events: list[Event] = []
+        self.entries = 0
+
+    # --- recording --------------------------------------------------------
+    def emit(self, type_: str, data: dict[str, Any], reason: str | None = None) -> Event:
+        event = Event(
+            case_id=self.state.id,
+            seq=self.state.version + 1,
+            type=type_,
+            at=self.now,
+            actor=self.actor,
+            data=data,
+            reason=reason if reason is not None else self.reason,
+        )
+        apply(self.state, event)
+        self.events.append(event)
+        return event
+
+    def next_id(self, prefix: str) -> str:
+        return f"{self.state.id}.{prefix}{self.state.next_seq}"
+
+    def set_timer(self, kind: TimerKind, due_at: datetime, ref: str, flow: str, index: int = 0) -> str:
+        timer = Timer(
+            id=self.next_id("t"), kind=kind, due_at=due_at, status=TimerStatus.PENDING,
+            ref=ref, flow=flow, index=index,
+        )
+        self.emit("timer_set", {"timer": timer.to_json()})
+        return timer.id
+
+    def cancel_timers(self, predicate: Callable[[Timer], bool]) -> None:
+        for timer in list(self.state.timers.values()):
+            if timer.status in (TimerStatus.PENDING, TimerStatus.PAUSED) and predicate(timer):
+                self.emit("timer_cancelled", {"timer_id": timer.id})
+
+    def message(
+        self,
+        channel: str,
+        template: str,
+        *,
+        to_role: str | None = None,
+        to_worker: str | None = None,
+        task_id: str | None = None,
+        payload: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Queue an outbound message; delivery waits for working hours unless the pathway is 24/7."""
+        message = {
+            "id": f"{self.state.id}.m{self.state.version + 1}",
+            "case_id": self.state.id,
+            "pathway": self.cp.key,
+            "channel": channel,
+            "template": template,
+            "to_role": to_role,
+            "to_worker": to_worker,
+            "task_id": task_id,
+            "payload": dict(payload or {}),
+            "created_at": self.now.isoformat(),
+            "deliver_after": self.cp.calendar.next_delivery_moment(self.now).isoformat(),
+        }
+        self.emit("message_queued", {"message": message})
+
+    def variables(self, form: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        return {
+            "case": self.state.data,
+            "form": dict(form or {}),
+            "steps": self.state.records,
+            "tracks": {
+                t.id: {"status": t.status.value, "result": t.result or ""} for t in self.state.tracks.values()
+            },
+            "now": self.now,
+        }
+
+    # --- flows ------------------------------------------------------------
+    def enter(self, flow: str, step_id: str) -> None:
+        self.entries += 1
+        if self.entries > MAX_ENTRIES_PER_COMMAND:
+            raise EngineError(
+                f"case {self.state.id}: pathway {self.cp.key} entered {MAX_ENTRIES_PER_COMMAND} steps in one "
+                f"command without waiting (last: {step_id}); the pathway needs a bounded loop"
+            )
+        step = self.cp.steps[step_id]
+        pos = self.state.position_of(flow)
+        visits = pos.visits.get(step_id, 0) if pos is not None else 0
+        if step.max_visits is not None and visits >= step.max_visits and step.on_max_visits:
+            self.enter(flow, step.on_max_visits)
+            return
+        self.emit("step_entered", {"flow": flow, "step_id": step_id})
+        kind = step.kind
+        if kind == StepKind.HUMAN_TASK.value:
+            self.open_human_task(flow, step)
+        elif kind == StepKind.DECISION.value:
+            self.follow(flow, step, None)
+        elif kind == StepKind.TRACKS.value:
+            self.open_tracks(step)
+        elif kind == StepKind.END.value:
+            assert step.outcome is not None
+            self.close_case(step.outcome, None)
+        elif kind == StepKind.CLOSE_TRACK.value:
+            assert step.result is not None
+            self.close_track(flow, step.result)
+        else:
+            handler = self.engine.handler(kind)
+            if handler.enter(_Context(self, flow, step)) is StepResult.CONTINUE:
+                self.follow(flow, step, None)
+            elif step.timeout is not None and step.on_timeout is not None:
+                self.set_timer(TimerKind.TIMEOUT, self.cp.calendar.add(self.now, step.timeout), step.id, flow)
+
+    def follow(self, flow: str, step: Step, form: Mapping[str, Any] | None) -> None:
+        target = self.choose(step, step.next, form)
+        self.leave(step)
+        self.enter(flow, target)
+
+    def choose(self, step: Step, branches: tuple[Branch, ...], form: Mapping[str, Any] | None) -> str:
+        variables = self.variables(form)
+        for branch in branches:
+            if branch.when is None or evaluate(branch.when, variables) is True:
+                return branch.goto
+        raise EngineError(
+            f"case {self.state.id}: no branch of step {step.id} in {self.cp.key} applies "
+            f"(conditions: {', '.join(b.when.source for b in branches if b.when)})"
+        )
+
+    def leave(self, step: Step) -> None:
+        """Things that start when a step is done (the first evaluation may wait for one)."""
+        ev = self.cp.pathway.evaluation
+        if ev is not None and ev.starts_after == step.id and not any(
+            t.kind is TimerKind.EVALUATION for t in self.state.timers.values()
+        ):
+            self.set_timer(TimerKind.EVALUATION, self.cp.calendar.add(self.now, ev.every), "case", MAIN_FLOW, 1)
+
+    # --- human tasks ------------------------------------------------------
+    def role_for(self, flow: str, step: Step) -> str:
+        if step.role is not None:
+            return step.role
+        if flow != MAIN_FLOW:
+            return self.cp.tracks[flow].owner
+        raise EngineError(f"step {step.id} of {self.cp.key} has no role")
+
+    def open_task(
+        self,
+        type_: TaskType,
+        flow: str,
+        step_id: str,
+        title: str,
+        role: str,
+        due_at: datetime,
+        sequence: int = 0,
+    ) -> Task:
+        task = Task(
+            id=self.next_id(""),
+            type=type_,
+            step_id=step_id,
+            flow=flow,
+            title=title,
+            role=role,
+            assignee=self.state.assignments.get(role),
+            status=TaskStatus.OPEN,
+            created_at=self.now,
+            due_at=due_at,
+            sequence=sequence,
+        )
+        self.emit("task_opened", {"task": task.to_json()})
+        opened = self.state.tasks[task.id]
+        self.schedule_next_deadline(opened)
+        self.message(
+            "inbox", "task_opened", to_role=role, to_worker=opened.assignee, task_id=opened.id,
+            payload={"title": title, "due_at": due_at.isoformat()},
+        )
+        return opened
+
+    def open_human_task(self, flow: str, step: Step) -> None:
+        assert step.due is not None
+        self.open_task(
+            TaskType.HUMAN, flow, step.id, step.title, self.role_for(flow, step),
+            self.cp.calendar.add(self.now, step.due),
+        )
+
+    def deadlines(self, task: Task) -> list[_Deadline]:
+        """The task's reminders and escalation rungs in time order (recomputed, never stored)."""
+        reminders, escalation = self.policy(task)
+        cal = self.cp.calendar
+        items: list[_Deadline] = []
+        for r in reminders:
+            if r.before is not None:
+                items.append(_Deadline(cal.subtract(task.due_at, r.before), "reminder", r, None))
+            elif r.after is not None:
+                items.append(_Deadline(cal.add(task.due_at, r.after), "reminder", r, None))
+        for e in escalation:
+            items.append(_Deadline(cal.add(task.due_at, e.after), "escalation", None, e))
+        items.sort(key=lambda d: (d.at, d.what != "reminder"))
+        return items
+
+    def policy(self, task: Task) -> tuple[tuple[Reminder, ...], tuple[EscalationStep, ...]]:
+        if task.type is TaskType.EVALUATION:
+            ev = self.cp.pathway.evaluation
+            assert ev is not None
+            return ev.reminders, ev.escalation
+        if task.type is TaskType.PARTNER:
+            return (), ()
+        step = self.cp.steps[task.step_id]
+        return step.reminders, step.escalation
+
+    def schedule_next_deadline(self, task: Task) -> None:
+        items = self.deadlines(task)
+        index = task.deadline_index
+        # A reminder "before" that already lies in the past when the task opens is skipped.
+        while index < len(items) and items[index].what == "reminder" and items[index].at < self.now:
+            index += 1
+        if index < len(items):
+            self.set_timer(TimerKind.TASK_DEADLINE, max(items[index].at, self.now), task.id, task.flow, index)
+
+    def cancel_task(self, task: Task) -> None:
+        if task.status is TaskStatus.OPEN:
+            self.emit("task_cancelled", {"task_id": task.id})
+        self.cancel_timers(lambda t: t.ref == task.id)
+
+    # --- tracks -----------------------------------------------------------
+    def open_tracks(self, step: Step) -> None:
+        if step.tracks_from is not None:
+            chosen = evaluate(step.tracks_from, self.variables())
+            if not isinstance(chosen, list) or not all(isinstance(x, str) for x in chosen):
+                raise EngineError(
+                    f"case {self.state.id}: step {step.id}: tracks_from {step.tracks_from.source!r} "
+                    f"gave {chosen!r}, not a list of track ids"
+                )
+        else:
+            chosen = list(step.tracks)
+        unknown = [t for t in chosen if t not in self.cp.tracks]
+        if unknown:
+            raise EngineError(f"case {self.state.id}: step {step.id}: unknown tracks {unknown}")
+        order = list(dict.fromkeys(chosen))
+        self.emit("tracks_opened", {"step_id": step.id, "order": order, "mode": step.mode.value})
+        for track_id in order:
+            self.plan_track(track_id)
+        if step.mode is TrackMode.PARALLEL:
+            for track_id in order:
+                self.start_track(track_id)
+        elif order:
+            self.start_track(order[0])
+        self.maybe_join()
+
+    def plan_track(self, track_id: str) -> None:
+        existing = self.state.tracks.get(track_id)
+        if existing is not None and existing.status is not TrackStatus.CLOSED:
+            raise ConflictError(f"case {self.state.id}: track {track_id} is already {existing.status.value}")
+        self.emit("track_planned", {"track_id": track_id, "owner_role": self.cp.tracks[track_id].owner})
+
+    def start_track(self, track_id: str) -> None:
+        template = self.cp.tracks[track_id]
+        self.emit("track_started", {"track_id": track_id})
+        if template.lead_time is not None:
+            self.set_timer(
+                TimerKind.TRACK_LEAD_TIME, self.cp.calendar.add(self.now, template.lead_time.within),
+                track_id, track_id, 0,
+            )
+        self.enter(track_id, template.first_step)
+
+    def close_track(self, track_id: str, result: str) -> None:
+        for task in list(self.state.tasks.values()):
+            if task.flow == track_id and task.status is TaskStatus.OPEN:
+                self.cancel_task(task)
+        self.cancel_timers(lambda t: t.flow == track_id)
+        self.emit("track_closed", {"track_id": track_id, "result": result})
+        self.maybe_join()
+
+    def active_mode(self) -> TrackMode:
+        step_id = self.state.tracks_step
+        return self.cp.steps[step_id].mode if step_id else TrackMode.PARALLEL
+
+    def maybe_join(self) -> None:
+        """Start the next sequential track, or go on once every track is closed."""
+        step_id = self.state.tracks_step
+        if step_id is None or self.state.status is CaseStatus.CLOSED:
+            return
+        tracks = [self.state.tracks[t] for t in self.state.track_order if t in self.state.tracks]
+        if any(t.status is TrackStatus.ACTIVE for t in tracks):
+            return
+        planned = [t for t in tracks if t.status is TrackStatus.PLANNED]
+        if planned:
+            self.start_track(planned[0].id)
+            return
+        self.emit("tracks_joined", {"step_id": step_id})
+        self.follow(MAIN_FLOW, self.cp.steps[step_id], None)
+
+    # --- case ---------------------------------------------------------------
+    def close_case(self, outcome: str, reason_code: str | None) -> None:
+        for task in list(self.state.tasks.values()):
+            if task.status is TaskStatus.OPEN:
+                self.cancel_task(task)
+        self.cancel_timers(lambda t: True)
+        self.emit("case_closed", {"outcome": outcome, "reason_code": reason_code})
+
+    def escalate(self, rung: EscalationStep, subject: dict[str, Any], tasks: list[Task]) -> None:
+        """Carry out one escalation rung (for an overdue task or an exceeded lead time)."""
+        if rung.action is EscalationAction.REASSIGN:
+            for task in tasks:
+                if task.status is TaskStatus.OPEN:
+                    self.emit("task_reassigned", {"task_id": task.id, "role": rung.to, "worker": None})
+        elif rung.action is EscalationAction.RAISE:
+            escalation = {
+                "id": f"{self.state.id}.e{self.state.version + 1}",
+                "to_role": rung.to,
+                "raised_at": self.now.isoformat(),
+                **subject,
+            }
+            self.emit("escalation_raised", {"escalation": escalation})
+        self.message("email", f"escalation_{rung.action.value}", to_role=rung.to,
+                     task_id=subject.get("task_id"), payload=subject)
+
+
+class _Context:
+    """What a `tasks/` handler may do while its step is entered."""
+
+    def __init__(self, run: _Run, flow: str, step: Step) -> None:
+        self._run = run
+        self._flow = flow
+        self._step = step
+
+    @property
+    def step(self) -> Step:
+        return self._step
+
+    @property
+    def now(self) -> datetime:
+        return self._run.now
+
+    @property
+    def case_data(self) -> Mapping[str, Any]:
+        return self._run.state.data
+
+    def evaluate(self, source: str) -> Any:
+        from engine.definition import Expr
+
+        return evaluate(Expr(source), self._run.variables())
+
+    def due(self, duration: Any) -> datetime:
+        return self._run.cp.calendar.add(self._run.now, duration)
+
+    def queue_message(
+        self,
+        channel: str,
+        template: str,
+        *,
+        to_role: str | None = None,
+        to_worker: str | None = None,
+        payload: Mapping[str, Any] | None = None,
+    ) -> None:
+        self._run.message(channel, template, to_role=to_role, to_worker=to_worker,
+                          payload={"step": self._step.id, **(payload or {})})
+
+    def open_partner_task(self, role: str, title: str, due: datetime) -> str:
+        return self._run.open_task(TaskType.PARTNER, self._flow, self._step.id, title, role, due).id
+
+    def wait_until(self, moment: datetime) -> None:
+        self._run.set_timer(TimerKind.WAIT, max(moment, self._run.now), self._step.id, self._flow)
+
+
+class Engine:
+    """Decides commands for cases of any known pathway version."""
+
+    def __init__(self, lookup: PathwayLookup, handlers: Mapping[str, StepHandler]) -> None:
+        self._lookup = lookup
+        self._handlers = dict(handlers)
+
+    def handler(self, kind: str) -> StepHandler:
+        try:
+            return self._handlers[kind]
+        except KeyError:
+            raise EngineError(f"no handler for step kind {kind!r}") from None
+
+    def pathway(self, pathway_id: str, version: int) -> CompiledPathway:
+        return self._lookup(pathway_id, version)
+
+    # --- entry points -------------------------------------------------------
+    def start(self, cmd: c.StartCase, now: datetime) -> Decision:
+        cp = self._lookup(cmd.pathway_id, cmd.pathway_version)
+        p = cp.pathway
+        trigger = next((t for t in p.triggers if t.type == cmd.trigger), None)
+        if trigger is None:
+            known = ", ".join(t.type for t in p.triggers)
+            raise ValidationError(f"pathway {cp.key} has no trigger {cmd.trigger!r} (known: {known})")
+        cp.validate("case_data", cmd.data, f"case data for {cp.key}")
+        unknown_roles = sorted(set(cmd.assignments) - set(cp.roles))
+        if unknown_roles:
+            raise ValidationError(f"assignments name roles not in {cp.key}: {', '.join(unknown_roles)}")
+        if trigger.condition is not None and evaluate(trigger.condition, {"case": cmd.data, "now": now}) is not True:
+            raise ValidationError(
+                f"signal {cmd.trigger!r} does not meet the condition of {cp.key}: {trigger.condition.source}"
+            )
+        first = Event(
+            case_id=cmd.case_id, seq=1, type="case_started", at=now, actor=cmd.actor, reason=cmd.reason,
+            data={
+                "pathway_id": p.id, "pathway_version": p.version, "trigger": cmd.trigger,
+                "data": dict(cmd.data), "pseudonym": cmd.pseudonym, "team": cmd.team,
+                "assignments": dict(cmd.assignments),
+            },
+        )
+        state = start_state(first)
+        run = _Run(self, cp, state, now, cmd.actor, cmd.reason)
+        run.events.append(first)
+        if p.lead_time is not None:
+            run.set_timer(TimerKind.CASE_LEAD_TIME, cp.calendar.add(now, p.lead_time.within), "case", MAIN_FLOW, 0)
+        if p.evaluation is not None and p.evaluation.starts_after is None:
+            run.set_timer(TimerKind.EVALUATION, cp.calendar.add(now, p.evaluation.every), "case", MAIN_FLOW, 1)
+        run.enter(MAIN_FLOW, p.first_step)
+        return Decision(run.state, tuple(run.events))
+
+    def handle(self, state: CaseState, cmd: c.Command, now: datetime) -> Decision:
+        """Decide `cmd` for `state`; `state` itself is never changed."""
+        if isinstance(cmd, c.StartCase):
+            raise EngineError(f"case {cmd.case_id} already exists; StartCase only starts new cases")
+        if cmd.case_id != state.id:
+            raise EngineError(f"command for case {cmd.case_id} given state of case {state.id}")
+        cp = self._lookup(state.pathway_id, state.pathway_version)
+        run = _Run(self, cp, state.clone(), now, cmd.actor, cmd.reason)
+        method = _HANDLERS.get(type(cmd))
+        if method is None:
+            raise EngineError(f"unknown command {type(cmd).__name__}")
+        method(self, run, cmd)
+        return Decision(run.state, tuple(run.events))
+
+    # --- commands -------------------------------------------------------------
+    @staticmethod
+    def _require_open(run: _Run, what: str) -> None:
+        if run.state.status is not CaseStatus.OPEN:
+            raise ConflictError(f"case {run.state.id} is {run.state.status.value}: cannot {what}")
+
+    @staticmethod
+    def _open_task(run: _Run, task_id: str) -> Task:
+        task = run.state.tasks.get(task_id)
+        if task is None:
+            raise NotFoundError(f"case {run.state.id} has no task {task_id}")
+        if task.status is not TaskStatus.OPEN:
+            by = f" by {task.completed_by}" if task.completed_by else ""
+            when = f" at {task.completed_at.isoformat()}" if task.completed_at else ""
+            raise ConflictError(f"task {task_id} ({task.title}) was already {task.status.value}{by}{when}")
+        return task
+
+    def _claim(self, run: _Run, cmd: c.ClaimTask) -> None:
+        self._require_open(run, "claim a task")
+        task = self._open_task(run, cmd.task_id)
+        if task.assignee == cmd.worker:
+            return
+        if task.assignee is not None:
+            raise ConflictError(f"task {task.id} ({task.title}) is already claimed by {task.assignee}")
+        run.emit("task_claimed", {"task_id": task.id, "worker": cmd.worker})
+
+    def _release(self, run: _Run, cmd: c.ReleaseTask) -> None:
+        task = self._open_task(run, cmd.task_id)
+        if task.assignee != cmd.worker:
+            raise ConflictError(f"task {task.id} is not with {cmd.worker} (assignee: {task.assignee or 'the queue'})")
+        carries = run.state.assignments.get(task.role) == cmd.worker
+        run.emit("task_released", {"task_id": task.id, "role": task.role, "clear_assignment": carries})
+
+    def _reassign(self, run: _Run, cmd: c.ReassignTask) -> None:
+        task = self._open_task(run, cmd.task_id)
+        role = cmd.role or task.role
+        if role not in run.cp.roles:
+            raise ValidationError(f"role {role!r} is not a role of {run.cp.key}")
+        run.emit("task_reassigned", {"task_id": task.id, "role": role, "worker": cmd.worker,
+                                     "carry_case": cmd.carry_case})
+        run.message("inbox", "task_reassigned", to_role=role, to_worker=cmd.worker, task_id=task.id,
+                    payload={"title": task.title})
+
+    def _complete(self, run: _Run, cmd: c.CompleteTask) -> None:
+        self._require_open(run, "complete a task")
+        task = self._open_task(run, cmd.task_id)
+        if task.type is TaskType.EVALUATION:
+            self._complete_evaluation(run, task, cmd.data)
+            return
+        step = run.cp.steps[task.step_id]
+        if task.type is TaskType.PARTNER:
+            schema = self.handler(step.kind).answer_schema(step)
+            if schema is not None:
+                from jsonschema import Draft202012Validator
+
+                errors = list(Draft202012Validator(dict(schema)).iter_errors(cmd.data))
+                if errors:
+                    raise ValidationError(f"answer to {task.id} ({step.id}) is not valid: {errors[0].message}")
+        else:
+            run.cp.validate(step.id, cmd.data, f"form of {task.id} ({step.id})")
+        run.emit("task_completed", {"task_id": task.id, "data": dict(cmd.data)})
+        run.cancel_timers(lambda t: t.ref == task.id or (t.kind is TimerKind.TIMEOUT and t.ref == step.id))
+        pos = run.state.position_of(task.flow)
+        if pos is not None and pos.step_id == step.id:
+            run.follow(task.flow, step, cmd.data)
+
+    def _complete_evaluation(self, run: _Run, task: Task, data: dict[str, Any]) -> None:
+        run.cp.validate(EVALUATION_STEP, data, f"evaluation {task.id}")
+        state = run.state
+        known = set(state.tracks)
+        for ref in [r["track"] for r in data.get("track_reviews", [])] + [
+            r["track"] for r in data.get("close_tracks", [])
+        ]:
+            if ref not in known:
+                raise ValidationError(f"evaluation {task.id}: case {state.id} has no track {ref!r}")
+        for track_id in data.get("add_tracks", []):
+            if track_id not in run.cp.tracks:
+                raise ValidationError(f"evaluation {task.id}: {run.cp.key} has no track {track_id!r}")
+        focus = data.get("focus")
+        if focus is not None and focus not in known and focus not in data.get("add_tracks", []):
+            raise ValidationError(f"evaluation {task.id}: focus {focus!r} is not a track of case {state.id}")
+        run.emit("task_completed", {"task_id": task.id, "data": dict(data)})
+        run.cancel_timers(lambda t: t.ref == task.id)
+        for review in data.get("track_reviews", []):
+            run.emit("track_progress", {"track_id": review["track"],
+                                        "note": {"at": run.now.isoformat(), "progress": review["progress"],
+                                                 "evaluation": task.sequence}})
+        if data.get("add_tracks"):
+            if state.tracks_step is None:
+                raise ConflictError(f"evaluation {task.id}: case {state.id} is not working on tracks now")
+            for track_id in data["add_tracks"]:
+                run.plan_track(track_id)
+                if run.active_mode() is TrackMode.PARALLEL:
+                    run.start_track(track_id)
+        if focus is not None and state.tracks.get(focus) is not None:
+            order = [focus] + [t for t in state.track_order if t != focus]
+            run.emit("tracks_opened", {"step_id": state.tracks_step, "order": order, "mode": run.active_mode().value})
+        for item in data.get("close_tracks", []):
+            track = state.tracks[item["track"]]
+            if track.status is not TrackStatus.CLOSED and state.status is CaseStatus.OPEN:
+                run.close_track(track.id, item["result"])
+
+    def _fire(self, run: _Run, cmd: c.FireTimer) -> None:
+        timer = run.state.timers.get(cmd.timer_id)
+        if timer is None:
+            raise NotFoundError(f"case {run.state.id} has no timer {cmd.timer_id}")
+        if timer.status is not TimerStatus.PENDING:
+            return  # cancelled, paused or already fired: firing again does nothing
+        if run.now < timer.due_at:
+            raise EngineError(f"timer {timer.id} is due at {timer.due_at.isoformat()}, not yet at {run.now.isoformat()}")
+        run.emit("timer_fired", {"timer_id": timer.id, "kind": timer.kind.value})
+        if run.state.status is not CaseStatus.OPEN:
+            return
+        if timer.kind is TimerKind.TASK_DEADLINE:
+            self._fire_deadline(run, timer)
+        elif timer.kind is TimerKind.EVALUATION:
+            self._fire_evaluation(run, timer)
+        elif timer.kind in (TimerKind.WAIT, TimerKind.TIMEOUT):
+            self._fire_wait(run, timer)
+        else:
+            self._fire_lead_time(run, timer)
+
+    def _fire_deadline(self, run: _Run, timer: Timer) -> None:
+        task = run.state.tasks.get(timer.ref)
+        if task is None or task.status is not TaskStatus.OPEN:
+            return
+        items = run.deadlines(task)
+        if timer.index >= len(items):
+            return
+        item = items[timer.index]
+        run.emit("task_deadline_passed", {"task_id": task.id, "index": timer.index, "what": item.what})
+        subject = {"task_id": task.id, "title": task.title, "due_at": task.due_at.isoformat()}
+        if item.reminder is not None:
+            run.message("email", "reminder_before" if item.reminder.before else "reminder_overdue",
+                        to_role=item.reminder.to or task.role,
+                        to_worker=None if item.reminder.to else task.assignee,
+                        task_id=task.id, payload=subject)
+        elif item.escalation is not None:
+            run.escalate(item.escalation, {**subject, "level": task.escalation_level}, [task])
+        run.schedule_next_deadline(run.state.tasks[task.id])
+
+    def _fire_evaluation(self, run: _Run, timer: Timer) -> None:
+        ev = run.cp.pathway.evaluation
+        if ev is None:
+            return
+        already_open = any(t.type is TaskType.EVALUATION and t.status is TaskStatus.OPEN for t in run.state.tasks.values())
+        if not already_open:
+            run.open_task(TaskType.EVALUATION, MAIN_FLOW, EVALUATION_STEP, f"{ev.title} ({timer.index})",
+                          ev.role, run.cp.calendar.add(run.now, ev.due), sequence=timer.index)
+        run.set_timer(TimerKind.EVALUATION, run.cp.calendar.add(timer.due_at, ev.every), "case", MAIN_FLOW,
+                      timer.index + 1)
+
+    def _fire_wait(self, run: _Run, timer: Timer) -> None:
+        pos = run.state.position_of(timer.flow)
+        if pos is None or pos.step_id != timer.ref:
+            return  # the flow moved on: nothing to do
+        step = run.cp.steps[timer.ref]
+        for task in list(run.state.tasks.values()):
+            if task.step_id == step.id and task.status is TaskStatus.OPEN:
+                run.cancel_task(task)
+        if timer.kind is TimerKind.TIMEOUT and step.on_timeout is not None:
+            run.enter(timer.flow, step.on_timeout)
+        else:
+            run.follow(timer.flow, step, None)
+
+    def _fire_lead_time(self, run: _Run, timer: Timer) -> None:
+        flow = timer.flow
+        lead: LeadTime | None
+        if timer.kind is TimerKind.CASE_LEAD_TIME:
+            lead = run.cp.pathway.lead_time
+        else:
+            track = run.state.tracks.get(flow)
+            if track is None or track.status is not TrackStatus.ACTIVE:
+                return
+            lead = run.cp.tracks[flow].lead_time
+        if lead is None:
+            return
+        if timer.index == 0:
+            run.emit("lead_time_exceeded", {"flow": flow})
+            breach = timer.due_at
+        else:
+            rung = lead.on_exceeded[timer.index - 1]
+            tasks = [t for t in run.state.open_tasks() if flow == MAIN_FLOW or t.flow == flow]
+            run.escalate(rung, {"flow": flow, "lead_time": str(lead.within), "level": timer.index}, tasks)
+            breach = run.state.lead_time_exceeded_at if flow == MAIN_FLOW else run.state.tracks[flow].lead_time_exceeded_at
+            assert breach is not None
+        if timer.index < len(lead.on_exceeded):
+            nxt = lead.on_exceeded[timer.index]
+            run.set_timer(timer.kind, max(run.cp.calendar.add(breach, nxt.after), run.now), timer.ref, flow,
+                          timer.index + 1)
+
+    def _suspend(self, run: _Run, cmd: c.SuspendCase) -> None:
+        self._require_open(run, "suspend it")
+        if not cmd.reason:
+            raise ValidationError(f"case {run.state.id}: say why the case is suspended")
+        run.emit("case_suspended", {})
+
+    def _resume(self, run: _Run, cmd: c.ResumeCase) -> None:
+        if run.state.status is not CaseStatus.SUSPENDED or run.state.suspended_at is None:
+            raise ConflictError(f"case {run.state.id} is {run.state.status.value}, not suspended")
+        shift = (run.now - run.state.suspended_at).total_seconds()
+        run.emit("case_resumed", {"shift_seconds": shift})
+
+    def _close(self, run: _Run, cmd: c.CloseCase) -> None:
+        if run.state.status is CaseStatus.CLOSED:
+            raise ConflictError(f"case {run.state.id} is already closed ({run.state.outcome})")
+        reason = run.cp.close_reasons.get(cmd.reason_code)
+        if reason is None:
+            known = ", ".join(run.cp.close_reasons)
+            raise ValidationError(f"{run.cp.key} has no close reason {cmd.reason_code!r} (known: {known})")
+        outcome = cmd.outcome or reason.outcome
+        if outcome is None or outcome not in run.cp.outcomes:
+            raise ValidationError(
+                f"close reason {cmd.reason_code!r} needs an outcome of {run.cp.key} "
+                f"({', '.join(run.cp.outcomes)}), got {outcome!r}"
+            )
+        run.close_case(outcome, cmd.reason_code)
+
+    def _reopen(self, run: _Run, cmd: c.ReopenCase) -> None:
+        state = run.state
+        p = run.cp.pathway
+        if state.status is not CaseStatus.CLOSED or state.closed_at is None:
+            raise ConflictError(f"case {state.id} is {state.status.value}, not closed")
+        if p.reopen_within is None:
+            raise ConflictError(f"pathway {run.cp.key} does not allow reopening cases")
+        limit = run.cp.calendar.add(state.closed_at, p.reopen_within)
+        if run.now > limit:
+            raise ConflictError(f"case {state.id} closed too long ago to reopen (until {limit.isoformat()})")
+        step_id = cmd.step_id or p.first_step
+        if run.cp.step_flow.get(step_id) != MAIN_FLOW:
+            raise ValidationError(f"{run.cp.key} has no main-flow step {step_id!r} to reopen at")
+        run.emit("case_reopened", {"step_id": step_id})
+        if p.evaluation is not None:
+            run.set_timer(TimerKind.EVALUATION, run.cp.calendar.add(run.now, p.evaluation.every), "case", MAIN_FLOW, 1)
+        run.enter(MAIN_FLOW, step_id)
+
+    def _add_track(self, run: _Run, cmd: c.AddTrack) -> None:
+        self._require_open(run, "add a track")
+        if cmd.track_id not in run.cp.tracks:
+            raise ValidationError(f"{run.cp.key} has no track {cmd.track_id!r}")
+        if run.state.tracks_step is None:
+            raise ConflictError(f"case {run.state.id} is not working on tracks now")
+        run.plan_track(cmd.track_id)
+        if run.active_mode() is TrackMode.PARALLEL:
+            run.start_track(cmd.track_id)
+
+    def _origin(self, run: _Run, cmd: c.RegisterOrigin) -> None:
+        if not run.cp.pathway.origin_registration:
+            raise ValidationError(f"pathway {run.cp.key} does not register origin")
+        if run.state.origin_objection:
+            raise ConflictError(f"the client of case {run.state.id} objected to registering origin")
+        unknown = sorted(set(cmd.origin) - _ORIGIN_KEYS)
+        if unknown:
+            raise ValidationError(f"origin may only hold country of birth of {sorted(_ORIGIN_KEYS)}; not {unknown}")
+        bad = {k: v for k, v in cmd.origin.items() if not (isinstance(v, str) and len(v) == 2 and v.isalpha() and v.isupper())}
+        if bad:
+            raise ValidationError(f"origin values must be ISO 3166 country codes such as 'NL': {bad}")
+        run.emit("origin_registered", {"origin": dict(cmd.origin)})
+
+    def _object_origin(self, run: _Run, cmd: c.ObjectToOrigin) -> None:
+        run.emit("origin_objected", {})
+
+    def _resolve(self, run: _Run, cmd: c.ResolveEscalation) -> None:
+        if not any(e["id"] == cmd.escalation_id for e in run.state.open_escalations):
+            raise NotFoundError(f"case {run.state.id} has no open escalation {cmd.escalation_id}")
+        run.emit("escalation_resolved", {"escalation_id": cmd.escalation_id})
+
+    def _update_data(self, run: _Run, cmd: c.UpdateCaseData) -> None:
+        self._require_open(run, "change its data")
+        merged = {**run.state.data, **cmd.changes}
+        run.cp.validate("case_data", merged, f"case data of {run.state.id}")
+        run.emit("case_data_updated", {"changes": dict(cmd.changes)})
+
+
+_HANDLERS: dict[type, Callable[[Engine, _Run, Any], None]] = {
+    c.ClaimTask: Engine._claim,
+    c.ReleaseTask: Engine._release,
+    c.ReassignTask: Engine._reassign,
+    c.CompleteTask: Engine._complete,
+    c.FireTimer: Engine._fire,
+    c.SuspendCase: Engine._suspend,
+    c.ResumeCase: Engine._resume,
+    c.CloseCase: Engine._close,
+    c.ReopenCase: Engine._reopen,
+    c.AddTrack: Engine._add_track,
+    c.RegisterOrigin: Engine._origin,
+    c.ObjectToOrigin: Engine._object_origin,
+    c.ResolveEscalation: Engine._resolve,
+    c.UpdateCaseData: Engine._update_data,
+}

@@ -1,0 +1,372 @@
+"""A case's state as plain data, and its JSON form.
+
+State only ever changes by applying events (`engine.events.apply`), so the
+append-only history of a case replays to exactly the stored state. The objects
+here are mutable for speed inside one command; `CaseState.clone()` gives the
+engine a private copy so callers' objects are never changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+MAIN_FLOW = "main"
+
+
+class CaseStatus(str, Enum):
+    OPEN = "open"
+    SUSPENDED = "suspended"
+    CLOSED = "closed"
+
+
+class TaskStatus(str, Enum):
+    OPEN = "open"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class TaskType(str, Enum):
+    HUMAN = "human_task"  # a step of kind human_task
+    EVALUATION = "evaluation"  # the recurring case evaluation
+    PARTNER = "partner_request"  # an automated step waiting for a partner's answer
+
+
+class TimerKind(str, Enum):
+    TASK_DEADLINE = "task_deadline"  # next reminder or escalation rung of a task
+    EVALUATION = "evaluation"  # open the next recurring evaluation
+    WAIT = "wait"  # a `wait` step ends
+    TIMEOUT = "timeout"  # a waiting step's answer did not come
+    CASE_LEAD_TIME = "case_lead_time"  # the case's lead time is exceeded (and its chain)
+    TRACK_LEAD_TIME = "track_lead_time"  # a track's lead time is exceeded (and its chain)
+
+
+class TimerStatus(str, Enum):
+    PENDING = "pending"
+    FIRED = "fired"
+    CANCELLED = "cancelled"
+    PAUSED = "paused"  # case suspended; due moment shifted on resume
+
+
+class TrackStatus(str, Enum):
+    PLANNED = "planned"  # sequential mode: waiting for its turn
+    ACTIVE = "active"
+    CLOSED = "closed"
+
+
+def _ts(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def _dt(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def _req_dt(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+@dataclass
+class Task:
+    id: str
+    type: TaskType
+    step_id: str  # the step (or "evaluation") it belongs to
+    flow: str  # MAIN_FLOW or a track id
+    title: str
+    role: str
+    assignee: str | None  # worker id; None = in the role's queue
+    status: TaskStatus
+    created_at: datetime
+    due_at: datetime
+    completed_at: datetime | None = None
+    completed_by: str | None = None
+    data: dict[str, Any] | None = None
+    reminders_sent: int = 0
+    escalation_level: int = 0  # rungs of the escalation chain reached
+    deadline_index: int = 0  # position in the task's reminder+escalation schedule
+    sequence: int = 0  # evaluation number, for evaluations
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "type": self.type.value,
+            "step_id": self.step_id,
+            "flow": self.flow,
+            "title": self.title,
+            "role": self.role,
+            "assignee": self.assignee,
+            "status": self.status.value,
+            "created_at": _ts(self.created_at),
+            "due_at": _ts(self.due_at),
+            "completed_at": _ts(self.completed_at),
+            "completed_by": self.completed_by,
+            "data": self.data,
+            "reminders_sent": self.reminders_sent,
+            "escalation_level": self.escalation_level,
+            "deadline_index": self.deadline_index,
+            "sequence": self.sequence,
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Task:
+        return cls(
+            id=d["id"],
+            type=TaskType(d["type"]),
+            step_id=d["step_id"],
+            flow=d["flow"],
+            title=d["title"],
+            role=d["role"],
+            assignee=d["assignee"],
+            status=TaskStatus(d["status"]),
+            created_at=_req_dt(d["created_at"]),
+            due_at=_req_dt(d["due_at"]),
+            completed_at=_dt(d["completed_at"]),
+            completed_by=d["completed_by"],
+            data=d["data"],
+            reminders_sent=d["reminders_sent"],
+            escalation_level=d["escalation_level"],
+            deadline_index=d["deadline_index"],
+            sequence=d["sequence"],
+        )
+
+    def copy(self) -> Task:
+        t = Task(**self.__dict__)
+        t.data = None if self.data is None else dict(self.data)
+        return t
+
+
+@dataclass
+class Timer:
+    id: str
+    kind: TimerKind
+    due_at: datetime
+    status: TimerStatus
+    ref: str  # task id, track id, step id or "case": what the timer is about
+    flow: str = MAIN_FLOW
+    index: int = 0  # rung/reminder/evaluation number
+    fired_at: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind.value,
+            "due_at": _ts(self.due_at),
+            "status": self.status.value,
+            "ref": self.ref,
+            "flow": self.flow,
+            "index": self.index,
+            "fired_at": _ts(self.fired_at),
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Timer:
+        return cls(
+            id=d["id"],
+            kind=TimerKind(d["kind"]),
+            due_at=_req_dt(d["due_at"]),
+            status=TimerStatus(d["status"]),
+            ref=d["ref"],
+            flow=d["flow"],
+            index=d["index"],
+            fired_at=_dt(d["fired_at"]),
+        )
+
+    def copy(self) -> Timer:
+        return Timer(**self.__dict__)
+
+
+@dataclass
+class Position:
+    """Where one flow (the main flow or a track) stands."""
+
+    step_id: str | None  # None once the flow has ended
+    entered_at: datetime
+    visits: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"step_id": self.step_id, "entered_at": _ts(self.entered_at), "visits": self.visits}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Position:
+        return cls(step_id=d["step_id"], entered_at=_req_dt(d["entered_at"]), visits=dict(d["visits"]))
+
+    def copy(self) -> Position:
+        return Position(self.step_id, self.entered_at, dict(self.visits))
+
+
+@dataclass
+class TrackState:
+    id: str  # the track template id (one instance per template per case)
+    status: TrackStatus
+    owner_role: str
+    position: Position | None  # None while planned
+    started_at: datetime | None = None
+    closed_at: datetime | None = None
+    result: str | None = None
+    progress: list[dict[str, Any]] = field(default_factory=list)  # notes from evaluations
+    lead_time_exceeded_at: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "status": self.status.value,
+            "owner_role": self.owner_role,
+            "position": None if self.position is None else self.position.to_json(),
+            "started_at": _ts(self.started_at),
+            "closed_at": _ts(self.closed_at),
+            "result": self.result,
+            "progress": self.progress,
+            "lead_time_exceeded_at": _ts(self.lead_time_exceeded_at),
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> TrackState:
+        pos = d["position"]
+        return cls(
+            id=d["id"],
+            status=TrackStatus(d["status"]),
+            owner_role=d["owner_role"],
+            position=None if pos is None else Position.from_json(pos),
+            started_at=_dt(d["started_at"]),
+            closed_at=_dt(d["closed_at"]),
+            result=d["result"],
+            progress=list(d["progress"]),
+            lead_time_exceeded_at=_dt(d["lead_time_exceeded_at"]),
+        )
+
+    def copy(self) -> TrackState:
+        t = TrackState(**self.__dict__)
+        t.position = None if self.position is None else self.position.copy()
+        t.progress = list(self.progress)
+        return t
+
+
+@dataclass
+class CaseState:
+    id: str
+    pathway_id: str
+    pathway_version: int
+    status: CaseStatus
+    opened_at: datetime
+    trigger: str
+    data: dict[str, Any]
+    pseudonym: str
+    team: str | None = None
+    version: int = 0  # number of events applied; the optimistic-locking token
+    main: Position | None = None
+    tracks: dict[str, TrackState] = field(default_factory=dict)
+    track_order: list[str] = field(default_factory=list)  # sequential mode: the planned order
+    tracks_step: str | None = None  # the main-flow `tracks` step that is running, if any
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)  # step id -> last recorded data
+    tasks: dict[str, Task] = field(default_factory=dict)
+    timers: dict[str, Timer] = field(default_factory=dict)
+    assignments: dict[str, str] = field(default_factory=dict)  # role -> worker carrying it in this case
+    origin: dict[str, Any] | None = None
+    origin_objection: bool = False
+    evaluations_held: int = 0
+    next_seq: int = 1  # source of task and timer ids within the case
+    suspended_at: datetime | None = None
+    suspension_reason: str | None = None
+    lead_time_exceeded_at: datetime | None = None
+    closed_at: datetime | None = None
+    outcome: str | None = None
+    close_reason: str | None = None
+    open_escalations: list[dict[str, Any]] = field(default_factory=list)
+
+    # --- queries -------------------------------------------------------------
+    def open_tasks(self) -> list[Task]:
+        return [t for t in self.tasks.values() if t.status is TaskStatus.OPEN]
+
+    def pending_timers(self) -> list[Timer]:
+        return [t for t in self.timers.values() if t.status is TimerStatus.PENDING]
+
+    def position_of(self, flow: str) -> Position | None:
+        if flow == MAIN_FLOW:
+            return self.main
+        track = self.tracks.get(flow)
+        return None if track is None else track.position
+
+    # --- JSON ----------------------------------------------------------------
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "pathway_id": self.pathway_id,
+            "pathway_version": self.pathway_version,
+            "status": self.status.value,
+            "opened_at": _ts(self.opened_at),
+            "trigger": self.trigger,
+            "data": self.data,
+            "pseudonym": self.pseudonym,
+            "team": self.team,
+            "version": self.version,
+            "main": None if self.main is None else self.main.to_json(),
+            "tracks": {k: v.to_json() for k, v in self.tracks.items()},
+            "track_order": self.track_order,
+            "tracks_step": self.tracks_step,
+            "records": self.records,
+            "tasks": {k: v.to_json() for k, v in self.tasks.items()},
+            "timers": {k: v.to_json() for k, v in self.timers.items()},
+            "assignments": self.assignments,
+            "origin": self.origin,
+            "origin_objection": self.origin_objection,
+            "evaluations_held": self.evaluations_held,
+            "next_seq": self.next_seq,
+            "suspended_at": _ts(self.suspended_at),
+            "suspension_reason": self.suspension_reason,
+            "lead_time_exceeded_at": _ts(self.lead_time_exceeded_at),
+            "closed_at": _ts(self.closed_at),
+            "outcome": self.outcome,
+            "close_reason": self.close_reason,
+            "open_escalations": self.open_escalations,
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> CaseState:
+        main = d["main"]
+        return cls(
+            id=d["id"],
+            pathway_id=d["pathway_id"],
+            pathway_version=d["pathway_version"],
+            status=CaseStatus(d["status"]),
+            opened_at=_req_dt(d["opened_at"]),
+            trigger=d["trigger"],
+            data=d["data"],
+            pseudonym=d["pseudonym"],
+            team=d["team"],
+            version=d["version"],
+            main=None if main is None else Position.from_json(main),
+            tracks={k: TrackState.from_json(v) for k, v in d["tracks"].items()},
+            track_order=list(d["track_order"]),
+            tracks_step=d["tracks_step"],
+            records={k: dict(v) for k, v in d["records"].items()},
+            tasks={k: Task.from_json(v) for k, v in d["tasks"].items()},
+            timers={k: Timer.from_json(v) for k, v in d["timers"].items()},
+            assignments=dict(d["assignments"]),
+            origin=d["origin"],
+            origin_objection=d["origin_objection"],
+            evaluations_held=d["evaluations_held"],
+            next_seq=d["next_seq"],
+            suspended_at=_dt(d["suspended_at"]),
+            suspension_reason=d["suspension_reason"],
+            lead_time_exceeded_at=_dt(d["lead_time_exceeded_at"]),
+            closed_at=_dt(d["closed_at"]),
+            outcome=d["outcome"],
+            close_reason=d["close_reason"],
+            open_escalations=list(d["open_escalations"]),
+        )
+
+    def clone(self) -> CaseState:
+        c = CaseState(**self.__dict__)
+        c.data = dict(self.data)
+        c.main = None if self.main is None else self.main.copy()
+        c.tracks = {k: v.copy() for k, v in self.tracks.items()}
+        c.track_order = list(self.track_order)
+        c.records = {k: dict(v) for k, v in self.records.items()}
+        c.tasks = {k: v.copy() for k, v in self.tasks.items()}
+        c.timers = {k: v.copy() for k, v in self.timers.items()}
+        c.assignments = dict(self.assignments)
+        c.origin = None if self.origin is None else dict(self.origin)
+        c.open_escalations = [dict(e) for e in self.open_escalations]
+        return c
