@@ -59,3 +59,7 @@ class ValidationError(EngineError):
 
 class CalendarError(EngineError):
     """A time computation the calendar refuses: a naive datetime, working days in a 24x7 calendar, ..."""
+
+
+class ExpressionError(EngineError):
+    """A CEL expression that cannot be read or evaluated; the message quotes the expression."""

@@ -1,0 +1,247 @@
+"""CEL expressions: parsed once, inspected at load time, evaluated at run time.
+
+Pathways use CEL (via cel-python) for branch conditions, trigger conditions,
+`tracks_from` and `wait until`. The loader needs two things from an expression
+without running it: whether it parses, and which dotted names it reads
+(`case.arrears_months`, `steps.intake.problems`) so it can check them against
+the case data and the forms. The engine needs `evaluate`.
+
+Parsing costs 0.1-1 ms per expression, so parse trees and runnable programs
+are cached by source text; pathways repeat the same conditions a lot.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Mapping
+
+import celpy
+import lark
+from celpy import celtypes
+from celpy.adapter import json_to_cel
+from celpy.celparser import CELParseError
+from celpy.evaluation import CELEvalError, CELUnsupportedError
+
+from engine.definition import Expr
+from engine.errors import ExpressionError
+
+MAX_LENGTH = 2000  # characters; a longer condition belongs in a decision step or two
+_MACROS = frozenset({"all", "exists", "exists_one", "map", "filter"})
+_CACHE_SIZE = 8192
+
+
+@dataclass(frozen=True)
+class SyntaxProblem:
+    """Why an expression does not parse, in words a coordinator can act on."""
+
+    message: str
+    hint: str = ""
+
+
+@lru_cache(maxsize=1)
+def _environment() -> celpy.Environment:
+    # Created lazily: celpy raises the recursion limit when an Environment is made.
+    return celpy.Environment()
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _parse(source: str) -> lark.Tree[Any]:
+    tree: lark.Tree[Any] = _environment().compile(source)
+    return tree
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _program(source: str) -> celpy.Runner:
+    return _environment().program(_parse(source))
+
+
+def _shorten(source: str, limit: int = 80) -> str:
+    source = " ".join(source.split())
+    return source if len(source) <= limit else source[: limit - 3] + "..."
+
+
+def _syntax_hint(source: str) -> str:
+    padded = f" {source} "
+    if any(f" {word} " in padded for word in ("and", "or", "not", "en", "of", "niet")):
+        return "combine conditions with && (and), || (or) and ! (not)"
+    if "===" in source:
+        return "compare with ==, not ==="
+    stripped = source.replace("==", "").replace("!=", "").replace("<=", "").replace(">=", "")
+    if "=" in stripped:
+        return "compare with ==; a single = is not allowed"
+    if source.count("'") % 2 or source.count('"') % 2:
+        return "a text value needs a closing quote"
+    return ""
+
+
+def syntax_problem(source: str) -> SyntaxProblem | None:
+    """Return why `source` is not a valid CEL expression, or None when it parses."""
+    if not source.strip():
+        return SyntaxProblem("the expression is empty", "write a condition such as case.arrears_months >= 2")
+    if len(source) > MAX_LENGTH:
+        return SyntaxProblem(
+            f"the expression is {len(source)} characters long; the limit is {MAX_LENGTH}",
+            "split the condition over a decision step",
+        )
+    try:
+        _parse(source)
+    except CELParseError as exc:
+        return SyntaxProblem(f"`{_shorten(source)}` is not a valid expression: {_where(source, exc)}",
+                             _syntax_hint(source))
+    except RecursionError:
+        return SyntaxProblem(f"`{_shorten(source)}` is nested too deeply to read")
+    return None
+
+
+def _where(source: str, exc: CELParseError) -> str:
+    cause = exc.__context__
+    if isinstance(cause, lark.exceptions.UnexpectedToken) and cause.token.type == "$END":
+        return "it ends too early"
+    line = int(getattr(exc, "line", 0) or 0)
+    column = int(getattr(exc, "column", 0) or 0)
+    lines = source.split("\n")
+    if 0 < line <= len(lines) and 0 < column <= len(lines[line - 1]) + 1:
+        rest = lines[line - 1][column - 1 :]
+        place = f"line {line}, character {column}" if len(lines) > 1 else f"character {column}"
+        return f"unexpected `{_shorten(rest, 20)}` at {place}" if rest else f"unexpected end of line {line}"
+    return "unexpected text"
+
+
+def referenced_names(source: str) -> tuple[tuple[str, ...], ...]:
+    """The dotted names `source` reads, in order of appearance, without duplicates.
+
+    `case.address.city` gives `("case", "address", "city")`; an index or a
+    method call ends the chain (`case.kids[0].age` gives `("case", "kids")`).
+    Variables bound by macros (`x` in `list.exists(x, x > 1)`) are left out.
+    Raises `ExpressionError` when the source does not parse.
+    """
+    problem = syntax_problem(source)
+    if problem is not None:
+        raise ExpressionError(problem.message)
+    found: dict[tuple[str, ...], None] = {}
+    _collect(_parse(source), frozenset(), found)
+    return tuple(found)
+
+
+def _chain(node: lark.Tree[Any]) -> tuple[str, ...] | None:
+    """The dotted name a `member`/`member_dot`/`primary` node spells, if it is a pure name chain."""
+    if node.data in ("member", "primary"):
+        child = node.children[0]
+        return _chain(child) if isinstance(child, lark.Tree) else None
+    if node.data == "member_dot":
+        base, name = node.children
+        assert isinstance(base, lark.Tree)
+        prefix = _chain(base)
+        return None if prefix is None else (*prefix, str(name))
+    if node.data in ("ident", "dot_ident"):
+        return (str(node.children[0]),)
+    return None
+
+
+def _collect(node: lark.Tree[Any], bound: frozenset[str], found: dict[tuple[str, ...], None]) -> None:
+    if node.data in ("member_dot", "ident", "dot_ident"):
+        chain = _chain(node)
+        if chain is not None:
+            if chain[0] not in bound:
+                found[chain] = None
+            return
+    if node.data == "member_dot_arg":
+        receiver, method, *rest = node.children
+        assert isinstance(receiver, lark.Tree)
+        _collect(receiver, bound, found)
+        args = [c for c in rest if isinstance(c, lark.Tree)]
+        if str(method) in _MACROS and args:
+            exprs = [e for e in args[0].children if isinstance(e, lark.Tree)]
+            variable = _chain(_unwrap(exprs[0])) if exprs else None
+            if variable is not None and len(variable) == 1:
+                for expr in exprs[1:]:
+                    _collect(expr, bound | {variable[0]}, found)
+                return
+        for arg in args:
+            _collect(arg, bound, found)
+        return
+    if node.data in ("fieldinits",):  # `Type{name: expr}`: field names are not variables
+        for child in node.children:
+            if isinstance(child, lark.Tree):
+                _collect(child, bound, found)
+        return
+    for child in node.children:
+        if isinstance(child, lark.Tree):
+            _collect(child, bound, found)
+
+
+def _unwrap(node: lark.Tree[Any]) -> lark.Tree[Any]:
+    """Descend through single-child wrapper nodes (expr -> ... -> member) to the innermost tree."""
+    while node.data not in ("member_dot", "ident", "dot_ident") and len(node.children) == 1:
+        child = node.children[0]
+        if not isinstance(child, lark.Tree):
+            break
+        node = child
+    return node
+
+
+def evaluate(expr: Expr, variables: Mapping[str, Any]) -> Any:
+    """Evaluate `expr` over plain Python `variables`; return plain Python values.
+
+    Variables are JSON-like values (dict, list, str, int, float, bool, None)
+    plus `datetime`/`timedelta`. The result is converted back the same way.
+    Raises `ExpressionError` quoting the expression when it cannot be read or
+    evaluated (a missing field, a type mismatch, a division by zero).
+    """
+    problem = syntax_problem(expr.source)
+    if problem is not None:
+        raise ExpressionError(problem.message)
+    try:
+        activation = {name: json_to_cel(value) for name, value in variables.items()}
+    except (TypeError, ValueError) as exc:
+        raise ExpressionError(f"cannot evaluate `{_shorten(expr.source)}`: unsupported input ({exc})") from exc
+    try:
+        result = _program(expr.source).evaluate(activation)
+    except (CELEvalError, CELUnsupportedError) as exc:
+        raise ExpressionError(f"cannot evaluate `{_shorten(expr.source)}`: {_eval_reason(exc)}") from exc
+    except RecursionError as exc:
+        raise ExpressionError(f"cannot evaluate `{_shorten(expr.source)}`: nested too deeply") from exc
+    if isinstance(result, CELEvalError):
+        raise ExpressionError(f"cannot evaluate `{_shorten(expr.source)}`: {_eval_reason(result)}")
+    return to_python(result)
+
+
+def _eval_reason(exc: BaseException) -> str:
+    detail = exc.args[0] if exc.args else exc
+    if isinstance(detail, str) and detail.startswith("undeclared reference to "):
+        name = detail.split("'")[1] if detail.count("'") >= 2 else "?"
+        return f"unknown name `{name}`"
+    if isinstance(detail, str) and detail.startswith("no such member in mapping"):
+        return detail.replace("no such member in mapping", "no such field")
+    if isinstance(detail, str) and "no matching overload" in detail:
+        return "the values have types that cannot be combined this way"
+    return _shorten(str(detail), 160)
+
+
+def to_python(value: Any) -> Any:
+    """Turn a CEL value into the plain Python value it stands for."""
+    if value is None:
+        return None
+    if isinstance(value, celtypes.BoolType):
+        return bool(value)
+    if isinstance(value, (celtypes.IntType, celtypes.UintType)):
+        return int(value)
+    if isinstance(value, celtypes.DoubleType):
+        return float(value)
+    if isinstance(value, celtypes.StringType):
+        return str(value)
+    if isinstance(value, celtypes.BytesType):
+        return bytes(value)
+    if isinstance(value, celtypes.TimestampType):
+        return datetime.datetime.fromtimestamp(value.timestamp(), tz=datetime.UTC)
+    if isinstance(value, celtypes.DurationType):
+        return datetime.timedelta(seconds=value.total_seconds())
+    if isinstance(value, celtypes.ListType):
+        return [to_python(item) for item in value]
+    if isinstance(value, celtypes.MapType):
+        return {to_python(key): to_python(item) for key, item in value.items()}
+    if isinstance(value, (bool, int, float, str, bytes, list, dict)):
+        return value
+    raise ExpressionError(f"the expression produced a value carepath cannot use: {type(value).__name__}")

@@ -1,0 +1,34 @@
+"""Did-you-mean suggestions for misspelt ids, keys and names."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+def closest(word: str, candidates: Iterable[str], cutoff: float = 0.6) -> str | None:
+    """The candidate most like `word` (case-insensitive), or None when nothing is close."""
+    by_lower: dict[str, str] = {}
+    for candidate in candidates:
+        by_lower.setdefault(candidate.lower(), candidate)
+    lowered = word.lower()
+    if lowered in by_lower:
+        return by_lower[lowered]
+    match = difflib.get_close_matches(lowered, list(by_lower), n=1, cutoff=cutoff)
+    return by_lower[match[0]] if match else None
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    """A hint such as "did you mean `home_visit`?", or "" when nothing is close."""
+    match = closest(word, candidates)
+    return f"did you mean `{match}`?" if match is not None and match != word else ""
+
+
+def one_of(candidates: Iterable[str]) -> str:
+    """`a`, `b` or `c` — for messages that list what is allowed."""
+    quoted = [f"`{c}`" for c in candidates]
+    if not quoted:
+        return "nothing"
+    if len(quoted) == 1:
+        return quoted[0]
+    return ", ".join(quoted[:-1]) + " or " + quoted[-1]
