@@ -692,8 +692,11 @@ class Engine:
             rung = lead.on_exceeded[timer.index - 1]
             tasks = [t for t in run.state.open_tasks() if flow == MAIN_FLOW or t.flow == flow]
             run.escalate(rung, {"flow": flow, "lead_time": str(lead.within), "level": timer.index}, tasks)
-            breach = run.state.lead_time_exceeded_at if flow == MAIN_FLOW else run.state.tracks[flow].lead_time_exceeded_at
-            assert breach is not None
+            exceeded = (
+                run.state.lead_time_exceeded_at if flow == MAIN_FLOW else run.state.tracks[flow].lead_time_exceeded_at
+            )
+            assert exceeded is not None
+            breach = exceeded
         if timer.index < len(lead.on_exceeded):
             nxt = lead.on_exceeded[timer.index]
             run.set_timer(timer.kind, max(run.cp.calendar.add(breach, nxt.after), run.now), timer.ref, flow,

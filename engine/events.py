@@ -109,7 +109,7 @@ def start_state(event: Event) -> CaseState:
     )
 
 
-def apply(state: CaseState, event: Event) -> None:  # noqa: C901 - one dispatch, one place
+def apply(state: CaseState, event: Event) -> None:
     """Fold `event` into `state` in place."""
     if event.seq != state.version + 1:
         raise ReplayError(f"case {state.id}: event {event.seq} ({event.type}) follows version {state.version}")

@@ -8,9 +8,10 @@ engine does not record as events.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import Enum
-from typing import Any, Mapping, Protocol
+from typing import Any, Protocol
 
 from engine.definition import Step
 from engine.durations import Duration

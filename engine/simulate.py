@@ -1,0 +1,382 @@
+"""The coordinator's dry run: many cases through a pathway on a virtual clock.
+
+Worker behaviour follows `WorkerModel`, a small documented model (see
+docs/simulation.md): how quickly tasks are done, which answers are recorded,
+how many problems a client has, how often a partner answers. Everything
+random comes from one `random.Random(seed)`, and every ordering is fixed, so
+the same pathway, options and seed give byte-identical output.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+import statistics
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from datetime import datetime, timedelta
+from typing import Any
+
+from engine import commands as c
+from engine.clock import ManualClock
+from engine.compiled import EVALUATION_STEP, CompiledPathway, evaluation_form_schema
+from engine.decide import Engine
+from engine.errors import EngineError
+from engine.events import Event
+from engine.runner import InMemoryRunner
+from engine.state import CaseState, CaseStatus, Task, TaskStatus, TaskType, TrackStatus
+from engine.step_handlers import StepHandler
+
+
+@dataclass(frozen=True)
+class WorkerModel:
+    """How simulated workers, partners and clients behave. Every field can be set from a file."""
+
+    on_time: float = 0.8  # chance a task is done before its due moment
+    late_days_max: float = 10.0  # a late task is done up to this many days after due
+    early_fraction_min: float = 0.2  # an on-time task is done after at least this share of its time
+    boolean_true: float = 0.7  # chance a yes/no field is answered yes
+    optional_field: float = 0.5  # chance an optional form field is filled in
+    problems_min: int = 4  # problems (tracks) chosen at intake, when the form asks for a list
+    problems_max: int = 5
+    partner_answers: float = 0.85  # chance a partner answers before the timeout
+    close_track_per_evaluation: float = 0.25  # chance an evaluation closes an open track
+    add_track_per_evaluation: float = 0.05
+    early_closure_per_evaluation: float = 0.02
+    answers: Mapping[str, Any] = field(default_factory=dict)  # "step.field": fixed value or {value: weight}
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> WorkerModel:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise EngineError(f"unknown worker model settings: {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+        return cls(**dict(data))
+
+
+@dataclass
+class SimulationResult:
+    timeline: list[str]
+    summary: list[str]
+    cases: dict[str, CaseState]
+
+
+def _form_value(rng: random.Random, schema: Mapping[str, Any], model: WorkerModel, key: str,
+                now: datetime, choose_list: bool) -> Any:
+    override = model.answers.get(key)
+    if override is not None:
+        if isinstance(override, Mapping):
+            options = sorted(override.items(), key=lambda kv: str(kv[0]))
+            values = [_coerce(k, schema) for k, _ in options]
+            return rng.choices(values, weights=[float(w) for _, w in options])[0]
+        return override
+    if "const" in schema:
+        return schema["const"]
+    if "enum" in schema:
+        return rng.choice(list(schema["enum"]))
+    kind = schema.get("type")
+    if kind == "boolean":
+        return rng.random() < model.boolean_true
+    if kind in ("integer", "number"):
+        low = int(schema.get("minimum", 0))
+        high = int(schema.get("maximum", low + 10))
+        return rng.randint(low, max(low, high))
+    if kind == "array":
+        items = schema.get("items", {})
+        options = list(items.get("enum", []))
+        if not options:
+            return []
+        if choose_list:
+            k = rng.randint(model.problems_min, model.problems_max)
+        else:
+            k = rng.randint(int(schema.get("minItems", 1)), max(int(schema.get("minItems", 1)), min(3, len(options))))
+        k = max(int(schema.get("minItems", 0)), min(k, len(options), int(schema.get("maxItems", len(options)))))
+        return sorted(rng.sample(options, k), key=options.index)
+    if kind == "object":
+        return _form(rng, schema, model, key, now)
+    fmt = schema.get("format")
+    if fmt == "date":
+        return now.date().isoformat()
+    if fmt == "date-time":
+        return now.isoformat()
+    return "(gesimuleerd)"
+
+
+def _coerce(value: Any, schema: Mapping[str, Any]) -> Any:
+    if schema.get("type") == "boolean" and isinstance(value, str):
+        return value.lower() in ("true", "yes", "ja")
+    return value
+
+
+def _form(rng: random.Random, schema: Mapping[str, Any], model: WorkerModel, prefix: str, now: datetime) -> dict[str, Any]:
+    props: Mapping[str, Any] = schema.get("properties", {})
+    required = set(schema.get("required", []))
+    data: dict[str, Any] = {}
+    for name in sorted(props):
+        if name in required or rng.random() < model.optional_field:
+            data[name] = _form_value(rng, props[name], model, f"{prefix}.{name}", now, choose_list=True)
+    return data
+
+
+class Simulation:
+    def __init__(self, cp: CompiledPathway, handlers: Mapping[str, StepHandler], model: WorkerModel,
+                 seed: int, start: datetime) -> None:
+        self.cp = cp
+        self.model = model
+        self.rng = random.Random(seed)
+        self.clock = ManualClock(start)
+        engine = Engine(lambda pid, ver: cp, handlers)
+        self.runner = InMemoryRunner(engine, self.clock)
+        self._actions: list[tuple[datetime, int, str, str]] = []  # (when, seq, case, task)
+        self._seq = 0
+        self._planned: set[str] = set()
+        self.errors: list[str] = []
+
+    # --- behaviour ----------------------------------------------------------
+    def _case_data(self) -> tuple[str, dict[str, Any]]:
+        trigger = self.cp.pathway.triggers[0]
+        for _ in range(50):
+            data = _form(self.rng, self.cp.pathway.case_data, self.model, "case", self.clock.now())
+            try:
+                self.cp.validate("case_data", data, "case data")
+            except EngineError:
+                continue
+            if trigger.condition is None:
+                return trigger.type, data
+            from engine.expressions import evaluate
+
+            try:
+                if evaluate(trigger.condition, {"case": data, "now": self.clock.now()}) is True:
+                    return trigger.type, data
+            except EngineError:
+                continue
+        raise EngineError(f"could not draw case data meeting the condition of trigger {trigger.type}")
+
+    def _plan(self, case_id: str, task: Task) -> None:
+        if task.id in self._planned:
+            return
+        self._planned.add(task.id)
+        now = self.clock.now()
+        if task.type is TaskType.PARTNER and self.rng.random() >= self.model.partner_answers:
+            return  # the partner never answers: the timeout decides
+        span = max((task.due_at - now).total_seconds(), 3600.0)
+        if self.rng.random() < self.model.on_time:
+            when = now + timedelta(seconds=span * self.rng.uniform(self.model.early_fraction_min, 0.95))
+        else:
+            when = task.due_at + timedelta(days=self.rng.uniform(0.1, self.model.late_days_max))
+        self._seq += 1
+        heapq.heappush(self._actions, (when, self._seq, case_id, task.id))
+
+    def _plan_new(self) -> None:
+        for state in self.runner.cases.values():
+            for task in state.tasks.values():
+                if task.status is TaskStatus.OPEN and task.id not in self._planned:
+                    self._plan(state.id, task)
+
+    def _task_data(self, state: CaseState, task: Task) -> dict[str, Any]:
+        now = self.clock.now()
+        if task.type is TaskType.EVALUATION:
+            return self._evaluation_data(state, task)
+        step = self.cp.steps[task.step_id]
+        if task.type is TaskType.PARTNER:
+            schema = step.params.get("answer")
+            return _form(self.rng, schema, self.model, step.id, now) if isinstance(schema, Mapping) else {}
+        return _form(self.rng, step.form or {}, self.model, step.id, now)
+
+    def _evaluation_data(self, state: CaseState, task: Task) -> dict[str, Any]:
+        schema = evaluation_form_schema(self.cp.pathway)
+        own = {k: v for k, v in schema["properties"].items()
+               if k not in ("track_reviews", "close_tracks", "add_tracks", "focus")}
+        data = _form(self.rng, {"properties": own, "required": schema["required"]}, self.model,
+                     EVALUATION_STEP, self.clock.now())
+        active = [t for t in state.tracks.values() if t.status is TrackStatus.ACTIVE]
+        if active:
+            data["track_reviews"] = [{"track": t.id, "progress": "(gesimuleerd)"} for t in active]
+            closing = [t for t in active if self.rng.random() < self.model.close_track_per_evaluation]
+            if closing:
+                data["close_tracks"] = [{"track": t.id, "result": self.rng.choice(["achieved", "achieved", "not_achieved"])} for t in closing]
+        if state.tracks_step is not None and self.rng.random() < self.model.add_track_per_evaluation:
+            free = [t for t in self.cp.tracks if t not in state.tracks]
+            if free:
+                data["add_tracks"] = [self.rng.choice(free)]
+        return data
+
+    def _act(self, case_id: str, task_id: str) -> None:
+        state = self.runner.cases[case_id]
+        task = state.tasks[task_id]
+        if task.status is not TaskStatus.OPEN or state.status is not CaseStatus.OPEN:
+            return
+        worker = task.assignee or state.assignments.get(task.role) or f"{task.role}-1"
+        try:
+            if task.assignee is None:
+                self.runner.handle(c.ClaimTask(case_id=case_id, actor=worker, task_id=task.id, worker=worker))
+            if task.type is TaskType.EVALUATION and self.cp.close_reasons and \
+                    self.rng.random() < self.model.early_closure_per_evaluation:
+                reason = self.rng.choice(sorted(self.cp.close_reasons))
+                outcome = self.cp.close_reasons[reason].outcome or sorted(self.cp.outcomes)[0]
+                self.runner.handle(c.CloseCase(case_id=case_id, actor=worker, reason="gesimuleerd",
+                                               reason_code=reason, outcome=outcome))
+                return
+            data = self._task_data(self.runner.cases[case_id], task)
+            self.runner.handle(c.CompleteTask(case_id=case_id, actor=worker, task_id=task.id, data=data))
+        except EngineError as exc:
+            self.errors.append(f"{task.id} ({task.step_id}): {exc}")
+
+    # --- the run ------------------------------------------------------------
+    def run(self, cases: int, days: int) -> None:
+        start = self.clock.now()
+        end = start + timedelta(days=days)
+        arrivals = sorted(start + timedelta(seconds=self.rng.uniform(0, days * 86400 / 3)) for _ in range(cases))
+        for n, when in enumerate(arrivals, 1):
+            heapq.heappush(self._actions, (when, -n, f"C{n:05d}", ""))
+        while True:
+            next_action = self._actions[0][0] if self._actions else None
+            next_timer = self.runner.next_due()
+            candidates = [t for t in (next_action, next_timer) if t is not None and t <= end]
+            if not candidates:
+                break
+            moment = min(candidates)
+            if next_timer is not None and next_timer == moment:
+                self.runner.advance_to(moment)
+            else:
+                when, seq, case_id, task_id = heapq.heappop(self._actions)
+                if when > self.clock.now():
+                    self.clock.set(when)
+                if task_id == "":
+                    trigger, data = self._case_data()
+                    self.runner.start(c.StartCase(
+                        case_id=case_id, actor="sim:intake", pathway_id=self.cp.pathway.id,
+                        pathway_version=self.cp.pathway.version, trigger=trigger, data=data,
+                        pseudonym=f"P{-seq:05d}",
+                    ))
+                else:
+                    self._act(case_id, task_id)
+            self._plan_new()
+        if end > self.clock.now():
+            self.clock.set(end)
+
+
+def _local(cp: CompiledPathway, moment: datetime) -> str:
+    return cp.calendar.local(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def _describe(event: Event, state: CaseState) -> str | None:
+    d = event.data
+    t = event.type
+    if t == "case_started":
+        return f"case started ({d['trigger']})"
+    if t == "step_entered":
+        return f"[{d['flow']}] step {d['step_id']}"
+    if t == "task_opened":
+        task = d["task"]
+        return f"task {task['id']} opened: {task['title']} for {task['role']}, due {task['due_at'][:16]}Z"
+    if t == "task_completed":
+        task = state.tasks[d["task_id"]]
+        return f"task {d['task_id']} completed by {event.actor}" + (" (late)" if event.at > task.due_at else "")
+    if t == "task_deadline_passed":
+        return f"task {d['task_id']}: {d['what']}"
+    if t == "task_reassigned":
+        return f"task {d['task_id']} reassigned to {d['worker'] or d['role']}"
+    if t == "track_started":
+        return f"track {d['track_id']} started"
+    if t == "track_closed":
+        return f"track {d['track_id']} closed: {d['result']}"
+    if t == "lead_time_exceeded":
+        return f"lead time exceeded ({d['flow']})"
+    if t == "escalation_raised":
+        return f"escalation raised to {d['escalation']['to_role']}"
+    if t == "case_closed":
+        return f"case closed: outcome {d['outcome']}" + (f" (reason {d['reason_code']})" if d.get("reason_code") else "")
+    return None
+
+
+def _days(delta: timedelta) -> float:
+    return delta.total_seconds() / 86400
+
+
+def _pct(values: list[float], q: float) -> str:
+    if not values:
+        return "-"
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return f"{ordered[index]:.1f}"
+
+
+def report(sim: Simulation, days: int) -> SimulationResult:
+    cp = sim.cp
+    runner = sim.runner
+    cases = runner.cases
+    first = sorted(cases)[0] if cases else None
+    timeline: list[str] = []
+    if first is not None:
+        state = cases[first]
+        timeline.append(f"Timeline of case {first} ({cp.key}), times Europe/Amsterdam")
+        for event in runner.histories[first]:
+            text = _describe(event, state)
+            if text is not None:
+                timeline.append(f"  {_local(cp, event.at)}  {text}")
+    counts: Counter[str] = Counter()
+    outcomes: Counter[str] = Counter()
+    lead: list[float] = []
+    track_started: Counter[str] = Counter()
+    track_results: dict[str, Counter[str]] = {}
+    track_days: dict[str, list[float]] = {}
+    for case_id in sorted(cases):
+        state = cases[case_id]
+        for event in runner.histories[case_id]:
+            if event.type == "task_opened":
+                kind = event.data["task"]["type"]
+                counts["evaluations" if kind == TaskType.EVALUATION.value else "tasks created"] += 1
+            elif event.type == "task_deadline_passed":
+                counts["reminders" if event.data["what"] == "reminder" else "escalations"] += 1
+            elif event.type == "task_completed":
+                task = state.tasks[event.data["task_id"]]
+                counts["tasks completed"] += 1
+                if event.at <= task.due_at:
+                    counts["tasks on time"] += 1
+                if task.type is TaskType.EVALUATION:
+                    counts["evaluations held"] += 1
+            elif event.type == "lead_time_exceeded":
+                counts["lead times exceeded"] += 1
+        if state.status is CaseStatus.CLOSED and state.closed_at is not None:
+            outcomes[state.outcome or "?"] += 1
+            lead.append(_days(state.closed_at - state.opened_at))
+        for track in state.tracks.values():
+            track_started[track.id] += int(track.started_at is not None)
+            if track.status is TrackStatus.CLOSED:
+                track_results.setdefault(track.id, Counter())[track.result or "?"] += 1
+                if track.started_at is not None and track.closed_at is not None:
+                    track_days.setdefault(track.id, []).append(_days(track.closed_at - track.started_at))
+    open_cases = sum(1 for s in cases.values() if s.status is not CaseStatus.CLOSED)
+    summary = [
+        f"Simulation of {cp.key}: {len(cases)} cases over {days} days",
+        f"  cases closed: {sum(outcomes.values())}, still open: {open_cases}",
+    ]
+    for key in ("tasks created", "tasks completed", "tasks on time", "reminders", "escalations",
+                "evaluations", "evaluations held", "lead times exceeded"):
+        summary.append(f"  {key}: {counts[key]}")
+    summary.append("  outcomes:")
+    for code in sorted(cp.outcomes):
+        summary.append(f"    {code}: {outcomes[code]}")
+    if lead:
+        summary.append(f"  lead time (days): median {statistics.median(lead):.1f}, p90 {_pct(lead, 0.9)}")
+    if cp.tracks:
+        summary.append("  tracks:")
+        for track_id in sorted(cp.tracks):
+            results = track_results.get(track_id, Counter())
+            result_text = ", ".join(f"{k} {v}" for k, v in sorted(results.items())) or "none closed"
+            durations = track_days.get(track_id, [])
+            median = f", median {statistics.median(durations):.1f} days" if durations else ""
+            summary.append(f"    {track_id}: started {track_started[track_id]}; {result_text}{median}")
+    if sim.errors:
+        summary.append(f"  refused worker actions: {len(sim.errors)}")
+        summary.extend(f"    {e}" for e in sim.errors[:10])
+    return SimulationResult(timeline=timeline, summary=summary, cases=dict(cases))
+
+
+def simulate(cp: CompiledPathway, handlers: Mapping[str, StepHandler], *, cases: int, days: int, seed: int,
+             start: datetime, model: WorkerModel | None = None) -> SimulationResult:
+    sim = Simulation(cp, handlers, model or WorkerModel(), seed, start)
+    sim.run(cases, days)
+    return report(sim, days)
