@@ -13,9 +13,10 @@ are cached by source text; pathways repeat the same conditions a lot.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Any
 
 import celpy
 import lark

@@ -9,8 +9,9 @@ import of `tasks/`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from engine.definition import RoleKind
 

@@ -1,0 +1,328 @@
+"""Structural checks: the pathway against its JSON Schema, params against a kind's schema,
+and embedded JSON Schemas (case data, forms, answers) against the 2020-12 meta-schema.
+
+jsonschema's own messages are written for programmers ("'x' does not match
+'^[a-z]...'"); this module turns each error into a `Problem` a coordinator can
+act on: which key, what is wrong, and where it can, what was meant.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Collection, Iterable, Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import ValidationError as SchemaError
+
+from engine.definition import BUILTIN_KINDS
+from engine.errors import Problem
+from engine.suggest import did_you_mean, one_of
+from engine.yaml_source import PathKey, SourceDocument
+
+SCHEMA_FILE = Path(__file__).parents[1] / "schemas" / "pathway.schema.json"
+PATHWAY_SCHEMA: dict[str, Any] = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+
+_FORMATS = FormatChecker(formats=("date",))
+_PATHWAY_VALIDATOR = Draft202012Validator(PATHWAY_SCHEMA, format_checker=_FORMATS)
+_META_VALIDATOR = Draft202012Validator(Draft202012Validator.META_SCHEMA)
+_STEP_RULES: list[dict[str, Any]] = PATHWAY_SCHEMA["$defs"]["step"]["allOf"]
+
+_TYPE_WORDS = {
+    "string": "text",
+    "array": "a list",
+    "object": "a mapping (key: value lines)",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "empty",
+}
+
+# Where a key that does not fit a step's kind belongs instead.
+_BELONGS = {
+    "role": "only human_task steps have a role",
+    "due": "only human_task steps have a due time",
+    "form": "only human_task steps have a form (a request_partner step declares `params.answer`)",
+    "reminders": "only human_task steps have reminders",
+    "escalation": "only human_task steps have an escalation chain",
+    "params": "only automated task kinds (send_letter, wait, ...) have params",
+    "tracks": "only a tracks step starts tracks",
+    "tracks_from": "only a tracks step starts tracks",
+    "mode": "only a tracks step has a mode",
+    "outcome": "only end steps record an outcome",
+    "result": "only close_track steps record a result",
+    "timeout": "only steps that wait (request_partner, wait) have a timeout",
+    "on_timeout": "only steps that wait (request_partner, wait) have a timeout",
+    "next": "an end or close_track step finishes its flow; remove `next`",
+    "max_visits": "an end or close_track step finishes its flow",
+    "on_max_visits": "an end or close_track step finishes its flow",
+}
+
+# JSON Schema 2020-12 keywords (core, applicator, validation, annotation, format, content, unevaluated)
+_KEYWORD_TEXT = (
+    "$schema $id $ref $anchor $dynamicRef $dynamicAnchor $vocabulary $comment $defs "
+    "allOf anyOf oneOf not if then else dependentSchemas prefixItems items contains properties "
+    "patternProperties additionalProperties propertyNames unevaluatedItems unevaluatedProperties "
+    "type enum const multipleOf maximum exclusiveMaximum minimum exclusiveMinimum maxLength minLength "
+    "pattern maxItems minItems uniqueItems maxContains minContains maxProperties minProperties required "
+    "dependentRequired title description default deprecated readOnly writeOnly examples format "
+    "contentEncoding contentMediaType contentSchema"
+)
+_SCHEMA_KEYWORDS = frozenset(_KEYWORD_TEXT.split())
+_SCHEMA_MAP_KEYWORDS = frozenset({"properties", "patternProperties", "$defs", "dependentSchemas"})
+_SCHEMA_LIST_KEYWORDS = frozenset({"allOf", "anyOf", "oneOf", "prefixItems"})
+_SCHEMA_ONE_KEYWORDS = frozenset({"not", "if", "then", "else", "items", "contains", "additionalProperties",
+                                  "propertyNames", "unevaluatedItems", "unevaluatedProperties", "contentSchema"})
+_SIMPLE_TYPES = ("array", "boolean", "integer", "null", "number", "object", "string")
+
+
+def check_structure(doc: SourceDocument, known_kinds: Collection[str]) -> list[Problem]:
+    """Every way the file's data breaks `schemas/pathway.schema.json`."""
+    problems: list[Problem] = []
+    seen: set[tuple[str, str]] = set()
+    for error in _PATHWAY_VALIDATOR.iter_errors(doc.data):
+        path = tuple(error.absolute_path)
+        if _is_kind_rule(error) and _kind_of(doc.data, path) not in (set(BUILTIN_KINDS) | set(known_kinds)):
+            continue  # an unknown kind is reported once by the semantic check, not per key
+        for problem in _translate(doc, error, ()):
+            key = (problem.path, problem.message)
+            if key not in seen:
+                seen.add(key)
+                problems.append(problem)
+    return problems
+
+
+def check_against(doc: SourceDocument, path: PathKey, value: Any, schema: Mapping[str, Any]) -> list[Problem]:
+    """Problems of `value` (found at `path`) against a kind's `params` schema."""
+    validator = _validator_for(json.dumps(schema, sort_keys=True))
+    problems: list[Problem] = []
+    for error in validator.iter_errors(value):
+        problems.extend(_translate(doc, error, path))
+    return problems
+
+
+@lru_cache(maxsize=256)
+def _validator_for(schema_text: str) -> Draft202012Validator:
+    return Draft202012Validator(json.loads(schema_text))
+
+
+def _is_kind_rule(error: SchemaError) -> bool:
+    return "allOf" in error.schema_path
+
+
+def _kind_of(data: Any, path: PathKey) -> Any:
+    node = _at(data, path)
+    return node.get("kind") if isinstance(node, dict) else None
+
+
+def _at(data: Any, path: Iterable[str | int]) -> Any:
+    node = data
+    for part in path:
+        if isinstance(node, dict) and isinstance(part, str):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            return None
+    return node
+
+
+def describe(value: Any) -> str:
+    """A value as a coordinator would recognise it in a message."""
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return f"the text `{shown}`"
+    if isinstance(value, list):
+        return "a list"
+    return "a mapping"
+
+
+def _suggest_id(value: str, hyphen: bool) -> str:
+    sep = "-" if hyphen else "_"
+    slug = re.sub(r"[^a-z0-9]+", sep, value.lower()).strip(sep)
+    slug = re.sub(r"^[^a-z]+", "", slug)
+    return f"did you mean `{slug}`?" if slug and slug != value else ""
+
+
+def _translate(doc: SourceDocument, error: SchemaError, base: PathKey) -> list[Problem]:
+    path: PathKey = (*base, *error.absolute_path)
+    instance = error.instance
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if error.validator is None:  # a `false` schema: a key that does not apply to this step kind
+        return _not_applicable(doc, path, error)
+    validator = str(error.validator)
+    expected: Any = error.validator_value
+    if validator == "additionalProperties" and isinstance(instance, dict):
+        allowed = list(schema.get("properties", {}))
+        return [
+            doc.problem((*path, key), f"unknown key `{key}`",
+                        did_you_mean(key, allowed) or f"allowed here: {one_of(allowed)}", key=True)
+            for key in instance
+            if key not in allowed
+        ]
+    if validator == "required" and isinstance(instance, dict):
+        kind = instance.get("kind") if "allOf" in error.schema_path else None
+        owner = f"a {kind} step" if isinstance(kind, str) else "this element"
+        return [
+            doc.problem((*path, key), f"`{key}` is missing: {owner} needs it")
+            for key in expected
+            if key not in instance
+        ]
+    if validator == "dependentRequired" and isinstance(instance, dict):
+        problems = []
+        for key, needed in expected.items():
+            for other in needed:
+                if key in instance and other not in instance:
+                    problems.append(doc.problem((*path, key), f"`{key}` needs `{other}` as well", key=True))
+        return problems
+    return [doc.problem(path, *_message(validator, expected, instance, schema))]
+
+
+def _not_applicable(doc: SourceDocument, path: PathKey, error: SchemaError) -> list[Problem]:
+    """One problem per key of the step at `path` that its kind's rule forbids."""
+    step = _at(doc.data, path)
+    rule_index = _rule_index(error)
+    if not isinstance(step, dict) or rule_index is None:
+        return [doc.problem(path, "is not allowed here")]
+    forbidden = _STEP_RULES[rule_index]["then"]["properties"]
+    kind = step.get("kind")
+    return [
+        doc.problem((*path, key), f"`{key}` does not apply to a {kind} step", _BELONGS.get(key, ""), key=True)
+        for key in step
+        if forbidden.get(key) is False
+    ]
+
+
+def _rule_index(error: SchemaError) -> int | None:
+    parts = list(error.schema_path)
+    for part, following in zip(parts, parts[1:], strict=False):
+        if part == "allOf" and isinstance(following, int):
+            return following
+    return None
+
+
+def _message(validator: str, expected: Any, instance: Any, schema: Mapping[str, Any]) -> tuple[str, str]:
+    """(message, hint) for one failed keyword."""
+    examples = schema.get("examples")
+    example_hint = f"for example `{examples[0]}`" if isinstance(examples, list) and examples else ""
+    if validator == "type":
+        wanted = expected if isinstance(expected, list) else [expected]
+        words = " or ".join(_TYPE_WORDS.get(str(t), str(t)) for t in wanted)
+        hint = example_hint
+        if "string" in wanted and isinstance(instance, (int, float, bool)) and not hint:
+            hint = "put the value in quotes if it is meant as text"
+        return f"must be {words}, not {describe(instance)}", hint
+    if validator == "enum":
+        options = [str(o) for o in expected]
+        hint = did_you_mean(str(instance), options) if isinstance(instance, str) else ""
+        return f"{describe(instance)} is not allowed here; use {one_of(options)}", hint
+    if validator == "const":
+        return f"must be `{expected}`, not {describe(instance)}", ""
+    if validator == "pattern" and isinstance(instance, str):
+        if expected.startswith("^[a-z][a-z0-9-]"):
+            return (f"`{instance}` is not a valid pathway id: use lower-case letters, digits and -, "
+                    "starting with a letter (2-63 characters)", _suggest_id(instance, hyphen=True))
+        if expected.startswith("^[a-z][a-z0-9_]"):
+            return (f"`{instance}` is not a valid id: use lower-case letters, digits and _, starting with a letter",
+                    _suggest_id(instance, hyphen=False))
+        return f"`{instance}` does not have the expected form", example_hint
+    if validator == "format":
+        return f"{describe(instance)} is not a valid {expected}", "write a date as YYYY-MM-DD, e.g. 2026-10-17"
+    if validator == "minItems":
+        return ("the list is empty; add at least one item" if expected == 1
+                else f"the list needs at least {expected} items"), ""
+    if validator == "maxItems":
+        return f"the list may have at most {expected} items", ""
+    if validator == "minLength":
+        return ("must not be empty" if expected == 1 else f"must be at least {expected} characters"), ""
+    if validator == "maxLength":
+        return f"must be at most {expected} characters", ""
+    if validator in ("minimum", "exclusiveMinimum"):
+        return f"must be at least {expected}" if validator == "minimum" else f"must be more than {expected}", ""
+    if validator in ("maximum", "exclusiveMaximum"):
+        return f"must be at most {expected}" if validator == "maximum" else f"must be less than {expected}", ""
+    if validator == "uniqueItems":
+        return "the list names the same item twice", "remove the repeated item"
+    if validator in ("minProperties", "maxProperties"):
+        names = list(schema.get("properties", {}))
+        if schema.get("minProperties") == schema.get("maxProperties") == 1 and names:
+            return f"write exactly one of {one_of(names)}", ""
+        what = "at least" if validator == "minProperties" else "at most"
+        return f"needs {what} {expected} keys", ""
+    return "is not valid here", ""
+
+
+# ---------------------------------------------------------------- embedded JSON Schemas
+
+
+def check_embedded_schema(doc: SourceDocument, path: PathKey, schema: Any, what: str) -> list[Problem]:
+    """Problems of a JSON Schema written inside the pathway (case_data, a form, an answer).
+
+    It must be a valid 2020-12 schema of type object with `properties`; every
+    `required` name must be one of the properties; unknown keywords (a typo
+    such as `propertes` would otherwise silently accept anything) are errors.
+    """
+    if not isinstance(schema, dict):
+        return []  # the structural check already reported the wrong type
+    problems: list[Problem] = []
+    for error in _META_VALIDATOR.iter_errors(schema):
+        sub = (*path, *error.absolute_path)
+        if error.absolute_path and error.absolute_path[-1] == "type":
+            problems.append(_bad_type(doc, sub, error.instance))
+        else:
+            problems.append(doc.problem(sub, f"not a valid JSON Schema: {_first_line(error.message)}"))
+    if schema.get("type") != "object":
+        problems.append(doc.problem((*path, "type") if "type" in schema else path,
+                                    f"{what} must be a JSON Schema with `type: object`",
+                                    "start it with `type: object` and list the fields under `properties`"))
+    if not isinstance(schema.get("properties"), dict):
+        problems.append(doc.problem(path, f"{what} has no `properties`", "list the fields under `properties`"))
+    problems.extend(_walk_schema(doc, path, schema))
+    return problems
+
+
+def _first_line(message: str) -> str:
+    return message.splitlines()[0][:160]
+
+
+def _bad_type(doc: SourceDocument, path: PathKey, value: Any) -> Problem:
+    if isinstance(value, str):
+        return doc.problem(path, f"`{value}` is not a JSON Schema type",
+                           did_you_mean(value, _SIMPLE_TYPES) or f"use {one_of(_SIMPLE_TYPES)}")
+    return doc.problem(path, f"{describe(value)} is not a JSON Schema type", f"use {one_of(_SIMPLE_TYPES)}")
+
+
+def _walk_schema(doc: SourceDocument, path: PathKey, schema: Any) -> list[Problem]:
+    if not isinstance(schema, dict):
+        return []
+    problems: list[Problem] = []
+    for key, value in schema.items():
+        if key not in _SCHEMA_KEYWORDS and not key.startswith("x-"):
+            problems.append(doc.problem((*path, key), f"unknown JSON Schema keyword `{key}`",
+                                        did_you_mean(key, _SCHEMA_KEYWORDS) or "custom keys must start with x-",
+                                        key=True))
+        elif key in _SCHEMA_MAP_KEYWORDS and isinstance(value, dict):
+            for name, sub in value.items():
+                problems.extend(_walk_schema(doc, (*path, key, name), sub))
+        elif key in _SCHEMA_LIST_KEYWORDS and isinstance(value, list):
+            for index, sub in enumerate(value):
+                problems.extend(_walk_schema(doc, (*path, key, index), sub))
+        elif key in _SCHEMA_ONE_KEYWORDS:
+            problems.extend(_walk_schema(doc, (*path, key), value))
+    required, properties = schema.get("required"), schema.get("properties")
+    if isinstance(required, list) and isinstance(properties, dict):
+        for index, name in enumerate(required):
+            if isinstance(name, str) and name not in properties:
+                problems.append(doc.problem((*path, "required", index),
+                                            f"required field `{name}` is not one of the properties",
+                                            did_you_mean(name, properties) or "add it under `properties`"))
+    return problems
