@@ -38,8 +38,9 @@ class InMemoryRunner:
     def start(self, cmd: c.StartCase) -> CaseState:
         if cmd.case_id in self.cases:
             raise NotFoundError(f"case {cmd.case_id} exists already")
+        decision = self.engine.start(cmd, self.clock.now())
         self.histories[cmd.case_id] = []
-        return self._record(self.engine.start(cmd, self.clock.now())).state
+        return self._record(decision).state
 
     def handle(self, cmd: c.Command) -> Decision:
         return self._record(self.engine.handle(self.case(cmd.case_id), cmd, self.clock.now()))

@@ -1,0 +1,666 @@
+"""Checks beyond the JSON Schema: references, flow shape, durations and expressions.
+
+Runs on the raw data even when the structural check found problems, so a
+coordinator sees everything in one go; every access is therefore defensive
+(a value of the wrong type is skipped here, the structural check reported it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine import flow_graph
+from engine.definition import BUILTIN_KINDS, CalendarKind, RoleKind, StepKind
+from engine.durations import UNIT_WORDS, DurationError, Unit, parse_duration
+from engine.errors import Problem
+from engine.expressions import referenced_names, syntax_problem
+from engine.kinds import TaskKindSpec
+from engine.schema_check import check_against, check_embedded_schema
+from engine.suggest import did_you_mean, one_of
+from engine.yaml_source import PathKey, SourceDocument
+
+_PEOPLE = frozenset({RoleKind.WORKER, RoleKind.COORDINATOR, RoleKind.MANAGER})
+_PARTNERS = frozenset({RoleKind.PARTNER})
+MAIN = ""  # flow key of the main flow; tracks use their id
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+@dataclass
+class _Step:
+    path: PathKey
+    data: dict[str, Any]
+    id: str
+    kind: str
+    flow: str  # MAIN or a track id
+
+
+@dataclass
+class _Flow:
+    key: str
+    path: PathKey  # path of the `steps` list
+    steps: list[_Step] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return "the main flow" if self.key == MAIN else f"track `{self.key}`"
+
+
+@dataclass(frozen=True)
+class _Names:
+    """Which expression roots an expression may use, and from which step."""
+
+    roots: frozenset[str]
+    site: str  # e.g. "a trigger condition", for messages
+    step: _Step | None = None
+
+
+class SemanticChecker:
+    """Collects every problem beyond the schema; `run` returns them."""
+
+    def __init__(self, doc: SourceDocument, kinds: Mapping[str, TaskKindSpec]) -> None:
+        self.doc = doc
+        self.data = _dict(doc.data)
+        self.kinds = kinds
+        self.problems: list[Problem] = []
+        calendar = self.data.get("calendar")
+        self.calendar = calendar if calendar in {c.value for c in CalendarKind} else None
+        self.roles: dict[str, RoleKind] = {}
+        for role in _list(self.data.get("roles")):
+            role_id, kind = _text(_dict(role).get("id")), _dict(role).get("kind")
+            if role_id is not None and kind in {k.value for k in RoleKind}:
+                self.roles.setdefault(role_id, RoleKind(kind))
+        self.outcomes = {c for o in _list(self.data.get("outcomes")) if (c := _text(_dict(o).get("code")))}
+        self.track_ids = [t for tr in _list(self.data.get("tracks")) if (t := _text(_dict(tr).get("id")))]
+        self.case_schema = _dict(self.data.get("case_data"))
+        self.flows = self._collect_flows()
+        self.steps: dict[str, _Step] = {}
+        for flow in self.flows.values():
+            for step in flow.steps:
+                self.steps.setdefault(step.id, step)
+        self.edges: dict[str, dict[str, set[str]]] = {key: self._edges(flow) for key, flow in self.flows.items()}
+        self._ancestors: dict[str, set[str]] = {}
+
+    def report(self, path: PathKey, message: str, hint: str = "", *, key: bool = False) -> None:
+        self.problems.append(self.doc.problem(path, message, hint, key=key))
+
+    def run(self) -> list[Problem]:
+        if not self.data:
+            return self.problems
+        self._check_duplicates()
+        self._check_calendar()
+        self._check_durations()
+        self._check_roles()
+        self._check_case_data()
+        self._check_triggers()
+        self._check_outcomes()
+        for flow in self.flows.values():
+            for step in flow.steps:
+                self._check_step(flow, step)
+            self._check_flow_shape(flow)
+        self._check_tracks_started()
+        self._check_evaluation()
+        return self.problems
+
+    # ------------------------------------------------------------ collecting
+
+    def _collect_flows(self) -> dict[str, _Flow]:
+        flows = {MAIN: self._flow(MAIN, ("steps",), self.data.get("steps"))}
+        for index, track in enumerate(_list(self.data.get("tracks"))):
+            track_id = _text(_dict(track).get("id"))
+            if track_id is not None and track_id not in flows:
+                flows[track_id] = self._flow(track_id, ("tracks", index, "steps"), _dict(track).get("steps"))
+        return flows
+
+    def _flow(self, key: str, path: PathKey, steps: Any) -> _Flow:
+        flow = _Flow(key, path)
+        for index, raw in enumerate(_list(steps)):
+            data = _dict(raw)
+            step_id, kind = _text(data.get("id")), _text(data.get("kind"))
+            if step_id is not None and kind is not None:
+                flow.steps.append(_Step((*path, index), data, step_id, kind, key))
+        return flow
+
+    def _edges(self, flow: _Flow) -> dict[str, set[str]]:
+        ids = {s.id for s in flow.steps}
+        edges: dict[str, set[str]] = {}
+        for step in flow.steps:
+            targets = {t for _, t in self._targets(step)}
+            edges.setdefault(step.id, set()).update(t for t in targets if t in ids)
+        return edges
+
+    @staticmethod
+    def _targets(step: _Step) -> Iterator[tuple[PathKey, str]]:
+        """(path, step id) of every way out of `step`."""
+        nxt = step.data.get("next")
+        if isinstance(nxt, str):
+            yield (*step.path, "next"), nxt
+        for index, branch in enumerate(_list(nxt)):
+            goto = _text(_dict(branch).get("goto"))
+            if goto is not None:
+                yield (*step.path, "next", index, "goto"), goto
+        for key in ("on_max_visits", "on_timeout"):
+            target = _text(step.data.get(key))
+            if target is not None:
+                yield (*step.path, key), target
+
+    # ------------------------------------------------------------ whole-file checks
+
+    def _check_duplicates(self) -> None:
+        for section, key, what in (("roles", "id", "role id"), ("tracks", "id", "track id"),
+                                   ("outcomes", "code", "outcome code"), ("close_reasons", "code", "close reason code"),
+                                   ("triggers", "type", "trigger type")):
+            seen: dict[str, PathKey] = {}
+            for index, item in enumerate(_list(self.data.get(section))):
+                value = _text(_dict(item).get(key))
+                if value is None:
+                    continue
+                path: PathKey = (section, index, key)
+                if value in seen:
+                    first_line = self.doc.locate(seen[value])[0]
+                    self.report(path, f"{what} `{value}` is used twice (first at line {first_line})",
+                                "every id must be unique; rename one of them")
+                else:
+                    seen[value] = path
+        first: dict[str, _Step] = {}
+        for flow in self.flows.values():
+            for step in flow.steps:
+                if step.id in first:
+                    other = first[step.id]
+                    where = "" if other.flow == step.flow else f" in {self.flows[other.flow].label}"
+                    line = self.doc.locate((*other.path, "id"))[0]
+                    self.report((*step.path, "id"), f"step id `{step.id}` is used twice (first at line {line}{where})",
+                                "step ids must be unique in the whole file, tracks included")
+                else:
+                    first[step.id] = step
+
+    def _check_calendar(self) -> None:
+        holidays = self.data.get("school_holidays")
+        if self.calendar == CalendarKind.SCHOOL_WEEKS.value and not holidays:
+            self.report(("school_holidays",), "a pathway with calendar nl-school-weeks needs `school_holidays`",
+                        "list the holidays: - {name: Herfstvakantie, from: 2026-10-17, to: 2026-10-25}")
+        elif holidays and self.calendar not in (None, CalendarKind.SCHOOL_WEEKS.value):
+            self.report(("school_holidays",), f"`school_holidays` only apply with calendar nl-school-weeks, "
+                        f"not {self.calendar}", "remove them, or set calendar: nl-school-weeks", key=True)
+        for index, holiday in enumerate(_list(holidays)):
+            first, last = _text(_dict(holiday).get("from")), _text(_dict(holiday).get("to"))
+            if first and last and len(first) == len(last) == 10 and last < first:
+                self.report(("school_holidays", index, "to"), f"the holiday ends ({last}) before it starts ({first})")
+
+    def _duration_paths(self) -> Iterator[PathKey]:
+        data = self.data
+        if "reopen_within" in data:
+            yield ("reopen_within",)
+        yield from _chain_paths(data.get("defaults"), ("defaults",))
+        yield from _lead_time_paths(data.get("lead_time"), ("lead_time",))
+        evaluation = _dict(data.get("evaluation"))
+        for key in ("every", "due"):
+            if key in evaluation:
+                yield ("evaluation", key)
+        yield from _chain_paths(evaluation, ("evaluation",))
+        for index, track in enumerate(_list(data.get("tracks"))):
+            yield from _lead_time_paths(_dict(track).get("lead_time"), ("tracks", index, "lead_time"))
+        for flow in self.flows.values():
+            for step in flow.steps:
+                for key in ("due", "timeout"):
+                    if key in step.data:
+                        yield (*step.path, key)
+                yield from _chain_paths(step.data, step.path)
+                spec = self.kinds.get(step.kind)
+                params = _dict(step.data.get("params"))
+                for name in spec.duration_params if spec else ():
+                    if name in params:
+                        yield (*step.path, "params", name)
+
+    def _check_durations(self) -> None:
+        for path in self._duration_paths():
+            value = _value(self.data, path)
+            if not isinstance(value, str):
+                continue  # wrong type: reported by the structural check
+            try:
+                duration = parse_duration(value)
+            except DurationError as exc:
+                self.report(path, str(exc), _duration_hint(value))
+                continue
+            if duration.unit is Unit.WORKING_DAYS and self.calendar == CalendarKind.ALWAYS.value:
+                self.report(path, f"`{value}` counts working days, but this pathway runs on the 24x7 calendar",
+                            "use days or hours, or change the calendar")
+
+    def _role_refs(self) -> Iterator[tuple[PathKey, frozenset[RoleKind], str]]:
+        """(path, allowed role kinds, what) of every reference to a role."""
+        data = self.data
+        for index, trigger in enumerate(_list(data.get("triggers"))):
+            if "source" in _dict(trigger):
+                yield ("triggers", index, "source"), _PARTNERS, "the source of a signal"
+        for path in self._chain_owners():
+            container = _dict(_value(data, path))
+            for key in ("reminders", "escalation", "on_exceeded"):
+                for index, item in enumerate(_list(container.get(key))):
+                    if "to" in _dict(item):
+                        yield (*path, key, index, "to"), _PEOPLE, "a reminder or escalation"
+        if "role" in _dict(data.get("evaluation")):
+            yield ("evaluation", "role"), _PEOPLE, "the evaluation"
+        for index, track in enumerate(_list(data.get("tracks"))):
+            if "owner" in _dict(track):
+                yield ("tracks", index, "owner"), _PEOPLE, "a track owner"
+        for flow in self.flows.values():
+            for step in flow.steps:
+                if "role" in step.data:
+                    yield (*step.path, "role"), _PEOPLE, "a human task"
+                spec = self.kinds.get(step.kind)
+                params = _dict(step.data.get("params"))
+                for param in spec.role_params if spec else ():
+                    value = params.get(param.name)
+                    if isinstance(value, str) and value not in param.also_allowed:
+                        yield (*step.path, "params", param.name), param.kinds, f"`{param.name}` of a {step.kind} step"
+
+    def _chain_owners(self) -> Iterator[PathKey]:
+        """Paths of every mapping that holds reminders/escalation/on_exceeded lists."""
+        yield ("defaults",)
+        yield ("lead_time",)
+        yield ("evaluation",)
+        for index, _track in enumerate(_list(self.data.get("tracks"))):
+            yield ("tracks", index, "lead_time")
+        for flow in self.flows.values():
+            for step in flow.steps:
+                yield step.path
+
+    def _check_roles(self) -> None:
+        for path, allowed, what in self._role_refs():
+            role_id = _value(self.data, path)
+            if not isinstance(role_id, str):
+                continue
+            if role_id not in self.roles:
+                self.report(path, f"unknown role `{role_id}`",
+                            did_you_mean(role_id, self.roles) or f"declared roles: {one_of(self.roles)}")
+            elif allowed and self.roles[role_id] not in allowed:
+                kinds = one_of(sorted(k.value for k in allowed))
+                self.report(path, f"role `{role_id}` is a {self.roles[role_id].value}; {what} needs a role "
+                            f"of kind {kinds}")
+
+    def _check_case_data(self) -> None:
+        if "case_data" in self.data:
+            self.problems.extend(check_embedded_schema(self.doc, ("case_data",), self.data["case_data"], "case_data"))
+        properties = _dict(self.case_schema.get("properties"))
+        for index, name in enumerate(_list(self.data.get("personal_data"))):
+            if isinstance(name, str) and name not in properties:
+                self.report(("personal_data", index), f"`{name}` is not a field of case_data",
+                            did_you_mean(name, properties) or "list only fields under case_data.properties")
+
+    def _check_triggers(self) -> None:
+        names = _Names(frozenset({"case", "now"}), "a trigger condition")
+        for index, trigger in enumerate(_list(self.data.get("triggers"))):
+            condition = _dict(trigger).get("condition")
+            if isinstance(condition, str):
+                self._check_expression(("triggers", index, "condition"), condition, names)
+
+    def _check_outcomes(self) -> None:
+        for index, reason in enumerate(_list(self.data.get("close_reasons"))):
+            outcome = _text(_dict(reason).get("outcome"))
+            if outcome is not None and outcome not in self.outcomes:
+                self.report(("close_reasons", index, "outcome"), f"unknown outcome `{outcome}`",
+                            did_you_mean(outcome, self.outcomes) or f"declared outcomes: {one_of(sorted(self.outcomes))}")
+
+    # ------------------------------------------------------------ steps
+
+    def _check_step(self, flow: _Flow, step: _Step) -> None:
+        kind, data = step.kind, step.data
+        spec = self.kinds.get(kind)
+        if kind not in BUILTIN_KINDS and spec is None:
+            self.report((*step.path, "kind"), f"unknown step kind `{kind}`",
+                        did_you_mean(kind, [*sorted(BUILTIN_KINDS), *sorted(self.kinds)])
+                        or f"use {one_of([*sorted(BUILTIN_KINDS), *sorted(self.kinds)])}")
+            return
+        if flow.key == MAIN and kind == StepKind.CLOSE_TRACK.value:
+            self.report((*step.path, "kind"), "a close_track step only belongs in a track",
+                        "the main flow ends with an `end` step")
+        if flow.key != MAIN and kind in (StepKind.END.value, StepKind.TRACKS.value):
+            self.report((*step.path, "kind"), f"a {kind} step cannot be used inside a track",
+                        "a track ends with a close_track step")
+        if kind == StepKind.HUMAN_TASK.value:
+            if flow.key == MAIN and "role" not in data:
+                self.report((*step.path, "role"), "`role` is missing: a human_task in the main flow needs a role",
+                            "tracks default to their owner; the main flow has no owner")
+            if "form" in data:
+                self.problems.extend(check_embedded_schema(self.doc, (*step.path, "form"), data["form"], "a form"))
+        if kind == StepKind.END.value:
+            outcome = _text(data.get("outcome"))
+            if outcome is not None and outcome not in self.outcomes:
+                self.report((*step.path, "outcome"), f"unknown outcome `{outcome}`",
+                            did_you_mean(outcome, self.outcomes) or f"declared outcomes: {one_of(sorted(self.outcomes))}")
+        if kind == StepKind.TRACKS.value:
+            self._check_tracks_step(step)
+        if spec is not None:
+            self._check_task_step(step, spec)
+        self._check_reminders(step.path, data)
+        self._check_branches(flow, step)
+
+    def _check_reminders(self, path: PathKey, owner: dict[str, Any]) -> None:
+        for index, reminder in enumerate(_list(owner.get("reminders"))):
+            reminder = _dict(reminder)
+            has = [k for k in ("before", "after") if k in reminder]
+            if len(has) != 1:
+                self.report((*path, "reminders", index),
+                            "a reminder needs exactly one of `before` and `after`",
+                            "write `before: 1 working day` or `after: 2 working days`")
+
+    def _check_tracks_step(self, step: _Step) -> None:
+        data = step.data
+        has = [k for k in ("tracks", "tracks_from") if k in data]
+        if len(has) != 1:
+            self.report(step.path, f"tracks step `{step.id}` needs exactly one of `tracks` and `tracks_from`",
+                        "a fixed list `tracks: [debts, housing]`, or an expression `tracks_from: steps.intake.problems`")
+        for index, track_id in enumerate(_list(data.get("tracks"))):
+            if isinstance(track_id, str) and track_id not in self.track_ids:
+                self.report((*step.path, "tracks", index), f"unknown track `{track_id}`",
+                            did_you_mean(track_id, self.track_ids) or f"declared tracks: {one_of(self.track_ids)}")
+        source = data.get("tracks_from")
+        if isinstance(source, str):
+            self._check_expression((*step.path, "tracks_from"), source,
+                                   _Names(frozenset({"case", "steps", "now"}), "tracks_from", step))
+
+    def _check_task_step(self, step: _Step, spec: TaskKindSpec) -> None:
+        data = step.data
+        if "timeout" in data and not spec.waits_for_answer:
+            self.report((*step.path, "timeout"), f"`timeout` does not apply to a {step.kind} step: it does not wait",
+                        "only steps that wait (request_partner, wait) have a timeout", key=True)
+        params = data.get("params", {})
+        if not isinstance(params, dict):
+            return  # reported by the structural check
+        self.problems.extend(check_against(self.doc, (*step.path, "params"), params, spec.params_schema))
+        if spec.answer_schema_param is not None and isinstance(params.get(spec.answer_schema_param), dict):
+            self.problems.extend(check_embedded_schema(
+                self.doc, (*step.path, "params", spec.answer_schema_param), params[spec.answer_schema_param],
+                "the answer"))
+        for name in spec.expression_params:
+            source = params.get(name)
+            if isinstance(source, str):
+                self._check_expression((*step.path, "params", name), source,
+                                       _Names(frozenset({"case", "steps", "now"}), f"`{name}`", step))
+        if not self.data.get("origin_registration"):
+            for name in spec.origin_params:
+                if params.get(name) is True:
+                    self.report((*step.path, "params", name),
+                                f"`{name}` records country of birth, but the pathway does not allow that",
+                                "set `origin_registration: true` at the top of the pathway, or remove this param")
+
+    def _check_branches(self, flow: _Flow, step: _Step) -> None:
+        ids = {s.id for s in flow.steps}
+        for path, target in self._targets(step):
+            if target in ids:
+                continue
+            other = self.steps.get(target)
+            if other is not None:
+                self.report(path, f"step `{target}` is in {self.flows[other.flow].label}; a step can only go to "
+                            f"steps of its own flow ({flow.label})")
+            else:
+                self.report(path, f"unknown step `{target}`",
+                            did_you_mean(target, ids) or f"steps of {flow.label}: {one_of(sorted(ids))}")
+        branches = step.data.get("next")
+        if not isinstance(branches, list):
+            return
+        names = _Names(frozenset({"case", "form", "steps", "tracks", "now"}), "a branch condition", step)
+        last = len(branches) - 1
+        for index, branch in enumerate(branches):
+            branch = _dict(branch)
+            when = branch.get("when")
+            if index < last and "when" not in branch:
+                self.report((*step.path, "next", index),
+                            "only the last branch may leave out `when`; this branch hides the ones after it",
+                            "add a `when` condition, or move this branch to the end")
+            if index == last and "when" in branch:
+                self.report((*step.path, "next", index, "when"),
+                            "the last branch must not have `when`: it is taken when no condition holds",
+                            f"add a final branch such as `- goto: {step.id}`, or remove this `when`", key=True)
+            if isinstance(when, str):
+                self._check_expression((*step.path, "next", index, "when"), when, names)
+
+    # ------------------------------------------------------------ flow shape
+
+    def _check_flow_shape(self, flow: _Flow) -> None:
+        if not flow.steps:
+            return
+        edges = self.edges[flow.key]
+        order = {s.id: i for i, s in enumerate(flow.steps)}
+        by_id = {s.id: s for s in reversed(flow.steps)}
+        reached = flow_graph.reachable([flow.steps[0].id], edges)
+        incoming = flow_graph.reverse(edges)
+        for step in flow.steps:
+            if step.id not in reached and by_id[step.id] is step:
+                if incoming.get(step.id):
+                    self.report((*step.path, "id"), f"step `{step.id}` is never reached: the steps that go to it "
+                                "are never reached themselves", "check the `next` of the steps before it")
+                else:
+                    self.report((*step.path, "id"), f"step `{step.id}` is never reached: no step goes to it",
+                                "add it to the `next` of an earlier step, or remove it")
+        terminal = StepKind.END.value if flow.key == MAIN else StepKind.CLOSE_TRACK.value
+        finals = [s.id for s in flow.steps if s.kind == terminal]
+        if not finals:
+            self.report(flow.path, f"{flow.label} has no {terminal} step, so a case can never finish it",
+                        f"add a step with `kind: {terminal}`")
+        else:
+            can_finish = flow_graph.reachable(finals, flow_graph.reverse(edges))
+            stuck = [s for s in reached if s not in can_finish]
+            for group in flow_graph.strongly_connected(sorted(stuck, key=order.__getitem__), edges):
+                first = min(group, key=order.__getitem__)
+                names = one_of(sorted(group, key=order.__getitem__))
+                self.report((*by_id[first].path, "id"),
+                            f"from step `{first}` a case can never finish: no path leads to an {terminal} step",
+                            f"the loop through {names} needs a way out" if len(group) > 1
+                            else f"give `{first}` a branch that leads to an {terminal} step")
+        bounded = {s.id for s in flow.steps if "max_visits" in s.data}
+        for loop in flow_graph.cycles_without([s.id for s in flow.steps], edges, bounded):
+            ordered = sorted(loop, key=order.__getitem__)
+            first = ordered[0]
+            shown = " → ".join([*ordered, ordered[0]]) if len(ordered) > 1 else f"{first} → {first}"
+            self.report((*by_id[first].path, "id"), f"the loop {shown} has no limit",
+                        f"set `max_visits` and `on_max_visits` on one of its steps, e.g. `{first}`")
+
+    def _check_tracks_started(self) -> None:
+        started: set[str] = set()
+        dynamic = False
+        for step in self.flows[MAIN].steps:
+            if step.kind == StepKind.TRACKS.value:
+                started.update(t for t in _list(step.data.get("tracks")) if isinstance(t, str))
+                dynamic = dynamic or "tracks_from" in step.data
+        if dynamic:
+            return
+        for index, track in enumerate(_list(self.data.get("tracks"))):
+            track_id = _text(_dict(track).get("id"))
+            if track_id is not None and track_id not in started:
+                self.report(("tracks", index, "id"), f"track `{track_id}` is never started: no tracks step lists it",
+                            "add it to the `tracks` of a tracks step, or remove the track")
+
+    def _check_evaluation(self) -> None:
+        evaluation = self.data.get("evaluation")
+        if not isinstance(evaluation, dict):
+            return
+        self._check_reminders(("evaluation",), evaluation)
+        if "form" in evaluation:
+            self.problems.extend(check_embedded_schema(self.doc, ("evaluation", "form"), evaluation["form"],
+                                                       "the evaluation form"))
+        start = _text(evaluation.get("starts_after"))
+        main_ids = [s.id for s in self.flows[MAIN].steps]
+        if start is not None and start not in main_ids:
+            self.report(("evaluation", "starts_after"), f"unknown step `{start}` in the main flow",
+                        did_you_mean(start, main_ids) or "name a step of the main flow")
+
+    # ------------------------------------------------------------ expressions
+
+    def _check_expression(self, path: PathKey, source: str, names: _Names) -> None:
+        problem = syntax_problem(source)
+        if problem is not None:
+            self.report(path, problem.message, problem.hint)
+            return
+        for chain in referenced_names(source):
+            message, hint = self._check_name(chain, names)
+            if message:
+                self.report(path, message, hint)
+
+    def _check_name(self, chain: tuple[str, ...], names: _Names) -> tuple[str, str]:
+        root, dotted = chain[0], ".".join(chain)
+        if root not in names.roots:
+            if root in ("case", "form", "steps", "tracks", "now"):
+                usable = one_of(sorted(names.roots))
+                return f"`{root}` cannot be used in {names.site}", f"names you can use there: {usable}"
+            return f"unknown name `{root}` in {names.site}", (
+                did_you_mean(root, names.roots) or f"names start with {one_of(sorted(names.roots))}")
+        if root == "case":
+            return self._check_field(chain, 1, self.case_schema, "the case data (case_data)")
+        if root == "form":
+            step = names.step
+            form = self._form_of(step) if step is not None else None
+            if step is None or form is None:
+                return (f"`{dotted}`: step `{step.id if step else '?'}` has no form, so `form` is empty here",
+                        "read an earlier step's form with steps.<step_id>.<field>")
+            return self._check_field(chain, 1, form, f"the form of step `{step.id}`")
+        if root == "steps":
+            return self._check_step_ref(chain, names)
+        if root == "tracks":
+            return self._check_track_ref(chain, names)
+        return "", ""
+
+    def _form_of(self, step: _Step) -> dict[str, Any] | None:
+        if step.kind == StepKind.HUMAN_TASK.value:
+            form = step.data.get("form")
+            return form if isinstance(form, dict) else None
+        spec = self.kinds.get(step.kind)
+        if spec is not None and spec.answer_schema_param is not None:
+            answer = _dict(step.data.get("params")).get(spec.answer_schema_param)
+            return answer if isinstance(answer, dict) else None
+        return None
+
+    def _check_step_ref(self, chain: tuple[str, ...], names: _Names) -> tuple[str, str]:
+        dotted = ".".join(chain)
+        if len(chain) < 2:
+            return "`steps` needs a step id and a field, e.g. steps.intake.problems", ""
+        step_id = chain[1]
+        target = self.steps.get(step_id)
+        if target is None:
+            with_forms = [s.id for s in self.steps.values() if self._form_of(s) is not None]
+            return f"`{dotted}`: unknown step `{step_id}`", did_you_mean(step_id, with_forms or self.steps)
+        form = self._form_of(target)
+        if form is None:
+            return f"`{dotted}`: step `{step_id}` records no form or answer", "only human tasks with a form and " \
+                "request_partner steps record fields"
+        current = names.step
+        if current is not None and step_id != current.id and step_id not in self._preceding(current):
+            return (f"`{dotted}`: step `{step_id}` cannot have happened before step `{current.id}`",
+                    f"only steps that come before `{current.id}` in the flow can be read here")
+        return self._check_field(chain, 2, form, f"the form of step `{step_id}`")
+
+    def _check_track_ref(self, chain: tuple[str, ...], names: _Names) -> tuple[str, str]:
+        dotted = ".".join(chain)
+        if len(chain) < 3:
+            return f"`{dotted}`: write tracks.<track_id>.result", ""
+        track_id = chain[1]
+        if track_id not in self.track_ids:
+            return f"`{dotted}`: unknown track `{track_id}`", did_you_mean(track_id, self.track_ids)
+        if chain[2] != "result" or len(chain) > 3:
+            return f"`{dotted}`: a track only has `result`", f"write tracks.{track_id}.result"
+        current = names.step
+        if current is None or current.flow != MAIN:
+            return f"`{dotted}` can only be read in the main flow", ""
+        before = self._preceding(current) | {current.id}
+        starters = [s for s in self.flows[MAIN].steps if s.kind == StepKind.TRACKS.value and s.id in before
+                    and ("tracks_from" in s.data or track_id in _list(s.data.get("tracks")))]
+        if not starters:
+            return (f"`{dotted}` can only be read after a tracks step that starts `{track_id}`",
+                    "move the condition after the tracks step")
+        return "", ""
+
+    def _check_field(self, chain: tuple[str, ...], start: int, schema: dict[str, Any], owner: str) -> tuple[str, str]:
+        node: Any = schema
+        for depth in range(start, len(chain)):
+            properties = _dict(node).get("properties")
+            if not isinstance(properties, dict):
+                kind = _dict(node).get("type")
+                if kind in ("string", "integer", "number", "boolean", "null"):
+                    return (f"`{'.'.join(chain[:depth])}` is {describe_type(kind)}; it has no field `{chain[depth]}`",
+                            "")
+                return "", ""  # free-form object or list: nothing more to check
+            name = chain[depth]
+            if name not in properties:
+                dotted = ".".join(chain[: depth + 1])
+                return f"`{dotted}` is not a field of {owner}", (
+                    did_you_mean(name, properties) or f"fields: {one_of(sorted(properties))}")
+            node = properties[name]
+        return "", ""
+
+    def _preceding(self, step: _Step) -> set[str]:
+        """Ids of the steps that can have run before `step` (it may be reached from them)."""
+        key = step.id
+        if key in self._ancestors:
+            return self._ancestors[key]
+        back = flow_graph.reverse(self.edges[step.flow])
+        before = flow_graph.reachable(back.get(step.id, ()), back)  # holds step.id only if it is in a loop
+        if step.flow != MAIN:
+            for starter in self.flows[MAIN].steps:
+                if starter.kind == StepKind.TRACKS.value and (
+                        "tracks_from" in starter.data or step.flow in _list(starter.data.get("tracks"))):
+                    before |= self._preceding(starter) | {starter.id}
+        self._ancestors[key] = before
+        return before
+
+
+def describe_type(kind: str) -> str:
+    return {"string": "text", "integer": "a whole number", "number": "a number", "boolean": "true/false",
+            "null": "empty"}.get(kind, kind)
+
+
+def _value(data: Any, path: PathKey) -> Any:
+    node = data
+    for part in path:
+        if isinstance(node, dict) and isinstance(part, str):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            return None
+    return node
+
+
+def _chain_paths(owner: Any, path: PathKey) -> Iterator[PathKey]:
+    owner = _dict(owner)
+    for index, reminder in enumerate(_list(owner.get("reminders"))):
+        for key in ("before", "after"):
+            if key in _dict(reminder):
+                yield (*path, "reminders", index, key)
+    for index, rung in enumerate(_list(owner.get("escalation"))):
+        if "after" in _dict(rung):
+            yield (*path, "escalation", index, "after")
+
+
+def _lead_time_paths(lead_time: Any, path: PathKey) -> Iterator[PathKey]:
+    lead_time = _dict(lead_time)
+    if "within" in lead_time:
+        yield (*path, "within")
+    for index, rung in enumerate(_list(lead_time.get("on_exceeded"))):
+        if "after" in _dict(rung):
+            yield (*path, "on_exceeded", index, "after")
+
+
+def _duration_hint(value: str) -> str:
+    words = value.split()
+    if len(words) >= 2 and not words[0].isdigit():
+        return "start with a whole number, e.g. '5 working days'"
+    unit = " ".join(words[1:]).lower()
+    return did_you_mean(unit, UNIT_WORDS) if unit else "add a unit, e.g. '5 working days'"
+
+
+def check_semantics(doc: SourceDocument, kinds: Mapping[str, TaskKindSpec]) -> list[Problem]:
+    """Every problem beyond the JSON Schema in `doc`."""
+    return SemanticChecker(doc, kinds).run()
+
