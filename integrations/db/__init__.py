@@ -1,0 +1,1 @@
+"""The database layer: tables, sessions and the queries the application service needs."""

@@ -1,0 +1,97 @@
+"""Where the database is and how to connect to it.
+
+`CAREPATH_DATABASE_URL` picks the database; without it carepath keeps an
+embedded SQLite file in `$CAREPATH_DATA_DIR/carepath.db` (default `./data`).
+SQLite runs in WAL mode with `synchronous=NORMAL` (durable at checkpoints,
+fast commits), foreign keys on and a busy timeout, and write transactions
+start with `BEGIN IMMEDIATE` so two writers queue instead of failing halfway.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session
+
+from integrations.db.errors import StorageError
+
+DATABASE_URL_ENV = "CAREPATH_DATABASE_URL"
+DATA_DIR_ENV = "CAREPATH_DATA_DIR"
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+_WRITE_OPTION = "carepath_write"
+
+
+def data_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """The installation's data directory (SQLite file, pseudonym secret)."""
+    env = os.environ if environ is None else environ
+    return Path(env.get(DATA_DIR_ENV) or "./data")
+
+
+def database_url(environ: Mapping[str, str] | None = None) -> str:
+    """`CAREPATH_DATABASE_URL`, or the embedded SQLite file in the data directory."""
+    env = os.environ if environ is None else environ
+    url = env.get(DATABASE_URL_ENV)
+    if url:
+        return url
+    return f"sqlite:///{(data_dir(env) / 'carepath.db').resolve()}"
+
+
+def is_sqlite(url_or_engine: str | Engine) -> bool:
+    name = url_or_engine.dialect.name if isinstance(url_or_engine, Engine) else make_url(url_or_engine).get_backend_name()
+    return name == "sqlite"
+
+
+def _sqlite_hooks(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control from the sqlite3 module so BEGIN is ours (see `_on_begin`).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        immediate = connection.get_execution_options().get(_WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def create_db_engine(url: str | None = None, *, pool_size: int = 10) -> Engine:
+    """An engine for `url` (default: `database_url()`), creating the SQLite file's directory."""
+    url = url or database_url()
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StorageError(f"{DATABASE_URL_ENV} is not a database URL: {url!r} ({exc})") from exc
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed)
+        _sqlite_hooks(engine)
+        return engine
+    return create_engine(parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+@contextmanager
+def write_session(engine: Engine) -> Iterator[Session]:
+    """A session whose transaction takes the write lock at once on SQLite; commits on success."""
+    bind = engine.execution_options(**{_WRITE_OPTION: True}) if is_sqlite(engine) else engine
+    with Session(bind, expire_on_commit=False) as session, session.begin():
+        yield session
+
+
+@contextmanager
+def read_session(engine: Engine) -> Iterator[Session]:
+    """A session for queries; nothing it does is committed."""
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        yield session

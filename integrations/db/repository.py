@@ -1,0 +1,368 @@
+"""Cases in the database: load, save a decision, and read history and worklists.
+
+`save_decision` writes everything one engine decision changed in the caller's
+transaction: the case row (with the optimistic-lock check), the events, the
+personal-data row when it changed, and the task, timer and outbox projections
+— only the rows the events touched. The service owns the transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from engine.decide import Decision
+from engine.errors import ConflictError, NotFoundError
+from engine.events import Event
+from engine.state import CaseState, Task, TaskStatus, Timer, TimerStatus
+from integrations.db import outbox, personal_data
+from integrations.db.models import CaseEventRow, CasePersonalDataRow, CaseRow, TaskRow, TimerRow
+from integrations.db.sql import rowcount
+
+
+class StaleCaseError(ConflictError):
+    """The case changed since it was loaded (optimistic lock): load it again and decide again."""
+
+
+@dataclass(frozen=True)
+class TaskView:
+    """One row of a worklist."""
+
+    id: str
+    case_id: str
+    type: str
+    step: str
+    flow: str
+    title: str
+    role: str
+    assignee: str | None
+    team: str | None
+    status: str
+    due_at: datetime
+    created_at: datetime
+    completed_at: datetime | None
+    reminders_sent: int
+    escalation_level: int
+
+
+@dataclass(frozen=True)
+class PendingSave:
+    """One decision waiting to be written: what was loaded, what the engine decided."""
+
+    loaded_version: int
+    decision: Decision
+    personal_fields: tuple[str, ...]
+    extra_timer_ids: frozenset[str] = frozenset()  # claimed timers to resync even without an event
+
+
+@dataclass
+class _Rows:
+    """Everything a batch of decisions writes besides the case rows."""
+
+    events: list[dict[str, Any]] = field(default_factory=list)
+    new_tasks: list[dict[str, Any]] = field(default_factory=list)
+    changed_tasks: list[dict[str, Any]] = field(default_factory=list)
+    new_timers: list[dict[str, Any]] = field(default_factory=list)
+    changed_timers: list[dict[str, Any]] = field(default_factory=list)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    personal: dict[str, dict[str, Any]] = field(default_factory=dict)  # case id -> fields to store
+
+
+# --- loading ----------------------------------------------------------------------------------------
+
+
+def _merged_state(state_json: dict[str, Any], personal: dict[str, Any] | None) -> CaseState:
+    if personal:
+        state_json = {**state_json, "data": {**state_json["data"], **personal}}
+    return CaseState.from_json(state_json)
+
+
+def load_case(session: Session, case_id: str) -> CaseState:
+    """The case with its personal data merged back; NotFoundError when there is none."""
+    row = session.execute(
+        select(CaseRow.state, CasePersonalDataRow.data)
+        .outerjoin(CasePersonalDataRow, CasePersonalDataRow.case_id == CaseRow.id)
+        .where(CaseRow.id == case_id)
+    ).one_or_none()
+    if row is None:
+        raise NotFoundError(f"no case {case_id}")
+    return _merged_state(row[0], row[1])
+
+
+def load_cases(session: Session, case_ids: Sequence[str], *, lock: bool = False) -> dict[str, CaseState]:
+    """Several cases in one query. With `lock` (PostgreSQL) the rows are locked, and rows another
+    transaction holds are left out rather than waited for."""
+    query = (
+        select(CaseRow.id, CaseRow.state, CasePersonalDataRow.data)
+        .outerjoin(CasePersonalDataRow, CasePersonalDataRow.case_id == CaseRow.id)
+        .where(CaseRow.id.in_(case_ids))
+    )
+    if lock:
+        query = query.with_for_update(of=CaseRow, skip_locked=True, key_share=True)
+    return {case_id: _merged_state(state, personal) for case_id, state, personal in session.execute(query)}
+
+
+def case_exists(session: Session, case_id: str) -> bool:
+    return session.execute(select(CaseRow.id).where(CaseRow.id == case_id)).first() is not None
+
+
+def history(session: Session, case_id: str) -> list[Event]:
+    """The case's events in order, as stored (without personal data)."""
+    rows = session.execute(
+        select(CaseEventRow).where(CaseEventRow.case_id == case_id).order_by(CaseEventRow.seq)
+    ).scalars()
+    events = [
+        Event(case_id=r.case_id, seq=r.seq, type=r.type, at=r.at, actor=r.actor, data=r.data, reason=r.reason)
+        for r in rows
+    ]
+    if not events and not case_exists(session, case_id):
+        raise NotFoundError(f"no case {case_id}")
+    return events
+
+
+def stored_state(session: Session, case_id: str) -> dict[str, Any]:
+    """The state JSON exactly as stored (personal data left out), for checks and exports."""
+    state = session.execute(select(CaseRow.state).where(CaseRow.id == case_id)).scalar_one_or_none()
+    if state is None:
+        raise NotFoundError(f"no case {case_id}")
+    return dict(state)
+
+
+def personal_data_of(session: Session, case_id: str) -> dict[str, Any] | None:
+    row = session.get(CasePersonalDataRow, case_id)
+    return None if row is None else dict(row.data)
+
+
+def erase_personal_data(session: Session, case_id: str) -> bool:
+    """Delete the client's identifying data of one case; True when there was any."""
+    return bool(rowcount(session.execute(delete(CasePersonalDataRow).where(CasePersonalDataRow.case_id == case_id))))
+
+
+# --- saving -----------------------------------------------------------------------------------------
+
+
+def _case_columns(state: CaseState, fields: Iterable[str]) -> dict[str, Any]:
+    public, _ = personal_data.split(state.data, fields)
+    state_json = state.to_json()
+    state_json["data"] = public
+    return {
+        "pathway_id": state.pathway_id,
+        "pathway_version": state.pathway_version,
+        "status": state.status.value,
+        "team": state.team,
+        "pseudonym": state.pseudonym,
+        "opened_at": state.opened_at,
+        "closed_at": state.closed_at,
+        "outcome": state.outcome,
+        "close_reason": state.close_reason,
+        "version": state.version,
+        "state": state_json,
+    }
+
+
+def _task_row(task: Task, state: CaseState) -> dict[str, Any]:
+    return {
+        "id": task.id,
+        "case_id": state.id,
+        "type": task.type.value,
+        "step": task.step_id,
+        "flow": task.flow,
+        "title": task.title,
+        "role": task.role,
+        "assignee": task.assignee,
+        "team": state.team,
+        "status": task.status.value,
+        "due_at": task.due_at,
+        "created_at": task.created_at,
+        "completed_at": task.completed_at,
+        "reminders_sent": task.reminders_sent,
+        "escalation_level": task.escalation_level,
+    }
+
+
+def _timer_row(timer: Timer, case_id: str) -> dict[str, Any]:
+    return {"id": timer.id, "case_id": case_id, "kind": timer.kind.value, "due_at": timer.due_at,
+            "status": timer.status.value, "last_error": None}
+
+
+def _collect(save: PendingSave, rows: _Rows) -> None:
+    """Add the rows one decision touched to `rows`."""
+    state = save.decision.state
+    fields = save.personal_fields
+    new_tasks: set[str] = set()
+    touched_tasks: set[str] = set()
+    new_timers: set[str] = set()
+    touched_timers: set[str] = set(save.extra_timer_ids)
+    for event in save.decision.events:
+        d = event.data
+        rows.events.append({"case_id": event.case_id, "seq": event.seq, "type": event.type, "at": event.at,
+                            "actor": event.actor, "reason": event.reason,
+                            "data": personal_data.event_json(event, fields)})
+        kind = event.type
+        if kind == "task_opened":
+            new_tasks.add(d["task"]["id"])
+        elif "task_id" in d and kind.startswith("task_"):
+            touched_tasks.add(d["task_id"])
+        elif kind == "timer_set":
+            new_timers.add(d["timer"]["id"])
+        elif kind in ("timer_fired", "timer_cancelled"):
+            touched_timers.add(d["timer_id"])
+        elif kind == "message_queued":
+            rows.messages.append(d["message"])
+        elif kind == "case_suspended":
+            touched_timers.update(t.id for t in state.timers.values() if t.status is TimerStatus.PAUSED)
+        elif kind == "case_resumed":
+            touched_timers.update(t.id for t in state.timers.values() if t.status is TimerStatus.PENDING)
+            touched_tasks.update(t.id for t in state.tasks.values() if t.status is TaskStatus.OPEN)
+    rows.new_tasks.extend(_task_row(state.tasks[i], state) for i in new_tasks)
+    rows.changed_tasks.extend(_task_row(state.tasks[i], state) for i in touched_tasks - new_tasks)
+    rows.new_timers.extend(_timer_row(state.timers[i], state.id) for i in new_timers)
+    rows.changed_timers.extend(
+        _timer_row(state.timers[i], state.id) for i in touched_timers - new_timers if i in state.timers
+    )
+    first = save.decision.events[0] if save.decision.events else None
+    if (first is not None and first.type == "case_started") or personal_data.personal_changes(
+        save.decision.events, fields
+    ):
+        rows.personal[state.id] = personal_data.split(state.data, fields)[1]
+
+
+def _write(session: Session, rows: _Rows, new_case_ids: set[str]) -> None:
+    if rows.events:
+        session.execute(insert(CaseEventRow), rows.events)
+    if rows.new_tasks:
+        session.execute(insert(TaskRow), rows.new_tasks)
+    if rows.changed_tasks:
+        session.execute(update(TaskRow), rows.changed_tasks)
+    if rows.new_timers:
+        session.execute(insert(TimerRow), rows.new_timers)
+    if rows.changed_timers:
+        session.execute(update(TimerRow), rows.changed_timers)
+    if rows.messages:
+        outbox.enqueue(session, rows.messages)
+    for case_id, personal in rows.personal.items():
+        if case_id in new_case_ids:
+            if personal:
+                session.execute(insert(CasePersonalDataRow).values(case_id=case_id, data=personal))
+        else:
+            existing = session.get(CasePersonalDataRow, case_id)
+            if existing is None:
+                session.add(CasePersonalDataRow(case_id=case_id, data=personal))
+            else:
+                existing.data = personal
+    session.flush()
+
+
+def insert_case(session: Session, decision: Decision, personal_fields: tuple[str, ...]) -> None:
+    """Store a case the engine has just started."""
+    state = decision.state
+    session.execute(insert(CaseRow).values(id=state.id, **_case_columns(state, personal_fields)))
+    rows = _Rows()
+    _collect(PendingSave(0, decision, personal_fields), rows)
+    _write(session, rows, {state.id})
+
+
+def _update_case_row(session: Session, save: PendingSave) -> bool:
+    state = save.decision.state
+    result = session.execute(
+        update(CaseRow)
+        .where(CaseRow.id == state.id, CaseRow.version == save.loaded_version)
+        .values(**_case_columns(state, save.personal_fields))
+        .execution_options(synchronize_session=False)
+    )
+    return bool(rowcount(result))
+
+
+def save_decision(session: Session, save: PendingSave) -> None:
+    """Write one decision for an existing case; StaleCaseError when the case moved on meanwhile."""
+    if not save.decision.events and not save.extra_timer_ids:
+        return
+    state = save.decision.state
+    if save.decision.events and not _update_case_row(session, save):
+        raise StaleCaseError(
+            f"case {state.id} changed since it was loaded at version {save.loaded_version}; try again"
+        )
+    rows = _Rows()
+    _collect(save, rows)
+    _write(session, rows, set())
+
+
+def save_decisions(session: Session, saves: Sequence[PendingSave]) -> list[str]:
+    """Write many decisions at once (the timer sweep); returns the ids of cases that were stale
+    and therefore left unwritten."""
+    rows = _Rows()
+    stale: list[str] = []
+    for save in saves:
+        if save.decision.events and not _update_case_row(session, save):
+            stale.append(save.decision.state.id)
+            continue
+        _collect(save, rows)
+    _write(session, rows, set())
+    return stale
+
+
+# --- worklists --------------------------------------------------------------------------------------
+
+
+def _view(row: TaskRow) -> TaskView:
+    return TaskView(
+        id=row.id, case_id=row.case_id, type=row.type, step=row.step, flow=row.flow, title=row.title,
+        role=row.role, assignee=row.assignee, team=row.team, status=row.status, due_at=row.due_at,
+        created_at=row.created_at, completed_at=row.completed_at, reminders_sent=row.reminders_sent,
+        escalation_level=row.escalation_level,
+    )
+
+
+def _team_filter(team: str | None) -> Any:
+    # A case without a team is everyone's: it shows in every team's queue.
+    return True if team is None else or_(TaskRow.team == team, TaskRow.team.is_(None))
+
+
+def role_queue(session: Session, role: str, team: str | None = None, limit: int = 500) -> list[TaskView]:
+    """Open tasks waiting in `role`'s queue (nobody has them), soonest due first."""
+    rows = session.execute(
+        select(TaskRow)
+        .where(TaskRow.status == "open", TaskRow.role == role, TaskRow.assignee.is_(None), _team_filter(team))
+        .order_by(TaskRow.due_at, TaskRow.id)
+        .limit(limit)
+    ).scalars()
+    return [_view(r) for r in rows]
+
+
+def worklist(
+    session: Session, worker: str | None, roles: Sequence[str] = (), team: str | None = None, limit: int = 500
+) -> list[TaskView]:
+    """A worker's open tasks plus the unclaimed tasks of their roles, soonest due first."""
+    mine = (
+        and_(TaskRow.status == "open", TaskRow.assignee == worker) if worker is not None else None
+    )
+    queue = (
+        and_(TaskRow.status == "open", TaskRow.assignee.is_(None), TaskRow.role.in_(list(roles)), _team_filter(team))
+        if roles
+        else None
+    )
+    if worker is None and not roles:
+        where: Any = and_(TaskRow.status == "open", _team_filter(team))
+    else:
+        where = or_(*[c for c in (mine, queue) if c is not None])
+    rows = session.execute(select(TaskRow).where(where).order_by(TaskRow.due_at, TaskRow.id).limit(limit)).scalars()
+    return [_view(r) for r in rows]
+
+
+def task_view(session: Session, task_id: str) -> TaskView:
+    row = session.get(TaskRow, task_id)
+    if row is None:
+        raise NotFoundError(f"no task {task_id}")
+    return _view(row)
+
+
+def case_of_task(session: Session, task_id: str) -> str:
+    case_id = session.execute(select(TaskRow.case_id).where(TaskRow.id == task_id)).scalar_one_or_none()
+    if case_id is None:
+        raise NotFoundError(f"no task {task_id}")
+    return case_id

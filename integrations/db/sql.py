@@ -1,0 +1,12 @@
+"""Small typed helpers over SQLAlchemy results."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, Result
+
+
+def rowcount(result: Result[Any]) -> int:
+    """Rows an UPDATE or DELETE matched (Session.execute types its result loosely)."""
+    return int(cast(CursorResult[Any], result).rowcount)

@@ -1,0 +1,457 @@
+"""The application service: the one place where cases meet the database.
+
+Every command goes the same way: in one transaction, load the case, let the
+engine decide with `now` from the injected clock, and save the state, the
+events, the projections (tasks, timers, outbox) and the idempotency key
+together. The case row carries an optimistic lock (its version); when another
+writer got there first the command is decided again on the fresh state, a few
+times at most, so of two people completing the same task exactly one wins and
+the other gets the engine's clear ConflictError.
+
+The web app, the CLI and the timer sweep (Prefect, later) all call this
+service; none of them touches tables or the engine directly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine as Database
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from engine import commands as c
+from engine.clock import Clock
+from engine.decide import Decision, Engine
+from engine.errors import CarepathError, ConflictError, NotFoundError
+from engine.events import Event
+from engine.state import CaseState
+from engine.step_handlers import StepHandler
+from integrations.db import audit, idempotency, repository, timers
+from integrations.db.engine_factory import create_db_engine, is_sqlite, read_session, write_session
+from integrations.db.errors import StorageError
+from integrations.db.pathway_store import PathwayCatalog, Published, loader_parser
+from integrations.db.repository import PendingSave, StaleCaseError, TaskView
+from integrations.pseudonym import Pseudonymiser
+
+TIMER_ACTOR = "system:timer"
+MAX_ATTEMPTS = 5  # decide again this often when another writer changed the case first
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What a command did; stored with its idempotency key and returned again for a repeat."""
+
+    case_id: str
+    version: int  # the case's version after the command
+    events: tuple[str, ...]  # types of the events it recorded, in order
+    opened_tasks: tuple[str, ...]  # ids of tasks it opened
+    duplicate: bool = False  # True: the key was seen before; nothing was decided this time
+
+    @classmethod
+    def of(cls, decision: Decision) -> CommandResult:
+        return cls(
+            case_id=decision.state.id,
+            version=decision.state.version,
+            events=tuple(e.type for e in decision.events),
+            opened_tasks=tuple(e.data["task"]["id"] for e in decision.events if e.type == "task_opened"),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {"case_id": self.case_id, "version": self.version, "events": list(self.events),
+                "opened_tasks": list(self.opened_tasks)}
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any], *, duplicate: bool = False) -> CommandResult:
+        return cls(d["case_id"], d["version"], tuple(d["events"]), tuple(d["opened_tasks"]), duplicate)
+
+
+@dataclass(frozen=True)
+class FireReport:
+    """What one `fire_due` call did."""
+
+    fired: int = 0  # timers fired (each at most once)
+    cases: int = 0  # cases that changed
+    stale: int = 0  # timers left for the next sweep: their case was busy with another writer
+    failed: int = 0  # timers whose firing raised; taken out of the sweep (see timers.retry_failed)
+    batches: int = 0
+
+    def __add__(self, other: FireReport) -> FireReport:
+        return FireReport(*(a + b for a, b in zip(dataclasses.astuple(self), dataclasses.astuple(other), strict=True)))
+
+
+def new_case_id() -> str:
+    """A short random case id without dots (task and timer ids are `<case id>.<n>`)."""
+    return "C" + secrets.token_hex(6).upper()
+
+
+def _what(cmd: c.Command) -> dict[str, Any]:
+    """What a command asks, for its idempotency hash (the key itself left out)."""
+    fields = dataclasses.asdict(cmd)
+    fields.pop("idempotency_key", None)
+    return {"command": type(cmd).__name__, **fields}
+
+
+class CaseService:
+    """Commands and queries on cases, each in its own transaction."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        catalog: PathwayCatalog,
+        pseudonymiser: Pseudonymiser,
+        handlers: Mapping[str, StepHandler],
+        *,
+        max_attempts: int = MAX_ATTEMPTS,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.catalog = catalog
+        self.engine = Engine(catalog.lookup, handlers)
+        self._pseudonym = pseudonymiser
+        self._max_attempts = max_attempts
+        self._lock_cases_in_sweep = not is_sqlite(db)
+
+    # --- plumbing -----------------------------------------------------------------------------------
+    @contextmanager
+    def _storage(self, what: str) -> Iterator[None]:
+        """Database failures as StorageError naming what was being done."""
+        try:
+            yield
+        except CarepathError:
+            raise
+        except SQLAlchemyError as exc:
+            raise StorageError(f"{what}: the database refused ({type(exc).__name__}: {exc.args[0] if exc.args else exc})") from exc
+
+    def _personal_fields(self, state: CaseState) -> tuple[str, ...]:
+        return tuple(self.catalog.lookup(state.pathway_id, state.pathway_version).pathway.personal_data)
+
+    def execute(self, cmd: c.Command) -> CommandResult:
+        """Decide `cmd` on the stored case and save the outcome (the path every command takes)."""
+        if isinstance(cmd, c.StartCase):
+            raise TypeError("use start_case to start a case")
+        what_hash = idempotency.command_hash(_what(cmd))
+        label = f"{type(cmd).__name__} on case {cmd.case_id}"
+        for _ in range(self._max_attempts):
+            try:
+                with self._storage(label), write_session(self.db) as session:
+                    if cmd.idempotency_key is not None:
+                        stored = idempotency.find(session, cmd.idempotency_key, what_hash)
+                        if stored is not None:
+                            return CommandResult.from_json(stored.result, duplicate=True)
+                    state = repository.load_case(session, cmd.case_id)
+                    now = self.clock.now()
+                    decision = self.engine.handle(state, cmd, now)
+                    repository.save_decision(
+                        session, PendingSave(state.version, decision, self._personal_fields(state))
+                    )
+                    result = CommandResult.of(decision)
+                    if cmd.idempotency_key is not None:
+                        idempotency.store(session, cmd.idempotency_key, cmd.case_id, what_hash, result.to_json(), now)
+                    return result
+            except StaleCaseError:
+                continue
+            except IntegrityError:
+                if cmd.idempotency_key is None:
+                    raise
+                continue  # a concurrent repeat stored the key first: the next round returns its result
+        raise ConflictError(
+            f"case {cmd.case_id} kept changing while {type(cmd).__name__} was decided "
+            f"({self._max_attempts} attempts); try again"
+        )
+
+    def _task_command(self, task_id: str, build: Any) -> CommandResult:
+        with self._storage(f"finding task {task_id}"), read_session(self.db) as session:
+            case_id = repository.case_of_task(session, task_id)
+        return self.execute(build(case_id))
+
+    # --- starting -----------------------------------------------------------------------------------
+    def start_case(
+        self,
+        pathway_id: str,
+        trigger: str,
+        data: Mapping[str, Any],
+        *,
+        actor: str,
+        client_id: str | None = None,
+        team: str | None = None,
+        version: int | None = None,
+        assignments: Mapping[str, str] | None = None,
+        case_id: str | None = None,
+        reason: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> CommandResult:
+        """Start a case on `pathway_id` (its newest version unless `version` is given)."""
+        with self._storage(f"starting a case on {pathway_id}"), read_session(self.db) as session:
+            version = version if version is not None else self.catalog.latest_version(session, pathway_id)
+        personal = self.catalog.lookup(pathway_id, version).pathway.personal_data
+        pseudonym = self._pseudonym(client_id)
+        what_hash = idempotency.command_hash({
+            "command": "StartCase", "pathway": f"{pathway_id}@{version}", "trigger": trigger,
+            "data": {k: v for k, v in data.items() if k not in personal}, "team": team,
+            "assignments": dict(assignments or {}), "case_id": case_id,
+            "client": pseudonym if client_id is not None else None,
+        })
+        for _ in range(self._max_attempts):
+            new_id = case_id or new_case_id()
+            try:
+                with self._storage(f"starting case {new_id} on {pathway_id}@{version}"), write_session(self.db) as session:
+                    if idempotency_key is not None:
+                        stored = idempotency.find(session, idempotency_key, what_hash)
+                        if stored is not None:
+                            return CommandResult.from_json(stored.result, duplicate=True)
+                    if case_id is not None and repository.case_exists(session, case_id):
+                        raise ConflictError(f"case {case_id} exists already")
+                    now = self.clock.now()
+                    cmd = c.StartCase(
+                        case_id=new_id, actor=actor, reason=reason, idempotency_key=idempotency_key,
+                        pathway_id=pathway_id, pathway_version=version, trigger=trigger, data=dict(data),
+                        pseudonym=pseudonym, team=team, assignments=dict(assignments or {}),
+                    )
+                    decision = self.engine.start(cmd, now)
+                    repository.insert_case(session, decision, tuple(personal))
+                    result = CommandResult.of(decision)
+                    if idempotency_key is not None:
+                        idempotency.store(session, idempotency_key, new_id, what_hash, result.to_json(), now)
+                    return result
+            except IntegrityError:
+                continue  # the same key stored concurrently, or the same case id: the next round tells which
+        raise ConflictError(f"could not start a case on {pathway_id}@{version} ({self._max_attempts} attempts)")
+
+    # --- commands -----------------------------------------------------------------------------------
+    def claim(self, task_id: str, worker: str, *, actor: str | None = None,
+              idempotency_key: str | None = None) -> CommandResult:
+        return self._task_command(task_id, lambda case_id: c.ClaimTask(
+            case_id=case_id, actor=actor or worker, task_id=task_id, worker=worker, idempotency_key=idempotency_key))
+
+    def release(self, task_id: str, worker: str, *, actor: str | None = None,
+                idempotency_key: str | None = None) -> CommandResult:
+        return self._task_command(task_id, lambda case_id: c.ReleaseTask(
+            case_id=case_id, actor=actor or worker, task_id=task_id, worker=worker, idempotency_key=idempotency_key))
+
+    def reassign(self, task_id: str, *, actor: str, role: str | None = None, worker: str | None = None,
+                 carry_case: bool = False, reason: str | None = None,
+                 idempotency_key: str | None = None) -> CommandResult:
+        return self._task_command(task_id, lambda case_id: c.ReassignTask(
+            case_id=case_id, actor=actor, task_id=task_id, role=role, worker=worker, carry_case=carry_case,
+            reason=reason, idempotency_key=idempotency_key))
+
+    def complete_task(self, task_id: str, data: Mapping[str, Any], *, actor: str,
+                      idempotency_key: str | None = None) -> CommandResult:
+        return self._task_command(task_id, lambda case_id: c.CompleteTask(
+            case_id=case_id, actor=actor, task_id=task_id, data=dict(data), idempotency_key=idempotency_key))
+
+    def suspend(self, case_id: str, *, actor: str, reason: str, idempotency_key: str | None = None) -> CommandResult:
+        return self.execute(c.SuspendCase(case_id=case_id, actor=actor, reason=reason, idempotency_key=idempotency_key))
+
+    def resume(self, case_id: str, *, actor: str, reason: str | None = None,
+               idempotency_key: str | None = None) -> CommandResult:
+        return self.execute(c.ResumeCase(case_id=case_id, actor=actor, reason=reason, idempotency_key=idempotency_key))
+
+    def close_case(self, case_id: str, reason_code: str, *, actor: str, outcome: str | None = None,
+                   reason: str | None = None, idempotency_key: str | None = None) -> CommandResult:
+        return self.execute(c.CloseCase(case_id=case_id, actor=actor, reason_code=reason_code, outcome=outcome,
+                                        reason=reason, idempotency_key=idempotency_key))
+
+    def reopen(self, case_id: str, *, actor: str, reason: str, step_id: str | None = None,
+               idempotency_key: str | None = None) -> CommandResult:
+        return self.execute(c.ReopenCase(case_id=case_id, actor=actor, reason=reason, step_id=step_id,
+                                         idempotency_key=idempotency_key))
+
+    def add_track(self, case_id: str, track_id: str, *, actor: str, reason: str | None = None,
+                  idempotency_key: str | None = None) -> CommandResult:
+        return self.execute(c.AddTrack(case_id=case_id, actor=actor, track_id=track_id, reason=reason,
+                                       idempotency_key=idempotency_key))
+
+    def register_origin(self, case_id: str, origin: Mapping[str, Any], *, actor: str,
+                        idempotency_key: str | None = None) -> CommandResult:
+        return self.execute(c.RegisterOrigin(case_id=case_id, actor=actor, origin=dict(origin),
+                                             idempotency_key=idempotency_key))
+
+    def object_to_origin(self, case_id: str, *, actor: str, idempotency_key: str | None = None) -> CommandResult:
+        return self.execute(c.ObjectToOrigin(case_id=case_id, actor=actor, idempotency_key=idempotency_key))
+
+    def resolve_escalation(self, case_id: str, escalation_id: str, *, actor: str, reason: str | None = None,
+                           idempotency_key: str | None = None) -> CommandResult:
+        return self.execute(c.ResolveEscalation(case_id=case_id, actor=actor, escalation_id=escalation_id,
+                                                reason=reason, idempotency_key=idempotency_key))
+
+    def update_case_data(self, case_id: str, changes: Mapping[str, Any], *, actor: str, reason: str | None = None,
+                         idempotency_key: str | None = None) -> CommandResult:
+        return self.execute(c.UpdateCaseData(case_id=case_id, actor=actor, changes=dict(changes), reason=reason,
+                                             idempotency_key=idempotency_key))
+
+    # --- timers -------------------------------------------------------------------------------------
+    def fire_due(self, now: datetime | None = None, batch_size: int = 500, max_batches: int = 1000) -> FireReport:
+        """Fire every timer due at `now` (default: the clock's now), batch by batch, each batch in one
+        transaction. A timer fires at or after its due moment and at most once."""
+        moment = now or self.clock.now()
+        report = FireReport()
+        for _ in range(max_batches):
+            with self._storage("firing due timers"), write_session(self.db) as session:
+                claimed = timers.claim_due(session, moment, batch_size)
+                if not claimed:
+                    break
+                batch = self._fire_batch(session, claimed, moment)
+            report = report + batch
+            if len(claimed) < batch_size or batch.fired == 0:
+                break
+        return report
+
+    def _fire_batch(self, session: Any, claimed: Sequence[timers.DueTimer], now: datetime) -> FireReport:
+        by_case: dict[str, list[timers.DueTimer]] = {}
+        for timer in claimed:
+            by_case.setdefault(timer.case_id, []).append(timer)
+        states = repository.load_cases(session, list(by_case), lock=self._lock_cases_in_sweep)
+        saves: list[PendingSave] = []
+        failures: dict[str, str] = {}
+        fired = 0
+        busy = 0
+        for case_id, due in by_case.items():
+            state = states.get(case_id)
+            if state is None:  # locked by another writer (PostgreSQL): the next sweep takes it
+                busy += len(due)
+                continue
+            current, events, tried = state, list[Event](), list[str]()
+            for timer in due:
+                try:
+                    decision = self.engine.handle(
+                        current, c.FireTimer(case_id=case_id, actor=TIMER_ACTOR, timer_id=timer.id), now
+                    )
+                except CarepathError as exc:
+                    failures[timer.id] = f"case {case_id}, timer {timer.id}: {exc}"
+                    break
+                tried.append(timer.id)
+                current, events = decision.state, events + list(decision.events)
+                fired += sum(1 for e in decision.events if e.type == "timer_fired")
+            if tried:
+                saves.append(PendingSave(state.version, Decision(current, tuple(events)),
+                                         self._personal_fields(state), frozenset(tried)))
+        stale = set(repository.save_decisions(session, saves))
+        timers.mark_failed(session, failures)
+        stale_timers = sum(len(by_case[case_id]) for case_id in stale)
+        stale_fired = sum(1 for s in saves if s.decision.state.id in stale for e in s.decision.events
+                          if e.type == "timer_fired")
+        return FireReport(
+            fired=fired - stale_fired,
+            cases=sum(1 for s in saves if s.decision.events and s.decision.state.id not in stale),
+            stale=busy + stale_timers,
+            failed=len(failures),
+            batches=1,
+        )
+
+    def retry_failed_timers(self, case_id: str | None = None) -> int:
+        with self._storage("retrying failed timers"), write_session(self.db) as session:
+            return timers.retry_failed(session, case_id)
+
+    # --- queries ------------------------------------------------------------------------------------
+    def case(self, case_id: str) -> CaseState:
+        """The case as the engine sees it (personal data merged back)."""
+        with self._storage(f"reading case {case_id}"), read_session(self.db) as session:
+            return repository.load_case(session, case_id)
+
+    def history(self, case_id: str) -> list[Event]:
+        """The case's events as stored: without personal data."""
+        with self._storage(f"reading the history of case {case_id}"), read_session(self.db) as session:
+            return repository.history(session, case_id)
+
+    def task(self, task_id: str) -> TaskView:
+        with self._storage(f"reading task {task_id}"), read_session(self.db) as session:
+            return repository.task_view(session, task_id)
+
+    def worklist(self, worker: str | None, roles: Sequence[str] = (), team: str | None = None) -> list[TaskView]:
+        with self._storage(f"reading the worklist of {worker}"), read_session(self.db) as session:
+            return repository.worklist(session, worker, roles, team)
+
+    def role_queue(self, role: str, team: str | None = None) -> list[TaskView]:
+        with self._storage(f"reading the queue of role {role}"), read_session(self.db) as session:
+            return repository.role_queue(session, role, team)
+
+    # --- personal data and audit --------------------------------------------------------------------
+    def record_access(self, *, who: str, action: str, what: str, case_id: str | None = None,
+                      role: str | None = None, organisation: str | None = None, why: str | None = None) -> None:
+        """Write one audit-log line (who looked at or changed what, and why)."""
+        with self._storage(f"writing the audit log for {who}"), write_session(self.db) as session:
+            audit.record_access(session, at=self.clock.now(), who=who, role=role, organisation=organisation,
+                                case_id=case_id, action=action, what=what, why=why)
+
+    def erase_personal_data(self, case_id: str, *, actor: str, reason: str) -> bool:
+        """Forget who the client of a case is (one row); the history and statistics stay intact."""
+        with self._storage(f"erasing personal data of case {case_id}"), write_session(self.db) as session:
+            if not repository.case_exists(session, case_id):
+                raise NotFoundError(f"no case {case_id}")
+            erased = repository.erase_personal_data(session, case_id)
+            audit.record_access(session, at=self.clock.now(), who=actor, case_id=case_id, action="erase",
+                                what="personal data", why=reason)
+            return erased
+
+    # --- pathways -----------------------------------------------------------------------------------
+    def publish_pathway(self, text: str, source: str) -> Published:
+        """Check a pathway file with the loader and publish its version (no-op if already there)."""
+        with self._storage(f"publishing {source}"), write_session(self.db) as session:
+            known = self.catalog.already_published(session, text)
+            if known is not None:
+                return Published(known[0], known[1], new=False)
+        pathway = self.catalog.parse(text, source)
+        return self.publish(pathway, text, source)
+
+    def publish(self, pathway: Any, text: str, source: str) -> Published:
+        """Publish an already checked `Pathway` with the source text it came from."""
+        with self._storage(f"publishing {pathway.key}"), write_session(self.db) as session:
+            return self.catalog.publish(session, pathway, text, source, self.clock.now())
+
+
+def default_handlers() -> dict[str, StepHandler]:
+    from tasks.handlers import default_handlers as shipped
+
+    return shipped()
+
+
+def shipped_pathways_dir() -> Path | None:
+    """`pathways/` of the source tree, or the copy installed with the wheel."""
+    here = Path(__file__).resolve().parents[1] / "pathways"
+    if here.is_dir():
+        return here
+    try:
+        from importlib.resources import files
+
+        installed = Path(str(files("carepath_data") / "pathways"))
+    except (ImportError, ModuleNotFoundError, TypeError):
+        return None
+    return installed if installed.is_dir() else None
+
+
+def build_service(
+    database_url: str,
+    clock: Clock,
+    pathways_dir: Path | None = None,
+    *,
+    data_dir: Path | None = None,
+    db: Database | None = None,
+    publish_shipped: bool = True,
+) -> CaseService:
+    """Upgrade the database, publish the pathways in `pathways_dir` (default: the shipped ones, when
+    the loader is available) and return the service. `data_dir` holds the pseudonym secret
+    (default: `$CAREPATH_DATA_DIR`)."""
+    from integrations.db.engine_factory import data_dir as default_data_dir
+    from integrations.migrations import upgrade_database
+
+    database = db or create_db_engine(database_url)
+    upgrade_database(database_url, database)
+    parse = loader_parser()
+    service = CaseService(
+        database, clock, PathwayCatalog(database, parse),
+        Pseudonymiser.for_data_dir(data_dir or default_data_dir()), default_handlers(),
+    )
+    directory = pathways_dir or (shipped_pathways_dir() if publish_shipped else None)
+    if directory is not None and parse is not None:
+        for path in sorted(directory.glob("*.yaml")):
+            service.publish_pathway(path.read_text(encoding="utf-8"), str(path))
+    return service
