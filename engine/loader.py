@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
+from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.compat import StringIO
@@ -65,11 +66,19 @@ def dump_pathway(p: Pathway) -> str:
     yaml = YAML(typ="safe", pure=True)
     yaml.default_flow_style = False
     yaml.allow_unicode = True
-    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
     yaml.width = 100
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.representer.add_representer(str, _represent_text)
+    yaml.representer.sort_base_mapping_type_on_output = False  # keep the file's logical key order
     buffer = StringIO()
     yaml.dump(pathway_to_data(p), buffer)
     return f"{SCHEMA_MODELINE}\n{buffer.getvalue()}"
+
+
+def _represent_text(representer: Any, text: str) -> Any:
+    """Multi-line text (instructions, descriptions) as a readable `|` block."""
+    style = "|" if "\n" in text else None
+    return representer.represent_scalar("tag:yaml.org,2002:str", text, style=style)
 
 
 def check_versions(pathways: Iterable[Pathway], sources: Sequence[str] | None = None) -> list[Problem]:
