@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from engine import commands as c
 from engine.clock import Clock
 from engine.decide import Decision, Engine
-from engine.errors import CarepathError, ConflictError, NotFoundError
+from engine.errors import CarepathError, ConflictError, NotFoundError, PathwayError
 from engine.events import Event
 from engine.state import CaseState
 from engine.step_handlers import StepHandler
@@ -118,6 +118,7 @@ class CaseService:
         self._pseudonym = pseudonymiser
         self._max_attempts = max_attempts
         self._lock_cases_in_sweep = not is_sqlite(db)
+        self.unpublished: list[tuple[str, str]] = []  # (file, why) of pathway files build_service skipped
 
     # --- plumbing -----------------------------------------------------------------------------------
     @contextmanager
@@ -291,7 +292,7 @@ class CaseService:
     # --- timers -------------------------------------------------------------------------------------
     def fire_due(self, now: datetime | None = None, batch_size: int = 500, max_batches: int = 1000) -> FireReport:
         """Fire every timer due at `now` (default: the clock's now), batch by batch, each batch in one
-        transaction. A timer fires at or after its due moment and at most once."""
+        transaction, until none is due. A timer fires at or after its due moment and at most once."""
         moment = now or self.clock.now()
         report = FireReport()
         for _ in range(max_batches):
@@ -301,8 +302,9 @@ class CaseService:
                     break
                 batch = self._fire_batch(session, claimed, moment)
             report = report + batch
-            if len(claimed) < batch_size or batch.fired == 0:
-                break
+            if batch.fired == 0:
+                break  # nothing moved (all busy or failing): leave the rest to the next sweep
+            # Firing may set timers that are due at once (the next rung of a late deadline): go on.
         return report
 
     def _fire_batch(self, session: Any, claimed: Sequence[timers.DueTimer], now: datetime) -> FireReport:
@@ -453,5 +455,9 @@ def build_service(
     directory = pathways_dir or (shipped_pathways_dir() if publish_shipped else None)
     if directory is not None and parse is not None:
         for path in sorted(directory.glob("*.yaml")):
-            service.publish_pathway(path.read_text(encoding="utf-8"), str(path))
+            try:
+                service.publish_pathway(path.read_text(encoding="utf-8"), str(path))
+            except (PathwayError, ConflictError) as exc:
+                # One broken file must not stop the cases of every other pathway; callers show these.
+                service.unpublished.append((str(path), str(exc)))
     return service
