@@ -7,9 +7,10 @@ that exists is a definition that passed every check.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Mapping
+from typing import Any
 
 from engine.durations import Duration
 

@@ -8,6 +8,7 @@ act on: which key, what is wrong, and where it can, what was meant.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Collection, Iterable, Mapping
@@ -20,7 +21,7 @@ from jsonschema.exceptions import ValidationError as SchemaError
 
 from engine.definition import BUILTIN_KINDS
 from engine.errors import Problem
-from engine.suggest import did_you_mean, one_of
+from engine.suggest import did_you_mean, near_miss, one_of
 from engine.yaml_source import PathKey, SourceDocument
 
 SCHEMA_FILE = Path(__file__).parents[1] / "schemas" / "pathway.schema.json"
@@ -130,6 +131,13 @@ def _at(data: Any, path: Iterable[str | int]) -> Any:
     return node
 
 
+def unknown_key_hint(key: str, value: Any, allowed: Collection[str]) -> str:
+    """Did-you-mean for an unknown key; spots text split by a comma inside `{...}`."""
+    if value is None and " " in key.strip():
+        return "a comma inside `{...}` starts a new key: put quotes around text that contains a comma"
+    return did_you_mean(key, allowed) or f"allowed here: {one_of(sorted(allowed) if len(allowed) > 30 else allowed)}"
+
+
 def describe(value: Any) -> str:
     """A value as a coordinator would recognise it in a message."""
     if value is None:
@@ -164,18 +172,17 @@ def _translate(doc: SourceDocument, error: SchemaError, base: PathKey) -> list[P
     if validator == "additionalProperties" and isinstance(instance, dict):
         allowed = list(schema.get("properties", {}))
         return [
-            doc.problem((*path, key), f"unknown key `{key}`",
-                        did_you_mean(key, allowed) or f"allowed here: {one_of(allowed)}", key=True)
+            doc.problem((*path, key), f"unknown key `{key}`", unknown_key_hint(key, instance[key], allowed), key=True)
             for key in instance
             if key not in allowed
         ]
     if validator == "required" and isinstance(instance, dict):
         kind = instance.get("kind") if "allOf" in error.schema_path else None
-        owner = f"a {kind} step" if isinstance(kind, str) else "this element"
+        owner = f"a {kind} step" if isinstance(kind, str) else _owner(doc, path)
         return [
             doc.problem((*path, key), f"`{key}` is missing: {owner} needs it")
             for key in expected
-            if key not in instance
+            if key not in instance and near_miss(key, instance) is None  # a typo is reported as unknown key
         ]
     if validator == "dependentRequired" and isinstance(instance, dict):
         problems = []
@@ -185,6 +192,19 @@ def _translate(doc: SourceDocument, error: SchemaError, base: PathKey) -> list[P
                     problems.append(doc.problem((*path, key), f"`{key}` needs `{other}` as well", key=True))
         return problems
     return [doc.problem(path, *_message(validator, expected, instance, schema))]
+
+
+def _owner(doc: SourceDocument, path: PathKey) -> str:
+    """What the mapping at `path` is, in words: the pathway, step `x`, the params of step `x`."""
+    if not path:
+        return "the pathway"
+    step_path = path[:-1] if path[-1] == "params" else path
+    step = _at(doc.data, step_path)
+    if len(step_path) >= 2 and step_path[-2] == "steps" and isinstance(step, dict) and isinstance(step.get("id"), str):
+        return f"the params of step `{step['id']}`" if path[-1] == "params" else f"step `{step['id']}`"
+    if isinstance(path[-1], int) and isinstance(path[-2] if len(path) > 1 else None, str):
+        return f"each entry of `{path[-2]}`"
+    return f"`{path[-1]}`"
 
 
 def _not_applicable(doc: SourceDocument, path: PathKey, error: SchemaError) -> list[Problem]:
@@ -204,7 +224,7 @@ def _not_applicable(doc: SourceDocument, path: PathKey, error: SchemaError) -> l
 
 def _rule_index(error: SchemaError) -> int | None:
     parts = list(error.schema_path)
-    for part, following in zip(parts, parts[1:], strict=False):
+    for part, following in itertools.pairwise(parts):
         if part == "allOf" and isinstance(following, int):
             return following
     return None
@@ -284,7 +304,7 @@ def check_embedded_schema(doc: SourceDocument, path: PathKey, schema: Any, what:
         problems.append(doc.problem((*path, "type") if "type" in schema else path,
                                     f"{what} must be a JSON Schema with `type: object`",
                                     "start it with `type: object` and list the fields under `properties`"))
-    if not isinstance(schema.get("properties"), dict):
+    if not isinstance(schema.get("properties"), dict) and near_miss("properties", schema) is None:
         problems.append(doc.problem(path, f"{what} has no `properties`", "list the fields under `properties`"))
     problems.extend(_walk_schema(doc, path, schema))
     return problems
@@ -307,9 +327,10 @@ def _walk_schema(doc: SourceDocument, path: PathKey, schema: Any) -> list[Proble
     problems: list[Problem] = []
     for key, value in schema.items():
         if key not in _SCHEMA_KEYWORDS and not key.startswith("x-"):
+            hint = unknown_key_hint(key, value, _SCHEMA_KEYWORDS)
             problems.append(doc.problem((*path, key), f"unknown JSON Schema keyword `{key}`",
-                                        did_you_mean(key, _SCHEMA_KEYWORDS) or "custom keys must start with x-",
-                                        key=True))
+                                        hint if hint.startswith(("did you", "a comma")) else
+                                        "custom keys must start with x-", key=True))
         elif key in _SCHEMA_MAP_KEYWORDS and isinstance(value, dict):
             for name, sub in value.items():
                 problems.extend(_walk_schema(doc, (*path, key, name), sub))

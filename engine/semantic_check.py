@@ -18,7 +18,7 @@ from engine.errors import Problem
 from engine.expressions import referenced_names, syntax_problem
 from engine.kinds import TaskKindSpec
 from engine.schema_check import check_against, check_embedded_schema
-from engine.suggest import did_you_mean, one_of
+from engine.suggest import all_of, did_you_mean, near_miss, one_of
 from engine.yaml_source import PathKey, SourceDocument
 
 _PEOPLE = frozenset({RoleKind.WORKER, RoleKind.COORDINATOR, RoleKind.MANAGER})
@@ -93,8 +93,14 @@ class SemanticChecker:
         self.edges: dict[str, dict[str, set[str]]] = {key: self._edges(flow) for key, flow in self.flows.items()}
         self._ancestors: dict[str, set[str]] = {}
 
-    def report(self, path: PathKey, message: str, hint: str = "", *, key: bool = False) -> None:
-        self.problems.append(self.doc.problem(path, message, hint, key=key))
+    def report(self, path: PathKey, message: str, hint: str = "", *, key: bool = False,
+               at: PathKey | None = None) -> None:
+        """Add a problem about `path`, located at `path` (or at `at`, for a missing element)."""
+        problem = self.doc.problem(path, message, hint, key=key)
+        if at is not None:
+            line, column = self.doc.locate(at)
+            problem = Problem(problem.file, line, column, problem.path, message, hint)
+        self.problems.append(problem)
 
     def run(self) -> list[Problem]:
         if not self.data:
@@ -112,6 +118,7 @@ class SemanticChecker:
             self._check_flow_shape(flow)
         self._check_tracks_started()
         self._check_evaluation()
+        self._check_reminders(("defaults",), _dict(self.data.get("defaults")))
         return self.problems
 
     # ------------------------------------------------------------ collecting
@@ -190,7 +197,8 @@ class SemanticChecker:
         holidays = self.data.get("school_holidays")
         if self.calendar == CalendarKind.SCHOOL_WEEKS.value and not holidays:
             self.report(("school_holidays",), "a pathway with calendar nl-school-weeks needs `school_holidays`",
-                        "list the holidays: - {name: Herfstvakantie, from: 2026-10-17, to: 2026-10-25}")
+                        "list the holidays: - {name: Herfstvakantie, from: 2026-10-17, to: 2026-10-25}",
+                        at=("calendar",))
         elif holidays and self.calendar not in (None, CalendarKind.SCHOOL_WEEKS.value):
             self.report(("school_holidays",), f"`school_holidays` only apply with calendar nl-school-weeks, "
                         f"not {self.calendar}", "remove them, or set calendar: nl-school-weeks", key=True)
@@ -327,10 +335,11 @@ class SemanticChecker:
             self.report((*step.path, "kind"), "a close_track step only belongs in a track",
                         "the main flow ends with an `end` step")
         if flow.key != MAIN and kind in (StepKind.END.value, StepKind.TRACKS.value):
-            self.report((*step.path, "kind"), f"a {kind} step cannot be used inside a track",
+            self.report((*step.path, "kind"), f"an {kind} step cannot be used inside a track" if kind == "end"
+                        else f"a {kind} step cannot be used inside a track",
                         "a track ends with a close_track step")
         if kind == StepKind.HUMAN_TASK.value:
-            if flow.key == MAIN and "role" not in data:
+            if flow.key == MAIN and "role" not in data and near_miss("role", data) is None:
                 self.report((*step.path, "role"), "`role` is missing: a human_task in the main flow needs a role",
                             "tracks default to their owner; the main flow has no owner")
             if "form" in data:
@@ -430,43 +439,55 @@ class SemanticChecker:
     # ------------------------------------------------------------ flow shape
 
     def _check_flow_shape(self, flow: _Flow) -> None:
-        if not flow.steps:
+        """Reachability, a way to finish from every step, and a limit on every loop.
+
+        Skipped for a flow that points at unknown steps: its graph is not the
+        one the coordinator meant, and the unknown step is already reported.
+        """
+        ids = {s.id for s in flow.steps}
+        if not flow.steps or any(t not in ids for s in flow.steps for _, t in self._targets(s)):
             return
         edges = self.edges[flow.key]
         order = {s.id: i for i, s in enumerate(flow.steps)}
         by_id = {s.id: s for s in reversed(flow.steps)}
         reached = flow_graph.reachable([flow.steps[0].id], edges)
-        incoming = flow_graph.reverse(edges)
-        for step in flow.steps:
-            if step.id not in reached and by_id[step.id] is step:
-                if incoming.get(step.id):
-                    self.report((*step.path, "id"), f"step `{step.id}` is never reached: the steps that go to it "
-                                "are never reached themselves", "check the `next` of the steps before it")
-                else:
-                    self.report((*step.path, "id"), f"step `{step.id}` is never reached: no step goes to it",
-                                "add it to the `next` of an earlier step, or remove it")
+        self._check_unreached(flow, edges, reached, order, by_id)
         terminal = StepKind.END.value if flow.key == MAIN else StepKind.CLOSE_TRACK.value
-        finals = [s.id for s in flow.steps if s.kind == terminal]
+        # an end in a track or a close_track in the main flow is reported as misplaced; count it as final
+        finals = [s.id for s in flow.steps if s.kind in (StepKind.END.value, StepKind.CLOSE_TRACK.value)]
         if not finals:
             self.report(flow.path, f"{flow.label} has no {terminal} step, so a case can never finish it",
                         f"add a step with `kind: {terminal}`")
         else:
             can_finish = flow_graph.reachable(finals, flow_graph.reverse(edges))
-            stuck = [s for s in reached if s not in can_finish]
-            for group in flow_graph.strongly_connected(sorted(stuck, key=order.__getitem__), edges):
+            stuck = sorted((s for s in reached if s not in can_finish), key=order.__getitem__)
+            for group in _source_or_sink_groups(stuck, edges, sinks=True):
                 first = min(group, key=order.__getitem__)
-                names = one_of(sorted(group, key=order.__getitem__))
                 self.report((*by_id[first].path, "id"),
                             f"from step `{first}` a case can never finish: no path leads to an {terminal} step",
-                            f"the loop through {names} needs a way out" if len(group) > 1
-                            else f"give `{first}` a branch that leads to an {terminal} step")
+                            f"the loop through {all_of(sorted(group, key=order.__getitem__))} needs a way out"
+                            if len(group) > 1 else f"give `{first}` a branch that leads to an {terminal} step")
         bounded = {s.id for s in flow.steps if "max_visits" in s.data}
         for loop in flow_graph.cycles_without([s.id for s in flow.steps], edges, bounded):
             ordered = sorted(loop, key=order.__getitem__)
             first = ordered[0]
-            shown = " → ".join([*ordered, ordered[0]]) if len(ordered) > 1 else f"{first} → {first}"
+            shown = " → ".join([*ordered, ordered[0]])
             self.report((*by_id[first].path, "id"), f"the loop {shown} has no limit",
                         f"set `max_visits` and `on_max_visits` on one of its steps, e.g. `{first}`")
+
+    def _check_unreached(self, flow: _Flow, edges: dict[str, set[str]], reached: set[str],
+                         order: dict[str, int], by_id: dict[str, _Step]) -> None:
+        """Report where unreachable parts begin, not every step behind them."""
+        unreached = sorted((s for s in order if s not in reached), key=order.__getitem__)
+        for group in _source_or_sink_groups(unreached, edges, sinks=False):
+            first = min(group, key=order.__getitem__)
+            if len(group) == 1 and first not in edges.get(first, ()):
+                self.report((*by_id[first].path, "id"), f"step `{first}` is never reached: no step goes to it",
+                            "add it to the `next` of an earlier step, or remove it")
+            else:
+                self.report((*by_id[first].path, "id"), f"step `{first}` is never reached: only the loop through "
+                            f"{all_of(sorted(group, key=order.__getitem__))} goes to it",
+                            "add one of them to the `next` of an earlier step, or remove them")
 
     def _check_tracks_started(self) -> None:
         started: set[str] = set()
@@ -550,7 +571,9 @@ class SemanticChecker:
         target = self.steps.get(step_id)
         if target is None:
             with_forms = [s.id for s in self.steps.values() if self._form_of(s) is not None]
-            return f"`{dotted}`: unknown step `{step_id}`", did_you_mean(step_id, with_forms or self.steps)
+            return f"`{dotted}`: unknown step `{step_id}`", (
+                did_you_mean(step_id, with_forms or self.steps)
+                or (f"steps that record fields: {one_of(with_forms)}" if with_forms else "no step records a form"))
         form = self._form_of(target)
         if form is None:
             return f"`{dotted}`: step `{step_id}` records no form or answer", "only human tasks with a form and " \
@@ -613,6 +636,19 @@ class SemanticChecker:
                     before |= self._preceding(starter) | {starter.id}
         self._ancestors[key] = before
         return before
+
+
+def _source_or_sink_groups(nodes: list[str], edges: dict[str, set[str]], *, sinks: bool) -> list[list[str]]:
+    """Loops (strongly connected groups) among `nodes` that nothing else in `nodes` enters (sources)
+    or that lead to nothing else in `nodes` (sinks): where a problem starts or ends up."""
+    groups = flow_graph.strongly_connected(nodes, edges)
+    group_of = {node: i for i, group in enumerate(groups) for node in group}
+    linked: set[int] = set()
+    for node in nodes:
+        for target in edges.get(node, ()):
+            if target in group_of and group_of[target] != group_of[node]:
+                linked.add(group_of[node] if sinks else group_of[target])
+    return [group for i, group in enumerate(groups) if i not in linked]
 
 
 def describe_type(kind: str) -> str:

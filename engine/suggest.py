@@ -26,9 +26,24 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str:
 
 def one_of(candidates: Iterable[str]) -> str:
     """`a`, `b` or `c` — for messages that list what is allowed."""
-    quoted = [f"`{c}`" for c in candidates]
+    return _join(candidates, "or")
+
+
+def all_of(items: Iterable[str]) -> str:
+    """`a`, `b` and `c` — for messages that list what is involved."""
+    return _join(items, "and")
+
+
+def _join(items: Iterable[str], word: str) -> str:
+    quoted = [f"`{c}`" for c in items]
     if not quoted:
         return "nothing"
     if len(quoted) == 1:
         return quoted[0]
-    return ", ".join(quoted[:-1]) + " or " + quoted[-1]
+    return ", ".join(quoted[:-1]) + f" {word} " + quoted[-1]
+
+
+def near_miss(wanted: str, present: Iterable[str]) -> str | None:
+    """A key in `present` that is probably `wanted` misspelt (not `wanted` itself)."""
+    others = [key for key in present if key != wanted]
+    return closest(wanted, others, cutoff=0.75)
