@@ -87,6 +87,20 @@ def db(database: tuple[str, Engine]) -> Engine:
 
 
 @pytest.fixture
+def sqlite_db(sqlite_database: tuple[str, Engine]) -> Engine:
+    """The empty SQLite database alone, for what only SQLite does."""
+    empty_tables(sqlite_database[1])
+    return sqlite_database[1]
+
+
+@pytest.fixture
+def postgresql_db(postgresql_database: tuple[str, Engine]) -> Engine:
+    """The empty PostgreSQL database alone, for what only PostgreSQL does (SKIP LOCKED, real concurrency)."""
+    empty_tables(postgresql_database[1])
+    return postgresql_database[1]
+
+
+@pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(START)
 
@@ -96,10 +110,21 @@ def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
 
 
-@pytest.fixture
-def service(database: tuple[str, Engine], clock: ManualClock, data_dir: Path) -> CaseService:
-    """The application service on the test database, with the test pathway published."""
-    url, engine = database
+def make_service(url: str, engine: Engine, clock: ManualClock, data_dir: Path) -> CaseService:
+    """The application service on a test database, with the test pathway published."""
     svc = build_service(url, clock, data_dir=data_dir, db=engine, publish_shipped=False)
     svc.publish_pathway(visits_source(), str(YAML_PATH))
     return svc
+
+
+@pytest.fixture
+def service(database: tuple[str, Engine], clock: ManualClock, data_dir: Path) -> CaseService:
+    """The service on SQLite, then on PostgreSQL."""
+    return make_service(*database, clock, data_dir)
+
+
+@pytest.fixture
+def pg_service(postgresql_database: tuple[str, Engine], clock: ManualClock, data_dir: Path) -> CaseService:
+    """The service on PostgreSQL only (real concurrency)."""
+    empty_tables(postgresql_database[1])
+    return make_service(*postgresql_database, clock, data_dir)
