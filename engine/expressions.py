@@ -41,10 +41,13 @@ class SyntaxProblem:
     hint: str = ""
 
 
-@lru_cache(maxsize=1)
+# Made at import: celpy raises the process's recursion limit (to 2500) when an
+# Environment is created, and that should happen once, predictably, not mid-run.
+_ENVIRONMENT = celpy.Environment()
+
+
 def _environment() -> celpy.Environment:
-    # Created lazily: celpy raises the recursion limit when an Environment is made.
-    return celpy.Environment()
+    return _ENVIRONMENT
 
 
 @lru_cache(maxsize=_CACHE_SIZE)

@@ -116,7 +116,8 @@ def _is_kind_rule(error: SchemaError) -> bool:
 
 def _kind_of(data: Any, path: PathKey) -> Any:
     node = _at(data, path)
-    return node.get("kind") if isinstance(node, dict) else None
+    kind = node.get("kind") if isinstance(node, dict) else None
+    return kind if isinstance(kind, str) else None
 
 
 def _at(data: Any, path: Iterable[str | int]) -> Any:

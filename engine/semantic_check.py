@@ -75,11 +75,11 @@ class SemanticChecker:
         self.data = _dict(doc.data)
         self.kinds = kinds
         self.problems: list[Problem] = []
-        calendar = self.data.get("calendar")
+        calendar = _text(self.data.get("calendar"))
         self.calendar = calendar if calendar in {c.value for c in CalendarKind} else None
         self.roles: dict[str, RoleKind] = {}
         for role in _list(self.data.get("roles")):
-            role_id, kind = _text(_dict(role).get("id")), _dict(role).get("kind")
+            role_id, kind = _text(_dict(role).get("id")), _text(_dict(role).get("kind"))
             if role_id is not None and kind in {k.value for k in RoleKind}:
                 self.roles.setdefault(role_id, RoleKind(kind))
         self.outcomes = {c for o in _list(self.data.get("outcomes")) if (c := _text(_dict(o).get("code")))}

@@ -130,9 +130,14 @@ def _decode_utf8(raw: bytes, fail: Any) -> str:
         if raw.startswith(bom):
             raise fail(f"the file is saved as {name}; carepath reads UTF-8 only",
                        "save the file as UTF-8: in most editors via Save as > Encoding", 1, 1)
-    if len(raw) >= 4 and raw.count(b"\x00") * 3 >= len(raw):
+    zeros = raw.count(b"\x00")
+    if zeros and zeros * 3 >= len(raw):
         raise fail("the file looks like UTF-16 or binary data (it is full of zero bytes); carepath reads "
                    "UTF-8 text only", "save the file as UTF-8", 1, 1)
+    if zeros:
+        offset = raw.index(b"\x00")
+        raise fail(f"the file contains a zero byte at offset {offset}: it is binary data, not a text file",
+                   "", raw.count(b"\n", 0, offset) + 1, offset - (raw.rfind(b"\n", 0, offset) + 1) + 1)
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
