@@ -18,6 +18,8 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
+from jsonschema import Draft202012Validator
+
 from engine import commands as c
 from engine.clock import ManualClock
 from engine.compiled import EVALUATION_STEP, CompiledPathway, evaluation_form_schema
@@ -62,6 +64,17 @@ class SimulationResult:
     cases: dict[str, CaseState]
 
 
+def choices(schema: Mapping[str, Any]) -> list[Any] | None:
+    """The values a field offers as a choice list: `enum`, or `oneOf`/`anyOf` of `const` options."""
+    if "enum" in schema:
+        return list(schema["enum"])
+    for key in ("oneOf", "anyOf"):
+        options = schema.get(key)
+        if isinstance(options, list) and options and all(isinstance(o, Mapping) and "const" in o for o in options):
+            return [o["const"] for o in options]
+    return None
+
+
 def _form_value(rng: random.Random, schema: Mapping[str, Any], model: WorkerModel, key: str,
                 now: datetime, choose_list: bool) -> Any:
     override = model.answers.get(key)
@@ -73,8 +86,9 @@ def _form_value(rng: random.Random, schema: Mapping[str, Any], model: WorkerMode
         return override
     if "const" in schema:
         return schema["const"]
-    if "enum" in schema:
-        return rng.choice(list(schema["enum"]))
+    offered = choices(schema)
+    if offered is not None:
+        return rng.choice(offered)
     kind = schema.get("type")
     if kind == "boolean":
         return rng.random() < model.boolean_true
@@ -84,7 +98,7 @@ def _form_value(rng: random.Random, schema: Mapping[str, Any], model: WorkerMode
         return rng.randint(low, max(low, high))
     if kind == "array":
         items = schema.get("items", {})
-        options = list(items.get("enum", []))
+        options = choices(items) or []
         if not options:
             return []
         if choose_list:
@@ -119,6 +133,25 @@ def _form(rng: random.Random, schema: Mapping[str, Any], model: WorkerModel, pre
     return data
 
 
+def _fill(rng: random.Random, schema: Mapping[str, Any], model: WorkerModel, prefix: str, now: datetime,
+          validator: Draft202012Validator) -> dict[str, Any]:
+    """A form as a worker fills it in, including fields that conditions (`if`/`then`) make required."""
+    data = _form(rng, schema, model, prefix, now)
+    props: Mapping[str, Any] = schema.get("properties", {})
+    for _ in range(10):
+        missing = [
+            e.message.split("'")[1]
+            for e in validator.iter_errors(data)
+            if e.validator == "required" and not e.absolute_path and e.message.count("'") >= 2
+        ]
+        missing = [m for m in missing if m in props and m not in data]
+        if not missing:
+            break
+        for name in sorted(set(missing)):
+            data[name] = _form_value(rng, props[name], model, f"{prefix}.{name}", now, choose_list=True)
+    return data
+
+
 class Simulation:
     def __init__(self, cp: CompiledPathway, handlers: Mapping[str, StepHandler], model: WorkerModel,
                  seed: int, start: datetime) -> None:
@@ -137,7 +170,8 @@ class Simulation:
     def _case_data(self) -> tuple[str, dict[str, Any]]:
         trigger = self.cp.pathway.triggers[0]
         for _ in range(50):
-            data = _form(self.rng, self.cp.pathway.case_data, self.model, "case", self.clock.now())
+            data = _fill(self.rng, self.cp.pathway.case_data, self.model, "case", self.clock.now(),
+                         self.cp.validators["case_data"])
             try:
                 self.cp.validate("case_data", data, "case data")
             except EngineError:
@@ -165,6 +199,7 @@ class Simulation:
             when = now + timedelta(seconds=span * self.rng.uniform(self.model.early_fraction_min, 0.95))
         else:
             when = task.due_at + timedelta(days=self.rng.uniform(0.1, self.model.late_days_max))
+        when = self.cp.calendar.next_delivery_moment(when)  # people work in working hours
         self._seq += 1
         heapq.heappush(self._actions, (when, self._seq, case_id, task.id))
 
@@ -181,8 +216,13 @@ class Simulation:
         step = self.cp.steps[task.step_id]
         if task.type is TaskType.PARTNER:
             schema = step.params.get("answer")
-            return _form(self.rng, schema, self.model, step.id, now) if isinstance(schema, Mapping) else {}
-        return _form(self.rng, step.form or {}, self.model, step.id, now)
+            if not isinstance(schema, Mapping):
+                return {}
+            return _fill(self.rng, schema, self.model, step.id, now, Draft202012Validator(dict(schema)))
+        validator = self.cp.validators.get(step.id)
+        if validator is None:
+            return {}
+        return _fill(self.rng, step.form or {}, self.model, step.id, now, validator)
 
     def _evaluation_data(self, state: CaseState, task: Task) -> dict[str, Any]:
         schema = evaluation_form_schema(self.cp.pathway)
@@ -303,11 +343,13 @@ def _pct(values: list[float], q: float) -> str:
     return f"{ordered[index]:.1f}"
 
 
-def report(sim: Simulation, days: int) -> SimulationResult:
+def report(sim: Simulation, days: int, timeline_case: str | None = None) -> SimulationResult:
     cp = sim.cp
     runner = sim.runner
     cases = runner.cases
-    first = sorted(cases)[0] if cases else None
+    first = timeline_case if timeline_case is not None else (sorted(cases)[0] if cases else None)
+    if first is not None and first not in cases:
+        raise EngineError(f"no simulated case {first} (cases are C00001 to C{len(cases):05d})")
     timeline: list[str] = []
     if first is not None:
         state = cases[first]
@@ -332,11 +374,12 @@ def report(sim: Simulation, days: int) -> SimulationResult:
                 counts["reminders" if event.data["what"] == "reminder" else "escalations"] += 1
             elif event.type == "task_completed":
                 task = state.tasks[event.data["task_id"]]
-                counts["tasks completed"] += 1
-                if event.at <= task.due_at:
-                    counts["tasks on time"] += 1
                 if task.type is TaskType.EVALUATION:
                     counts["evaluations held"] += 1
+                    counts["evaluations held on time"] += int(event.at <= task.due_at)
+                else:
+                    counts["tasks completed"] += 1
+                    counts["tasks on time"] += int(event.at <= task.due_at)
             elif event.type == "lead_time_exceeded":
                 counts["lead times exceeded"] += 1
         if state.status is CaseStatus.CLOSED and state.closed_at is not None:
@@ -354,7 +397,7 @@ def report(sim: Simulation, days: int) -> SimulationResult:
         f"  cases closed: {sum(outcomes.values())}, still open: {open_cases}",
     ]
     for key in ("tasks created", "tasks completed", "tasks on time", "reminders", "escalations",
-                "evaluations", "evaluations held", "lead times exceeded"):
+                "evaluations", "evaluations held", "evaluations held on time", "lead times exceeded"):
         summary.append(f"  {key}: {counts[key]}")
     summary.append("  outcomes:")
     for code in sorted(cp.outcomes):
@@ -376,7 +419,7 @@ def report(sim: Simulation, days: int) -> SimulationResult:
 
 
 def simulate(cp: CompiledPathway, handlers: Mapping[str, StepHandler], *, cases: int, days: int, seed: int,
-             start: datetime, model: WorkerModel | None = None) -> SimulationResult:
+             start: datetime, model: WorkerModel | None = None, timeline_case: str | None = None) -> SimulationResult:
     sim = Simulation(cp, handlers, model or WorkerModel(), seed, start)
     sim.run(cases, days)
-    return report(sim, days)
+    return report(sim, days, timeline_case)

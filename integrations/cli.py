@@ -14,7 +14,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-COMMAND_MODULES: tuple[str, ...] = ("integrations.cli_pathways",)
+COMMAND_MODULES: tuple[str, ...] = ("integrations.cli_pathways", "integrations.cli_cases", "integrations.cli_simulate")
 
 
 def build_parser() -> argparse.ArgumentParser:
