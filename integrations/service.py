@@ -15,6 +15,7 @@ service; none of them touches tables or the engine directly.
 from __future__ import annotations
 
 import dataclasses
+import os
 import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -77,7 +78,7 @@ class FireReport:
     """What one `fire_due` call did."""
 
     fired: int = 0  # timers fired (each at most once)
-    cases: int = 0  # cases that changed
+    cases: int = 0  # distinct cases that changed
     stale: int = 0  # timers left for the next sweep: their case was busy with another writer
     failed: int = 0  # timers whose firing raised; taken out of the sweep (see timers.retry_failed)
     batches: int = 0
@@ -295,19 +296,24 @@ class CaseService:
         transaction, until none is due. A timer fires at or after its due moment and at most once."""
         moment = now or self.clock.now()
         report = FireReport()
+        changed: set[str] = set()
         for _ in range(max_batches):
             with self._storage("firing due timers"), write_session(self.db) as session:
                 claimed = timers.claim_due(session, moment, batch_size)
                 if not claimed:
                     break
-                batch = self._fire_batch(session, claimed, moment)
-            report = report + batch
+                batch, cases = self._fire_batch(session, claimed, moment)
+            changed |= cases
+            report = dataclasses.replace(report + batch, cases=len(changed))
             if batch.fired == 0:
                 break  # nothing moved (all busy or failing): leave the rest to the next sweep
             # Firing may set timers that are due at once (the next rung of a late deadline): go on.
         return report
 
-    def _fire_batch(self, session: Any, claimed: Sequence[timers.DueTimer], now: datetime) -> FireReport:
+    def _fire_batch(
+        self, session: Any, claimed: Sequence[timers.DueTimer], now: datetime
+    ) -> tuple[FireReport, set[str]]:
+        """Fire one claimed batch in the caller's transaction; returns the report and the changed cases."""
         by_case: dict[str, list[timers.DueTimer]] = {}
         for timer in claimed:
             by_case.setdefault(timer.case_id, []).append(timer)
@@ -341,13 +347,11 @@ class CaseService:
         stale_timers = sum(len(by_case[case_id]) for case_id in stale)
         stale_fired = sum(1 for s in saves if s.decision.state.id in stale for e in s.decision.events
                           if e.type == "timer_fired")
-        return FireReport(
-            fired=fired - stale_fired,
-            cases=sum(1 for s in saves if s.decision.events and s.decision.state.id not in stale),
-            stale=busy + stale_timers,
-            failed=len(failures),
-            batches=1,
+        changed = {s.decision.state.id for s in saves if s.decision.events and s.decision.state.id not in stale}
+        report = FireReport(
+            fired=fired - stale_fired, cases=len(changed), stale=busy + stale_timers, failed=len(failures), batches=1
         )
+        return report, changed
 
     def retry_failed_timers(self, case_id: str | None = None) -> int:
         with self._storage("retrying failed timers"), write_session(self.db) as session:
@@ -416,8 +420,15 @@ def default_handlers() -> dict[str, StepHandler]:
     return shipped()
 
 
+PATHWAYS_DIR_ENV = "CAREPATH_PATHWAYS_DIR"
+
+
 def shipped_pathways_dir() -> Path | None:
-    """`pathways/` of the source tree, or the copy installed with the wheel."""
+    """`$CAREPATH_PATHWAYS_DIR` (an installation's own pathways), else `pathways/` of the source
+    tree, else the copy installed with the wheel."""
+    configured = os.environ.get(PATHWAYS_DIR_ENV)
+    if configured:
+        return Path(configured)
     here = Path(__file__).resolve().parents[1] / "pathways"
     if here.is_dir():
         return here
@@ -439,9 +450,9 @@ def build_service(
     db: Database | None = None,
     publish_shipped: bool = True,
 ) -> CaseService:
-    """Upgrade the database, publish the pathways in `pathways_dir` (default: the shipped ones, when
-    the loader is available) and return the service. `data_dir` holds the pseudonym secret
-    (default: `$CAREPATH_DATA_DIR`)."""
+    """Upgrade the database, publish the pathways in `pathways_dir` (default: `shipped_pathways_dir()`)
+    and return the service. Files that do not load are listed in `service.unpublished`. `data_dir`
+    holds the pseudonym secret (default: `$CAREPATH_DATA_DIR`)."""
     from integrations.db.engine_factory import data_dir as default_data_dir
     from integrations.migrations import upgrade_database
 

@@ -3,6 +3,7 @@ get a clear conflict, and no timer fires twice."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -120,10 +121,8 @@ def test_sweepers_and_workers_together(pg_service: CaseService, clock: ManualClo
             return service.fire_due(batch_size=7)
         done = []
         for task in tasks[i - 2::2]:
-            try:
+            with contextlib.suppress(ConflictError):  # a sweeper's escalation got there first, or retries ran out
                 done.append(service.complete_task(task, {"outcome": "help", "problems": ["debts"]}, actor=f"w{i}"))
-            except ConflictError:
-                pass
         return done
 
     results = _in_threads(work, 4)

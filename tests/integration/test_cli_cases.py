@@ -1,0 +1,142 @@
+"""The case commands of `carepath`, run as a user runs them: in a subprocess, on a data directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from engine.clock import ManualClock
+from integrations.db.engine_factory import read_session
+from integrations.db.models import AuditLogRow
+from integrations.service import CaseService, build_service
+from tests.fixtures.visits_pathway import YAML_PATH
+from tests.integration.conftest import BACKENDS, empty_tables
+
+CLIENT = {"client_name": "Fatima de Vries", "phone": "0612345678", "concern": "huurachterstand"}
+_SCRIPT = Path(sys.executable).with_name("carepath")
+CAREPATH = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "integrations.cli"]
+
+
+@dataclass
+class Cli:
+    """`carepath` with a data directory (and, for PostgreSQL, a database URL) of its own."""
+
+    env: dict[str, str]
+    cwd: Path
+    url: str
+
+    def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*CAREPATH, *args], env=self.env, cwd=self.cwd, capture_output=True, text=True,
+                              timeout=120, check=False)
+
+    def service(self, clock: ManualClock) -> CaseService:
+        """The same installation in this process (same database, same pseudonym secret)."""
+        return build_service(self.url, clock, YAML_PATH.parent, data_dir=Path(self.env["CAREPATH_DATA_DIR"]))
+
+    def file(self, name: str, content: object) -> str:
+        return self.text(name, json.dumps(content))
+
+    def text(self, name: str, text: str) -> str:
+        path = self.cwd / name
+        path.write_text(text, encoding="utf-8")
+        return str(path)
+
+
+@pytest.fixture(params=BACKENDS)
+def cli(request: pytest.FixtureRequest, tmp_path: Path) -> Cli:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CAREPATH_")}
+    env["CAREPATH_DATA_DIR"] = str(tmp_path / "data")
+    env["CAREPATH_PATHWAYS_DIR"] = str(YAML_PATH.parent)  # the small test pathway only
+    env["CAREPATH_WORKER"] = "tester"
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'data' / 'carepath.db'}"  # the default: nothing configured but the dir
+    else:
+        url, engine = request.getfixturevalue("postgresql_database")
+        empty_tables(engine)
+        env["CAREPATH_DATABASE_URL"] = url
+    return Cli(env, tmp_path, url)
+
+
+def test_start_show_list_and_complete(cli: Cli) -> None:
+    upgraded = cli("db", "upgrade")
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert "is at revision 0001" in upgraded.stdout and "test-visits@1" in upgraded.stdout
+
+    started = cli("case", "start", "test-visits", "--trigger", "signal", "--data", cli.file("case.json", CLIENT),
+                  "--client-id", "123456782", "--team", "noord")
+    assert started.returncode == 0, started.stderr
+    case_id = started.stdout.split()[1]
+    task_id = started.stdout.split("open task ")[1].split(":")[0]
+    assert f"case {case_id} started on test-visits@1" in started.stdout
+
+    shown = cli("case", "show", case_id)
+    assert shown.returncode == 0, shown.stderr
+    assert "Fatima" not in shown.stdout and "0612345678" not in shown.stdout and "123456782" not in shown.stdout
+    assert "personal data hidden (client_name, phone): use --personal" in shown.stdout
+    assert f"task {task_id} opened: Intake (role worker" in shown.stdout
+    assert '"concern": "huurachterstand"' in shown.stdout and "next due:" in shown.stdout
+    personal = cli("case", "show", case_id, "--personal", "--as", "coordinator", "--why", "huisbezoek")
+    assert "Fatima de Vries" in personal.stdout
+
+    queue = cli("tasks", "--role", "worker")
+    assert task_id in queue.stdout and "unclaimed" in queue.stdout and f"case {case_id}" in queue.stdout
+    assert cli("tasks", "--worker", "anna").stdout.strip() == "no open tasks"
+
+    form = cli.file("form.json", {"outcome": "help", "problems": ["debts", "housing"]})
+    done = cli("task", "complete", task_id, "--data", form, "--worker", "anna")
+    assert done.returncode == 0, done.stderr
+    assert f"task {task_id} completed; case {case_id} is open" in done.stdout
+    assert done.stdout.count("open task ") == 2
+
+    again = cli("task", "complete", task_id, "--data", form, "--worker", "bob")
+    assert again.returncode == 1
+    assert f"task {task_id} (Intake) was already completed by anna" in again.stderr
+
+    timeline = cli("case", "show", case_id).stdout
+    assert f"task {task_id} (Intake) completed" in timeline and "track debts started" in timeline
+
+    with read_session(cli.service(ManualClock(datetime.now(UTC))).db) as session:
+        audit = session.execute(select(AuditLogRow.who, AuditLogRow.action, AuditLogRow.why)).all()
+    assert audit == [("coordinator", "view_personal", "huisbezoek")]
+
+
+def test_tick_fires_what_is_due(cli: Cli) -> None:
+    # A case that started three days ago: its intake is overdue, reminders and escalations are due.
+    past = ManualClock(datetime.now(UTC) - timedelta(days=3))
+    case_id = cli.service(past).start_case("test-visits", "signal", CLIENT, actor="intake").case_id
+    ticked = cli("tick")
+    assert ticked.returncode == 0, ticked.stderr
+    assert ticked.stdout.startswith("fired ") and " timers in 1 case (" in ticked.stdout
+    assert int(ticked.stdout.split()[1]) >= 3
+    timeline = cli("case", "show", case_id).stdout
+    assert "reminder 1" in timeline and "escalation 3" in timeline
+    assert "moved to the queue of role coordinator" in timeline
+    assert cli("tick").stdout.startswith("fired 0 timers")
+
+
+def test_refusals_and_usage_errors(cli: Cli) -> None:
+    missing = cli("case", "show", "C404")
+    assert (missing.returncode, missing.stderr.strip()) == (1, "carepath case show: no case C404")
+    no_file = cli("case", "start", "test-visits", "--trigger", "signal", "--data", "nope.json")
+    assert no_file.returncode == 2 and "cannot read nope.json" in no_file.stderr
+    not_json = cli("task", "complete", "C404.3", "--data", cli.text("broken.json", '{"outcome": '))
+    assert not_json.returncode == 2 and "broken.json is not JSON: Expecting value at line 1" in not_json.stderr
+    a_list = cli("task", "complete", "C404.3", "--data", cli.file("list.json", ["help"]))
+    assert a_list.returncode == 2 and "must hold a JSON object, not list" in a_list.stderr
+    no_task = cli("task", "complete", "C404.3", "--data", cli.file("form.json", {"outcome": "help"}))
+    assert (no_task.returncode, no_task.stderr.strip()) == (1, "carepath task complete: no task C404.3")
+    invalid = cli("case", "start", "test-visits", "--trigger", "signal", "--data",
+                  cli.file("invalid.json", {"concern": "x"}))
+    assert invalid.returncode == 1 and "case data for test-visits@1 is not valid" in invalid.stderr
+    unknown = cli("case", "start", "test-visits@9", "--trigger", "signal", "--data", cli.file("c.json", CLIENT))
+    assert unknown.returncode == 1 and "pathway test-visits@9 is not published" in unknown.stderr
+    usage = cli("case", "start", "test-visits")
+    assert usage.returncode == 2 and "--trigger" in usage.stderr
