@@ -113,3 +113,10 @@ class ResolveEscalation(Command):
 @dataclass(frozen=True, kw_only=True)
 class UpdateCaseData(Command):
     changes: dict[str, Any]
+
+
+@dataclass(frozen=True, kw_only=True)
+class MigrateCase(Command):
+    """Pin a running case to a newer version of its pathway (see engine.migration)."""
+
+    to_version: int

@@ -28,6 +28,7 @@ from engine.definition import (
 from engine.errors import ConflictError, EngineError, NotFoundError, ValidationError
 from engine.events import Event, apply, start_state
 from engine.expressions import evaluate
+from engine.migration import MigrationPlan, plan_migration
 from engine.state import (
     MAIN_FLOW,
     CaseState,
@@ -502,11 +503,37 @@ class Engine:
             raise EngineError(f"command for case {cmd.case_id} given state of case {state.id}")
         cp = self._lookup(state.pathway_id, state.pathway_version)
         run = _Run(self, cp, state.clone(), now, cmd.actor, cmd.reason)
+        if isinstance(cmd, c.MigrateCase):
+            self._migrate(run, cmd)
+            return Decision(run.state, tuple(run.events))
         method = _HANDLERS.get(type(cmd))
         if method is None:
             raise EngineError(f"unknown command {type(cmd).__name__}")
         method(self, run, cmd)
         return Decision(run.state, tuple(run.events))
+
+    def plan_migration(self, state: CaseState, to_version: int) -> MigrationPlan:
+        """The dry run: what migrating `state` to `to_version` would change, and what blocks it."""
+        old = self._lookup(state.pathway_id, state.pathway_version)
+        new = self._lookup(state.pathway_id, to_version)
+        return plan_migration(old, new, state)
+
+    def _migrate(self, run: _Run, cmd: c.MigrateCase) -> None:
+        plan = self.plan_migration(run.state, cmd.to_version)
+        if not plan.possible:
+            raise ConflictError(
+                f"case {run.state.id} cannot move to {run.state.pathway_id}@{cmd.to_version}: " + "; ".join(plan.blockers)
+            )
+        run.emit("case_migrated", {"from_version": plan.from_version, "to_version": plan.to_version,
+                                   "changes": list(plan.changes)})
+        run.cp = self._lookup(run.state.pathway_id, cmd.to_version)
+        has_timer = any(t.kind is TimerKind.EVALUATION for t in run.state.pending_timers())
+        evaluation = run.cp.pathway.evaluation
+        if evaluation is None:
+            run.cancel_timers(lambda t: t.kind is TimerKind.EVALUATION)
+        elif not has_timer and run.state.status is CaseStatus.OPEN:
+            run.set_timer(TimerKind.EVALUATION, run.cp.calendar.add(run.now, evaluation.every), "case", MAIN_FLOW,
+                          run.state.evaluations_held + 1)
 
     # --- commands -------------------------------------------------------------
     @staticmethod
