@@ -19,13 +19,14 @@ from engine.definition import (
     Branch,
     EscalationAction,
     EscalationStep,
+    Expr,
     LeadTime,
     Reminder,
     Step,
     StepKind,
     TrackMode,
 )
-from engine.errors import ConflictError, EngineError, NotFoundError, ValidationError
+from engine.errors import ConflictError, EngineError, MissingFieldError, NotFoundError, ValidationError
 from engine.events import Event, apply, start_state
 from engine.expressions import evaluate
 from engine.migration import MigrationPlan, plan_migration
@@ -203,12 +204,20 @@ class _Run:
     def choose(self, step: Step, branches: tuple[Branch, ...], form: Mapping[str, Any] | None) -> str:
         variables = self.variables(form)
         for branch in branches:
-            if branch.when is None or evaluate(branch.when, variables) is True:
+            if branch.when is None or self.holds(branch.when, variables):
                 return branch.goto
         raise EngineError(
             f"case {self.state.id}: no branch of step {step.id} in {self.cp.key} applies "
             f"(conditions: {', '.join(b.when.source for b in branches if b.when)})"
         )
+
+    @staticmethod
+    def holds(condition: Expr, variables: Mapping[str, Any]) -> bool:
+        """A condition that reads a field nobody filled in (an optional form field) is not met."""
+        try:
+            return evaluate(condition, variables) is True
+        except MissingFieldError:
+            return False
 
     def leave(self, step: Step) -> None:
         """Things that start when a step is done (the first evaluation may wait for one)."""
@@ -307,7 +316,10 @@ class _Run:
     # --- tracks -----------------------------------------------------------
     def open_tracks(self, step: Step) -> None:
         if step.tracks_from is not None:
-            chosen = evaluate(step.tracks_from, self.variables())
+            try:
+                chosen = evaluate(step.tracks_from, self.variables())
+            except MissingFieldError:
+                chosen = []  # the intake left the list empty: no tracks
             if not isinstance(chosen, list) or not all(isinstance(x, str) for x in chosen):
                 raise EngineError(
                     f"case {self.state.id}: step {step.id}: tracks_from {step.tracks_from.source!r} "
@@ -419,8 +431,6 @@ class _Context:
         return self._run.state.data
 
     def evaluate(self, source: str) -> Any:
-        from engine.definition import Expr
-
         return evaluate(Expr(source), self._run.variables())
 
     def due(self, duration: Any) -> datetime:

@@ -63,3 +63,7 @@ class CalendarError(EngineError):
 
 class ExpressionError(EngineError):
     """A CEL expression that cannot be read or evaluated; the message quotes the expression."""
+
+
+class MissingFieldError(ExpressionError):
+    """An expression read a field that is absent (e.g. an optional form field left empty)."""

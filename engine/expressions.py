@@ -26,7 +26,7 @@ from celpy.celparser import CELParseError
 from celpy.evaluation import CELEvalError, CELUnsupportedError
 
 from engine.definition import Expr
-from engine.errors import ExpressionError
+from engine.errors import ExpressionError, MissingFieldError
 
 MAX_LENGTH = 2000  # characters; a longer condition belongs in a decision step or two
 _MACROS = frozenset({"all", "exists", "exists_one", "map", "filter"})
@@ -204,12 +204,18 @@ def evaluate(expr: Expr, variables: Mapping[str, Any]) -> Any:
     try:
         result = _program(expr.source).evaluate(activation)
     except (CELEvalError, CELUnsupportedError) as exc:
-        raise ExpressionError(f"cannot evaluate `{_shorten(expr.source)}`: {_eval_reason(exc)}") from exc
+        raise _error(expr, exc) from exc
     except RecursionError as exc:
         raise ExpressionError(f"cannot evaluate `{_shorten(expr.source)}`: nested too deeply") from exc
     if isinstance(result, CELEvalError):
-        raise ExpressionError(f"cannot evaluate `{_shorten(expr.source)}`: {_eval_reason(result)}")
+        raise _error(expr, result)
     return to_python(result)
+
+
+def _error(expr: Expr, exc: BaseException) -> ExpressionError:
+    reason = _eval_reason(exc)
+    cls = MissingFieldError if reason.startswith("no such field") else ExpressionError
+    return cls(f"cannot evaluate `{_shorten(expr.source)}`: {reason}")
 
 
 def _eval_reason(exc: BaseException) -> str:

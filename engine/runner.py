@@ -109,6 +109,20 @@ class InMemoryRunner:
             self.clock.set(moment)
         return fired + self.fire_due()
 
+    def restarted(self) -> InMemoryRunner:
+        """A new runner over the same stored cases, as after a process restart: only JSON survives."""
+        fresh = InMemoryRunner(self.engine, self.clock, reload=self.reload)
+        for case_id, state in self.cases.items():
+            stored = CaseState.from_json(state.to_json())
+            fresh.cases[case_id] = stored
+            fresh.histories[case_id] = [Event.from_json(e.to_json()) for e in self.histories[case_id]]
+            for timer in stored.pending_timers():
+                fresh._counter += 1
+                heapq.heappush(fresh._timers, (timer.due_at, fresh._counter, case_id, timer.id))
+        fresh.fired = list(self.fired)
+        fresh.outbox = list(self.outbox)
+        return fresh
+
     # --- queries ------------------------------------------------------------
     def open_tasks(self, case_id: str | None = None) -> list[Task]:
         states = [self.cases[case_id]] if case_id else list(self.cases.values())

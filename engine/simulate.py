@@ -133,7 +133,7 @@ def _form(rng: random.Random, schema: Mapping[str, Any], model: WorkerModel, pre
     return data
 
 
-def _fill(rng: random.Random, schema: Mapping[str, Any], model: WorkerModel, prefix: str, now: datetime,
+def fill_form(rng: random.Random, schema: Mapping[str, Any], model: WorkerModel, prefix: str, now: datetime,
           validator: Draft202012Validator) -> dict[str, Any]:
     """A form as a worker fills it in, including fields that conditions (`if`/`then`) make required."""
     data = _form(rng, schema, model, prefix, now)
@@ -170,7 +170,7 @@ class Simulation:
     def _case_data(self) -> tuple[str, dict[str, Any]]:
         trigger = self.cp.pathway.triggers[0]
         for _ in range(50):
-            data = _fill(self.rng, self.cp.pathway.case_data, self.model, "case", self.clock.now(),
+            data = fill_form(self.rng, self.cp.pathway.case_data, self.model, "case", self.clock.now(),
                          self.cp.validators["case_data"])
             try:
                 self.cp.validate("case_data", data, "case data")
@@ -218,11 +218,11 @@ class Simulation:
             schema = step.params.get("answer")
             if not isinstance(schema, Mapping):
                 return {}
-            return _fill(self.rng, schema, self.model, step.id, now, Draft202012Validator(dict(schema)))
+            return fill_form(self.rng, schema, self.model, step.id, now, Draft202012Validator(dict(schema)))
         validator = self.cp.validators.get(step.id)
         if validator is None:
             return {}
-        return _fill(self.rng, step.form or {}, self.model, step.id, now, validator)
+        return fill_form(self.rng, step.form or {}, self.model, step.id, now, validator)
 
     def _evaluation_data(self, state: CaseState, task: Task) -> dict[str, Any]:
         schema = evaluation_form_schema(self.cp.pathway)
