@@ -27,6 +27,7 @@ class StartCase(Command):
     data: dict[str, Any]
     pseudonym: str
     team: str | None = None
+    municipality: str | None = None  # the commissioning municipality (CBS code such as GM0014)
     assignments: dict[str, str] = field(default_factory=dict)  # role -> worker
 
 

@@ -491,7 +491,7 @@ class Engine:
             case_id=cmd.case_id, seq=1, type="case_started", at=now, actor=cmd.actor, reason=cmd.reason,
             data={
                 "pathway_id": p.id, "pathway_version": p.version, "trigger": cmd.trigger,
-                "data": dict(cmd.data), "pseudonym": cmd.pseudonym, "team": cmd.team,
+                "data": dict(cmd.data), "pseudonym": cmd.pseudonym, "team": cmd.team, "municipality": cmd.municipality,
                 "assignments": dict(cmd.assignments),
             },
         )

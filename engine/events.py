@@ -104,6 +104,7 @@ def start_state(event: Event) -> CaseState:
         data=dict(d["data"]),
         pseudonym=d["pseudonym"],
         team=d.get("team"),
+        municipality=d.get("municipality"),
         assignments=dict(d.get("assignments") or {}),
         version=1,
     )

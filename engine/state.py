@@ -254,6 +254,7 @@ class CaseState:
     data: dict[str, Any]
     pseudonym: str
     team: str | None = None
+    municipality: str | None = None
     version: int = 0  # number of events applied; the optimistic-locking token
     main: Position | None = None
     tracks: dict[str, TrackState] = field(default_factory=dict)
@@ -300,6 +301,7 @@ class CaseState:
             "data": self.data,
             "pseudonym": self.pseudonym,
             "team": self.team,
+            "municipality": self.municipality,
             "version": self.version,
             "main": None if self.main is None else self.main.to_json(),
             "tracks": {k: v.to_json() for k, v in self.tracks.items()},
@@ -335,6 +337,7 @@ class CaseState:
             data=d["data"],
             pseudonym=d["pseudonym"],
             team=d["team"],
+            municipality=d.get("municipality"),
             version=d["version"],
             main=None if main is None else Position.from_json(main),
             tracks={k: TrackState.from_json(v) for k, v in d["tracks"].items()},
