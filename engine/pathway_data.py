@@ -106,12 +106,12 @@ def pathway_to_data(p: Pathway) -> dict[str, Any]:
     if p.reopen_within is not None:
         data["reopen_within"] = str(p.reopen_within)
     data["triggers"] = []
-    for t in p.triggers:
-        trigger: dict[str, Any] = {"type": t.type, "label": t.label}
-        if t.source is not None:
-            trigger["source"] = t.source
-        if t.condition is not None:
-            trigger["condition"] = t.condition.source
+    for trig in p.triggers:
+        trigger: dict[str, Any] = {"type": trig.type, "label": trig.label}
+        if trig.source is not None:
+            trigger["source"] = trig.source
+        if trig.condition is not None:
+            trigger["condition"] = trig.condition.source
         data["triggers"].append(trigger)
     data["case_data"] = copy.deepcopy(dict(p.case_data))
     if p.personal_data:

@@ -92,6 +92,7 @@ class SemanticChecker:
                 self.steps.setdefault(step.id, step)
         self.edges: dict[str, dict[str, set[str]]] = {key: self._edges(flow) for key, flow in self.flows.items()}
         self._ancestors: dict[str, set[str]] = {}
+        self._backward: dict[str, dict[str, set[str]]] = {}
 
     def report(self, path: PathKey, message: str, hint: str = "", *, key: bool = False,
                at: PathKey | None = None) -> None:
@@ -406,7 +407,7 @@ class SemanticChecker:
                                 "set `origin_registration: true` at the top of the pathway, or remove this param")
 
     def _check_branches(self, flow: _Flow, step: _Step) -> None:
-        ids = {s.id for s in flow.steps}
+        ids = self.edges[flow.key].keys()
         for path, target in self._targets(step):
             if target in ids:
                 continue
@@ -622,12 +623,17 @@ class SemanticChecker:
             node = properties[name]
         return "", ""
 
+    def _reversed(self, flow: str) -> dict[str, set[str]]:
+        if flow not in self._backward:
+            self._backward[flow] = flow_graph.reverse(self.edges[flow])
+        return self._backward[flow]
+
     def _preceding(self, step: _Step) -> set[str]:
         """Ids of the steps that can have run before `step` (it may be reached from them)."""
         key = step.id
         if key in self._ancestors:
             return self._ancestors[key]
-        back = flow_graph.reverse(self.edges[step.flow])
+        back = self._reversed(step.flow)
         before = flow_graph.reachable(back.get(step.id, ()), back)  # holds step.id only if it is in a loop
         if step.flow != MAIN:
             for starter in self.flows[MAIN].steps:
