@@ -30,6 +30,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from engine.errors import Problem
 
 try:  # optional accelerator; see `_events`
+    from yaml import YAMLError as _LibYamlError
     from yaml.cyaml import CParser as _CParser
 except ImportError:  # pragma: no cover - PyYAML built without libyaml
     _CParser = None
@@ -204,16 +205,16 @@ def _events(text: str) -> Iterable[Any]:
     if _CParser is not None:
         parser = _CParser(text)
         try:
-            events = []
+            fast: list[Any] = []
             while parser.check_event():
-                events.append(parser.get_event())
-            return events
-        except Exception:
+                fast.append(parser.get_event())
+            return fast
+        except (_LibYamlError, ValueError):  # refused: ruamel below gives the canonical message
             pass
         finally:
             parser.dispose()
-    events: Iterable[Any] = YAML(typ="safe", pure=True).parse(text)
-    return events
+    slow: Iterable[Any] = YAML(typ="safe", pure=True).parse(text)
+    return slow
 
 
 # ---------------------------------------------------------------- constructing
