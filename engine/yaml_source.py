@@ -230,6 +230,7 @@ _DATETIME = re.compile(
     r"(?:[ \t]*(Z|[-+][0-9]{1,2}(?::?[0-9]{2})?))?"
 )
 _SURROGATES = re.compile("[\ud800-\udfff]")
+_NON_TEXT_START = frozenset("0123456789+-.~nNtTfF")
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 _TRUE = frozenset({"true", "True", "TRUE"})
 _FALSE = frozenset({"false", "False", "FALSE"})
@@ -237,6 +238,8 @@ _FALSE = frozenset({"false", "False", "FALSE"})
 
 def _resolve_plain(text: str) -> tuple[Any, str | None]:
     """YAML 1.2 core schema for an unquoted scalar: (value, problem message or None)."""
+    if text and text[0] not in _NON_TEXT_START:
+        return text, None  # most scalars are words: nothing else can start that way
     if text in _NULLS:
         return None, None
     if text in _TRUE:
