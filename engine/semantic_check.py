@@ -385,7 +385,7 @@ class SemanticChecker:
         data = step.data
         if "timeout" in data and not spec.waits_for_answer:
             self.report((*step.path, "timeout"), f"`timeout` does not apply to a {step.kind} step: it does not wait",
-                        "only steps that wait (request_partner, wait) have a timeout", key=True)
+                        "only request_partner and wait steps have a timeout", key=True)
         params = data.get("params", {})
         if not isinstance(params, dict):
             return  # reported by the structural check
