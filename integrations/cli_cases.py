@@ -11,6 +11,7 @@ message names the case or task), 2 usage (bad arguments, unreadable file).
 from __future__ import annotations
 
 import argparse
+import gc
 import getpass
 import json
 import os
@@ -233,7 +234,7 @@ def _describe(event: Event, state: CaseState, cp: CompiledPathway | None) -> str
     if kind == "case_suspended":
         return "case suspended"
     if kind == "case_resumed":
-        return f"case resumed (deadlines moved {round(d['shift_seconds'] / 86400, 1)} days)"
+        return f"case resumed ({len(d['tasks'])} task deadline(s) moved past the suspension)"
     if kind == "case_closed":
         why = f", reason {d['reason_code']}" if d.get("reason_code") else ""
         return f"case closed: outcome {d['outcome']}{why}"
@@ -355,6 +356,10 @@ def run_tick(args: argparse.Namespace) -> int:
     if args.batch_size < 1:
         raise UsageError("--batch-size must be at least 1")
     service = _service()
+    # Everything loaded so far lives as long as the process: keep it out of the garbage collector's
+    # full sweeps, which otherwise cost a quarter of the time of a large tick.
+    gc.collect()
+    gc.freeze()
     report = service.fire_due(batch_size=args.batch_size)
     print(f"fired {report.fired} timers in {report.cases} case{'' if report.cases == 1 else 's'} "
           f"({report.batches} batch{'' if report.batches == 1 else 'es'})"

@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import secrets
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +26,7 @@ from typing import Any
 
 from sqlalchemy import Engine as Database
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from engine import commands as c
 from engine.clock import Clock
@@ -87,6 +88,9 @@ class FireReport:
         return FireReport(*(a + b for a, b in zip(dataclasses.astuple(self), dataclasses.astuple(other), strict=True)))
 
 
+BatchHook = Callable[[Session, Sequence[timers.DueTimer], datetime], None]
+
+
 def new_case_id() -> str:
     """A short random case id without dots (task and timer ids are `<case id>.<n>`)."""
     return "C" + secrets.token_hex(6).upper()
@@ -127,7 +131,7 @@ class CaseService:
         """Database failures as StorageError naming what was being done."""
         try:
             yield
-        except CarepathError:
+        except (CarepathError, IntegrityError):  # IntegrityError: the callers' retry loops decide
             raise
         except SQLAlchemyError as exc:
             raise StorageError(f"{what}: the database refused ({type(exc).__name__}: {exc.args[0] if exc.args else exc})") from exc
@@ -160,16 +164,16 @@ class CaseService:
                     return result
             except StaleCaseError:
                 continue
-            except IntegrityError:
+            except IntegrityError as exc:
                 if cmd.idempotency_key is None:
-                    raise
+                    raise StorageError(f"{label}: the database refused the change ({exc.orig})") from exc
                 continue  # a concurrent repeat stored the key first: the next round returns its result
         raise ConflictError(
             f"case {cmd.case_id} kept changing while {type(cmd).__name__} was decided "
             f"({self._max_attempts} attempts); try again"
         )
 
-    def _task_command(self, task_id: str, build: Any) -> CommandResult:
+    def _task_command(self, task_id: str, build: Callable[[str], c.Command]) -> CommandResult:
         with self._storage(f"finding task {task_id}"), read_session(self.db) as session:
             case_id = repository.case_of_task(session, task_id)
         return self.execute(build(case_id))
@@ -223,7 +227,9 @@ class CaseService:
                     if idempotency_key is not None:
                         idempotency.store(session, idempotency_key, new_id, what_hash, result.to_json(), now)
                     return result
-            except IntegrityError:
+            except IntegrityError as exc:
+                if idempotency_key is None and case_id is None:
+                    raise StorageError(f"starting case {new_id}: the database refused it ({exc.orig})") from exc
                 continue  # the same key stored concurrently, or the same case id: the next round tells which
         raise ConflictError(f"could not start a case on {pathway_id}@{version} ({self._max_attempts} attempts)")
 
@@ -291,18 +297,26 @@ class CaseService:
                                              idempotency_key=idempotency_key))
 
     # --- timers -------------------------------------------------------------------------------------
-    def fire_due(self, now: datetime | None = None, batch_size: int = 500, max_batches: int = 1000) -> FireReport:
+    def fire_due(self, now: datetime | None = None, batch_size: int = 500, max_batches: int = 1000, *,
+                 on_batch: BatchHook | None = None) -> FireReport:
         """Fire every timer due at `now` (default: the clock's now), batch by batch, each batch in one
-        transaction, until none is due. A timer fires at or after its due moment and at most once."""
+        transaction, until none is due. A timer fires at or after its due moment and at most once.
+        `on_batch(session, claimed, now)` runs in each batch's transaction after the firing (the runtime
+        records late timers there)."""
         moment = now or self.clock.now()
         report = FireReport()
         changed: set[str] = set()
         for _ in range(max_batches):
-            with self._storage("firing due timers"), write_session(self.db) as session:
-                claimed = timers.claim_due(session, moment, batch_size)
-                if not claimed:
-                    break
-                batch, cases = self._fire_batch(session, claimed, moment)
+            try:
+                with self._storage("firing due timers"), write_session(self.db) as session:
+                    claimed = timers.claim_due(session, moment, batch_size)
+                    if not claimed:
+                        break
+                    batch, cases = self._fire_batch(session, claimed, moment)
+                    if on_batch is not None:
+                        on_batch(session, claimed, moment)
+            except StaleCaseError:  # cannot happen while cases are locked; if it does, nothing was saved
+                return dataclasses.replace(report, stale=report.stale + len(claimed))
             changed |= cases
             report = dataclasses.replace(report + batch, cases=len(changed))
             if batch.fired == 0:
@@ -342,15 +356,10 @@ class CaseService:
             if tried:
                 saves.append(PendingSave(state.version, Decision(current, tuple(events)),
                                          self._personal_fields(state), frozenset(tried)))
-        stale = set(repository.save_decisions(session, saves))
+        repository.save_decisions(session, saves)
         timers.mark_failed(session, failures)
-        stale_timers = sum(len(by_case[case_id]) for case_id in stale)
-        stale_fired = sum(1 for s in saves if s.decision.state.id in stale for e in s.decision.events
-                          if e.type == "timer_fired")
-        changed = {s.decision.state.id for s in saves if s.decision.events and s.decision.state.id not in stale}
-        report = FireReport(
-            fired=fired - stale_fired, cases=len(changed), stale=busy + stale_timers, failed=len(failures), batches=1
-        )
+        changed = {s.decision.state.id for s in saves if s.decision.events}
+        report = FireReport(fired=fired, cases=len(changed), stale=busy, failed=len(failures), batches=1)
         return report, changed
 
     def retry_failed_timers(self, case_id: str | None = None) -> int:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from engine.errors import NotFoundError
 from integrations.db.models import OutboxRow
-from integrations.db.sql import rowcount
+from integrations.db.sql import rowcount, table
 
 PENDING = "pending"
 SENT = "sent"
@@ -66,7 +66,7 @@ def enqueue(session: Session, messages: Iterable[Mapping[str, Any]]) -> None:
     """Add `message_queued` messages (the engine's message dicts) to the outbox."""
     rows = [_row(m) for m in messages]
     if rows:
-        session.execute(insert(OutboxRow), rows)
+        session.connection().execute(insert(table(OutboxRow)), rows)
 
 
 def claim_deliverable(session: Session, now: datetime, limit: int = 100) -> list[OutboundMessage]:

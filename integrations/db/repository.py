@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from engine.decide import Decision
@@ -22,7 +22,7 @@ from engine.events import Event
 from engine.state import CaseState, Task, TaskStatus, Timer, TimerStatus
 from integrations.db import outbox, personal_data
 from integrations.db.models import CaseEventRow, CasePersonalDataRow, CaseRow, TaskRow, TimerRow
-from integrations.db.sql import rowcount
+from integrations.db.sql import rowcount, table
 
 
 class StaleCaseError(ConflictError):
@@ -146,6 +146,10 @@ def erase_personal_data(session: Session, case_id: str) -> bool:
 # --- saving -----------------------------------------------------------------------------------------
 
 
+_CASE_FIELDS = ("pathway_id", "pathway_version", "status", "team", "pseudonym", "opened_at", "closed_at", "outcome",
+                "close_reason", "version", "state")
+
+
 def _case_columns(state: CaseState, fields: Iterable[str]) -> dict[str, Any]:
     public, _ = personal_data.split(state.data, fields)
     state_json = state.to_json()
@@ -232,50 +236,64 @@ def _collect(save: PendingSave, rows: _Rows) -> None:
         rows.personal[state.id] = personal_data.split(state.data, fields)[1]
 
 
+# Prebuilt Core statements, executed with many parameter sets at once: compiling a statement per
+# row costs more than the database work in the timer sweep.
+_CASES = table(CaseRow)
+_UPDATE_CASE = (
+    update(_CASES)
+    .where(_CASES.c.id == bindparam("k_id"), _CASES.c.version == bindparam("k_loaded"))
+    .values({name: bindparam(f"v_{name}") for name in _CASE_FIELDS})
+)
+_UPDATE_TASK = update(table(TaskRow)).where(table(TaskRow).c.id == bindparam("k_id"))
+_UPDATE_TIMER = update(table(TimerRow)).where(table(TimerRow).c.id == bindparam("k_id"))
+
+
+def _by_key(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows for an UPDATE ... WHERE id = :k_id (the id is the key, not a column to set)."""
+    return [{"k_id": r["id"], **{k: v for k, v in r.items() if k != "id"}} for r in rows]
+
+
 def _write(session: Session, rows: _Rows, new_case_ids: set[str]) -> None:
+    connection = session.connection()
     if rows.events:
-        session.execute(insert(CaseEventRow), rows.events)
+        connection.execute(insert(table(CaseEventRow)), rows.events)
     if rows.new_tasks:
-        session.execute(insert(TaskRow), rows.new_tasks)
+        connection.execute(insert(table(TaskRow)), rows.new_tasks)
     if rows.changed_tasks:
-        session.execute(update(TaskRow), rows.changed_tasks)
+        connection.execute(_UPDATE_TASK, _by_key(rows.changed_tasks))
     if rows.new_timers:
-        session.execute(insert(TimerRow), rows.new_timers)
+        connection.execute(insert(table(TimerRow)), rows.new_timers)
     if rows.changed_timers:
-        session.execute(update(TimerRow), rows.changed_timers)
+        connection.execute(_UPDATE_TIMER, _by_key(rows.changed_timers))
     if rows.messages:
         outbox.enqueue(session, rows.messages)
     for case_id, personal in rows.personal.items():
         if case_id in new_case_ids:
             if personal:
-                session.execute(insert(CasePersonalDataRow).values(case_id=case_id, data=personal))
-        else:
-            existing = session.get(CasePersonalDataRow, case_id)
-            if existing is None:
-                session.add(CasePersonalDataRow(case_id=case_id, data=personal))
-            else:
-                existing.data = personal
-    session.flush()
+                connection.execute(insert(table(CasePersonalDataRow)).values(case_id=case_id, data=personal))
+            continue
+        updated = connection.execute(
+            update(table(CasePersonalDataRow))
+            .where(table(CasePersonalDataRow).c.case_id == case_id)
+            .values(data=personal)
+        )
+        if not updated.rowcount:
+            connection.execute(insert(table(CasePersonalDataRow)).values(case_id=case_id, data=personal))
 
 
 def insert_case(session: Session, decision: Decision, personal_fields: tuple[str, ...]) -> None:
     """Store a case the engine has just started."""
     state = decision.state
-    session.execute(insert(CaseRow).values(id=state.id, **_case_columns(state, personal_fields)))
+    session.connection().execute(insert(_CASES).values(id=state.id, **_case_columns(state, personal_fields)))
     rows = _Rows()
     _collect(PendingSave(0, decision, personal_fields), rows)
     _write(session, rows, {state.id})
 
 
-def _update_case_row(session: Session, save: PendingSave) -> bool:
-    state = save.decision.state
-    result = session.execute(
-        update(CaseRow)
-        .where(CaseRow.id == state.id, CaseRow.version == save.loaded_version)
-        .values(**_case_columns(state, save.personal_fields))
-        .execution_options(synchronize_session=False)
-    )
-    return bool(rowcount(result))
+def _case_update(save: PendingSave) -> dict[str, Any]:
+    columns = _case_columns(save.decision.state, save.personal_fields)
+    return {"k_id": save.decision.state.id, "k_loaded": save.loaded_version,
+            **{f"v_{name}": value for name, value in columns.items()}}
 
 
 def save_decision(session: Session, save: PendingSave) -> None:
@@ -283,7 +301,7 @@ def save_decision(session: Session, save: PendingSave) -> None:
     if not save.decision.events and not save.extra_timer_ids:
         return
     state = save.decision.state
-    if save.decision.events and not _update_case_row(session, save):
+    if save.decision.events and not session.connection().execute(_UPDATE_CASE, _case_update(save)).rowcount:
         raise StaleCaseError(
             f"case {state.id} changed since it was loaded at version {save.loaded_version}; try again"
         )
@@ -292,18 +310,22 @@ def save_decision(session: Session, save: PendingSave) -> None:
     _write(session, rows, set())
 
 
-def save_decisions(session: Session, saves: Sequence[PendingSave]) -> list[str]:
-    """Write many decisions at once (the timer sweep); returns the ids of cases that were stale
-    and therefore left unwritten."""
+def save_decisions(session: Session, saves: Sequence[PendingSave]) -> None:
+    """Write many decisions at once (the timer sweep), whose cases the caller holds locked
+    (`load_cases(lock=True)` on PostgreSQL, BEGIN IMMEDIATE on SQLite). StaleCaseError, and
+    nothing written, when any case moved on all the same."""
+    changed = [save for save in saves if save.decision.events]
+    if changed:
+        updated = session.connection().execute(_UPDATE_CASE, [_case_update(save) for save in changed]).rowcount
+        if updated != len(changed):
+            raise StaleCaseError(
+                f"{len(changed) - updated} of cases {', '.join(s.decision.state.id for s in changed[:5])}"
+                f"{' ...' if len(changed) > 5 else ''} changed although they were locked; the batch was not saved"
+            )
     rows = _Rows()
-    stale: list[str] = []
     for save in saves:
-        if save.decision.events and not _update_case_row(session, save):
-            stale.append(save.decision.state.id)
-            continue
         _collect(save, rows)
     _write(session, rows, set())
-    return stale
 
 
 # --- worklists --------------------------------------------------------------------------------------

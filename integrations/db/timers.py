@@ -13,11 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from integrations.db.models import TimerRow
-from integrations.db.sql import rowcount
+from integrations.db.sql import rowcount, table
 
 FAILED = "failed"  # firing raised an error; kept out of the sweep until retried
 
@@ -46,9 +46,10 @@ def claim_due(session: Session, now: datetime, limit: int) -> list[DueTimer]:
 def mark_failed(session: Session, errors: Mapping[str, str]) -> None:
     """Take timers whose firing raised out of the sweep, keeping the error for whoever looks."""
     if errors:
-        session.execute(
-            update(TimerRow),
-            [{"id": timer_id, "status": FAILED, "last_error": error[:2000]} for timer_id, error in errors.items()],
+        timers = table(TimerRow)
+        session.connection().execute(
+            update(timers).where(timers.c.id == bindparam("k_id")),
+            [{"k_id": timer_id, "status": FAILED, "last_error": error[:2000]} for timer_id, error in errors.items()],
         )
 
 

@@ -136,3 +136,24 @@ def test_sweepers_and_workers_together(pg_service: CaseService, clock: ManualClo
             assert replay(history).to_json() == repository.stored_state(session, case_id)
             state = replay(history)
             assert not [t for t in state.pending_timers() if t.due_at <= clock.now()]
+
+
+def test_threads_repeating_one_command_with_one_key_apply_it_once(service: CaseService) -> None:
+    case_id = service.start_case("test-visits", "signal", CLIENT, actor="intake").case_id
+    task = _intake(service, case_id)
+    form = {"outcome": "help", "problems": ["debts"]}
+    results = _in_threads(lambda i: service.complete_task(task, form, actor="anna", idempotency_key="k-1"), THREADS)
+    assert all(isinstance(r, CommandResult) for r in results), results
+    assert sum(not r.duplicate for r in results) == 1
+    assert len({(r.case_id, r.version, r.events) for r in results}) == 1
+    assert [e.type for e in service.history(case_id)].count("task_completed") == 1
+
+
+def test_threads_starting_with_one_key_start_one_case(service: CaseService) -> None:
+    results = _in_threads(
+        lambda i: service.start_case("test-visits", "signal", CLIENT, actor=f"intake{i}", idempotency_key="signal-7"),
+        THREADS,
+    )
+    assert all(isinstance(r, CommandResult) for r in results), results
+    assert len({r.case_id for r in results}) == 1
+    assert sum(not r.duplicate for r in results) == 1
