@@ -14,7 +14,9 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-COMMAND_MODULES: tuple[str, ...] = ("integrations.cli_pathways", "integrations.cli_cases", "integrations.cli_simulate")
+COMMAND_MODULES: tuple[str, ...] = (
+    "integrations.cli_pathways", "integrations.cli_cases", "integrations.cli_simulate", "integrations.cli_runtime",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,233 @@
+"""`carepath serve`, `carepath sweep`, `carepath dispatch`, `carepath incidents`, `carepath deploy`.
+
+The runtime commands. Prefect is imported only by the commands that run flows
+(and only after its environment is pointed into the data directory); `carepath
+incidents` and every `--no-prefect` run need only the database. Exit codes: 0
+done, 1 refused or something failed (the message says what), 2 usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from integrations.runtime.context import Runtime
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+PORT_ENV = "CAREPATH_PORT"
+
+
+def register(subparsers: Any) -> None:
+    serve = subparsers.add_parser(
+        "serve", help="run carepath: web app, timer sweep and message dispatch",
+        description="Run the web app, the timer sweep and the message dispatch in one process, with all "
+                    "state in $CAREPATH_DATA_DIR (default ./data). Prints 'carepath listening on URL'.")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=int(os.environ.get(PORT_ENV) or 8000),
+                       help=f"port (default ${PORT_ENV} or 8000; 0 picks a free one)")
+    serve.add_argument("--demo", action="store_true", help="seed demo data (when the web app provides it)")
+    serve.add_argument("--no-prefect", action="store_true",
+                       help="sweep and dispatch without Prefect (no run history)")
+    serve.set_defaults(handler=_guard(run_serve, "serve"))
+
+    for name, what in (("sweep", "fire the timers that are due"), ("dispatch", "deliver the outbox")):
+        job = subparsers.add_parser(
+            name, help=what,
+            description=f"{what[0].upper()}{what[1:]} as the carepath-{name} Prefect flow: once with --once, "
+                        f"else every so often (config.yaml: {name}.every) until interrupted.")
+        job.add_argument("--once", action="store_true", help="one run, then exit")
+        job.add_argument("--no-prefect", action="store_true", help="run the same steps without Prefect")
+        job.add_argument("--json", action="store_true", help="print the run's result as JSON")
+        job.set_defaults(handler=_guard(run_job, name), job=name)
+
+    incidents = subparsers.add_parser(
+        "incidents", help="list what the runtime could not do (undeliverable messages, failing timers)",
+        description="Open incidents, oldest first. --retry puts the message or timer back in line; "
+                    "--resolve closes an incident handled outside carepath.")
+    incidents.add_argument("--all", action="store_true", help="include resolved incidents")
+    incidents.add_argument("--team", help="only incidents of this team")
+    incidents.add_argument("--retry", type=int, metavar="ID", help="retry the message or timer of incident ID")
+    incidents.add_argument("--resolve", type=int, metavar="ID", help="close incident ID")
+    incidents.add_argument("--note", help="how it was resolved (with --resolve)")
+    incidents.add_argument("--as", dest="actor", help="who acts (default: $CAREPATH_WORKER or your login)")
+    incidents.add_argument("--json", action="store_true", help="JSON lines instead of text")
+    incidents.set_defaults(handler=_guard(run_incidents, "incidents"))
+
+    deploy = subparsers.add_parser(
+        "deploy", help="register the sweep and dispatch deployments on a Prefect server (production)",
+        description="Create the process work pool (if needed) and the carepath-sweep and carepath-dispatch "
+                    "deployments with their schedules on the Prefect server $PREFECT_API_URL. Start one "
+                    "`prefect worker start --pool POOL` per machine (docs/deployment.md).")
+    deploy.add_argument("--pool", default="carepath", help="work pool name (default carepath)")
+    deploy.add_argument("--source", type=Path, default=None,
+                        help="carepath source directory on the worker machines (default: this installation)")
+    deploy.add_argument("--sweep-every", type=float, default=None, help="seconds (default config.yaml sweep.every)")
+    deploy.add_argument("--dispatch-every", type=float, default=None,
+                        help="seconds (default config.yaml dispatch.every)")
+    deploy.add_argument("--paused", action="store_true", help="create the schedules paused")
+    deploy.set_defaults(handler=_guard(run_deploy, "deploy"))
+
+
+def _guard(run: Any, name: str) -> Any:
+    def handler(args: argparse.Namespace) -> int:
+        from engine.errors import CarepathError
+        from integrations.runtime.config import ConfigError
+
+        try:
+            code: int = run(args)
+            return code
+        except ConfigError as exc:
+            print(f"carepath {name}: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        except CarepathError as exc:
+            print(f"carepath {name}: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+        except KeyboardInterrupt:
+            return EXIT_OK
+
+    return handler
+
+
+def _logging() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("carepath").setLevel(logging.INFO)
+
+
+def _data_dir() -> Path:
+    from integrations.db.engine_factory import data_dir
+
+    return data_dir().resolve()
+
+
+def _runtime(use_prefect: bool) -> Runtime:
+    if use_prefect:
+        from integrations.runtime import prefect_env
+
+        prefect_env.configure(_data_dir())
+    from integrations.runtime.context import build_runtime, install
+
+    runtime = build_runtime(data_dir=_data_dir())
+    install(runtime)
+    return runtime
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    if not 0 <= args.port < 65536:
+        print(f"carepath serve: --port {args.port} is not a port number", file=sys.stderr)
+        return EXIT_USAGE
+    _logging()
+    from integrations.runtime.server import serve
+
+    return serve(host=args.host, port=args.port, data_dir=_data_dir(), demo=args.demo,
+                 use_prefect=not args.no_prefect)
+
+
+def _describe(job: str, result: dict[str, Any]) -> str:
+    if job == "sweep":
+        late = f", {result['late']} late" if result["late"] else ""
+        failed = f", {result['failed']} could not fire (see carepath incidents)" if result["failed"] else ""
+        by = ", ".join(f"{k} {v}" for k, v in sorted(result["fired_by_pathway"].items()))
+        return (f"fired {result['fired']} timers{late}{failed} in {result['cases']} cases "
+                f"({result['batches']} batches, {result['seconds']:.2f} s)" + (f": {by}" if by else ""))
+    by = ", ".join(f"{k} {v}" for k, v in sorted(result["sent_by_channel"].items()))
+    extra = "".join(f", {result[k]} {label}" for k, label in (
+        ("retrying", "to retry"), ("failed", "failed (see carepath incidents)"), ("skipped", "no longer needed"),
+        ("postponed", "postponed")) if result[k])
+    return f"delivered {result['sent']} messages{extra} ({result['seconds']:.2f} s)" + (f": {by}" if by else "")
+
+
+def run_job(args: argparse.Namespace) -> int:
+    job: str = args.job
+    use_prefect = not args.no_prefect
+    runtime = _runtime(use_prefect)
+    if not args.once:
+        _logging()
+        import threading
+
+        from integrations.runtime.loop import RuntimeLoop
+
+        loop = RuntimeLoop(runtime, use_prefect=use_prefect, jobs=(job,))
+        print(f"carepath {job}: every {loop.intervals[job]:g} s{' via Prefect' if use_prefect else ''}; "
+              f"Ctrl-C stops", flush=True)
+        loop.run(threading.Event())
+        return EXIT_OK
+    if use_prefect:
+        from integrations.runtime.flows import call_in_process
+
+        result = call_in_process(job)
+    else:
+        result = (runtime.sweep_once() if job == "sweep" else runtime.dispatch_once()).to_json()
+    print(json.dumps(result, sort_keys=True) if args.json else _describe(job, result))
+    return EXIT_FAILED if result.get("failed") else EXIT_OK
+
+
+def run_incidents(args: argparse.Namespace) -> int:
+    import getpass
+
+    from integrations.db.engine_factory import read_session, write_session
+    from integrations.runtime import incidents
+    from integrations.runtime.sweep import report_failed_timers
+
+    runtime = _runtime(use_prefect=False)
+    service = runtime.service
+    actor = args.actor or os.environ.get("CAREPATH_WORKER") or getpass.getuser()
+    now = service.clock.now()
+    if args.retry is not None or args.resolve is not None:
+        with write_session(service.db) as session:
+            if args.retry is not None:
+                done = incidents.retry(session, args.retry, by=actor, now=now)
+            else:
+                if not args.note:
+                    print("carepath incidents: --resolve needs --note (how it was handled)", file=sys.stderr)
+                    return EXIT_USAGE
+                done = incidents.resolve(session, args.resolve, by=actor, note=args.note, now=now)
+        print(f"incident {done.id}: {done.resolution}")
+        return EXIT_OK
+    report_failed_timers(service, now)  # failed timers a crashed sweep did not report yet
+    with read_session(service.db) as session:
+        found = incidents.list_incidents(session, include_resolved=args.all, team=args.team)
+    from zoneinfo import ZoneInfo
+
+    amsterdam = ZoneInfo("Europe/Amsterdam")
+    for i in found:
+        if args.json:
+            print(json.dumps({k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in i.__dict__.items()},
+                             ensure_ascii=False, sort_keys=True))
+            continue
+        state = "open" if i.resolved_at is None else f"resolved by {i.resolved_by}: {i.resolution}"
+        print(f"#{i.id} {i.created_at.astimezone(amsterdam):%Y-%m-%d %H:%M} {i.kind} {i.ref} [{state}]\n"
+              f"    {i.summary}\n    {i.detail}")
+    if not found and not args.json:
+        print("no open incidents" if not args.all else "no incidents")
+    return EXIT_OK
+
+
+def run_deploy(args: argparse.Namespace) -> int:
+    if not os.environ.get("PREFECT_API_URL"):
+        print("carepath deploy: set PREFECT_API_URL to the Prefect server (docs/deployment.md)", file=sys.stderr)
+        return EXIT_USAGE
+    from integrations.runtime.config import load_config
+
+    config = load_config(_data_dir())
+    from integrations.runtime import prefect_env
+
+    prefect_env.configure(_data_dir())
+    from integrations.runtime.deploy import deploy
+
+    made = deploy(
+        pool=args.pool,
+        source=(args.source or Path(__file__).resolve().parents[1]).resolve(),
+        sweep_every=args.sweep_every or config.sweep.every.total_seconds(),
+        dispatch_every=args.dispatch_every or config.dispatch.every.total_seconds(),
+        paused=args.paused,
+    )
+    for name, deployment_id in made.items():
+        print(f"deployment {name} ({deployment_id}) on work pool {args.pool}")
+    print(f"start a worker on each machine: prefect worker start --pool {args.pool}")
+    return EXIT_OK

@@ -1,0 +1,198 @@
+"""Helpers of the runtime tests and benchmarks: receivers on loopback and fast seeding of cases.
+
+- `SmtpSink`: a real SMTP server (aiosmtpd) on 127.0.0.1 that keeps every e-mail
+  it accepts and can refuse the next few with a temporary error.
+- `WebhookSink`: an HTTP server on 127.0.0.1 that checks each request's
+  signature with the partner's secret, as a partner would.
+- `seed_cases`: many started cases written in a few transactions (the engine
+  decides each start; rows go in with executemany), for thousands of timers.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from email import message_from_bytes
+from email.message import Message
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from sqlalchemy import insert
+
+from engine import commands as c
+from integrations.db import repository
+from integrations.db.engine_factory import read_session, write_session
+from integrations.runtime.channels import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
+from integrations.service import CaseService, new_case_id
+
+CLIENT = {"client_name": "Jan Jansen", "phone": "0501234567", "concern": "energie"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# --- SMTP ------------------------------------------------------------------------------------------
+
+
+class SmtpSink:
+    """aiosmtpd on loopback. `received` holds every accepted e-mail, duplicates included."""
+
+    def __init__(self) -> None:
+        self.received: list[Message] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+        self.refuse_next = 0  # answer the next N DATA commands with 451 (a temporary failure)
+        self.lock = threading.Lock()
+        self.port = free_port()
+        self._controller: Any = None
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self.lock:
+            if self.refuse_next > 0:
+                self.refuse_next -= 1
+                return "451 4.3.0 try again later"
+            self.received.append(message_from_bytes(envelope.content))
+            self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        return "250 OK"
+
+    def start(self) -> SmtpSink:
+        from aiosmtpd.controller import Controller
+
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+
+    def by_message_id(self) -> Counter[str]:
+        with self.lock:
+            return Counter(str(m["Message-ID"]) for m in self.received)
+
+    def messages(self) -> list[Message]:
+        with self.lock:
+            return list(self.received)
+
+
+@contextmanager
+def smtp_sink() -> Iterator[SmtpSink]:
+    sink = SmtpSink().start()
+    try:
+        yield sink
+    finally:
+        sink.stop()
+
+
+# --- webhooks --------------------------------------------------------------------------------------
+
+
+@dataclass
+class WebhookCall:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    signature_ok: bool
+
+    def json(self) -> dict[str, Any]:
+        result: dict[str, Any] = json.loads(self.body)
+        return result
+
+
+@dataclass
+class WebhookSink:
+    """Partners on loopback: `secrets` maps a URL path to the partner's secret."""
+
+    secrets: dict[str, bytes]
+    calls: list[WebhookCall] = field(default_factory=list)
+    statuses: list[int] = field(default_factory=list)  # answers to give first (then 200)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    server: ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def start(self) -> WebhookSink:
+        sink = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                secret = sink.secrets.get(self.path, b"")
+                ok = verify(secret, self.headers.get(TIMESTAMP_HEADER, ""), body,
+                            self.headers.get(SIGNATURE_HEADER, ""))
+                with sink.lock:
+                    sink.calls.append(WebhookCall(self.path, dict(self.headers.items()), body, ok))
+                    status = sink.statuses.pop(0) if sink.statuses else (200 if ok else 401)
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+
+    def keys(self) -> Counter[str]:
+        with self.lock:
+            return Counter(call.headers[IDEMPOTENCY_HEADER] for call in self.calls)
+
+
+# --- seeding ---------------------------------------------------------------------------------------
+
+
+def seed_cases(service: CaseService, count: int, at: datetime, *, pathway_id: str = "test-visits",
+               data: dict[str, Any] | None = None, team: str | None = None,
+               assignments: dict[str, str] | None = None, chunk: int = 1000) -> list[str]:
+    """Start `count` cases at `at`, written with executemany in transactions of `chunk` cases."""
+    with read_session(service.db) as session:
+        version = service.catalog.latest_version(session, pathway_id)
+    personal = tuple(service.catalog.lookup(pathway_id, version).pathway.personal_data)
+    ids: list[str] = []
+    for first in range(0, count, chunk):
+        decisions = []
+        for _ in range(min(chunk, count - first)):
+            cmd = c.StartCase(case_id=new_case_id(), actor="seed", reason=None, idempotency_key=None,
+                              pathway_id=pathway_id, pathway_version=version, trigger="signal",
+                              data=dict(data or CLIENT), pseudonym="seed", team=team,
+                              assignments=dict(assignments or {}))
+            decisions.append(service.engine.start(cmd, at))
+        rows = repository._Rows()
+        for decision in decisions:
+            repository._collect(repository.PendingSave(0, decision, personal), rows)
+        with write_session(service.db) as session:
+            session.connection().execute(insert(repository._CASES), [
+                {"id": d.state.id, **repository._case_columns(d.state, personal)} for d in decisions])
+            repository._write(session, rows, {d.state.id for d in decisions})
+        ids += [d.state.id for d in decisions]
+    return ids
+
+
+def fired_timer_ids(service: CaseService, case_ids: Sequence[str] | None = None) -> Counter[str]:
+    """How often each timer fired, from the stored histories (the events are the truth)."""
+    from sqlalchemy import select
+
+    from integrations.db.models import CaseEventRow
+
+    query = select(CaseEventRow.data).where(CaseEventRow.type == "timer_fired")
+    if case_ids is not None:
+        query = query.where(CaseEventRow.case_id.in_(list(case_ids)))
+    with read_session(service.db) as session:
+        return Counter(d["timer_id"] for d in session.execute(query).scalars())
