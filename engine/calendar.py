@@ -340,6 +340,26 @@ class WorkCalendar:
 
     # ----------------------------------------------------------------- moments
 
+    def postpone(self, moment: datetime, paused_from: datetime, paused_until: datetime) -> datetime:
+        """Where a deadline lands after the case was suspended from `paused_from` to `paused_until`.
+
+        In 24x7 the deadline moves by the elapsed time. Elsewhere it moves by
+        the number of working days the suspension covered, keeping its local
+        wall-clock time (so 17:00 stays 17:00 across DST, and a deadline never
+        lands on a weekend or holiday because of the move).
+        """
+        moment = _to_utc(moment, "moment")
+        start = _to_utc(paused_from, "paused_from")
+        end = _to_utc(paused_until, "paused_until")
+        if self.kind is CalendarKind.ALWAYS:
+            return moment + (end - start)
+        lost = self.working_days_between(start.astimezone(AMSTERDAM).date(), end.astimezone(AMSTERDAM).date())
+        if lost <= 0:
+            return moment
+        local = moment.astimezone(AMSTERDAM)
+        day = date.fromordinal(self._nth_working_day_after(local.date(), lost))
+        return _resolve_wall(datetime.combine(day, local.time().replace(tzinfo=None)))
+
     def add(self, start: datetime, d: Duration) -> datetime:
         """The due moment `d` after `start` (UTC); see the module docstring."""
         moment = _to_utc(start, "start")

@@ -93,7 +93,7 @@ class CompiledPathway:
             )
 
 
-def _strict(schema: dict[str, Any]) -> dict[str, Any]:
+def strict_schema(schema: dict[str, Any]) -> dict[str, Any]:
     """Case data and forms hold only what they declare: unknown fields are refused."""
     if schema.get("type") == "object" and "additionalProperties" not in schema:
         return {**schema, "additionalProperties": False}
@@ -111,11 +111,11 @@ def compile_pathway(pathway: Pathway, *, good_friday: bool = False) -> CompiledP
             steps[step.id] = step
             step_flow[step.id] = track.id
     validators: dict[str, Draft202012Validator] = {
-        "case_data": Draft202012Validator(_strict(dict(pathway.case_data)))
+        "case_data": Draft202012Validator(strict_schema(dict(pathway.case_data)))
     }
     for step in steps.values():
         if step.form is not None:
-            validators[step.id] = Draft202012Validator(_strict(dict(step.form)))
+            validators[step.id] = Draft202012Validator(strict_schema(dict(step.form)))
     if pathway.evaluation is not None:
         validators[EVALUATION_STEP] = Draft202012Validator(evaluation_form_schema(pathway))
     return CompiledPathway(

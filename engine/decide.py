@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from jsonschema import Draft202012Validator
+
 from engine import commands as c
-from engine.compiled import EVALUATION_STEP, CompiledPathway
+from engine.compiled import EVALUATION_STEP, CompiledPathway, strict_schema
 from engine.definition import (
     Branch,
     EscalationAction,
@@ -198,7 +200,7 @@ class _Run:
 
     def follow(self, flow: str, step: Step, form: Mapping[str, Any] | None) -> None:
         target = self.choose(step, step.next, form)
-        self.leave(step)
+        self.leave(step, target)
         self.enter(flow, target)
 
     def choose(self, step: Step, branches: tuple[Branch, ...], form: Mapping[str, Any] | None) -> str:
@@ -219,10 +221,13 @@ class _Run:
         except MissingFieldError:
             return False
 
-    def leave(self, step: Step) -> None:
-        """Things that start when a step is done (the first evaluation may wait for one)."""
+    def leave(self, step: Step, target: str) -> None:
+        """Things that start when a step is done (the first evaluation may wait for one).
+
+        A step that loops back to itself (a plan the client did not sign yet) is not done.
+        """
         ev = self.cp.pathway.evaluation
-        if ev is not None and ev.starts_after == step.id and not any(
+        if ev is not None and ev.starts_after == step.id and target != step.id and not any(
             t.kind is TimerKind.EVALUATION for t in self.state.timers.values()
         ):
             self.set_timer(TimerKind.EVALUATION, self.cp.calendar.add(self.now, ev.every), "case", MAIN_FLOW, 1)
@@ -461,12 +466,21 @@ class Engine:
     def __init__(self, lookup: PathwayLookup, handlers: Mapping[str, StepHandler]) -> None:
         self._lookup = lookup
         self._handlers = dict(handlers)
+        self._answer_validators: dict[tuple[str, str], Draft202012Validator | None] = {}
 
     def handler(self, kind: str) -> StepHandler:
         try:
             return self._handlers[kind]
         except KeyError:
             raise EngineError(f"no handler for step kind {kind!r}") from None
+
+    def _answer_validator(self, cp: CompiledPathway, step: Step) -> Draft202012Validator | None:
+        """The strict validator of a waiting step's answer (only declared fields are kept)."""
+        key = (cp.key, step.id)
+        if key not in self._answer_validators:
+            schema = self.handler(step.kind).answer_schema(step)
+            self._answer_validators[key] = None if schema is None else Draft202012Validator(strict_schema(dict(schema)))
+        return self._answer_validators[key]
 
     def pathway(self, pathway_id: str, version: int) -> CompiledPathway:
         return self._lookup(pathway_id, version)
@@ -596,13 +610,13 @@ class Engine:
             return
         step = run.cp.steps[task.step_id]
         if task.type is TaskType.PARTNER:
-            schema = self.handler(step.kind).answer_schema(step)
-            if schema is not None:
-                from jsonschema import Draft202012Validator
-
-                errors = list(Draft202012Validator(dict(schema)).iter_errors(cmd.data))
+            validator = self._answer_validator(run.cp, step)
+            if validator is not None:
+                errors = sorted(validator.iter_errors(cmd.data), key=lambda e: list(e.absolute_path))
                 if errors:
-                    raise ValidationError(f"answer to {task.id} ({step.id}) is not valid: {errors[0].message}")
+                    raise ValidationError(
+                        f"answer to {task.id} ({step.id}) is not valid: " + "; ".join(e.message for e in errors[:10])
+                    )
         else:
             run.cp.validate(step.id, cmd.data, f"form of {task.id} ({step.id})")
         run.emit("task_completed", {"task_id": task.id, "data": dict(cmd.data)})
@@ -748,8 +762,12 @@ class Engine:
     def _resume(self, run: _Run, cmd: c.ResumeCase) -> None:
         if run.state.status is not CaseStatus.SUSPENDED or run.state.suspended_at is None:
             raise ConflictError(f"case {run.state.id} is {run.state.status.value}, not suspended")
-        shift = (run.now - run.state.suspended_at).total_seconds()
-        run.emit("case_resumed", {"shift_seconds": shift})
+        cal, since = run.cp.calendar, run.state.suspended_at
+        run.emit("case_resumed", {
+            "timers": {t.id: cal.postpone(t.due_at, since, run.now).isoformat()
+                       for t in run.state.timers.values() if t.status is TimerStatus.PAUSED},
+            "tasks": {t.id: cal.postpone(t.due_at, since, run.now).isoformat() for t in run.state.open_tasks()},
+        })
 
     def _close(self, run: _Run, cmd: c.CloseCase) -> None:
         if run.state.status is CaseStatus.CLOSED:

@@ -9,7 +9,7 @@ happen; it never changes state any other way.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from engine.errors import EngineError
@@ -217,17 +217,15 @@ def apply(state: CaseState, event: Event) -> None:
             if timer.status is TimerStatus.PENDING:
                 timer.status = TimerStatus.PAUSED
     elif kind == "case_resumed":
-        shift = timedelta(seconds=d["shift_seconds"])
         state.status = CaseStatus.OPEN
         state.suspended_at = None
         state.suspension_reason = None
-        for timer in state.timers.values():
-            if timer.status is TimerStatus.PAUSED:
-                timer.status = TimerStatus.PENDING
-                timer.due_at = timer.due_at + shift
-        for task in state.tasks.values():
-            if task.status is TaskStatus.OPEN:
-                task.due_at = task.due_at + shift
+        for timer_id, due in d["timers"].items():
+            timer = _timer(state, timer_id)
+            timer.status = TimerStatus.PENDING
+            timer.due_at = datetime.fromisoformat(due)
+        for task_id, due in d["tasks"].items():
+            _task(state, task_id).due_at = datetime.fromisoformat(due)
     elif kind == "case_closed":
         state.status = CaseStatus.CLOSED
         state.closed_at = event.at

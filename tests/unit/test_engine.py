@@ -231,9 +231,11 @@ def test_suspension_pauses_timers_and_shifts_deadlines(runner) -> None:  # type:
         complete(runner, task, {"reached": True})
     runner.handle(c.ResumeCase(case_id="C1", actor="worker:bob"))
     state = runner.cases["C1"]
-    assert state.tasks[task.id].due_at == task.due_at + timedelta(days=30)
+    # Suspended Monday 2 March to Wednesday 1 April: 22 working days lost. Deadlines move by 22 working
+    # days at the same local time (17:00, now in summer time), skipping Easter Monday 6 April.
+    assert state.tasks[task.id].due_at == utc(2026, 4, 9, 15, 0)  # was Monday 9 March 17:00
     reminder = [t for t in state.pending_timers() if t.kind is TimerKind.TASK_DEADLINE][0]
-    assert reminder.due_at == utc(2026, 3, 6, 16, 0) + timedelta(days=30)
+    assert reminder.due_at == utc(2026, 4, 8, 15, 0)  # was Friday 6 March 17:00
     assert_replays(runner)
 
 
