@@ -157,3 +157,24 @@ def test_threads_starting_with_one_key_start_one_case(service: CaseService) -> N
     assert all(isinstance(r, CommandResult) for r in results), results
     assert len({r.case_id for r in results}) == 1
     assert sum(not r.duplicate for r in results) == 1
+
+
+@pytest.mark.postgres
+def test_the_sweep_leaves_a_case_another_writer_holds(pg_service: CaseService, clock: ManualClock) -> None:
+    """A case row locked by a command in progress is skipped, not waited for; the next sweep fires it."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from integrations.db.models import CaseRow
+
+    service = pg_service
+    busy, free = (service.start_case("test-visits", "signal", CLIENT, actor="intake").case_id for _ in range(2))
+    clock.advance(timedelta(hours=44))  # both reminders are due
+    with Session(service.db) as writer, writer.begin():
+        writer.execute(select(CaseRow.id).where(CaseRow.id == busy).with_for_update())
+        report = service.fire_due()
+        assert (report.fired, report.stale, report.cases) == (1, 1, 1)
+    assert [e.type for e in service.history(busy)].count("timer_fired") == 0
+    assert service.fire_due().fired == 1
+    assert [e.type for e in service.history(busy)].count("timer_fired") == 1
+    assert [e.type for e in service.history(free)].count("timer_fired") == 1

@@ -157,7 +157,7 @@ class EngineMachine(RuleBasedStateMachine):
         assert self.runner is not None
         self.runner = self.runner.restarted()
 
-    restart = rule()(restart)  # type: ignore[assignment]
+    restart = rule()(restart)
 
     @invariant()
     def timers_never_early_or_twice(self) -> None:
