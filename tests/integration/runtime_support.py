@@ -29,6 +29,7 @@ from engine import commands as c
 from integrations.db import repository
 from integrations.db.engine_factory import read_session, write_session
 from integrations.runtime.channels import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
+from integrations.runtime.context import Runtime, build_runtime
 from integrations.service import CaseService, new_case_id
 
 CLIENT = {"client_name": "Jan Jansen", "phone": "0501234567", "concern": "energie"}
@@ -81,6 +82,12 @@ class SmtpSink:
     def messages(self) -> list[Message]:
         with self.lock:
             return list(self.received)
+
+
+def mail_body(message: Message) -> str:
+    payload = message.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return payload.decode("utf-8")
 
 
 @contextmanager
@@ -196,3 +203,45 @@ def fired_timer_ids(service: CaseService, case_ids: Sequence[str] | None = None)
         query = query.where(CaseEventRow.case_id.in_(list(case_ids)))
     with read_session(service.db) as session:
         return Counter(d["timer_id"] for d in session.execute(query).scalars())
+
+
+# --- runtimes --------------------------------------------------------------------------------------
+
+WORKER_MAIL = "anna@wijkteam.test"
+COORDINATOR_MAILS = ["bert@wijkteam.test", "coordinatie@wijkteam.test"]
+PARTNER_SECRET = "woonbron-test-secret-0123456789"
+
+
+def runtime_config(smtp_port: int | None = None, webhook_url: str | None = None, **sections: Any) -> Any:
+    """A configuration for tests: anna holds `worker`, two addresses hold `coordinator`, the housing
+    corporation's webhook is `webhook_url` + /woonbron. `sections` replace or extend top-level keys."""
+    from integrations.runtime.config import parse_config
+
+    data: dict[str, Any] = {
+        "base_url": "https://carepath.test",
+        "workers": {"anna": {"email": WORKER_MAIL}, "bert": {"email": COORDINATOR_MAILS[0]}},
+        "roles": {"worker": ["anna"], "coordinator": ["bert", COORDINATOR_MAILS[1]]},
+        "dispatch": {"backoff_first": 30, "backoff_max": 3600, "max_attempts": 3, "lease": 300},
+        "sweep": {"late_after": 10},
+    }
+    if smtp_port is not None:
+        data["mail"] = {"host": "127.0.0.1", "port": smtp_port, "sender": "carepath <noreply@carepath.test>",
+                        "timeout": 5}
+    if webhook_url is not None:
+        data["partners"] = {"housing_corporation": {"url": f"{webhook_url}/woonbron", "secret": PARTNER_SECRET}}
+    for key, value in sections.items():
+        data[key] = {**data.get(key, {}), **value} if isinstance(value, dict) else value
+    return parse_config(data, "test config", {})
+
+
+def make_runtime(service: CaseService, data_dir: Any, config: Any) -> Runtime:
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return build_runtime(data_dir=data_dir, service=service, config=config)
+
+
+def publish_notices(service: CaseService) -> None:
+    from tests.fixtures.notices_pathway import YAML_PATH, notices_source
+
+    service.publish_pathway(notices_source(), str(YAML_PATH))
+    service.publish_pathway(notices_source(always=True), str(YAML_PATH))
