@@ -103,7 +103,7 @@ def sweep_flow(batch_size: int | None = None, batches_per_task: int | None = Non
             break
     if result.failed:
         result.incidents += report_failed(moment)
-    summary = result.to_json()
+    summary = {**result.to_json(), "tasks": chunk}
     log.info("%s: fired %d (late %d) in %d batches", run_name("sweep", moment, due), result.fired_total,
              result.late_total, result.batches)
     return summary
@@ -138,7 +138,7 @@ def dispatch_flow(batches_per_task: int = 10) -> dict[str, Any]:
         chunk += 1
         if part.batches < batches_per_task or part.claimed == 0:
             break
-    return result.to_json()
+    return {**result.to_json(), "tasks": chunk}
 
 
 # --- calling flows in this process ------------------------------------------------------------------
