@@ -84,11 +84,19 @@ class FireReport:
     failed: int = 0  # timers whose firing raised; taken out of the sweep (see timers.retry_failed)
     batches: int = 0
 
-    def __add__(self, other: FireReport) -> FireReport:
-        return FireReport(*(a + b for a, b in zip(dataclasses.astuple(self), dataclasses.astuple(other), strict=True)))
-
 
 BatchHook = Callable[[Session, Sequence[timers.DueTimer], datetime], None]
+
+
+@dataclass
+class _Batch:
+    """What one sweep batch did."""
+
+    fired: int = 0
+    changed: set[str] = dataclasses.field(default_factory=set)  # case ids
+    busy: set[str] = dataclasses.field(default_factory=set)  # timer ids whose case another writer held
+    settled: set[str] = dataclasses.field(default_factory=set)  # timer ids no longer pending
+    failed: dict[str, str] = dataclasses.field(default_factory=dict)  # timer id -> error
 
 
 def new_case_id() -> str:
@@ -148,11 +156,14 @@ class CaseService:
         for _ in range(self._max_attempts):
             try:
                 with self._storage(label), write_session(self.db) as session:
+                    # Load first, then look for the key: on PostgreSQL each statement sees what was
+                    # committed before it, so a repeat that committed after the load shows up here,
+                    # and one that commits later makes our save stale (and the next round finds it).
+                    state = repository.load_case(session, cmd.case_id)
                     if cmd.idempotency_key is not None:
                         stored = idempotency.find(session, cmd.idempotency_key, what_hash)
                         if stored is not None:
                             return CommandResult.from_json(stored.result, duplicate=True)
-                    state = repository.load_case(session, cmd.case_id)
                     now = self.clock.now()
                     decision = self.engine.handle(state, cmd, now)
                     repository.save_decision(
@@ -304,42 +315,37 @@ class CaseService:
         `on_batch(session, claimed, now)` runs in each batch's transaction after the firing (the runtime
         records late timers there)."""
         moment = now or self.clock.now()
-        report = FireReport()
+        fired = failed = batches = 0
         changed: set[str] = set()
+        busy: set[str] = set()  # timers whose case another writer held; still pending
         for _ in range(max_batches):
-            try:
-                with self._storage("firing due timers"), write_session(self.db) as session:
-                    claimed = timers.claim_due(session, moment, batch_size)
-                    if not claimed:
-                        break
-                    batch, cases = self._fire_batch(session, claimed, moment)
-                    if on_batch is not None:
-                        on_batch(session, claimed, moment)
-            except StaleCaseError:  # cannot happen while cases are locked; if it does, nothing was saved
-                return dataclasses.replace(report, stale=report.stale + len(claimed))
-            changed |= cases
-            report = dataclasses.replace(report + batch, cases=len(changed))
-            if batch.fired == 0:
-                break  # nothing moved (all busy or failing): leave the rest to the next sweep
+            with self._storage("firing due timers"), write_session(self.db) as session:
+                claimed = timers.claim_due(session, moment, batch_size)
+                if not claimed:
+                    break
+                batch = self._fire_batch(session, claimed, moment)
+                if on_batch is not None:
+                    on_batch(session, claimed, moment)
+            fired, failed, batches = fired + batch.fired, failed + len(batch.failed), batches + 1
+            changed |= batch.changed
+            busy = (busy | batch.busy) - batch.settled
+            if len(batch.busy) == len(claimed):
+                break  # every claimed case is busy with another writer: leave them to the next sweep
             # Firing may set timers that are due at once (the next rung of a late deadline): go on.
-        return report
+        return FireReport(fired=fired, cases=len(changed), stale=len(busy), failed=failed, batches=batches)
 
-    def _fire_batch(
-        self, session: Any, claimed: Sequence[timers.DueTimer], now: datetime
-    ) -> tuple[FireReport, set[str]]:
-        """Fire one claimed batch in the caller's transaction; returns the report and the changed cases."""
+    def _fire_batch(self, session: Session, claimed: Sequence[timers.DueTimer], now: datetime) -> _Batch:
+        """Fire one claimed batch in the caller's transaction, each case's timers in due order."""
         by_case: dict[str, list[timers.DueTimer]] = {}
         for timer in claimed:
             by_case.setdefault(timer.case_id, []).append(timer)
         states = repository.load_cases(session, list(by_case), lock=self._lock_cases_in_sweep)
         saves: list[PendingSave] = []
-        failures: dict[str, str] = {}
-        fired = 0
-        busy = 0
+        outcome = _Batch()
         for case_id, due in by_case.items():
             state = states.get(case_id)
             if state is None:  # locked by another writer (PostgreSQL): the next sweep takes it
-                busy += len(due)
+                outcome.busy.update(t.id for t in due)
                 continue
             current, events, tried = state, list[Event](), list[str]()
             for timer in due:
@@ -348,19 +354,22 @@ class CaseService:
                         current, c.FireTimer(case_id=case_id, actor=TIMER_ACTOR, timer_id=timer.id), now
                     )
                 except CarepathError as exc:
-                    failures[timer.id] = f"case {case_id}, timer {timer.id}: {exc}"
-                    break
+                    outcome.failed[timer.id] = f"case {case_id}, timer {timer.id}: {exc}"
+                    break  # its later timers wait for the next batch, after this one is set aside
                 tried.append(timer.id)
                 current, events = decision.state, events + list(decision.events)
-                fired += sum(1 for e in decision.events if e.type == "timer_fired")
+                outcome.fired += sum(1 for e in decision.events if e.type == "timer_fired")
             if tried:
                 saves.append(PendingSave(state.version, Decision(current, tuple(events)),
                                          self._personal_fields(state), frozenset(tried)))
+                outcome.settled.update(tried)
+                if events:
+                    outcome.changed.add(case_id)
+        # The cases are locked (PostgreSQL) or the database is (SQLite): no save can be stale here.
         repository.save_decisions(session, saves)
-        timers.mark_failed(session, failures)
-        changed = {s.decision.state.id for s in saves if s.decision.events}
-        report = FireReport(fired=fired, cases=len(changed), stale=busy, failed=len(failures), batches=1)
-        return report, changed
+        timers.mark_failed(session, outcome.failed)
+        outcome.settled.update(outcome.failed)
+        return outcome
 
     def retry_failed_timers(self, case_id: str | None = None) -> int:
         with self._storage("retrying failed timers"), write_session(self.db) as session:

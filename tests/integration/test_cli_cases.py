@@ -16,6 +16,7 @@ from sqlalchemy import select
 from engine.clock import ManualClock
 from integrations.db.engine_factory import read_session
 from integrations.db.models import AuditLogRow
+from integrations.migrations import head_revision
 from integrations.service import CaseService, build_service
 from tests.fixtures.visits_pathway import YAML_PATH
 from tests.integration.conftest import BACKENDS, empty_tables
@@ -68,7 +69,7 @@ def cli(request: pytest.FixtureRequest, tmp_path: Path) -> Cli:
 def test_start_show_list_and_complete(cli: Cli) -> None:
     upgraded = cli("db", "upgrade")
     assert upgraded.returncode == 0, upgraded.stderr
-    assert "is at revision 0001" in upgraded.stdout and "test-visits@1" in upgraded.stdout
+    assert f"is at revision {head_revision()}" in upgraded.stdout and "test-visits@1" in upgraded.stdout
 
     started = cli("case", "start", "test-visits", "--trigger", "signal", "--data", cli.file("case.json", CLIENT),
                   "--client-id", "123456782", "--team", "noord")

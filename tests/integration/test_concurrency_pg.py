@@ -143,7 +143,7 @@ def test_threads_repeating_one_command_with_one_key_apply_it_once(service: CaseS
     task = _intake(service, case_id)
     form = {"outcome": "help", "problems": ["debts"]}
     results = _in_threads(lambda i: service.complete_task(task, form, actor="anna", idempotency_key="k-1"), THREADS)
-    assert all(isinstance(r, CommandResult) for r in results), results
+    assert all(isinstance(r, CommandResult) for r in results), [r for r in results if not isinstance(r, CommandResult)]
     assert sum(not r.duplicate for r in results) == 1
     assert len({(r.case_id, r.version, r.events) for r in results}) == 1
     assert [e.type for e in service.history(case_id)].count("task_completed") == 1
