@@ -238,10 +238,10 @@ class CaseService:
                     if idempotency_key is not None:
                         idempotency.store(session, idempotency_key, new_id, what_hash, result.to_json(), now)
                     return result
-            except IntegrityError as exc:
-                if idempotency_key is None and case_id is None:
-                    raise StorageError(f"starting case {new_id}: the database refused it ({exc.orig})") from exc
-                continue  # the same key stored concurrently, or the same case id: the next round tells which
+            except IntegrityError:
+                # The same key stored concurrently, the given case id taken meanwhile, or (rarely) a
+                # generated id that exists: the next round finds the key, refuses the id, or draws anew.
+                continue
         raise ConflictError(f"could not start a case on {pathway_id}@{version} ({self._max_attempts} attempts)")
 
     # --- commands -----------------------------------------------------------------------------------

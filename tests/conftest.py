@@ -17,11 +17,8 @@ from sqlalchemy.exc import SQLAlchemyError
 DEFAULT_TEST_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
-def test_postgres_url() -> str:
+def postgres_test_url() -> str:
     return os.environ.get("CAREPATH_TEST_POSTGRES_URL") or DEFAULT_TEST_POSTGRES_URL
-
-
-test_postgres_url.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
 
 
 def postgres_required() -> bool:
@@ -31,7 +28,7 @@ def postgres_required() -> bool:
 @pytest.fixture(scope="session")
 def postgres_server_url() -> Iterator[str]:
     """The PostgreSQL URL for tests, once it has answered; skips (or fails in CI) when it does not."""
-    url = test_postgres_url()
+    url = postgres_test_url()
     engine = create_engine(url, connect_args={"connect_timeout": 3})
     try:
         with engine.connect() as connection:
