@@ -60,9 +60,9 @@ def evaluation_form_schema(pathway: Pathway) -> dict[str, Any]:
     }
 
 
-def _validation_message(path: str, error: Any) -> str:
+def _validation_message(error: Any) -> str:
     where = ".".join(str(p) for p in error.absolute_path)
-    return f"{path}{'.' + where if where else ''}: {error.message}"
+    return f"{where}: {error.message}" if where else str(error.message)
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ class CompiledPathway:
         errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
         if errors:
             raise ValidationError(
-                f"{label} is not valid: " + "; ".join(_validation_message(label, e) for e in errors[:10])
+                f"{label} is not valid: " + "; ".join(_validation_message(e) for e in errors[:10])
             )
 
 

@@ -25,6 +25,7 @@ from celpy.adapter import json_to_cel
 from celpy.celparser import CELParseError
 from celpy.evaluation import CELEvalError, CELUnsupportedError
 
+from engine.cel_fast import Closure, Fallback, compile_fast
 from engine.definition import Expr
 from engine.errors import ExpressionError, MissingFieldError
 
@@ -186,6 +187,19 @@ def _unwrap(node: lark.Tree[Any]) -> lark.Tree[Any]:
     return node
 
 
+@lru_cache(maxsize=_CACHE_SIZE)
+def _fast(source: str) -> Closure | None:
+    return compile_fast(_parse(source))
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _roots(source: str) -> frozenset[str]:
+    """The variables an expression reads: only these are converted to CEL values."""
+    found: dict[tuple[str, ...], None] = {}
+    _collect(_parse(source), frozenset(), found)
+    return frozenset(chain[0] for chain in found) | {"now"}
+
+
 def evaluate(expr: Expr, variables: Mapping[str, Any]) -> Any:
     """Evaluate `expr` over plain Python `variables`; return plain Python values.
 
@@ -197,8 +211,22 @@ def evaluate(expr: Expr, variables: Mapping[str, Any]) -> Any:
     problem = syntax_problem(expr.source)
     if problem is not None:
         raise ExpressionError(problem.message)
+    fast = _fast(expr.source)
+    if fast is not None:
+        try:
+            value = fast(variables)
+        except Fallback:
+            pass  # full CEL semantics below decide (errors, mixed types, absorption)
+        else:
+            if isinstance(value, (bool, int, float, str, type(None))):
+                return value
+            if isinstance(value, list):
+                return list(value)
+            if isinstance(value, dict):
+                return dict(value)
+    roots = _roots(expr.source)
     try:
-        activation = {name: json_to_cel(value) for name, value in variables.items()}
+        activation = {name: json_to_cel(value) for name, value in variables.items() if name in roots}
     except (TypeError, ValueError) as exc:
         raise ExpressionError(f"cannot evaluate `{_shorten(expr.source)}`: unsupported input ({exc})") from exc
     try:

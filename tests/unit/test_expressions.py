@@ -113,7 +113,10 @@ def test_unsupported_input_is_an_expression_error() -> None:
 def test_programs_are_cached_by_source_text() -> None:
     expressions._parse.cache_clear()
     expressions._program.cache_clear()
+    expressions._fast.cache_clear()
     for _ in range(5):
-        evaluate(Expr("case.a > 1"), {"case": {"a": 2}})
-    assert expressions._parse.cache_info().misses == 1
+        evaluate(Expr("case.a > 1"), {"case": {"a": 2}})  # the fast path
+        evaluate(Expr("case.a + 1 > 1"), {"case": {"a": 2}})  # arithmetic: cel-python
+    assert expressions._parse.cache_info().misses == 2
+    assert expressions._fast.cache_info().misses == 2
     assert expressions._program.cache_info().misses == 1
