@@ -25,11 +25,11 @@ import lark
 Closure = Callable[[Mapping[str, Any]], Any]
 
 
-class Fallback(Exception):  # noqa: N818 - a signal, not an error
+class Fallback(Exception):
     """This evaluation needs full CEL semantics: ask cel-python."""
 
 
-class _Unsupported(Exception):  # noqa: N818
+class _Unsupported(Exception):
     pass
 
 
@@ -83,7 +83,7 @@ _RELATIONS: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
-def _compile(node: lark.Tree[Any]) -> Closure:  # noqa: C901 - one case per node type
+def _compile(node: lark.Tree[Any]) -> Closure:
     kind = node.data
     children = node.children
     if kind in ("expr", "addition", "multiplication"):
