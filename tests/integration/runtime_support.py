@@ -11,7 +11,10 @@
 from __future__ import annotations
 
 import json
+import queue
 import socket
+import subprocess
+import sys
 import threading
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -21,6 +24,7 @@ from datetime import datetime
 from email import message_from_bytes
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert
@@ -203,6 +207,48 @@ def fired_timer_ids(service: CaseService, case_ids: Sequence[str] | None = None)
         query = query.where(CaseEventRow.case_id.in_(list(case_ids)))
     with read_session(service.db) as session:
         return Counter(d["timer_id"] for d in session.execute(query).scalars())
+
+
+# --- worker processes ------------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Worker:
+    """The zygote process and the lines its workers print, read by a thread into a queue."""
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.integration.runtime_worker", json.dumps(options)],
+            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+        assert self.next_line(deadline=60) == "ready"
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for raw in self.process.stdout:
+            self.lines.put(raw.decode().strip())
+
+    def next_line(self, deadline: float) -> str:
+        try:
+            return self.lines.get(timeout=deadline)
+        except queue.Empty:
+            raise AssertionError(f"the worker said nothing for {deadline} s") from None
+
+    def command(self, what: str) -> int:
+        assert self.process.stdin is not None
+        self.process.stdin.write(f"{what}\n".encode())
+        self.process.stdin.flush()
+        line = self.next_line(deadline=30)
+        while not line.startswith("pid "):  # a line a killed worker left in the pipe
+            line = self.next_line(deadline=30)
+        return int(line.split()[1])
+
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        self.process.wait(timeout=30)
 
 
 # --- runtimes --------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ thousands of due timers; then every due timer has fired exactly once and every m
 delivered exactly once (inbox rows and files: exactly once; SMTP and webhooks: exactly once per
 Message-ID / Idempotency-Key at the receiver, with at most one duplicate per kill).
 
-The worker is a real process (`crash_worker.py`, forked from a warm zygote so a restart takes
+The worker is a real process (`runtime_worker.py`, forked from a warm zygote so a restart takes
 milliseconds) using the system clock over cases that started three days ago. The test kills it
 after a random number of its steps; a third of the kills come right after a message was accepted
 by the receiver and before it is marked sent: the one window the design leaves open.
@@ -11,14 +11,9 @@ by the receiver and before it is marked sent: the one window the design leaves o
 
 from __future__ import annotations
 
-import json
 import os
-import queue
 import random
 import signal
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -44,6 +39,7 @@ from tests.integration.runtime_support import (
     WORKER_MAIL,
     SmtpSink,
     WebhookSink,
+    Worker,
     fired_timer_ids,
     publish_notices,
     seed_cases,
@@ -52,46 +48,8 @@ from tests.integration.runtime_support import (
 KILLS = 100
 VISITS_CASES = 900  # three due timers each (reminder, two escalation rungs): 2,700
 NOTICE_CASES = 150  # two due timers each and every channel: webhook, letter, export
-ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.slow
-
-
-class Worker:
-    """The zygote process and the lines its workers print, read by a thread into a queue."""
-
-    def __init__(self, options: dict[str, Any]) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.integration.crash_worker", json.dumps(options)],
-            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        self.lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-        assert self.next_line(deadline=60) == "ready"
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for raw in self.process.stdout:
-            self.lines.put(raw.decode().strip())
-
-    def next_line(self, deadline: float) -> str:
-        try:
-            return self.lines.get(timeout=deadline)
-        except queue.Empty:
-            raise AssertionError(f"the worker said nothing for {deadline} s") from None
-
-    def command(self, what: str) -> int:
-        assert self.process.stdin is not None
-        self.process.stdin.write(f"{what}\n".encode())
-        self.process.stdin.flush()
-        line = self.next_line(deadline=30)
-        while not line.startswith("pid "):  # a line a killed worker left in the pipe
-            line = self.next_line(deadline=30)
-        return int(line.split()[1])
-
-    def close(self) -> None:
-        if self.process.stdin is not None:
-            self.process.stdin.close()
-        self.process.wait(timeout=30)
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""The process the crash test kills: `python -m tests.integration.crash_worker CONFIG_JSON`.
+"""Runtime worker processes for the crash and concurrency tests:
+`python -m tests.integration.runtime_worker CONFIG_JSON`.
 
 It starts as a zygote: imports carepath, builds the runtime once (pathways compiled), closes its
 database connections and waits for commands on stdin:
@@ -8,6 +9,9 @@ database connections and waits for commands on stdin:
   SIGKILL at a random step; when nothing is left it prints `idle` and waits to be killed.
 - `drain`: fork a worker that runs until nothing is due, deliverable or leased, prints `done`
   and exits.
+- `sweep`: fork a worker that waits for `go` in the file named by the config's `go_file` to
+  appear, runs one whole sweep (`sweep_once`), prints `swept <result JSON>` and exits (several of
+  these sweep the same database at once).
 
 Forking from a warm zygote makes a restart take milliseconds instead of the 1 s an interpreter
 needs to import everything, so a hundred kills fit in a short test. Each worker is a fresh
@@ -68,6 +72,15 @@ def work(runtime: Runtime, drain: bool) -> None:
         signal.pause()
 
 
+def sweep(runtime: Runtime, go_file: Path) -> None:
+    say(f"pid {os.getpid()}")
+    while not go_file.exists():  # all sweepers start together
+        time.sleep(0.005)
+    result = runtime.sweep_once()
+    say("swept " + json.dumps(result.to_json()))
+    os._exit(0)
+
+
 def main() -> None:
     options: dict[str, Any] = json.loads(sys.argv[1])
     service = build_service(options["url"], SystemClock(), data_dir=Path(options["data_dir"]),
@@ -81,11 +94,13 @@ def main() -> None:
     say("ready")
     for command in sys.stdin:
         command = command.strip()
-        if command not in ("fork", "drain"):
+        if command not in ("fork", "drain", "sweep"):
             continue
         if os.fork() == 0:
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             try:
+                if command == "sweep":
+                    sweep(runtime, Path(options["go_file"]))
                 work(runtime, drain=command == "drain")
             finally:
                 os._exit(1)
