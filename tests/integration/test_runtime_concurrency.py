@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -52,7 +53,7 @@ def test_four_sweepers_fire_twenty_thousand_timers_once(postgresql_database: tup
         for _ in range(SWEEPERS):
             worker.command("sweep")
         go.touch()
-        results = []
+        results: list[dict[str, Any]] = []
         while len(results) < SWEEPERS:
             line = worker.next_line(deadline=240)
             if line.startswith("swept "):
