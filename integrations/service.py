@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from engine import commands as c
 from engine.clock import Clock
 from engine.decide import Decision, Engine
+from engine.definition import Pathway
 from engine.errors import CarepathError, ConflictError, NotFoundError, PathwayError
 from engine.events import Event
 from engine.state import CaseState
@@ -426,7 +427,7 @@ class CaseService:
         pathway = self.catalog.parse(text, source)
         return self.publish(pathway, text, source)
 
-    def publish(self, pathway: Any, text: str, source: str) -> Published:
+    def publish(self, pathway: Pathway, text: str, source: str) -> Published:
         """Publish an already checked `Pathway` with the source text it came from."""
         with self._storage(f"publishing {pathway.key}"), write_session(self.db) as session:
             return self.catalog.publish(session, pathway, text, source, self.clock.now())
