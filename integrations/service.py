@@ -200,6 +200,7 @@ class CaseService:
         actor: str,
         client_id: str | None = None,
         team: str | None = None,
+        municipality: str | None = None,
         version: int | None = None,
         assignments: Mapping[str, str] | None = None,
         case_id: str | None = None,
@@ -213,7 +214,7 @@ class CaseService:
         pseudonym = self._pseudonym(client_id)
         what_hash = idempotency.command_hash({
             "command": "StartCase", "pathway": f"{pathway_id}@{version}", "trigger": trigger,
-            "data": {k: v for k, v in data.items() if k not in personal}, "team": team,
+            "data": {k: v for k, v in data.items() if k not in personal}, "team": team, "municipality": municipality,
             "assignments": dict(assignments or {}), "case_id": case_id,
             "client": pseudonym if client_id is not None else None,
         })
@@ -231,7 +232,8 @@ class CaseService:
                     cmd = c.StartCase(
                         case_id=new_id, actor=actor, reason=reason, idempotency_key=idempotency_key,
                         pathway_id=pathway_id, pathway_version=version, trigger=trigger, data=dict(data),
-                        pseudonym=pseudonym, team=team, assignments=dict(assignments or {}),
+                        pseudonym=pseudonym, team=team, municipality=municipality,
+                        assignments=dict(assignments or {}),
                     )
                     decision = self.engine.start(cmd, now)
                     repository.insert_case(session, decision, tuple(personal))
