@@ -15,6 +15,7 @@ import asyncio
 import importlib
 import inspect
 import logging
+import signal
 import sys
 import threading
 from collections.abc import Callable
@@ -87,6 +88,10 @@ def seed_demo(runtime: Runtime) -> bool:
     return True
 
 
+def _stopped(signum: int, frame: object) -> None:
+    log.info("carepath serve: stopped by signal %d", signum)
+
+
 def serve(*, host: str, port: int, data_dir: Path, demo: bool = False, use_prefect: bool = True,
           announce: Callable[[str], None] | None = None) -> int:
     """Run until SIGINT/SIGTERM; returns the exit code."""
@@ -122,10 +127,15 @@ def serve(*, host: str, port: int, data_dir: Path, demo: bool = False, use_prefe
         loop.start(stop)
         await serving
 
+    # uvicorn shuts down gracefully on SIGTERM/SIGINT and then raises the signal again for the
+    # handler that was there before it: make that a plain return, so atexit hooks run (they stop
+    # Prefect's embedded server) and a stop by the service manager exits 0.
+    previous = signal.signal(signal.SIGTERM, _stopped)
     try:
         asyncio.run(main())
     finally:
         stop.set()
+        signal.signal(signal.SIGTERM, previous)
     if not server.started:
         print(f"carepath serve: could not listen on {host}:{port}", file=sys.stderr)
         return 1
