@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import os
 import queue
 import socket
 import subprocess
@@ -207,6 +208,29 @@ def fired_timer_ids(service: CaseService, case_ids: Sequence[str] | None = None)
         query = query.where(CaseEventRow.case_id.in_(list(case_ids)))
     with read_session(service.db) as session:
         return Counter(d["timer_id"] for d in session.execute(query).scalars())
+
+
+# --- Prefect in the test process -------------------------------------------------------------------
+
+PREFECT_TEST_ENV = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "DO_NOT_TRACK": "1",
+    "PREFECT_LOGGING_LEVEL": "WARNING",
+    "PREFECT_LOGGING_TO_API_ENABLED": "false",
+    "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED": "false",
+    "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED": "false",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+    "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "false",
+}
+
+
+def prepare_prefect(home: Path) -> None:
+    """Settings for Prefect in this process, set before its first import (it reads them then):
+    quiet, no telemetry, its files under `home` instead of ~/.prefect."""
+    if "prefect" in sys.modules:
+        return
+    os.environ.update({**PREFECT_TEST_ENV, "PREFECT_HOME": str(home),
+                       "PREFECT_RESULTS_LOCAL_STORAGE_PATH": str(home / "results")})
 
 
 # --- worker processes ------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ run's name and tags, its result, batches per task, and the loop's fallback when 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -28,43 +27,23 @@ from tests.integration.runtime_support import (
     WebhookSink,
     mail_body,
     make_runtime,
+    prepare_prefect,
     publish_notices,
     runtime_config,
     seed_cases,
 )
 
-PREFECT_TEST_ENV = {
-    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-    "DO_NOT_TRACK": "1",
-    "PREFECT_LOGGING_LEVEL": "WARNING",
-    "PREFECT_LOGGING_TO_API_ENABLED": "false",
-    "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED": "false",
-    "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED": "false",
-    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
-    "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "false",
-}
-
 
 @pytest.fixture(scope="session")
-def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """A temporary Prefect server for the session; Prefect's files stay in a temporary directory."""
-    home = tmp_path_factory.mktemp("prefect-home")
-    previous = {k: os.environ.get(k) for k in (*PREFECT_TEST_ENV, "PREFECT_HOME", "PREFECT_RESULTS_LOCAL_STORAGE_PATH")}
-    os.environ.update({**PREFECT_TEST_ENV, "PREFECT_HOME": str(home),
-                       "PREFECT_RESULTS_LOCAL_STORAGE_PATH": str(home / "results")})
+    prepare_prefect(tmp_path_factory.mktemp("prefect-home"))
     from prefect.settings import temporary_settings
     from prefect.testing.utilities import prefect_test_harness
 
-    try:
-        with prefect_test_harness(server_startup_timeout=120), \
-                temporary_settings(updates={"flows.heartbeat_frequency": None}):
-            yield
-    finally:
-        for key, value in previous.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    with prefect_test_harness(server_startup_timeout=120), \
+            temporary_settings(updates={"flows.heartbeat_frequency": None}):
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +61,7 @@ def partners() -> Iterator[WebhookSink]:
 
 
 @pytest.fixture
-def runtime(prefect_server: None, service: CaseService, smtp: SmtpSink, partners: WebhookSink,
+def runtime(prefect_harness: None, service: CaseService, smtp: SmtpSink, partners: WebhookSink,
             data_dir: Path) -> Iterator[Runtime]:
     with smtp.lock:
         smtp.received.clear()
