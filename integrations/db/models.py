@@ -72,10 +72,15 @@ class CaseRow(Base):
     close_reason: Mapped[str | None] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer)  # optimistic lock = number of events
     state: Mapped[dict[str, Any]] = mapped_column(JsonDoc)  # CaseState JSON without personal data
+    # For the municipal reports (integrations/reporting.py): copies of the state, filled on every save.
+    municipality: Mapped[str | None] = mapped_column(String(64))  # the commissioning municipality
+    origin_group: Mapped[str | None] = mapped_column(String(16))  # reporting_origin.OriginGroup; never a country
 
     __table_args__ = (
         Index("ix_cases_pathway_status", "pathway_id", "pathway_version", "status"),
         Index("ix_cases_team_status", "team", "status"),
+        Index("ix_cases_report_opened", "municipality", "pathway_id", "opened_at"),
+        Index("ix_cases_report_closed", "municipality", "pathway_id", "closed_at"),
     )
 
 

@@ -23,6 +23,7 @@ from engine.state import CaseState, Task, TaskStatus, Timer, TimerStatus
 from integrations.db import outbox, personal_data
 from integrations.db.models import CaseEventRow, CasePersonalDataRow, CaseRow, TaskRow, TimerRow
 from integrations.db.sql import rowcount, table
+from integrations.reporting_origin import origin_group
 
 
 class StaleCaseError(ConflictError):
@@ -147,7 +148,7 @@ def erase_personal_data(session: Session, case_id: str) -> bool:
 
 
 _CASE_FIELDS = ("pathway_id", "pathway_version", "status", "team", "pseudonym", "opened_at", "closed_at", "outcome",
-                "close_reason", "version", "state")
+                "close_reason", "version", "state", "municipality", "origin_group")
 
 
 def _case_columns(state: CaseState, fields: Iterable[str]) -> dict[str, Any]:
@@ -166,6 +167,8 @@ def _case_columns(state: CaseState, fields: Iterable[str]) -> dict[str, Any]:
         "close_reason": state.close_reason,
         "version": state.version,
         "state": state_json,
+        "municipality": state.municipality,  # the report columns (integrations/reporting.py)
+        "origin_group": None if (group := origin_group(state.origin, state.origin_objection)) is None else group.value,
     }
 
 

@@ -1,0 +1,731 @@
+"""Municipal outcome reports: aggregates per pathway and period, small cells suppressed.
+
+A municipality commissions and pays for the work and monitors outcomes, but sees aggregates only:
+never a name, a pseudonym or a case id. `build_report` computes, for the cases one municipality
+commissions, per pathway (or over all pathways) and period:
+
+* cases started, open at the end of the period, and closed;
+* the outcome distribution of the closed cases, with the pathway's Dutch outcome labels;
+* the median and 90th-percentile lead time in days;
+* the share of tasks done on time, and of evaluations held on time;
+* reach by origin group (CBS classification of the countries of birth of client and parents,
+  `integrations.reporting_origin`), objections counted as "not registered".
+
+Every figure is aggregated in SQL over indexed columns of `cases` and `tasks` (never over the state
+JSON), then protected by `integrations.reporting_suppression`: figures from fewer than `min_cell`
+cases are suppressed, and more cells where a total would give a suppressed one away.
+`report_to_csv` writes the same tables for Excel. What every figure means: docs/reporting.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import threading
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from enum import Enum
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, Float, Integer, and_, case, cast, distinct, extract, func, or_, select
+from sqlalchemy.orm import Session
+
+from engine.errors import CarepathError, NotFoundError, ValidationError
+from engine.state import TaskType
+from integrations.clock import SystemClock
+from integrations.db.engine_factory import read_session
+from integrations.db.models import CaseRow, PathwayVersionRow, TaskRow
+from integrations.db.pathway_store import loader_parser
+from integrations.db.sql import table
+from integrations.reporting_origin import OriginGroup
+from integrations.reporting_suppression import Equation, Figure, Why, protect
+
+__all__ = [
+    "SUPPRESSED",
+    "Aggregates",
+    "Cell",
+    "LeadTimes",
+    "PathwayInfo",
+    "Report",
+    "Row",
+    "RowKind",
+    "Table",
+    "TaskCounts",
+    "assemble",
+    "build_report",
+    "report_as_dict",
+    "report_to_csv",
+]
+
+LOCAL = ZoneInfo("Europe/Amsterdam")
+DEFAULT_MIN_CELL: Final = 10
+
+
+# --- the report -------------------------------------------------------------------------------------
+
+
+class _Suppressed:
+    """The value of a suppressed cell (one instance: `SUPPRESSED`)."""
+
+    _instance: _Suppressed | None = None
+
+    def __new__(cls) -> _Suppressed:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "SUPPRESSED"
+
+    def __reduce__(self) -> str:
+        return "SUPPRESSED"
+
+
+SUPPRESSED: Final = _Suppressed()
+
+Number = int | float
+CellValue = int | float | _Suppressed
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A number, or `SUPPRESSED` with a note (Dutch) that says why."""
+
+    value: CellValue
+    note: str | None = None
+
+    @property
+    def suppressed(self) -> bool:
+        return self.value is SUPPRESSED
+
+
+class RowKind(str, Enum):
+    ITEM = "item"
+    SUBTOTAL = "subtotal"
+    TOTAL = "total"
+
+
+@dataclass(frozen=True)
+class Row:
+    """A labelled row. `key` names the figure in its first column: the same key in two tables is
+    the same number (suppressed in both or neither)."""
+
+    key: str
+    label: str
+    cells: tuple[Cell, ...]
+    kind: RowKind = RowKind.ITEM
+
+
+@dataclass(frozen=True)
+class Table:
+    key: str
+    title: str
+    columns: tuple[str, ...]  # headers of the cells (the label column is not counted)
+    units: tuple[str, ...]  # per column: "count", "percent" or "days"
+    rows: tuple[Row, ...]
+    # The sums a reader sees in the first column: (row key of the total, row keys of its parts).
+    sums: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def row(self, key: str) -> Row:
+        for row in self.rows:
+            if row.key == key:
+                return row
+        raise KeyError(f"table {self.key} has no row {key}")
+
+
+@dataclass(frozen=True)
+class Report:
+    municipality: str
+    pathway_id: str | None  # None: all pathways
+    pathway_title: str | None
+    start: date  # the period, both days included (Europe/Amsterdam)
+    end: date
+    min_cell: int
+    as_of: datetime  # the moment the figures were computed (UTC)
+    tables: tuple[Table, ...]
+    notes: tuple[str, ...] = ()
+
+    def table(self, key: str) -> Table:
+        for t in self.tables:
+            if t.key == key:
+                return t
+        raise KeyError(f"the report has no table {key}")
+
+
+# --- what the database gives ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PathwayInfo:
+    """What a report needs of a pathway (over all its published versions)."""
+
+    id: str
+    title: str
+    outcomes: tuple[tuple[str, str], ...]  # (code, Dutch label), in the pathway's order
+    registers_origin: bool = False
+    has_evaluation: bool = False
+
+
+@dataclass(frozen=True)
+class LeadTimes:
+    count: int = 0  # closed cases in the period
+    median: float | None = None  # days
+    p90: float | None = None
+
+
+@dataclass(frozen=True)
+class TaskCounts:
+    """Tasks whose deadline fell in the period and has passed, per bucket: (tasks, distinct cases)."""
+
+    on_time: tuple[int, int] = (0, 0)
+    late: tuple[int, int] = (0, 0)
+    not_done: tuple[int, int] = (0, 0)
+    total: tuple[int, int] = (0, 0)
+
+
+@dataclass(frozen=True)
+class Aggregates:
+    started: int = 0
+    open_at_end: int = 0
+    closed: int = 0
+    closed_by_outcome: Mapping[tuple[str, str | None], int] = field(default_factory=dict)  # (pathway, outcome)
+    started_by_origin: Mapping[str | None, int] = field(default_factory=dict)  # origin_group column value
+    lead_times: LeadTimes = LeadTimes()
+    tasks: TaskCounts = TaskCounts()
+    evaluations: TaskCounts = TaskCounts()
+
+
+# --- SQL --------------------------------------------------------------------------------------------
+
+
+def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """[first moment, moment after the last day) of the period in Dutch time, as UTC."""
+    first = datetime.combine(start, time(0), LOCAL).astimezone(UTC)
+    after = datetime.combine(end + timedelta(days=1), time(0), LOCAL).astimezone(UTC)
+    return first, after
+
+
+_CASES = table(CaseRow)
+_TASKS = table(TaskRow)
+
+
+def _scope(municipality: str, pathway_id: str | None) -> list[Any]:
+    where: list[Any] = [_CASES.c.municipality == municipality]
+    if pathway_id is not None:
+        where.append(_CASES.c.pathway_id == pathway_id)
+    return where
+
+
+def _case_counts(session: Session, scope: list[Any], lo: datetime, hi: datetime) -> tuple[
+        int, int, int, dict[tuple[str, str | None], int], dict[str | None, int]]:
+    c = _CASES.c
+    started = case((c.opened_at >= lo, 1), else_=0)
+    open_at_end = case((or_(c.closed_at.is_(None), c.closed_at >= hi), 1), else_=0)
+    closed = case((and_(c.closed_at >= lo, c.closed_at < hi), 1), else_=0)
+    inner = (
+        select(c.pathway_id, c.outcome, c.origin_group, started.label("s"), open_at_end.label("o"),
+               closed.label("c"))
+        .where(*scope, c.opened_at < hi, or_(c.closed_at.is_(None), c.closed_at >= lo))
+        .subquery()
+    )
+    rows = session.execute(
+        select(inner.c.pathway_id, inner.c.outcome, inner.c.origin_group, inner.c.s, inner.c.o, inner.c.c,
+               func.count())
+        .group_by(inner.c.pathway_id, inner.c.outcome, inner.c.origin_group, inner.c.s, inner.c.o, inner.c.c)
+    ).all()
+    n_started = n_open = n_closed = 0
+    by_outcome: dict[tuple[str, str | None], int] = defaultdict(int)
+    by_origin: dict[str | None, int] = defaultdict(int)
+    for pathway, outcome, origin, s, o, cl, n in rows:
+        if s:
+            n_started += n
+            by_origin[origin] += n
+        if o:
+            n_open += n
+        if cl:
+            n_closed += n
+            by_outcome[(pathway, outcome)] += n
+    return n_started, n_open, n_closed, dict(by_outcome), dict(by_origin)
+
+
+def _percentile(ordered: Mapping[int, float], n: int, p: float) -> float:
+    """Linear interpolation between closest ranks (PostgreSQL's percentile_cont, Excel's PERCENTILE.INC)."""
+    h = (n - 1) * p
+    lo = int(h)
+    if lo + 1 >= n:
+        return ordered[lo]
+    return ordered[lo] + (h - lo) * (ordered[lo + 1] - ordered[lo])
+
+
+def _lead_times(session: Session, scope: list[Any], lo: datetime, hi: datetime) -> LeadTimes:
+    c = _CASES.c
+    where = [*scope, c.closed_at >= lo, c.closed_at < hi]
+    if session.get_bind().dialect.name == "postgresql":
+        days = cast(extract("epoch", c.closed_at - c.opened_at), Float) / 86400.0
+        n, median, p90 = session.execute(
+            select(func.count(), func.percentile_cont(0.5).within_group(days),
+                   func.percentile_cont(0.9).within_group(days)).where(*where)
+        ).one()
+        return LeadTimes(int(n), None if median is None else float(median), None if p90 is None else float(p90))
+    # SQLite has no percentile_cont: number the lead times in order and fetch the ranks around each.
+    days = func.julianday(c.closed_at) - func.julianday(c.opened_at)
+    ranked = select(days.label("d"), (func.row_number().over(order_by=days) - 1).label("i"),
+                    func.count().over().label("n")).where(*where).subquery()
+    ranks = []
+    for p in (0.5, 0.9):
+        floor = cast((ranked.c.n - 1) * p, Integer)
+        ranks += [ranked.c.i == floor, ranked.c.i == floor + 1]
+    rows = session.execute(select(ranked.c.i, ranked.c.d, ranked.c.n).where(or_(*ranks))).all()
+    if not rows:
+        return LeadTimes()
+    n = int(rows[0][2])
+    ordered = {int(i): float(d) for i, d, _ in rows}
+    return LeadTimes(n, _percentile(ordered, n, 0.5), _percentile(ordered, n, 0.9))
+
+
+def _task_counts(session: Session, scope: list[Any], lo: datetime, cut: datetime) -> dict[str, TaskCounts]:
+    t = _TASKS.c
+    bucket = case((t.completed_at.is_(None), "not_done"), (t.completed_at <= t.due_at, "on_time"), else_="late")
+    inner = (
+        select(t.type, bucket.label("b"), t.case_id)
+        .select_from(_TASKS.join(_CASES, _CASES.c.id == t.case_id))
+        .where(*scope, t.due_at >= lo, t.due_at < cut, t.status != "cancelled",
+               t.type.in_([TaskType.HUMAN.value, TaskType.EVALUATION.value]))
+        .subquery()
+    )
+    per_bucket = session.execute(
+        select(inner.c.type, inner.c.b, func.count(), func.count(distinct(inner.c.case_id)))
+        .group_by(inner.c.type, inner.c.b)
+    ).all()
+    totals = session.execute(
+        select(inner.c.type, func.count(), func.count(distinct(inner.c.case_id))).group_by(inner.c.type)
+    ).all()
+    found: dict[str, dict[str, tuple[int, int]]] = defaultdict(dict)
+    for kind, b, n, cases in per_bucket:
+        found[kind][b] = (int(n), int(cases))
+    for kind, n, cases in totals:
+        found[kind]["total"] = (int(n), int(cases))
+    return {kind: TaskCounts(**buckets) for kind, buckets in found.items()}
+
+
+def aggregate(session: Session, municipality: str, pathway_id: str | None, start: date, end: date,
+              now: datetime) -> Aggregates:
+    """Every number a report needs, straight from SQL."""
+    lo, hi = period_bounds(start, end)
+    scope = _scope(municipality, pathway_id)
+    started, open_at_end, closed, by_outcome, by_origin = _case_counts(session, scope, lo, hi)
+    tasks = _task_counts(session, scope, lo, min(hi, now)) if lo < now else {}
+    return Aggregates(
+        started=started, open_at_end=open_at_end, closed=closed, closed_by_outcome=by_outcome,
+        started_by_origin=by_origin, lead_times=_lead_times(session, scope, lo, hi),
+        tasks=tasks.get(TaskType.HUMAN.value, TaskCounts()),
+        evaluations=tasks.get(TaskType.EVALUATION.value, TaskCounts()),
+    )
+
+
+# --- pathways ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _VersionFacts:
+    title: str
+    outcomes: tuple[tuple[str, str], ...]
+    registers_origin: bool
+    has_evaluation: bool
+
+
+_FACTS: dict[str, _VersionFacts | None] = {}  # by source sha256: each stored version is parsed once per process
+_FACTS_LOCK = threading.Lock()
+
+
+def _facts(session: Session, pathway_id: str, version: int, sha: str) -> _VersionFacts | None:
+    with _FACTS_LOCK:
+        if sha in _FACTS:
+            return _FACTS[sha]
+    parse = loader_parser()
+    facts = None
+    if parse is not None:
+        p = PathwayVersionRow
+        text, source = session.execute(
+            select(p.source, p.source_name).where(p.pathway_id == pathway_id, p.version == version)
+        ).one()
+        try:
+            pathway = parse(text, source)
+        except CarepathError:  # a stored version today's loader refuses: its codes are shown without labels
+            pathway = None
+        if pathway is not None:
+            facts = _VersionFacts(pathway.title, tuple((o.code, o.label) for o in pathway.outcomes),
+                                  pathway.origin_registration, pathway.evaluation is not None)
+    with _FACTS_LOCK:
+        _FACTS[sha] = facts
+    return facts
+
+
+def pathway_infos(session: Session, pathway_id: str | None) -> list[PathwayInfo]:
+    """The pathways in scope, with outcome codes and labels over all their published versions
+    (labels from the newest version that has the code)."""
+    p = PathwayVersionRow
+    query = select(p.pathway_id, p.version, p.source_sha256).order_by(p.pathway_id, p.version.desc())
+    if pathway_id is not None:
+        query = query.where(p.pathway_id == pathway_id)
+    by_id: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for pid, version, sha in session.execute(query):
+        by_id[pid].append((version, sha))
+    if pathway_id is not None and not by_id:
+        raise NotFoundError(f"pathway {pathway_id} is not published")
+    infos: list[PathwayInfo] = []
+    for pid, versions in by_id.items():
+        title: str | None = None
+        outcomes: dict[str, str] = {}
+        origin = evaluation = False
+        for version, sha in versions:  # newest first
+            facts = _facts(session, pid, version, sha)
+            if facts is None:
+                continue
+            title = title or facts.title
+            for code, label in facts.outcomes:
+                outcomes.setdefault(code, label)
+            origin = origin or facts.registers_origin
+            evaluation = evaluation or facts.has_evaluation
+        infos.append(PathwayInfo(pid, title or pid, tuple(outcomes.items()), origin, evaluation))
+    return infos
+
+
+# --- assembling the tables --------------------------------------------------------------------------
+
+ORIGIN_ROWS: Final = (
+    (OriginGroup.NATIVE.value, "Nederlandse achtergrond"),
+    (OriginGroup.WESTERN.value, "Westerse migratieachtergrond"),
+    (OriginGroup.NON_WESTERN.value, "Niet-westerse migratieachtergrond"),
+)
+UNKNOWN_OUTCOME = "~unknown"
+
+
+def _pct(part: int, whole: int) -> float:
+    return round(100.0 * part / whole, 1)
+
+
+class _Builder:
+    """Figures and equations of one report, then cells once suppression has run."""
+
+    def __init__(self, min_cell: int) -> None:
+        self.min_cell = min_cell
+        self.figures: dict[str, Figure] = {}
+        self.equations: list[Equation] = []
+        self.task_like: set[str] = set()
+        self.why: dict[str, Why] = {}
+
+    def count(self, key: str, value: int, cases: int | None = None) -> str:
+        existing = self.figures.get(key)
+        figure = Figure(value, value if cases is None else cases)
+        if existing is not None and existing != figure:
+            raise ValueError(f"figure {key} given twice with different values")
+        self.figures[key] = figure
+        if cases is not None:
+            self.task_like.add(key)
+        return key
+
+    def equation(self, total: str, parts: Sequence[str]) -> None:
+        self.equations.append(Equation(total, tuple(parts)))
+
+    def solve(self) -> None:
+        self.why = protect(self.figures, self.equations, self.min_cell)
+
+    def cell(self, key: str) -> Cell:
+        why = self.why.get(key)
+        if why is None:
+            return Cell(self.figures[key].value)
+        if why is Why.SECONDARY:
+            return Cell(SUPPRESSED, "onderdrukt zodat een andere onderdrukte cel niet uit de totalen te berekenen is")
+        if key in self.task_like:
+            return Cell(SUPPRESSED, f"berekend uit minder dan {self.min_cell} zaken")
+        return Cell(SUPPRESSED, f"minder dan {self.min_cell} zaken")
+
+    def share(self, key: str, base: str) -> Cell:
+        if key in self.why:
+            return Cell(SUPPRESSED, "aandeel van een onderdrukt aantal")
+        if base in self.why:
+            return Cell(SUPPRESSED, "het totaal waarvan dit een aandeel is, is onderdrukt")
+        return Cell(_pct(self.figures[key].value, self.figures[base].value))
+
+    def rows(self, items: Iterable[tuple[str, str, RowKind, str | None]]) -> tuple[Row, ...]:
+        """(figure key, label, kind, share base or None) -> rows of (count[, share])."""
+        out = []
+        for key, label, kind, base in items:
+            cells = (self.cell(key),) if base is None else (self.cell(key), self.share(key, base))
+            out.append(Row(key, label, cells, kind))
+        return tuple(out)
+
+
+def assemble(
+    agg: Aggregates,
+    pathways: Sequence[PathwayInfo],
+    *,
+    municipality: str,
+    pathway_id: str | None,
+    start: date,
+    end: date,
+    min_cell: int = DEFAULT_MIN_CELL,
+    as_of: datetime,
+) -> Report:
+    """The report's tables from its aggregates, small cells suppressed (no database needed)."""
+    b = _Builder(min_cell)
+    by_id = {p.id: p for p in pathways}
+    for pid, _ in agg.closed_by_outcome:
+        by_id.setdefault(pid, PathwayInfo(pid, pid, ()))
+    scope = [by_id[pathway_id]] if pathway_id is not None else sorted(by_id.values(), key=lambda p: p.id)
+    single = pathway_id is not None
+
+    # Cases.
+    started = b.count("cases.started", agg.started)
+    open_end = b.count("cases.open_at_end", agg.open_at_end)
+    closed = b.count("cases.closed", agg.closed)
+
+    # Outcomes, per pathway: the pathway's codes (all versions), then codes it no longer has.
+    outcome_rows: dict[str, list[tuple[str, str]]] = {}
+    pathway_totals: list[str] = []
+    for info in scope:
+        total = closed if single else b.count(f"closed.{info.id}", sum(
+            n for (pid, _), n in agg.closed_by_outcome.items() if pid == info.id))
+        known = {code for code, _ in info.outcomes}
+        rows = [(b.count(f"outcomes.{info.id}.{code}", agg.closed_by_outcome.get((info.id, code), 0)), label)
+                for code, label in info.outcomes]
+        unknown = sum(n for (pid, code), n in agg.closed_by_outcome.items() if pid == info.id and code not in known)
+        if unknown:
+            rows.append((b.count(f"outcomes.{info.id}.{UNKNOWN_OUTCOME}", unknown), "Uitkomst onbekend of vervallen"))
+        b.equation(total, [key for key, _ in rows])
+        outcome_rows[info.id] = rows
+        pathway_totals.append(total)
+    if not single:
+        b.equation(closed, pathway_totals)
+
+    # Origin of the cases started in the period.
+    groups = [(b.count(f"origin.{code}", agg.started_by_origin.get(code, 0)), label) for code, label in ORIGIN_ROWS]
+    registered = b.count("origin.registered", sum(b.figures[key].value for key, _ in groups))
+    not_registered = b.count("origin.not_registered", agg.started - b.figures[registered].value)
+    b.equation(registered, [key for key, _ in groups])
+    b.equation(started, [registered, not_registered])
+
+    # Tasks and evaluations whose deadline fell in the period.
+    task_keys: dict[str, list[str]] = {}
+    for name, counts in (("tasks", agg.tasks), ("evaluations", agg.evaluations)):
+        parts = [b.count(f"{name}.{bucket}", *getattr(counts, bucket)) for bucket in ("on_time", "late", "not_done")]
+        total = b.count(f"{name}.total", *counts.total)
+        b.equation(total, parts)
+        task_keys[name] = [*parts, total]
+
+    b.solve()
+
+    running = as_of < period_bounds(start, end)[1]
+    tables: list[Table] = []
+    tables.append(Table(
+        "cases", "Zaken", ("Aantal",), ("count",),
+        b.rows([(started, "Gestart in de periode", RowKind.ITEM, None),
+                (open_end, "Open aan het eind van de periode", RowKind.ITEM, None),
+                (closed, "Afgesloten in de periode", RowKind.ITEM, None)]),
+        notes=(
+            "Open: gestart voor het eind van de periode en toen nog niet afgesloten; opgeschorte zaken tellen mee.",
+            *(["De periode loopt nog: open betekent open op het moment van opstellen."] if running else []),
+        ),
+    ))
+    if not single:
+        tables.append(Table(
+            "closed_by_pathway", "Afgesloten zaken per pad", ("Aantal", "Aandeel (%)"), ("count", "percent"),
+            b.rows([*[(total, info.title, RowKind.ITEM, closed) for info, total in zip(scope, pathway_totals,
+                                                                                        strict=True)],
+                    (closed, "Totaal afgesloten", RowKind.TOTAL, None)]),
+            sums=((closed, tuple(pathway_totals)),),
+        ))
+    for info, total in zip(scope, pathway_totals, strict=True):
+        rows = outcome_rows[info.id]
+        tables.append(Table(
+            f"outcomes.{info.id}", f"Uitkomst van de afgesloten zaken: {info.title}",
+            ("Aantal", "Aandeel (%)"), ("count", "percent"),
+            b.rows([*[(key, label, RowKind.ITEM, total) for key, label in rows],
+                    (total, "Totaal afgesloten", RowKind.TOTAL, None)]),
+            sums=((total, tuple(key for key, _ in rows)),),
+            notes=("Zaken afgesloten in de periode, naar de uitkomst waarmee ze zijn afgesloten.",),
+        ))
+    lead = agg.lead_times
+    if lead.count < min_cell or lead.median is None or lead.p90 is None:
+        note = f"berekend uit minder dan {min_cell} afgesloten zaken"
+        lead_cells = (Cell(SUPPRESSED, note), Cell(SUPPRESSED, note))
+    else:
+        lead_cells = (Cell(round(lead.median, 1)), Cell(round(lead.p90, 1)))
+    tables.append(Table(
+        "lead_time", "Doorlooptijd van de afgesloten zaken", ("Dagen",), ("days",),
+        (Row("lead_time.median", "Mediaan", (lead_cells[0],)),
+         Row("lead_time.p90", "90e percentiel", (lead_cells[1],))),
+        notes=("Van de start tot de afsluiting, in kalenderdagen, van de zaken afgesloten in de periode "
+               "(dezelfde zaken als 'Afgesloten in de periode'). Percentielen met lineaire interpolatie.",),
+    ))
+    for name, title, labels, note in (
+        ("tasks", "Taken op tijd afgerond",
+         ("Op tijd afgerond", "Te laat afgerond", "Niet afgerond, termijn verstreken"),
+         "Taken van medewerkers (geen evaluaties, geen verzoeken aan ketenpartners)"),
+        ("evaluations", "Evaluaties op tijd gehouden",
+         ("Op tijd gehouden", "Te laat gehouden", "Niet gehouden, termijn verstreken"),
+         "Periodieke evaluaties van de zaak"),
+    ):
+        on_time, late, not_done, total = task_keys[name]
+        extra = []
+        if name == "evaluations" and not any(info.has_evaluation for info in scope):
+            extra.append("Dit pad kent geen periodieke evaluatie." if single else
+                         "Geen van de paden kent een periodieke evaluatie.")
+        tables.append(Table(
+            name, title, ("Aantal", "Aandeel (%)"), ("count", "percent"),
+            b.rows([(on_time, labels[0], RowKind.ITEM, total), (late, labels[1], RowKind.ITEM, total),
+                    (not_done, labels[2], RowKind.ITEM, total), (total, "Totaal", RowKind.TOTAL, None)]),
+            sums=((total, (on_time, late, not_done)),),
+            notes=(f"{note} met een termijn in de periode die al verstreken is; vervallen taken tellen niet mee. "
+                   f"Een aantal is onderdrukt als het uit minder dan {min_cell} zaken komt.", *extra),
+        ))
+    origin_notes = [
+        "Zaken gestart in de periode. Herkomst naar geboorteland van cliënt en ouders, ingedeeld zoals het CBS "
+        "en de landelijke AMW-registratie doen; de aandelen van de drie herkomstgroepen zijn van de "
+        "geregistreerde zaken, die van geregistreerd en niet geregistreerd van alle gestarte zaken.",
+        "Niet geregistreerd: de cliënt maakte bezwaar, of er is geen geboorteland vastgelegd.",
+    ]
+    if not any(info.registers_origin for info in scope):
+        origin_notes.append("Dit pad registreert geen herkomst." if single else
+                            "Geen van de paden registreert herkomst.")
+    tables.append(Table(
+        "origin", "Bereik naar herkomst", ("Aantal", "Aandeel (%)"), ("count", "percent"),
+        b.rows([*[(key, label, RowKind.ITEM, registered) for key, label in groups],
+                (registered, "Geregistreerd", RowKind.SUBTOTAL, started),
+                (not_registered, "Niet geregistreerd (bezwaar of niet vastgelegd)", RowKind.ITEM, started),
+                (started, "Totaal gestart in de periode", RowKind.TOTAL, None)]),
+        sums=((registered, tuple(key for key, _ in groups)), (started, (registered, not_registered))),
+        notes=tuple(origin_notes),
+    ))
+    return Report(
+        municipality=municipality, pathway_id=pathway_id,
+        pathway_title=by_id[pathway_id].title if pathway_id is not None else None,
+        start=start, end=end, min_cell=min_cell, as_of=as_of, tables=tuple(tables),
+        notes=(
+            f"Periode {start.isoformat()} tot en met {end.isoformat()} (Nederlandse tijd); alleen zaken in "
+            f"opdracht van deze gemeente.",
+            f"x = onderdrukt: berekend uit minder dan {min_cell} zaken, of onderdrukt zodat een andere "
+            f"onderdrukte cel niet uit de totalen te berekenen is.",
+        ),
+    )
+
+
+# --- the entry point --------------------------------------------------------------------------------
+
+
+def build_report(
+    db_or_session: Engine | Session,
+    municipality: str,
+    pathway_id: str | None,
+    start: date,
+    end: date,
+    *,
+    min_cell: int = DEFAULT_MIN_CELL,
+    now: datetime | None = None,
+) -> Report:
+    """The outcome report of `municipality` for one pathway (or all: None) over `start`..`end`
+    (both days included, Dutch time). `now` (default: the system clock) decides which task
+    deadlines have passed."""
+    if not municipality or not municipality.strip():
+        raise ValidationError("a report needs the municipality it is for")
+    if end < start:
+        raise ValidationError(f"the period ends ({end}) before it starts ({start})")
+    if min_cell < 1:
+        raise ValidationError(f"min_cell must be at least 1, not {min_cell}")
+    moment = (now or SystemClock().now()).astimezone(UTC)
+    if isinstance(db_or_session, Session):
+        return _build(db_or_session, municipality, pathway_id, start, end, min_cell, moment)
+    with read_session(db_or_session) as session:
+        return _build(session, municipality, pathway_id, start, end, min_cell, moment)
+
+
+def _build(session: Session, municipality: str, pathway_id: str | None, start: date, end: date, min_cell: int,
+           now: datetime) -> Report:
+    infos = pathway_infos(session, pathway_id)
+    agg = aggregate(session, municipality, pathway_id, start, end, now)
+    return assemble(agg, infos, municipality=municipality, pathway_id=pathway_id, start=start, end=end,
+                    min_cell=min_cell, as_of=now)
+
+
+# --- export -----------------------------------------------------------------------------------------
+
+SUPPRESSED_MARK: Final = "x"  # as in CBS tables ("geheim")
+_FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
+
+
+def csv_safe(text: str) -> str:
+    """`text` made inert for spreadsheets: a leading = + - @ tab CR or LF gets a ' before it (OWASP)."""
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def _number(value: Number, decimal: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"a report cell holds a number, not {value!r}")
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"a report cell holds a finite number, not {value!r}")
+        return f"{value:.1f}".replace(".", decimal)
+    return str(value)
+
+
+def _text(cell: Cell, decimal: str) -> str:
+    return SUPPRESSED_MARK if cell.value is SUPPRESSED else _number(cell.value, decimal)  # type: ignore[arg-type]
+
+
+def report_to_csv(report: Report, *, delimiter: str = ";") -> str:
+    """The report's tables as CSV text for Excel, to be written as UTF-8 (the text starts with a BOM).
+
+    The default separator is ``;`` with a decimal comma, as Dutch Excel reads it; with
+    ``delimiter=","`` numbers get a decimal point. Every text cell is made inert (`csv_safe`).
+    """
+    if delimiter not in (";", ","):
+        raise ValueError(f"the separator is ';' or ',', not {delimiter!r}")
+    decimal = "," if delimiter == ";" else "."
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+
+    def line(*cells: str) -> None:
+        writer.writerow([csv_safe(c) for c in cells])
+
+    line("Uitkomstrapportage", "gemeente", report.municipality)
+    line("Pad", report.pathway_title or "Alle paden", report.pathway_id or "")
+    line("Periode", report.start.isoformat(), report.end.isoformat())
+    line("Minimale celgrootte", str(report.min_cell))
+    line("Opgesteld", report.as_of.astimezone(LOCAL).isoformat(timespec="minutes"))
+    for note in report.notes:
+        line("Toelichting", note)
+    for t in report.tables:
+        line()
+        line(t.title)
+        line("", *t.columns, "Toelichting")
+        for row in t.rows:
+            notes = list(dict.fromkeys(c.note for c in row.cells if c.note))
+            line(row.label, *(_text(c, decimal) for c in row.cells), "; ".join(notes))
+        for note in t.notes:
+            line("Toelichting", note)
+    return out.getvalue()
+
+
+def report_as_dict(report: Report) -> dict[str, Any]:
+    """The report as JSON-ready data (suppressed cells: value None, suppressed true, note)."""
+    def cell(c: Cell) -> dict[str, Any]:
+        return {"value": None, "suppressed": True, "note": c.note} if c.suppressed else {
+            "value": c.value, "suppressed": False}
+    return {
+        "municipality": report.municipality, "pathway_id": report.pathway_id, "pathway_title": report.pathway_title,
+        "start": report.start.isoformat(), "end": report.end.isoformat(), "min_cell": report.min_cell,
+        "as_of": report.as_of.isoformat(), "notes": list(report.notes),
+        "tables": [{
+            "key": t.key, "title": t.title, "columns": list(t.columns), "units": list(t.units),
+            "notes": list(t.notes), "sums": [{"total": total, "parts": list(parts)} for total, parts in t.sums],
+            "rows": [{"key": r.key, "label": r.label, "kind": r.kind.value, "cells": [cell(c) for c in r.cells]}
+                     for r in t.rows],
+        } for t in report.tables],
+    }
