@@ -150,7 +150,7 @@ class _Run:
             "created_at": self.now.isoformat(),
             "deliver_after": self.cp.calendar.next_delivery_moment(self.now).isoformat(),
         }
-        self.emit("message_queued", {"message": message})
+        self.emit("message_queued", {"message": {k: v for k, v in message.items() if v is not None}})
 
     def variables(self, form: Mapping[str, Any] | None = None) -> dict[str, Any]:
         return {

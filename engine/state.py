@@ -68,6 +68,19 @@ def _req_dt(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
+def _compact(d: dict[str, Any], optional: frozenset[str]) -> dict[str, Any]:
+    """Leave out optional keys that hold their default (None, 0, main flow): a closed case's
+    tasks and timers are stored in its state and in its events, so every byte counts twice."""
+    return {k: v for k, v in d.items() if k not in optional or v not in (None, 0, MAIN_FLOW)}
+
+
+_TASK_OPTIONAL = frozenset(
+    {"assignee", "completed_at", "completed_by", "data", "reminders_sent", "escalation_level", "deadline_index",
+     "sequence", "flow"}
+)
+_TIMER_OPTIONAL = frozenset({"flow", "index", "fired_at"})
+
+
 @dataclass
 class Task:
     id: str
@@ -89,7 +102,7 @@ class Task:
     sequence: int = 0  # evaluation number, for evaluations
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        return _compact({
             "id": self.id,
             "type": self.type.value,
             "step_id": self.step_id,
@@ -107,7 +120,7 @@ class Task:
             "escalation_level": self.escalation_level,
             "deadline_index": self.deadline_index,
             "sequence": self.sequence,
-        }
+        }, _TASK_OPTIONAL)
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Task:
@@ -115,20 +128,20 @@ class Task:
             id=d["id"],
             type=TaskType(d["type"]),
             step_id=d["step_id"],
-            flow=d["flow"],
+            flow=d.get("flow", MAIN_FLOW),
             title=d["title"],
             role=d["role"],
-            assignee=d["assignee"],
+            assignee=d.get("assignee"),
             status=TaskStatus(d["status"]),
             created_at=_req_dt(d["created_at"]),
             due_at=_req_dt(d["due_at"]),
-            completed_at=_dt(d["completed_at"]),
-            completed_by=d["completed_by"],
-            data=d["data"],
-            reminders_sent=d["reminders_sent"],
-            escalation_level=d["escalation_level"],
-            deadline_index=d["deadline_index"],
-            sequence=d["sequence"],
+            completed_at=_dt(d.get("completed_at")),
+            completed_by=d.get("completed_by"),
+            data=d.get("data"),
+            reminders_sent=d.get("reminders_sent", 0),
+            escalation_level=d.get("escalation_level", 0),
+            deadline_index=d.get("deadline_index", 0),
+            sequence=d.get("sequence", 0),
         )
 
     def copy(self) -> Task:
@@ -149,7 +162,7 @@ class Timer:
     fired_at: datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        return _compact({
             "id": self.id,
             "kind": self.kind.value,
             "due_at": _ts(self.due_at),
@@ -158,7 +171,7 @@ class Timer:
             "flow": self.flow,
             "index": self.index,
             "fired_at": _ts(self.fired_at),
-        }
+        }, _TIMER_OPTIONAL)
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Timer:
@@ -168,9 +181,9 @@ class Timer:
             due_at=_req_dt(d["due_at"]),
             status=TimerStatus(d["status"]),
             ref=d["ref"],
-            flow=d["flow"],
-            index=d["index"],
-            fired_at=_dt(d["fired_at"]),
+            flow=d.get("flow", MAIN_FLOW),
+            index=d.get("index", 0),
+            fired_at=_dt(d.get("fired_at")),
         )
 
     def copy(self) -> Timer:

@@ -186,9 +186,14 @@ class CaseService:
         )
 
     def _task_command(self, task_id: str, build: Callable[[str], c.Command]) -> CommandResult:
-        with self._storage(f"finding task {task_id}"), read_session(self.db) as session:
-            case_id = repository.case_of_task(session, task_id)
-        return self.execute(build(case_id))
+        # Task ids are `<case id>.<n>` (the engine makes them so): no extra query to find the case.
+        case_id, dot, number = task_id.rpartition(".")
+        if not dot or not case_id or not number.isdigit():
+            raise NotFoundError(f"no task {task_id}")
+        try:
+            return self.execute(build(case_id))
+        except NotFoundError as exc:
+            raise NotFoundError(f"no task {task_id}") from exc
 
     # --- starting -----------------------------------------------------------------------------------
     def start_case(
