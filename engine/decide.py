@@ -187,7 +187,7 @@ class _Run:
             self.open_tracks(step)
         elif kind == StepKind.END.value:
             assert step.outcome is not None
-            self.close_case(step.outcome, None)
+            self.close_case(step.outcome, step.close_reason)
         elif kind == StepKind.CLOSE_TRACK.value:
             assert step.result is not None
             self.close_track(flow, step.result)

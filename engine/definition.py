@@ -162,6 +162,7 @@ class Step:
     mode: TrackMode = TrackMode.PARALLEL
     # kind: end / close_track
     outcome: str | None = None
+    close_reason: str | None = None  # end: the close reason recorded (e.g. no_contact)
     result: str | None = None
     # automated kinds that wait for an answer
     timeout: Duration | None = None

@@ -101,6 +101,7 @@ def _step(data: dict[str, Any], defaults: _Defaults, owner: str | None) -> Step:
         tracks_from=_expr(data.get("tracks_from")),
         mode=TrackMode(data.get("mode", TrackMode.PARALLEL.value)),
         outcome=data.get("outcome"),
+        close_reason=data.get("close_reason"),
         result=data.get("result"),
         timeout=_duration(data.get("timeout")),
         on_timeout=data.get("on_timeout"),

@@ -80,6 +80,8 @@ def _step(s: Step) -> dict[str, Any]:
             data["mode"] = s.mode.value
     if s.outcome is not None:
         data["outcome"] = s.outcome
+    if s.close_reason is not None:
+        data["close_reason"] = s.close_reason
     if s.result is not None:
         data["result"] = s.result
     if s.timeout is not None:

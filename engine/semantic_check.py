@@ -350,6 +350,11 @@ class SemanticChecker:
             if outcome is not None and outcome not in self.outcomes:
                 self.report((*step.path, "outcome"), f"unknown outcome `{outcome}`",
                             did_you_mean(outcome, self.outcomes) or f"declared outcomes: {one_of(sorted(self.outcomes))}")
+            reason = _text(data.get("close_reason"))
+            reasons = {c for r in _list(self.data.get("close_reasons")) if (c := _text(_dict(r).get("code")))}
+            if reason is not None and reason not in reasons:
+                self.report((*step.path, "close_reason"), f"unknown close reason `{reason}`",
+                            did_you_mean(reason, reasons) or f"declared close reasons: {one_of(sorted(reasons))}")
         if kind == StepKind.TRACKS.value:
             self._check_tracks_step(step)
         if spec is not None:

@@ -70,7 +70,7 @@ def test_revisit_loop_is_bounded_then_takes_the_other_path(runner) -> None:  # t
         complete(runner, only_task(runner, step_id="visit"), {"reached": False})
     state = runner.cases["C1"]
     assert state.status is CaseStatus.CLOSED
-    assert state.outcome == "other"
+    assert state.outcome == "other" and state.close_reason == "no_contact"
     assert state.main is not None and state.main.visits["visit"] == 3
     assert [m["template"] for m in runner.outbox if m["channel"] == "letter"] == ["geen-contact"]
     assert state.pending_timers() == []
