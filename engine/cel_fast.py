@@ -91,12 +91,12 @@ def _compile(node: lark.Tree[Any]) -> Closure:
     if kind == "conditionalor":
         if len(children) == 1:
             return _compile(_only_child(node))
-        left, right = (_compile(c) for c in children)  # type: ignore[arg-type]
+        left, right = (_compile(c) for c in children)
         return lambda v: True if _truth(left(v)) else _truth(right(v))
     if kind == "conditionaland":
         if len(children) == 1:
             return _compile(_only_child(node))
-        left, right = (_compile(c) for c in children)  # type: ignore[arg-type]
+        left, right = (_compile(c) for c in children)
         return lambda v: _truth(right(v)) if _truth(left(v)) else False
     if kind == "relation":
         if len(children) == 1:
@@ -175,7 +175,7 @@ def _compile(node: lark.Tree[Any]) -> Closure:
         assert isinstance(args, lark.Tree)
         if len(args.children) != 1:
             raise _Unsupported
-        arg = _compile(args.children[0])  # type: ignore[arg-type]
+        arg = _compile(args.children[0])
 
         def size(v: Mapping[str, Any]) -> int:
             value = arg(v)
