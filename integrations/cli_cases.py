@@ -200,7 +200,7 @@ def _describe(event: Event, state: CaseState, cp: CompiledPathway | None) -> str
         return f"step {step_title(d['step_id'])}{flow}"
     if kind == "task_opened":
         task = d["task"]
-        who = f", for {task['assignee']}" if task["assignee"] else ""
+        who = f", for {task['assignee']}" if task.get("assignee") else ""
         return f"task {task['id']} opened: {task['title']} (role {task['role']}{who}, due {_local(datetime.fromisoformat(task['due_at']))})"
     if kind == "task_claimed":
         return f"task {task_title(d['task_id'])} claimed by {d['worker']}"
