@@ -619,6 +619,10 @@ class Engine:
                     )
         else:
             run.cp.validate(step.id, cmd.data, f"form of {task.id} ({step.id})")
+            if task.assignee is None:
+                # Whoever does unclaimed work takes it, and with it the role in this case (one worker
+                # carries a family): the next tasks of that role go straight to them.
+                run.emit("task_claimed", {"task_id": task.id, "worker": cmd.actor})
         run.emit("task_completed", {"task_id": task.id, "data": dict(cmd.data)})
         run.cancel_timers(lambda t: t.ref == task.id or (t.kind is TimerKind.TIMEOUT and t.ref == step.id))
         pos = run.state.position_of(task.flow)
