@@ -1,0 +1,244 @@
+"""Read-only lists for the web app: work lists, case lists, a team's caseload, escalations.
+
+Everything here is a query over the projections (`cases`, `tasks`) without the
+case state JSON, except `open_escalations`, which reads only the escalation
+part of the state of open cases that have any. Nothing here returns personal
+data: lists show case ids, pathways, tasks and due moments; a client's name is
+only on the case page, which is audited per case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy import case as when
+from sqlalchemy.orm import Session
+
+from integrations.db.models import CaseRow, TaskRow
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """One open task in a work list, with the pathway of its case."""
+
+    id: str
+    case_id: str
+    pathway_id: str
+    type: str
+    step: str
+    flow: str
+    title: str
+    role: str
+    assignee: str | None
+    team: str | None
+    due_at: datetime
+    created_at: datetime
+    reminders_sent: int
+    escalation_level: int
+
+
+_WORK_COLUMNS = (TaskRow.id, TaskRow.case_id, CaseRow.pathway_id, TaskRow.type, TaskRow.step, TaskRow.flow,
+                 TaskRow.title, TaskRow.role, TaskRow.assignee, TaskRow.team, TaskRow.due_at, TaskRow.created_at,
+                 TaskRow.reminders_sent, TaskRow.escalation_level)
+
+
+def _items(rows: Any) -> list[WorkItem]:
+    return [WorkItem(*row) for row in rows]
+
+
+def work_items(
+    session: Session, *, teams: Sequence[str], worker: str | None = None, roles: Sequence[str] = (),
+    mine: bool = True, queue: bool = True, pathway: str | None = None, due_before: datetime | None = None,
+    task_type: str | None = None, role: str | None = None, limit: int = 500,
+) -> list[WorkItem]:
+    """Open tasks of cases in `teams`: the worker's own (`mine`) and/or the unclaimed ones of
+    `roles` (`queue`), soonest due first (so overdue first, then due soon)."""
+    if not teams:
+        return []
+    parts = []
+    if mine and worker is not None:
+        parts.append(TaskRow.assignee == worker)
+    if queue and roles:
+        parts.append(and_(TaskRow.assignee.is_(None), TaskRow.role.in_(list(roles))))
+    if not parts:
+        return []
+    query = (
+        select(*_WORK_COLUMNS).join(CaseRow, CaseRow.id == TaskRow.case_id)
+        .where(TaskRow.status == "open", TaskRow.team.in_(list(teams)), or_(*parts))
+    )
+    if pathway:
+        query = query.where(CaseRow.pathway_id == pathway)
+    if due_before is not None:
+        query = query.where(TaskRow.due_at < due_before)
+    if task_type:
+        query = query.where(TaskRow.type == task_type)
+    if role:
+        query = query.where(TaskRow.role == role)
+    return _items(session.execute(query.order_by(TaskRow.due_at, TaskRow.id).limit(limit)))
+
+
+def team_tasks(session: Session, teams: Sequence[str], *, overdue_at: datetime | None = None,
+               limit: int = 500) -> list[WorkItem]:
+    """Open tasks of the teams' cases (only those due before `overdue_at`, when given)."""
+    if not teams:
+        return []
+    query = (
+        select(*_WORK_COLUMNS).join(CaseRow, CaseRow.id == TaskRow.case_id)
+        .where(TaskRow.status == "open", TaskRow.team.in_(list(teams)))
+    )
+    if overdue_at is not None:
+        query = query.where(TaskRow.due_at < overdue_at)
+    return _items(session.execute(query.order_by(TaskRow.due_at, TaskRow.id).limit(limit)))
+
+
+@dataclass(frozen=True)
+class Caseload:
+    """Open work of one assignee (None: the unclaimed queues) in the given teams."""
+
+    assignee: str | None
+    open_tasks: int
+    overdue_tasks: int
+    cases: int
+    reminders: int
+    escalated: int
+
+
+def caseload(session: Session, teams: Sequence[str], now: datetime) -> list[Caseload]:
+    if not teams:
+        return []
+    rows = session.execute(
+        select(
+            TaskRow.assignee,
+            func.count(),
+            func.sum(when((TaskRow.due_at < now, 1), else_=0)),
+            func.count(func.distinct(TaskRow.case_id)),
+            func.sum(TaskRow.reminders_sent),
+            func.sum(when((TaskRow.escalation_level > 0, 1), else_=0)),
+        )
+        .where(TaskRow.status == "open", TaskRow.team.in_(list(teams)))
+        .group_by(TaskRow.assignee)
+    )
+    return [Caseload(a, int(n), int(o or 0), int(c), int(r or 0), int(e or 0)) for a, n, o, c, r, e in rows]
+
+
+@dataclass(frozen=True)
+class CaseListRow:
+    id: str
+    pathway_id: str
+    pathway_version: int
+    status: str
+    team: str | None
+    opened_at: datetime
+    closed_at: datetime | None
+    outcome: str | None
+    open_tasks: int
+    next_due: datetime | None
+
+
+def case_list(
+    session: Session, teams: Sequence[str], *, status: str | None = None, pathway: str | None = None,
+    team: str | None = None, case_id_prefix: str | None = None, limit: int = 50, offset: int = 0,
+) -> tuple[list[CaseListRow], int]:
+    """A page of the teams' cases, newest first, and how many there are in all."""
+    if not teams:
+        return [], 0
+    where = [CaseRow.team.in_(list(teams))]
+    if status:
+        where.append(CaseRow.status == status)
+    if pathway:
+        where.append(CaseRow.pathway_id == pathway)
+    if team:
+        where.append(CaseRow.team == team)
+    if case_id_prefix:
+        where.append(CaseRow.id.startswith(case_id_prefix.strip().upper(), autoescape=True))
+    total = int(session.execute(select(func.count()).select_from(CaseRow).where(*where)).scalar_one())
+    open_tasks = (
+        select(TaskRow.case_id.label("case_id"), func.count().label("n"), func.min(TaskRow.due_at).label("due"))
+        .where(TaskRow.status == "open")
+        .group_by(TaskRow.case_id)
+        .subquery()
+    )
+    page = (
+        select(CaseRow.id, CaseRow.pathway_id, CaseRow.pathway_version, CaseRow.status, CaseRow.team,
+               CaseRow.opened_at, CaseRow.closed_at, CaseRow.outcome)
+        .where(*where).order_by(CaseRow.opened_at.desc(), CaseRow.id).limit(limit).offset(offset)
+        .subquery()
+    )
+    rows = session.execute(
+        select(page, func.coalesce(open_tasks.c.n, 0), open_tasks.c.due)
+        .outerjoin(open_tasks, open_tasks.c.case_id == page.c.id)
+        .order_by(page.c.opened_at.desc(), page.c.id)
+    )
+    return [CaseListRow(*row) for row in rows], total
+
+
+def case_team(session: Session, case_id: str) -> tuple[str | None, str] | None:
+    """(team, status) of a case, or None when there is no such case: the cheap access check."""
+    row = session.execute(select(CaseRow.team, CaseRow.status).where(CaseRow.id == case_id)).first()
+    return None if row is None else (row[0], row[1])
+
+
+def task_case(session: Session, task_id: str) -> tuple[str, str | None] | None:
+    """(case id, team) of a task, or None when there is no such task."""
+    row = session.execute(select(TaskRow.case_id, TaskRow.team).where(TaskRow.id == task_id)).first()
+    return None if row is None else (row[0], row[1])
+
+
+@dataclass(frozen=True)
+class OpenEscalation:
+    case_id: str
+    pathway_id: str
+    team: str | None
+    escalation: dict[str, Any]
+
+
+def _escalation_count(session: Session) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        return func.jsonb_array_length(CaseRow.state["open_escalations"])
+    return func.json_array_length(CaseRow.state, "$.open_escalations")
+
+
+def open_escalations(session: Session, teams: Sequence[str], limit: int = 200) -> list[OpenEscalation]:
+    """Escalations raised and not yet answered in the teams' open cases, oldest first."""
+    if not teams:
+        return []
+    rows = session.execute(
+        select(CaseRow.id, CaseRow.pathway_id, CaseRow.team, CaseRow.state["open_escalations"])
+        .where(CaseRow.team.in_(list(teams)), CaseRow.status != "closed", _escalation_count(session) > 0)
+        .limit(limit)
+    )
+    found = [
+        OpenEscalation(case_id, pathway_id, team, dict(e))
+        for case_id, pathway_id, team, escalations in rows
+        for e in (escalations or [])
+    ]
+    return sorted(found, key=lambda e: (str(e.escalation.get("raised_at", "")), e.case_id))
+
+
+def running_cases(session: Session, pathway_id: str, below_version: int, teams: Sequence[str] | None = None,
+                  limit: int = 5000) -> list[tuple[str, int, str | None]]:
+    """(case id, version, team) of cases not closed on an older version of a pathway."""
+    query = (
+        select(CaseRow.id, CaseRow.pathway_version, CaseRow.team)
+        .where(CaseRow.pathway_id == pathway_id, CaseRow.pathway_version < below_version, CaseRow.status != "closed")
+    )
+    if teams is not None:
+        query = query.where(CaseRow.team.in_(list(teams)))
+    return [(i, v, t) for i, v, t in session.execute(query.order_by(CaseRow.opened_at, CaseRow.id).limit(limit))]
+
+
+def cases_per_version(session: Session, teams: Sequence[str] | None = None) -> dict[tuple[str, int], dict[str, int]]:
+    """{(pathway, version): {status: count}} of the teams' cases (all cases when `teams` is None)."""
+    query = select(CaseRow.pathway_id, CaseRow.pathway_version, CaseRow.status, func.count())
+    if teams is not None:
+        query = query.where(CaseRow.team.in_(list(teams)))
+    found: dict[tuple[str, int], dict[str, int]] = {}
+    for pathway_id, version, status, n in session.execute(
+        query.group_by(CaseRow.pathway_id, CaseRow.pathway_version, CaseRow.status)
+    ):
+        found.setdefault((pathway_id, version), {})[status] = int(n)
+    return found

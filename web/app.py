@@ -1,0 +1,257 @@
+"""The carepath web app: server-rendered pages for people, a JSON API under /api/ for systems.
+
+`create_app(service, db, settings=...)` builds the FastAPI app around an
+application service; `carepath serve` calls it, and tests run it with uvicorn
+on a manual clock (`python -m web.app --help` runs it standalone). Every
+response carries a strict Content-Security-Policy (no inline script or style,
+nothing from another site), pages are never cached, and a 500 logs only the
+route and the error type: never a message that might quote client data.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine as Database
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from engine.errors import CarepathError, NotFoundError
+from integrations.db.errors import StorageError
+from integrations.service import CaseService
+from web.auth import SAFE_METHODS, AuthError, CsrfError, same_origin
+from web.portal import Conflict, Hidden, Invalid, Portal, Refused
+from web.settings import WebSettings
+from web.ui import SignInRequired, make_templates, optional_principal, render
+
+log = logging.getLogger("carepath.web")
+STATIC_DIR = Path(__file__).parent / "static"
+API_PREFIX = "/api/"
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+       "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'")
+_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=()"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class SecurityHeaders:
+    """Adds the security headers to every response; pages and API answers are not cached.
+    Refuses a cookie-authenticated state change whose Origin/Referer names another site."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        headers = {k.lower(): v for k, v in scope.get("headers", [])}
+        if scope.get("method", "GET") not in SAFE_METHODS and b"authorization" not in headers:
+            request = Request(scope)
+            if not same_origin(request):
+                response = PlainTextResponse("cross-site request refused", status_code=403)
+                await response(scope, receive, send)
+                return
+        https = scope.get("scheme") == "https"
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                extra = list(_HEADERS)
+                if not path.startswith("/static/"):
+                    extra.append((b"cache-control", b"no-store"))
+                if https:
+                    extra.append((b"strict-transport-security", b"max-age=31536000"))
+                message["headers"] = list(message.get("headers", [])) + extra
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith(API_PREFIX) or request.url.path == "/api"
+
+
+def api_error(status: int, code: str, message: str, fields: dict[str, str] | None = None,
+              headers: dict[str, str] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"error": {"code": code, "message": message}}
+    if fields:
+        body["error"]["fields"] = fields
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _page_error(request: Request, status: int, heading: str, message: str) -> Response:
+    principal = optional_principal(request)
+    return render(request, "error.html", {"status": status, "heading": heading, "message": message},
+                  principal=principal, status_code=status, title=heading)
+
+
+def _install_errors(app: FastAPI) -> None:
+    @app.exception_handler(SignInRequired)
+    async def sign_in(request: Request, exc: SignInRequired) -> Response:
+        from urllib.parse import quote
+
+        return RedirectResponse(f"/login?next={quote(exc.next_url, safe='/')}", status_code=303)
+
+    @app.exception_handler(AuthError)
+    async def unauthenticated(request: Request, exc: AuthError) -> Response:
+        if _is_api(request):
+            return api_error(401, "unauthenticated", str(exc), headers={"WWW-Authenticate": "Bearer"})
+        return RedirectResponse("/login", status_code=303)
+
+    @app.exception_handler(Hidden)
+    async def hidden(request: Request, exc: Hidden) -> Response:
+        return _not_found(request)
+
+    @app.exception_handler(Refused)
+    async def refused(request: Request, exc: Refused) -> Response:
+        if _is_api(request):
+            return api_error(403, "forbidden", str(exc))
+        return _page_error(request, 403, "Geen toegang", "Dit deel van carepath is niet voor jouw rol.")
+
+    @app.exception_handler(CsrfError)
+    async def csrf(request: Request, exc: CsrfError) -> Response:
+        if _is_api(request):
+            return api_error(403, "csrf", str(exc))
+        return _page_error(request, 403, "Formulier verlopen",
+                           "Het formulier is verlopen of kwam niet van carepath. Laad de pagina opnieuw.")
+
+    @app.exception_handler(Invalid)
+    async def invalid(request: Request, exc: Invalid) -> Response:
+        if _is_api(request):
+            return api_error(422, "invalid", str(exc), exc.fields)
+        return _page_error(request, 422, "Niet gelukt", str(exc))
+
+    @app.exception_handler(Conflict)
+    async def conflict(request: Request, exc: Conflict) -> Response:
+        if _is_api(request):
+            return api_error(409, "conflict", str(exc))
+        return _page_error(request, 409, "Iemand was je voor", str(exc))
+
+    @app.exception_handler(StorageError)
+    async def storage(request: Request, exc: StorageError) -> Response:
+        log.error("storage error on %s %s: %s", request.method, _route(request), type(exc).__name__)
+        if _is_api(request):
+            return api_error(503, "unavailable", "the database is not available; try again shortly")
+        return _page_error(request, 503, "Even niet beschikbaar", "De database reageert niet. Probeer het zo opnieuw.")
+
+    @app.exception_handler(NotFoundError)
+    async def engine_not_found(request: Request, exc: NotFoundError) -> Response:
+        return _not_found(request)
+
+    @app.exception_handler(CarepathError)
+    async def carepath_error(request: Request, exc: CarepathError) -> Response:
+        if _is_api(request):
+            return api_error(422, "refused", str(exc))
+        return _page_error(request, 422, "Niet gelukt", str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError) -> Response:
+        fields = {".".join(str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path")) or "request":
+                  str(e.get("msg", "invalid")) for e in exc.errors()}
+        if _is_api(request):
+            return api_error(422, "invalid", "the request does not match what this endpoint takes", fields)
+        return _page_error(request, 400, "Onjuist verzoek", "Dit verzoek kan carepath niet lezen.")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404:
+            return _not_found(request)
+        if _is_api(request):
+            code = {405: "method_not_allowed", 401: "unauthenticated", 403: "forbidden"}.get(exc.status_code, "error")
+            return api_error(exc.status_code, code, str(exc.detail), headers=getattr(exc, "headers", None))
+        return _page_error(request, exc.status_code, "Niet gelukt", str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def crashed(request: Request, exc: Exception) -> Response:
+        # Only the route and the error's type: a message could quote what a worker typed.
+        log.error("unexpected %s on %s %s", type(exc).__name__, request.method, _route(request))
+        if _is_api(request):
+            return api_error(500, "internal", "something went wrong on our side; it has been logged")
+        return _page_error(request, 500, "Er ging iets mis", "Er ging iets mis aan onze kant. Probeer het opnieuw.")
+
+
+def _route(request: Request) -> str:
+    route = request.scope.get("route")
+    return getattr(route, "path", None) or "(no route)"
+
+
+def _not_found(request: Request) -> Response:
+    if _is_api(request):
+        return api_error(404, "not_found", "not found")
+    return _page_error(request, 404, "Niet gevonden", "Deze pagina of zaak bestaat niet, of is niet voor jou.")
+
+
+def create_app(service: CaseService, db: Database | None = None, *, settings: WebSettings | None = None,
+               **_offered: Any) -> FastAPI:
+    """The web app on `service` (and its database `db`, default the service's). Extra keyword
+    arguments that `carepath serve` offers (runtime, status, data_dir, demo) are accepted."""
+    from web import api
+    from web.pages import admin, auth, cases, pathways, reports, tasks, team, work
+
+    settings = settings or WebSettings.from_env()
+    app = FastAPI(
+        title="carepath API", version="1",
+        description="Cases, tasks, pathways and municipal reports of carepath. Authenticate with "
+                    "`Authorization: Bearer <token>` (an API token made by an administrator). Objects the "
+                    "caller may not see answer 404, exactly like objects that do not exist.",
+        docs_url=None, redoc_url=None, openapi_url="/openapi.json",
+    )
+    app.state.portal = Portal(service, db or service.db, settings)
+    app.state.templates = make_templates()
+    app.state.runtime_status = _offered.get("status")
+    _install_errors(app)
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    for module in (auth, work, cases, tasks, team, pathways, reports, admin):
+        app.include_router(module.router)
+    app.include_router(api.router)
+    api.install_openapi(app)
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the web app alone on a database (migrated, shipped pathways published)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m web.app", description=main.__doc__)
+    parser.add_argument("--database-url", default=None, help="default: $CAREPATH_DATABASE_URL or ./data SQLite")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--demo", action="store_true", help="seed the demo accounts and cases first")
+    args = parser.parse_args(argv)
+    import uvicorn
+
+    from integrations.clock import SystemClock
+    from integrations.db.engine_factory import database_url
+    from integrations.service import build_service
+
+    service = build_service(args.database_url or database_url(), SystemClock())
+    if args.demo:
+        from web.demo import seed
+
+        seed(service)
+    uvicorn.run(create_app(service), host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

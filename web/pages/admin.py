@@ -1,0 +1,228 @@
+"""Administration: accounts (roles, teams, pathway roles, municipality), passwords, lock-outs, API
+tokens and teams. Only for administrators, who see no case data."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from starlette.datastructures import FormData
+
+from engine.errors import ConflictError, NotFoundError, ValidationError
+from integrations.db import accounts
+from integrations.db.accounts import AccountRole
+from integrations.db.engine_factory import read_session, write_session
+from web.auth import Principal
+from web.i18n import translate
+from web.pages.work import role_titles
+from web.portal import Hidden, Portal
+from web.ui import form_principal, page_principal, portal_of, redirect, render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _admin(request: Request, principal: Principal) -> Portal:
+    portal = portal_of(request)
+    portal.require(principal, AccountRole.ADMIN)
+    return portal
+
+
+def _audit(portal: Portal, principal: Principal, what: str) -> None:
+    portal.audit(principal, "admin", what)
+
+
+@router.get("/admin/users")
+def users(request: Request, principal: Annotated[Principal, Depends(page_principal)]) -> Response:
+    portal = _admin(request, principal)
+    with read_session(portal.db) as session:
+        found = accounts.list_accounts(session)
+        teams = {t.id: t.name for t in accounts.list_teams(session)}
+    return render(request, "admin_users.html", {"users": found, "teams": teams}, principal=principal,
+                  title=translate("Accounts", principal.language))
+
+
+def _form_context(portal: Portal, request: Request) -> dict[str, Any]:
+    with read_session(portal.db) as session:
+        teams = accounts.list_teams(session)
+    return {"teams": teams, "roles": AccountRole, "pathway_roles": role_titles(request),
+            "municipalities": portal.settings.municipalities}
+
+
+@router.get("/admin/users/new")
+def new_user(request: Request, principal: Annotated[Principal, Depends(page_principal)]) -> Response:
+    portal = _admin(request, principal)
+    return render(request, "admin_user.html", {**_form_context(portal, request), "user": None, "values": {},
+                                               "errors": {}, "tokens": [], "new_token": None},
+                  principal=principal, title=translate("Nieuw account", principal.language))
+
+
+def _values(form: FormData) -> dict[str, Any]:
+    return {
+        "username": str(form.get("username") or "").strip(), "display_name": str(form.get("display_name") or "").strip(),
+        "email": str(form.get("email") or "").strip(), "role": str(form.get("role") or ""),
+        "organisation": str(form.get("organisation") or "").strip(),
+        "municipality": str(form.get("municipality") or "").strip() or None,
+        "teams": [str(t) for t in form.getlist("teams")], "pathway_roles": [str(r) for r in form.getlist("pathway_roles")],
+        "password": str(form.get("password") or ""), "active": form.get("active") == "true",
+    }
+
+
+@router.post("/admin/users/new")
+async def create_user(request: Request, principal: Annotated[Principal, Depends(form_principal)]) -> Response:
+    portal = _admin(request, principal)
+    values = _values(await request.form())
+    lang = principal.language
+    errors: dict[str, str] = {}
+    try:
+        role = AccountRole(values["role"])
+    except ValueError:
+        role = AccountRole.WORKER
+        errors["role"] = translate("Kies een rol.", lang)
+    if not values["organisation"]:
+        errors["organisation"] = translate("Vul dit veld in.", lang)
+    if not errors:
+        try:
+            with write_session(portal.db) as session:
+                created = accounts.create_account(
+                    session, username=values["username"], display_name=values["display_name"],
+                    password=values["password"], role=role, organisation=values["organisation"], now=portal.now(),
+                    teams=values["teams"], pathway_roles=values["pathway_roles"], municipality=values["municipality"],
+                    email=values["email"] or None)
+        except (ValidationError, ConflictError) as exc:
+            errors["_"] = str(exc)
+    if errors:
+        return render(request, "admin_user.html", {**_form_context(portal, request), "user": None, "values": values,
+                                                   "errors": errors, "tokens": [], "new_token": None},
+                      principal=principal, status_code=422, title=translate("Nieuw account", lang))
+    _audit(portal, principal, f"created account {created.username} ({created.role.value})")
+    return redirect(f"/admin/users/{created.id}", translate("Account {name} aangemaakt.", lang, name=created.username))
+
+
+def _user(portal: Portal, user_id: int) -> accounts.Account:
+    with read_session(portal.db) as session:
+        found = accounts.get_account(session, user_id)
+    if found is None:
+        raise Hidden(str(user_id))
+    return found
+
+
+@router.get("/admin/users/{user_id}")
+def user_page(request: Request, user_id: int, principal: Annotated[Principal, Depends(page_principal)]) -> Response:
+    portal = _admin(request, principal)
+    user = _user(portal, user_id)
+    with read_session(portal.db) as session:
+        tokens = accounts.list_tokens(session, user_id)
+    return render(request, "admin_user.html", {**_form_context(portal, request), "user": user, "values": {},
+                                               "errors": {}, "tokens": tokens, "new_token": None},
+                  principal=principal, title=user.display_name)
+
+
+@router.post("/admin/users/{user_id}")
+async def update_user(request: Request, user_id: int, principal: Annotated[Principal, Depends(form_principal)]) -> Response:
+    portal = _admin(request, principal)
+    user = _user(portal, user_id)
+    values = _values(await request.form())
+    lang = principal.language
+    try:
+        role = AccountRole(values["role"])
+        if user.id == principal.account.id and (role is not AccountRole.ADMIN or not values["active"]):
+            raise ValidationError("you cannot take away your own administrator rights")
+        with write_session(portal.db) as session:
+            accounts.update_account(session, user_id, display_name=values["display_name"], role=role,
+                                    organisation=values["organisation"] or None, teams=values["teams"],
+                                    pathway_roles=values["pathway_roles"], municipality=values["municipality"] or "",
+                                    email=values["email"], active=values["active"])
+    except (ValueError, ValidationError, NotFoundError) as exc:
+        with read_session(portal.db) as session:
+            tokens = accounts.list_tokens(session, user_id)
+        return render(request, "admin_user.html", {**_form_context(portal, request), "user": user, "values": values,
+                                                   "errors": {"_": str(exc)}, "tokens": tokens, "new_token": None},
+                      principal=principal, status_code=422, title=user.display_name)
+    _audit(portal, principal, f"changed account {user.username}")
+    return redirect(f"/admin/users/{user_id}", translate("Opgeslagen.", lang))
+
+
+@router.post("/admin/users/{user_id}/password")
+async def reset_password(request: Request, user_id: int,
+                         principal: Annotated[Principal, Depends(form_principal)]) -> Response:
+    portal = _admin(request, principal)
+    user = _user(portal, user_id)
+    form = await request.form()
+    try:
+        with write_session(portal.db) as session:
+            accounts.set_password(session, user_id, str(form.get("password") or ""), portal.now())
+    except ValidationError as exc:
+        return redirect(f"/admin/users/{user_id}", str(exc), "error")
+    _audit(portal, principal, f"set a new password for {user.username}")
+    return redirect(f"/admin/users/{user_id}", translate("Nieuw wachtwoord ingesteld; sessies zijn beëindigd.",
+                                                         principal.language))
+
+
+@router.post("/admin/users/{user_id}/unlock")
+def unlock(request: Request, user_id: int, principal: Annotated[Principal, Depends(form_principal)]) -> Response:
+    portal = _admin(request, principal)
+    user = _user(portal, user_id)
+    with write_session(portal.db) as session:
+        accounts.unlock(session, user_id)
+    _audit(portal, principal, f"unlocked {user.username}")
+    return redirect(f"/admin/users/{user_id}", translate("Account gedeblokkeerd.", principal.language))
+
+
+@router.post("/admin/users/{user_id}/tokens")
+async def create_token(request: Request, user_id: int,
+                       principal: Annotated[Principal, Depends(form_principal)]) -> Response:
+    portal = _admin(request, principal)
+    user = _user(portal, user_id)
+    form = await request.form()
+    name = str(form.get("name") or "").strip()[:200] or "token"
+    with write_session(portal.db) as session:
+        secret, _token = accounts.create_token(session, user_id, name, portal.now())
+        tokens = accounts.list_tokens(session, user_id)
+    _audit(portal, principal, f"created API token '{name}' for {user.username}")
+    return render(request, "admin_user.html", {**_form_context(portal, request), "user": user, "values": {},
+                                               "errors": {}, "tokens": tokens, "new_token": secret},
+                  principal=principal, title=user.display_name)
+
+
+@router.post("/admin/tokens/{token_id}/revoke")
+async def revoke_token(request: Request, token_id: int,
+                       principal: Annotated[Principal, Depends(form_principal)]) -> Response:
+    portal = _admin(request, principal)
+    form = await request.form()
+    with write_session(portal.db) as session:
+        done = accounts.revoke_token(session, token_id, portal.now())
+    if done:
+        _audit(portal, principal, f"revoked API token {token_id}")
+    back = str(form.get("user") or "")
+    target = f"/admin/users/{back}" if back.isdigit() else "/admin/users"
+    return redirect(target, translate("Token ingetrokken.", principal.language) if done else
+                    translate("Dat token was al ingetrokken.", principal.language))
+
+
+@router.get("/admin/teams")
+def teams(request: Request, principal: Annotated[Principal, Depends(page_principal)]) -> Response:
+    portal = _admin(request, principal)
+    with read_session(portal.db) as session:
+        found = accounts.list_teams(session)
+    return render(request, "admin_teams.html", {"teams": found, "errors": {}}, principal=principal,
+                  title=translate("Teams", principal.language))
+
+
+@router.post("/admin/teams")
+async def save_team(request: Request, principal: Annotated[Principal, Depends(form_principal)]) -> Response:
+    portal = _admin(request, principal)
+    form = await request.form()
+    team_id = str(form.get("id") or "").strip().lower()
+    name = str(form.get("name") or "").strip()
+    organisation = str(form.get("organisation") or "").strip()
+    if not team_id or not all(c.isalnum() or c in "-_" for c in team_id) or not name or not organisation:
+        with read_session(portal.db) as session:
+            found = accounts.list_teams(session)
+        return render(request, "admin_teams.html", {"teams": found, "errors": {"_": translate(
+            "Een team heeft een code (letters, cijfers, - en _), een naam en een organisatie.", principal.language)}},
+            principal=principal, status_code=422, title=translate("Teams", principal.language))
+    with write_session(portal.db) as session:
+        accounts.upsert_team(session, team_id[:100], name[:200], organisation[:200])
+    _audit(portal, principal, f"saved team {team_id}")
+    return redirect("/admin/teams", translate("Team opgeslagen.", principal.language))

@@ -1,0 +1,222 @@
+"""Pathways: the list, a readable view with the Mermaid diagram source, the editor (check, simulate,
+publish) with problems shown at their line, and migrating running cases after a dry run."""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from starlette.datastructures import UploadFile
+
+from engine.compiled import compile_pathway
+from engine.definition import Pathway
+from engine.errors import ConflictError, PathwayError, Problem
+from engine.mermaid import to_mermaid
+from engine.simulate import simulate
+from engine.state import CaseStatus
+from integrations.db import caselists
+from integrations.db.accounts import AccountRole
+from integrations.db.engine_factory import read_session
+from integrations.service import default_handlers
+from web import pathwayview
+from web.auth import Principal
+from web.i18n import translate
+from web.portal import CASE_ROLES, Hidden, Portal
+from web.ui import form_principal, page_principal, portal_of, redirect, render
+
+router = APIRouter(include_in_schema=False)
+MAX_SOURCE_BYTES = 1_000_000
+
+
+@router.get("/pathways")
+def pathway_list(request: Request, principal: Annotated[Principal, Depends(page_principal)]) -> Response:
+    portal = portal_of(request)
+    portal.require(principal, *CASE_ROLES)
+    versions: dict[str, list[tuple[int, Any]]] = {}
+    for pathway_id, version, at in portal.published():
+        versions.setdefault(pathway_id, []).append((version, at))
+    with read_session(portal.db) as session:
+        counts = caselists.cases_per_version(session, principal.teams)
+    rows = []
+    for pathway_id, found in sorted(versions.items()):
+        latest = max(v for v, _ in found)
+        p = portal.service.catalog.lookup(pathway_id, latest).pathway
+        running_old = sum(counts.get((pathway_id, v), {}).get("open", 0) + counts.get((pathway_id, v), {}).get(
+            "suspended", 0) for v, _ in found if v < latest)
+        rows.append({
+            "id": pathway_id, "title": p.title, "owner": p.owner, "latest": latest,
+            "published_at": max(at for v, at in found if v == latest), "versions": sorted(v for v, _ in found),
+            "open": sum(counts.get((pathway_id, v), {}).get("open", 0) for v, _ in found),
+            "closed": sum(counts.get((pathway_id, v), {}).get("closed", 0) for v, _ in found),
+            "running_old": running_old,
+        })
+    return render(request, "pathways.html", {"rows": rows}, principal=principal,
+                  title=translate("Zorgpaden", principal.language))
+
+
+@router.get("/pathways/editor")
+def editor(request: Request, principal: Annotated[Principal, Depends(page_principal)],
+           from_: Annotated[str, Query(alias="from", max_length=64)] = "") -> Response:
+    portal = portal_of(request)
+    portal.require(principal, AccountRole.COORDINATOR)
+    text, name = "", "nieuw-zorgpad.yaml"
+    if from_:
+        try:
+            cp, text = portal.pathway(principal, from_)
+        except Hidden:
+            text = ""
+        else:
+            name = f"{cp.pathway.id}.yaml"
+            text = _bump_version(text, cp.pathway.version)
+    return _editor_page(request, principal, text, name)
+
+
+def _bump_version(text: str, version: int) -> str:
+    """The source with `version:` raised by one: an edit is a new version."""
+    lines = text.splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        if line.startswith("version:") and line.split(":", 1)[1].strip() == str(version):
+            lines[i] = f"version: {version + 1}\n"
+            break
+    return "".join(lines)
+
+
+def _editor_page(request: Request, principal: Principal, text: str, name: str, *, problems: list[Problem] | None = None,
+                 checked: Pathway | None = None, simulation: dict[str, Any] | None = None,
+                 message: str = "", status: int = 200) -> Response:
+    by_line: dict[int, list[Problem]] = {}
+    for problem in problems or []:
+        by_line.setdefault(problem.line, []).append(problem)
+    lines = text.splitlines() or [""]
+    return render(request, "pathway_editor.html", {
+        "text": text, "name": name, "problems": problems or [], "by_line": by_line, "lines": lines,
+        "checked": checked, "simulation": simulation, "message": message,
+        "file_problems": by_line.get(0, []),
+    }, principal=principal, status_code=status, title=translate("Zorgpad bewerken", principal.language))
+
+
+def _simulation_summary(portal: Portal, pathway: Pathway, lang: str) -> dict[str, Any]:
+    settings = portal.settings
+    compiled = compile_pathway(pathway)
+    start = portal.now().replace(microsecond=0)
+    result = simulate(compiled, default_handlers(), cases=settings.simulation_cases, days=settings.simulation_days,
+                      seed=1, start=start)
+    cases = result.cases
+    closed = [s for s in cases.values() if s.status is CaseStatus.CLOSED and s.closed_at is not None]
+    outcomes = Counter(s.outcome for s in closed)
+    lead = [(s.closed_at - s.opened_at).total_seconds() / 86400 for s in closed if s.closed_at]
+    late = total = 0
+    for state in cases.values():
+        for task in state.tasks.values():
+            if task.completed_at is not None:
+                total += 1
+                late += int(task.completed_at > task.due_at)
+    return {
+        "cases": len(cases), "days": settings.simulation_days, "closed": len(closed),
+        "open": len(cases) - len(closed),
+        "outcomes": [(o.label, outcomes.get(o.code, 0)) for o in pathway.outcomes],
+        "median_lead": f"{statistics.median(lead):.0f}" if lead else "—",
+        "on_time": f"{100 * (total - late) / total:.0f}%" if total else "—",
+        "summary": result.summary, "timeline": result.timeline[:40],
+    }
+
+
+@router.post("/pathways/editor")
+async def editor_action(request: Request, principal: Annotated[Principal, Depends(form_principal)]) -> Response:
+    portal = portal_of(request)
+    portal.require(principal, AccountRole.COORDINATOR)
+    lang = principal.language
+    form = await request.form()
+    action = str(form.get("action") or "check")
+    text = str(form.get("source") or "")
+    name = str(form.get("name") or "zorgpad.yaml")[:200] or "zorgpad.yaml"
+    upload = form.get("file")
+    if isinstance(upload, UploadFile) and upload.filename:
+        content = await upload.read(MAX_SOURCE_BYTES + 1)
+        if len(content) > MAX_SOURCE_BYTES:
+            return _editor_page(request, principal, text, name, message=translate(
+                "Het bestand is groter dan 1 MB.", lang), status=413)
+        try:
+            text = content.decode("utf-8")
+        except UnicodeDecodeError:
+            return _editor_page(request, principal, text, name, message=translate(
+                "Het bestand is geen UTF-8-tekst.", lang), status=422)
+        name = upload.filename.rsplit("/", 1)[-1][:200]
+    text = text.replace("\r\n", "\n")
+    try:
+        pathway = portal.parse_pathway(text, name)
+    except PathwayError as exc:
+        return _editor_page(request, principal, text, name, problems=list(exc.problems), status=422)
+    if action == "simulate":
+        return _editor_page(request, principal, text, name, checked=pathway,
+                            simulation=_simulation_summary(portal, pathway, lang))
+    if action != "publish":
+        return _editor_page(request, principal, text, name, checked=pathway, message=translate(
+            "Het zorgpad is in orde: {key}, {n} stappen.", lang, key=pathway.key, n=len(pathway.steps)))
+    try:
+        published = portal.publish(principal, pathway, text, name)
+    except ConflictError as exc:
+        return _editor_page(request, principal, text, name, checked=pathway, message=str(exc), status=409)
+    if not published.new:
+        return redirect(f"/pathways/{pathway.id}?version={pathway.version}",
+                        translate("Deze versie was al gepubliceerd.", lang), "warn")
+    with read_session(portal.db) as session:
+        running = caselists.running_cases(session, pathway.id, pathway.version, principal.teams, limit=1)
+    message = translate("{key} is gepubliceerd. Nieuwe zaken starten op deze versie.", lang, key=pathway.key)
+    if running:
+        return redirect(f"/pathways/{pathway.id}/migrate?to={pathway.version}",
+                        message + " " + translate("Lopende zaken blijven op hun versie tot je ze overzet.", lang))
+    return redirect(f"/pathways/{pathway.id}?version={pathway.version}", message)
+
+
+@router.get("/pathways/{pathway_id}")
+def pathway_page(request: Request, pathway_id: str, principal: Annotated[Principal, Depends(page_principal)],
+                 version: Annotated[int | None, Query(ge=1, le=1_000_000)] = None) -> Response:
+    portal = portal_of(request)
+    cp, source = portal.pathway(principal, pathway_id, version)
+    versions = sorted(v for pid, v, _ in portal.published() if pid == pathway_id)
+    view = pathwayview.build(cp.pathway, principal.language)
+    return render(request, "pathway.html", {
+        "pathway": cp.pathway, "view": view, "source": source, "mermaid": to_mermaid(cp.pathway),
+        "versions": versions, "latest": max(versions),
+    }, principal=principal, title=cp.pathway.title)
+
+
+@router.get("/pathways/{pathway_id}/migrate")
+def migrate_plan(request: Request, pathway_id: str, principal: Annotated[Principal, Depends(page_principal)],
+                 to: Annotated[int, Query(ge=1, le=1_000_000)]) -> Response:
+    portal = portal_of(request)
+    portal.require(principal, AccountRole.COORDINATOR)
+    cp, _source = portal.pathway(principal, pathway_id, to)
+    plans = portal.plan_migrations(principal, pathway_id, to)
+    return render(request, "migrate.html", {"pathway": cp.pathway, "plans": plans, "results": None},
+                  principal=principal, title=translate("Zaken overzetten", principal.language))
+
+
+@router.post("/pathways/{pathway_id}/migrate")
+async def migrate(request: Request, pathway_id: str, principal: Annotated[Principal, Depends(form_principal)]) -> Response:
+    portal = portal_of(request)
+    portal.require(principal, AccountRole.COORDINATOR)
+    form = await request.form()
+    try:
+        to = int(str(form.get("to") or "0"))
+    except ValueError:
+        to = 0
+    cp, _source = portal.pathway(principal, pathway_id, to or None)
+    chosen = [str(v) for v in form.getlist("case")][:5000]
+    reason = str(form.get("reason") or "").strip()[:500] or None
+    done, refused = portal.migrate(principal, pathway_id, cp.pathway.version, chosen, reason)
+    lang = principal.language
+    kind = "ok" if not refused else "warn"
+    message = translate("{n} zaken overgezet naar versie {v}.", lang, n=len(done), v=cp.pathway.version)
+    if refused:
+        message += " " + translate("{n} niet: zie de lijst.", lang, n=len(refused))
+    plans = portal.plan_migrations(principal, pathway_id, cp.pathway.version)
+    response = render(request, "migrate.html", {"pathway": cp.pathway, "plans": plans,
+                                                "results": {"done": done, "refused": refused},
+                                                "flash_now": {"message": message, "kind": kind}},
+                      principal=principal, title=translate("Zaken overzetten", lang))
+    return response

@@ -1,0 +1,59 @@
+"""My work: my open tasks and my roles' queue, overdue first, with filters and one-click claiming."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from web.auth import Principal
+from web.i18n import translate
+from web.portal import CASE_ROLES
+from web.ui import is_htmx, page_principal, portal_of, render
+
+router = APIRouter(include_in_schema=False)
+
+
+def pathway_titles(request: Request) -> dict[str, str]:
+    """Newest title of every published pathway."""
+    portal = portal_of(request)
+    titles: dict[str, str] = {}
+    for pathway_id, version, _at in portal.published():
+        titles[pathway_id] = portal.service.catalog.lookup(pathway_id, version).pathway.title
+    return titles
+
+
+def role_titles(request: Request) -> dict[str, str]:
+    portal = portal_of(request)
+    titles: dict[str, str] = {}
+    for pathway_id, version, _at in portal.published():
+        for role in portal.service.catalog.lookup(pathway_id, version).pathway.roles:
+            titles.setdefault(role.id, role.title)
+    return titles
+
+
+@router.get("/work")
+def work(request: Request, principal: Annotated[Principal, Depends(page_principal)],
+         scope: Annotated[str, Query(pattern="^(all|mine|queue)$")] = "all",
+         pathway: Annotated[str, Query(max_length=64)] = "", due: Annotated[str, Query(max_length=10)] = "",
+         type: Annotated[str, Query(max_length=20)] = "",
+         role: Annotated[str, Query(max_length=64)] = "") -> Response:
+    portal = portal_of(request)
+    portal.require(principal, *CASE_ROLES)
+    mine, queue = portal.work(principal, scope=scope, pathway=pathway, due=due, task_type=type, role=role)
+    now = portal.now()
+    counts = {
+        "overdue": sum(1 for t in mine if t.due_at < now),
+        "queue_overdue": sum(1 for t in queue if t.due_at < now),
+        "reminders": sum(t.reminders_sent for t in mine),
+        "escalated": sum(1 for t in mine + queue if t.escalation_level > 0),
+    }
+    context = {
+        "mine": mine, "queue": queue, "counts": counts, "pathways": pathway_titles(request),
+        "roles": role_titles(request),
+        "filters": {"scope": scope, "pathway": pathway, "due": due, "type": type, "role": role},
+    }
+    template = "_work_lists.html" if is_htmx(request) and request.headers.get("hx-target") == "work-lists" \
+        else "work.html"
+    return render(request, template, context, principal=principal, title=translate("Mijn werk", principal.language))

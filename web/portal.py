@@ -1,0 +1,568 @@
+"""What the web pages and the JSON API may do, for whom, and the audit entry each writes.
+
+Every read or change of case data goes through a method here, which (1) checks
+the principal may see the object, answering exactly as for an object that does
+not exist when not (`Hidden`, a 404), (2) calls the application service, and
+(3) writes one audit entry: who, in which role and organisation, which case,
+what was read or changed, and why when the user gave a reason. Pages and API
+share these methods, so they cannot drift apart on who may see what.
+
+The access rules:
+- a worker sees the cases of their teams; acts on tasks given to them or
+  waiting in the queue of a pathway role they carry;
+- a coordinator sees the cases of their teams and may also reassign, close,
+  suspend, resume, reopen, resolve escalations, register cases, read a case's
+  access log, and change and publish pathways (migrating only their teams' cases);
+- an analyst sees aggregates of the cases their municipality commissions,
+  never a case, a task or a name;
+- an administrator manages accounts, teams and API tokens, and sees no case data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine as Database
+
+from engine import commands as c
+from engine.compiled import EVALUATION_STEP, CompiledPathway, evaluation_form_schema
+from engine.definition import Pathway, Step
+from engine.errors import ConflictError, NotFoundError, ValidationError
+from engine.events import Event
+from engine.migration import MigrationPlan
+from engine.state import CaseState, CaseStatus, Task, TaskStatus, TaskType
+from integrations.db import accounts, audit, caselists
+from integrations.db.accounts import AccountRole
+from integrations.db.engine_factory import read_session, write_session
+from integrations.service import CaseService, CommandResult
+from web.auth import Principal
+from web.settings import WebSettings
+
+CASE_ROLES = (AccountRole.WORKER, AccountRole.COORDINATOR)
+
+
+class Hidden(Exception):
+    """Not there, or not for this principal: both answer the same 404."""
+
+
+class Refused(Exception):
+    """A section this principal's role does not use (403), or an action they may not take."""
+
+
+class Invalid(Exception):
+    """Input that cannot be used; `fields` maps form fields to messages."""
+
+    def __init__(self, message: str, fields: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.fields = dict(fields or {})
+
+
+class Conflict(Exception):
+    """Someone else changed the object first; `task` is the task as it is now, when there is one."""
+
+    def __init__(self, message: str, task: Task | None = None, by: str | None = None) -> None:
+        super().__init__(message)
+        self.task = task
+        self.by = by
+
+
+@dataclass
+class CaseBundle:
+    state: CaseState
+    history: list[Event]
+    cp: CompiledPathway
+    names: dict[str, str]
+    personal_shown: bool = True
+
+
+@dataclass
+class TaskBundle:
+    task: Task
+    state: CaseState
+    cp: CompiledPathway
+    step: Step | None  # None for an evaluation
+    schema: dict[str, Any]
+    names: dict[str, str]
+    draft: accounts.Draft | None = None
+    may_complete: bool = False
+    may_claim: bool = False
+    may_release: bool = False
+    question: str | None = None  # a partner request's question
+
+
+@dataclass
+class TeamView:
+    teams: list[accounts.Team]
+    members: list[accounts.Account]
+    load: dict[str | None, caselists.Caseload]
+    overdue: list[caselists.WorkItem]
+    queue: list[caselists.WorkItem]
+    escalations: list[caselists.OpenEscalation]
+    names: dict[str, str] = field(default_factory=dict)
+
+
+class Portal:
+    def __init__(self, service: CaseService, db: Database, settings: WebSettings) -> None:
+        self.service = service
+        self.db = db
+        self.settings = settings
+
+    def now(self) -> datetime:
+        return self.service.clock.now()
+
+    # --- rules ------------------------------------------------------------------------------------
+    @staticmethod
+    def require(p: Principal, *roles: AccountRole) -> None:
+        if p.role not in roles:
+            raise Refused("this part of carepath is not for your role")
+
+    @staticmethod
+    def sees_team(p: Principal, team: str | None) -> bool:
+        return p.role in CASE_ROLES and team is not None and team in p.teams
+
+    def _case_access(self, p: Principal, case_id: str) -> tuple[str | None, str]:
+        if p.role not in CASE_ROLES:
+            raise Hidden(case_id)
+        with read_session(self.db) as session:
+            found = caselists.case_team(session, case_id)
+        if found is None or not self.sees_team(p, found[0]):
+            raise Hidden(case_id)
+        return found
+
+    def _task_access(self, p: Principal, task_id: str) -> str:
+        if p.role not in CASE_ROLES:
+            raise Hidden(task_id)
+        with read_session(self.db) as session:
+            found = caselists.task_case(session, task_id)
+        if found is None or not self.sees_team(p, found[1]):
+            raise Hidden(task_id)
+        return found[0]
+
+    @staticmethod
+    def carries_case(p: Principal, state: CaseState) -> bool:
+        """A worker is on the case: carries one of its roles or has one of its open tasks."""
+        if p.actor in state.assignments.values():
+            return True
+        return any(t.assignee == p.actor for t in state.open_tasks())
+
+    def may_close(self, p: Principal, state: CaseState) -> bool:
+        return state.status is not CaseStatus.CLOSED and (
+            p.role is AccountRole.COORDINATOR or (p.role is AccountRole.WORKER and self.carries_case(p, state)))
+
+    @staticmethod
+    def may_take(p: Principal, task: Task) -> bool:
+        return task.status is TaskStatus.OPEN and task.assignee is None and task.role in p.pathway_roles
+
+    @staticmethod
+    def may_complete(p: Principal, task: Task) -> bool:
+        if task.status is not TaskStatus.OPEN:
+            return False
+        return task.assignee == p.actor or (task.assignee is None and task.role in p.pathway_roles)
+
+    # --- audit ------------------------------------------------------------------------------------
+    def audit(self, p: Principal, action: str, what: str, case_id: str | None = None, why: str | None = None) -> None:
+        self.service.record_access(who=p.actor, role=p.role.value, organisation=p.organisation, case_id=case_id,
+                                   action=action, what=what, why=why or None)
+
+    def names(self, actors: Iterable[str | None]) -> dict[str, str]:
+        """Display names of `user:` actors (others as they are)."""
+        wanted = {a for a in actors if a}
+        usernames = {accounts.username_of(a) for a in wanted} - {None}
+        with read_session(self.db) as session:
+            known = accounts.display_names(session, [u for u in usernames if u])
+        return {a: known.get(accounts.username_of(a) or "", a) for a in wanted}
+
+    def _lookup(self, state: CaseState) -> CompiledPathway:
+        return self.service.catalog.lookup(state.pathway_id, state.pathway_version)
+
+    def _load(self, case_id: str) -> CaseState:
+        try:
+            return self.service.case(case_id)
+        except NotFoundError:
+            raise Hidden(case_id) from None
+
+    # --- work lists -------------------------------------------------------------------------------
+    def work(self, p: Principal, *, scope: str = "all", pathway: str | None = None, due: str | None = None,
+             task_type: str | None = None, role: str | None = None) -> tuple[list[caselists.WorkItem],
+                                                                             list[caselists.WorkItem]]:
+        """(my tasks, my roles' queue), soonest due first."""
+        self.require(p, *CASE_ROLES)
+        now = self.now()
+        due_before = {"overdue": now, "today": _end_of_day(now), "week": now + timedelta(days=7)}.get(due or "")
+        common = {"pathway": pathway or None, "due_before": due_before, "task_type": task_type or None,
+                  "role": role or None, "limit": self.settings.worklist_limit}
+        with read_session(self.db) as session:
+            mine = [] if scope == "queue" else caselists.work_items(
+                session, teams=p.teams, worker=p.actor, mine=True, queue=False, **common)
+            queue = [] if scope == "mine" else caselists.work_items(
+                session, teams=p.teams, roles=p.pathway_roles, mine=False, queue=True, **common)
+        self.audit(p, "list", f"work list ({len(mine)} own tasks, {len(queue)} in queue)")
+        return mine, queue
+
+    def cases(self, p: Principal, *, status: str | None, pathway: str | None, team: str | None,
+              query: str | None, page: int) -> tuple[list[caselists.CaseListRow], int]:
+        self.require(p, *CASE_ROLES)
+        size = self.settings.page_size
+        with read_session(self.db) as session:
+            rows, total = caselists.case_list(session, p.teams, status=status or None, pathway=pathway or None,
+                                              team=team or None, case_id_prefix=query or None, limit=size,
+                                              offset=max(0, page - 1) * size)
+        self.audit(p, "list", f"case list ({len(rows)} of {total} cases)")
+        return rows, total
+
+    # --- one case ---------------------------------------------------------------------------------
+    def case_page(self, p: Principal, case_id: str, *, why: str | None = None) -> CaseBundle:
+        self._case_access(p, case_id)
+        state = self._load(case_id)
+        history = self.service.history(case_id)
+        cp = self._lookup(state)
+        # Personal data of a closed case is an exception: shown only with a reason, which is logged.
+        show_personal = state.status is not CaseStatus.CLOSED or bool(why)
+        actors = [e.actor for e in history] + list(state.assignments.values()) + [
+            t.assignee for t in state.tasks.values()] + [t.completed_by for t in state.tasks.values()]
+        what = "case page: case data with personal data, timeline, tasks" if show_personal else \
+            "case page: timeline and tasks (personal data hidden: case closed)"
+        self.audit(p, "view", what, case_id, why)
+        return CaseBundle(state, history, cp, self.names(actors), personal_shown=show_personal)
+
+    def case_summary(self, p: Principal, case_id: str) -> tuple[CaseState, CompiledPathway]:
+        """The case for the API (`GET /api/cases/{id}`): state and pathway, audited as a view."""
+        self._case_access(p, case_id)
+        state = self._load(case_id)
+        self.audit(p, "view", "case (API): case data with personal data, tasks, tracks", case_id)
+        return state, self._lookup(state)
+
+    def case_history(self, p: Principal, case_id: str) -> list[Event]:
+        self._case_access(p, case_id)
+        history = self.service.history(case_id)
+        self.audit(p, "view", f"case history ({len(history)} events)", case_id)
+        return history
+
+    def access_log(self, p: Principal, case_id: str) -> list[audit.AuditEntry]:
+        self.require(p, AccountRole.COORDINATOR)
+        self._case_access(p, case_id)
+        with read_session(self.db) as session:
+            entries = audit.entries_for_case(session, case_id)
+        self.audit(p, "view", f"access log ({len(entries)} entries)", case_id)
+        return entries
+
+    # --- one task ---------------------------------------------------------------------------------
+    def task_schema(self, cp: CompiledPathway, task: Task) -> tuple[Step | None, dict[str, Any], str | None]:
+        if task.type is TaskType.EVALUATION:
+            return None, evaluation_form_schema(cp.pathway), None
+        step = cp.steps[task.step_id]
+        if task.type is TaskType.PARTNER:
+            answer = step.params.get("answer")
+            question = step.params.get("question")
+            return step, dict(answer) if isinstance(answer, Mapping) else {"type": "object"}, \
+                str(question) if question else None
+        return step, dict(step.form or {"type": "object", "properties": {}}), None
+
+    def task_page(self, p: Principal, task_id: str, *, audit: bool = True) -> TaskBundle:
+        case_id = self._task_access(p, task_id)
+        state = self._load(case_id)
+        task = state.tasks.get(task_id)
+        if task is None:
+            raise Hidden(task_id)
+        cp = self._lookup(state)
+        step, schema, question = self.task_schema(cp, task)
+        with read_session(self.db) as session:
+            draft = accounts.get_draft(session, p.account.id, task_id)
+        names = self.names([task.assignee, task.completed_by, *state.assignments.values()])
+        if audit:
+            self.audit(p, "view", f"task {task_id} ({task.step_id}): form and case summary", case_id)
+        open_case = state.status is CaseStatus.OPEN
+        return TaskBundle(
+            task=task, state=state, cp=cp, step=step, schema=schema, names=names, draft=draft,
+            may_complete=open_case and self.may_complete(p, task), may_claim=open_case and self.may_take(p, task),
+            may_release=task.status is TaskStatus.OPEN and task.assignee == p.actor, question=question,
+        )
+
+    def _conflict(self, case_id: str, task_id: str, exc: Exception) -> Conflict:
+        """A ConflictError as the user should read it: who got there first, and when."""
+        try:
+            state = self.service.case(case_id)
+        except NotFoundError:
+            return Conflict(str(exc))
+        task = state.tasks.get(task_id)
+        by = None
+        if task is not None:
+            by = task.completed_by if task.status is TaskStatus.COMPLETED else task.assignee
+        return Conflict(str(exc), task, self.names([by]).get(by or "", by) if by else None)
+
+    def claim(self, p: Principal, task_id: str) -> CommandResult:
+        case_id = self._task_access(p, task_id)
+        state = self._load(case_id)
+        task = state.tasks.get(task_id)
+        if task is None:
+            raise Hidden(task_id)
+        if task.assignee == p.actor and task.status is TaskStatus.OPEN:
+            return CommandResult(case_id, state.version, (), ())
+        if task.role not in p.pathway_roles:
+            raise Refused(f"you do not carry the role {task.role} of this task")
+        try:
+            result = self.service.claim(task_id, p.actor)
+        except ConflictError as exc:
+            raise self._conflict(case_id, task_id, exc) from None
+        self.audit(p, "change", f"claimed task {task_id} ({task.step_id})", case_id)
+        return result
+
+    def release(self, p: Principal, task_id: str) -> CommandResult:
+        case_id = self._task_access(p, task_id)
+        try:
+            result = self.service.release(task_id, p.actor)
+        except ConflictError as exc:
+            raise self._conflict(case_id, task_id, exc) from None
+        self.audit(p, "change", f"released task {task_id} to its role's queue", case_id)
+        return result
+
+    def complete(self, p: Principal, task_id: str, data: Mapping[str, Any]) -> CommandResult:
+        """Complete a task (claiming it first when it waits in a queue of the worker's role)."""
+        case_id = self._task_access(p, task_id)
+        state = self._load(case_id)
+        task = state.tasks.get(task_id)
+        if task is None:
+            raise Hidden(task_id)
+        if task.status is TaskStatus.OPEN and task.assignee not in (None, p.actor):
+            raise self._conflict(case_id, task_id, ConflictError(f"task {task_id} is with {task.assignee}"))
+        if task.status is TaskStatus.OPEN and not self.may_complete(p, task):
+            raise Refused(f"you do not carry the role {task.role} of this task")
+        try:
+            if task.status is TaskStatus.OPEN and task.assignee is None:
+                self.service.claim(task_id, p.actor)
+            result = self.service.complete_task(task_id, dict(data), actor=p.actor)
+        except ConflictError as exc:
+            raise self._conflict(case_id, task_id, exc) from None
+        except ValidationError as exc:
+            raise Invalid(str(exc)) from None
+        with write_session(self.db) as session:
+            accounts.delete_drafts(session, task_id)
+        self.audit(p, "change", f"completed task {task_id} ({task.step_id})", case_id)
+        return result
+
+    def save_draft(self, p: Principal, task_id: str, fields: dict[str, Any]) -> datetime:
+        case_id = self._task_access(p, task_id)
+        now = self.now()
+        with write_session(self.db) as session:
+            accounts.save_draft(session, p.account.id, task_id, case_id, fields, now)
+        self.audit(p, "draft", f"saved a draft of task {task_id}", case_id)
+        return now
+
+    def reassign(self, p: Principal, task_id: str, *, worker: str | None, role: str | None,
+                 reason: str | None, carry_case: bool = False) -> CommandResult:
+        self.require(p, AccountRole.COORDINATOR)
+        case_id = self._task_access(p, task_id)
+        if worker:
+            with read_session(self.db) as session:
+                member = accounts.find_account(session, accounts.username_of(worker) or worker)
+            if member is None or not member.active or not set(member.teams) & set(p.teams):
+                raise Invalid("choose a colleague from your teams", {"worker": "unknown colleague"})
+            worker = member.actor
+        try:
+            result = self.service.reassign(task_id, actor=p.actor, worker=worker or None, role=role or None,
+                                           carry_case=carry_case, reason=reason or None)
+        except ConflictError as exc:
+            raise self._conflict(case_id, task_id, exc) from None
+        except ValidationError as exc:
+            raise Invalid(str(exc)) from None
+        self.audit(p, "change", f"reassigned task {task_id} to {worker or 'the queue of ' + (role or 'its role')}",
+                   case_id, reason)
+        return result
+
+    # --- case commands ----------------------------------------------------------------------------
+    def _case_command(self, p: Principal, case_id: str, what: str, why: str | None, run: Any) -> CommandResult:
+        try:
+            result: CommandResult = run()
+        except ConflictError as exc:
+            raise Conflict(str(exc)) from None
+        except ValidationError as exc:
+            raise Invalid(str(exc)) from None
+        except NotFoundError as exc:
+            raise Invalid(str(exc)) from None
+        self.audit(p, "change", what, case_id, why)
+        return result
+
+    def close_case(self, p: Principal, case_id: str, reason_code: str, outcome: str | None,
+                   note: str | None) -> CommandResult:
+        self._case_access(p, case_id)
+        state = self._load(case_id)
+        if not self.may_close(p, state):
+            raise Refused("only a coordinator or a worker on the case closes it")
+        cp = self._lookup(state)
+        if reason_code not in cp.close_reasons:
+            raise Invalid("choose a reason", {"reason_code": "choose one of the reasons"})
+        if outcome and outcome not in cp.outcomes:
+            raise Invalid("choose an outcome", {"outcome": "choose one of the outcomes"})
+        return self._case_command(
+            p, case_id, f"closed the case ({reason_code}, outcome {outcome or cp.close_reasons[reason_code].outcome})",
+            note, lambda: self.service.close_case(case_id, reason_code, actor=p.actor, outcome=outcome or None,
+                                                  reason=note or None))
+
+    def suspend(self, p: Principal, case_id: str, reason: str) -> CommandResult:
+        self.require(p, AccountRole.COORDINATOR)
+        self._case_access(p, case_id)
+        if not reason.strip():
+            raise Invalid("give a reason", {"reason": "why is the case paused?"})
+        return self._case_command(p, case_id, "suspended the case", reason,
+                                  lambda: self.service.suspend(case_id, actor=p.actor, reason=reason))
+
+    def resume(self, p: Principal, case_id: str, reason: str | None) -> CommandResult:
+        self.require(p, AccountRole.COORDINATOR)
+        self._case_access(p, case_id)
+        return self._case_command(p, case_id, "resumed the case", reason,
+                                  lambda: self.service.resume(case_id, actor=p.actor, reason=reason or None))
+
+    def reopen(self, p: Principal, case_id: str, reason: str) -> CommandResult:
+        self.require(p, AccountRole.COORDINATOR)
+        self._case_access(p, case_id)
+        if not reason.strip():
+            raise Invalid("give a reason", {"reason": "why is the case reopened?"})
+        return self._case_command(p, case_id, "reopened the case", reason,
+                                  lambda: self.service.reopen(case_id, actor=p.actor, reason=reason))
+
+    def add_track(self, p: Principal, case_id: str, track_id: str, reason: str | None) -> CommandResult:
+        self._case_access(p, case_id)
+        state = self._load(case_id)
+        if not (p.role is AccountRole.COORDINATOR or self.carries_case(p, state)):
+            raise Refused("only a coordinator or a worker on the case adds a problem area")
+        return self._case_command(p, case_id, f"added track {track_id}", reason,
+                                  lambda: self.service.add_track(case_id, track_id, actor=p.actor,
+                                                                 reason=reason or None))
+
+    def resolve_escalation(self, p: Principal, case_id: str, escalation_id: str, note: str | None) -> CommandResult:
+        self.require(p, AccountRole.COORDINATOR)
+        self._case_access(p, case_id)
+        return self._case_command(p, case_id, f"resolved escalation {escalation_id}", note,
+                                  lambda: self.service.resolve_escalation(case_id, escalation_id, actor=p.actor,
+                                                                          reason=note or None))
+
+    def start_case(self, p: Principal, *, pathway_id: str, trigger: str, data: Mapping[str, Any], team: str,
+                   municipality: str, client_id: str | None, note: str | None) -> CommandResult:
+        self.require(p, AccountRole.COORDINATOR)
+        if team not in p.teams:
+            raise Invalid("choose one of your teams", {"team": "choose one of your teams"})
+        if not _is_cbs_code(municipality):
+            raise Invalid("choose the commissioning municipality", {"municipality": "a CBS code such as GM0344"})
+        try:
+            result = self.service.start_case(pathway_id, trigger, data, actor=p.actor, client_id=client_id or None,
+                                             team=team, municipality=municipality, reason=note or None)
+        except ValidationError as exc:
+            raise Invalid(str(exc)) from None
+        except NotFoundError as exc:
+            raise Invalid(str(exc)) from None
+        self.audit(p, "change", f"registered the case on {pathway_id} ({trigger})", result.case_id, note)
+        return result
+
+    # --- team -------------------------------------------------------------------------------------
+    def team_view(self, p: Principal, team: str | None = None) -> TeamView:
+        self.require(p, AccountRole.COORDINATOR)
+        if team and team not in p.teams:
+            raise Hidden(team)
+        teams = [team] if team else list(p.teams)
+        now = self.now()
+        with read_session(self.db) as session:
+            team_rows = accounts.list_teams(session, teams)
+            members = [a for a in accounts.list_accounts(session, teams=teams)
+                       if a.role in CASE_ROLES and a.active]
+            load = {row.assignee: row for row in caselists.caseload(session, teams, now)}
+            overdue = caselists.team_tasks(session, teams, overdue_at=now, limit=200)
+            queue = [t for t in caselists.team_tasks(session, teams, limit=500) if t.assignee is None][:200]
+            escalations = caselists.open_escalations(session, teams)
+        self.audit(p, "list", f"team view ({', '.join(teams)}): caseload, {len(overdue)} overdue tasks, "
+                              f"{len(escalations)} open escalations")
+        names = self.names([t.assignee for t in overdue] + list(load))
+        return TeamView(team_rows, members, load, overdue, queue, escalations, names)
+
+    # --- pathways ---------------------------------------------------------------------------------
+    def published(self) -> list[tuple[str, int, datetime]]:
+        with read_session(self.db) as session:
+            return self.service.catalog.published(session)
+
+    def pathway(self, p: Principal, pathway_id: str, version: int | None = None) -> tuple[CompiledPathway, str]:
+        """A published version (default the newest) and its source text."""
+        self.require(p, *CASE_ROLES)
+        from integrations.db.models import PathwayVersionRow
+
+        with read_session(self.db) as session:
+            try:
+                version = version or self.service.catalog.latest_version(session, pathway_id)
+            except NotFoundError:
+                raise Hidden(pathway_id) from None
+            row = session.get(PathwayVersionRow, (pathway_id, version))
+            if row is None:
+                raise Hidden(f"{pathway_id}@{version}")
+            source = row.source
+        return self.service.catalog.lookup(pathway_id, version), source
+
+    def parse_pathway(self, text: str, source: str) -> Pathway:
+        return self.service.catalog.parse(text, source)
+
+    def publish(self, p: Principal, pathway: Pathway, text: str, source: str) -> Any:
+        self.require(p, AccountRole.COORDINATOR)
+        published = self.service.publish(pathway, text, source)
+        self.audit(p, "change", f"published pathway {pathway.key}" + ("" if published.new else " (already there)"))
+        return published
+
+    def plan_migrations(self, p: Principal, pathway_id: str, to_version: int,
+                        limit: int = 2000) -> list[MigrationPlan]:
+        """The dry run for the coordinator's teams' running cases on older versions."""
+        self.require(p, AccountRole.COORDINATOR)
+        with read_session(self.db) as session:
+            running = caselists.running_cases(session, pathway_id, to_version, p.teams, limit)
+        plans = []
+        for case_id, _version, _team in running:
+            try:
+                state = self.service.case(case_id)
+                plans.append(self.service.engine.plan_migration(state, to_version))
+            except NotFoundError:
+                continue
+        self.audit(p, "list", f"migration dry run of {len(plans)} cases to {pathway_id}@{to_version}")
+        return plans
+
+    def migrate(self, p: Principal, pathway_id: str, to_version: int, case_ids: Sequence[str],
+                reason: str | None) -> tuple[list[str], dict[str, str]]:
+        """Migrate the chosen cases; (migrated, {case: why not})."""
+        self.require(p, AccountRole.COORDINATOR)
+        done: list[str] = []
+        refused: dict[str, str] = {}
+        for case_id in case_ids:
+            try:
+                self._case_access(p, case_id)
+                self.service.execute(c.MigrateCase(case_id=case_id, actor=p.actor, to_version=to_version,
+                                                   reason=reason or None))
+            except Hidden:
+                refused[case_id] = "not found"
+                continue
+            except (ConflictError, ValidationError, NotFoundError) as exc:
+                refused[case_id] = str(exc)
+                continue
+            self.audit(p, "change", f"migrated the case to {pathway_id}@{to_version}", case_id, reason)
+            done.append(case_id)
+        return done, refused
+
+    # --- reports ----------------------------------------------------------------------------------
+    def report(self, p: Principal, pathway_id: str | None, start: Any, end: Any) -> Any:
+        self.require(p, AccountRole.ANALYST)
+        from web import reports
+
+        found = reports.build(self.db, p.municipality or "", pathway_id, start, end, now=self.now())
+        self.audit(p, "report", f"outcome report {p.municipality} {pathway_id or 'all pathways'} {start}..{end}")
+        return found
+
+
+def _end_of_day(now: datetime) -> datetime:
+    from web.timefmt import AMSTERDAM
+
+    local = now.astimezone(AMSTERDAM)
+    return (local.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)).astimezone(now.tzinfo)
+
+
+def _is_cbs_code(code: str) -> bool:
+    return len(code) == 6 and code.startswith("GM") and code[2:].isdigit()
+
+
+def evaluation_step_id() -> str:
+    return EVALUATION_STEP

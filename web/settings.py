@@ -1,0 +1,60 @@
+"""How the web app behaves: sessions, lock-out, cookies, languages. Defaults suit production."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    session_idle: timedelta = timedelta(minutes=60)  # signed out after this long without a request
+    session_max: timedelta = timedelta(hours=12)  # and after this long whatever happens
+    lockout_after: int = 5  # failed sign-ins in a row before the account locks
+    lockout_for: timedelta = timedelta(minutes=15)
+    # Secure cookies: None = when the request came over https (behind a proxy: run uvicorn with
+    # --proxy-headers so X-Forwarded-Proto counts); True/False to force.
+    secure_cookies: bool | None = None
+    default_language: str = "nl"
+    languages: tuple[str, ...] = ("nl", "en")
+    page_size: int = 50
+    worklist_limit: int = 300
+    # Known municipalities (CBS code -> name), offered when a case is registered by hand.
+    municipalities: Mapping[str, str] = field(default_factory=lambda: dict(MUNICIPALITIES))
+    simulation_cases: int = 60  # the coordinator's dry run before publishing
+    simulation_days: int = 180
+    title: str = "carepath"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> WebSettings:
+        """Defaults, changed by CAREPATH_WEB_* variables (idle/max minutes, lock-out, secure cookies)."""
+        env = os.environ if environ is None else environ
+        settings = cls()
+        if env.get("CAREPATH_WEB_SESSION_IDLE_MINUTES"):
+            settings = replace(settings, session_idle=timedelta(minutes=int(env["CAREPATH_WEB_SESSION_IDLE_MINUTES"])))
+        if env.get("CAREPATH_WEB_SESSION_MAX_HOURS"):
+            settings = replace(settings, session_max=timedelta(hours=int(env["CAREPATH_WEB_SESSION_MAX_HOURS"])))
+        if env.get("CAREPATH_WEB_LOCKOUT_AFTER"):
+            settings = replace(settings, lockout_after=int(env["CAREPATH_WEB_LOCKOUT_AFTER"]))
+        secure = env.get("CAREPATH_WEB_SECURE_COOKIES", "").lower()
+        if secure in ("1", "true", "yes"):
+            settings = replace(settings, secure_cookies=True)
+        elif secure in ("0", "false", "no"):
+            settings = replace(settings, secure_cookies=False)
+        return settings
+
+
+# The municipalities of the shipped pathways' regions (CBS gemeentecodes, 2024).
+MUNICIPALITIES: dict[str, str] = {
+    "GM1966": "Het Hogeland",
+    "GM1969": "Westerkwartier",
+    "GM0014": "Groningen",
+    "GM0344": "Utrecht",
+    "GM0106": "Assen",
+    "GM0114": "Emmen",
+    "GM0118": "Hoogeveen",
+    "GM0599": "Rotterdam",
+    "GM0505": "Dordrecht",
+}

@@ -1,0 +1,46 @@
+// carepath: progressive enhancement only; every page works without this file.
+(function () {
+  "use strict";
+  var csrf = document.body ? document.body.getAttribute("data-csrf") : null;
+
+  // htmx requests carry the session's CSRF token like the forms do.
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (csrf) { event.detail.headers["X-CSRF-Token"] = csrf; }
+  });
+
+  // Buttons with data-confirm ask before they submit (closing a case, revoking a token, ...).
+  document.addEventListener("click", function (event) {
+    var target = event.target.closest ? event.target.closest("[data-confirm]") : null;
+    if (target && !window.confirm(target.getAttribute("data-confirm"))) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  }, true);
+
+  // Task forms save a draft a few seconds after the last change (the "Concept opslaan" button does it at once).
+  var form = document.querySelector("form[data-draft-url]");
+  if (form && window.fetch && window.FormData) {
+    var timer = null;
+    var status = document.getElementById("draft-status");
+    var save = function () {
+      var data = new FormData(form);
+      fetch(form.getAttribute("data-draft-url"), {
+        method: "POST", body: data, credentials: "same-origin",
+        headers: { "X-CSRF-Token": csrf || "", "HX-Request": "true" }
+      }).then(function (response) {
+        return response.ok ? response.text() : null;
+      }).then(function (text) {
+        if (text !== null && status) { status.textContent = text; }
+      }).catch(function () { /* the explicit button still works */ });
+    };
+    form.addEventListener("input", function () {
+      if (timer) { window.clearTimeout(timer); }
+      timer = window.setTimeout(save, 4000);
+    });
+    form.addEventListener("submit", function () { if (timer) { window.clearTimeout(timer); } });
+  }
+
+  // After a failed submit, move focus to the error summary so screen readers announce it.
+  var summary = document.getElementById("error-summary");
+  if (summary) { summary.focus(); }
+})();
