@@ -664,8 +664,8 @@ def install_openapi(app: FastAPI) -> None:
     def build() -> dict[str, Any]:
         if app.openapi_schema:
             return app.openapi_schema
-        schema = get_openapi(title=app.title, version=app.version, description=app.description,
-                             routes=[r for r in app.routes if getattr(r, "path", "").startswith("/api/")])
+        # The pages are left out of the description (include_in_schema=False).
+        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
         schema.setdefault("components", {}).setdefault("securitySchemes", {})["bearer"] = {
             "type": "http", "scheme": "bearer", "description": "an API token (cpt_...) made by an administrator"}
         schema["security"] = [{"bearer": []}]

@@ -200,6 +200,23 @@ def _not_found(request: Request) -> Response:
     return _page_error(request, 404, "Niet gevonden", "Deze pagina of zaak bestaat niet, of is niet voor jou.")
 
 
+def route_table(app: FastAPI) -> list[tuple[str, str, bool]]:
+    """(method, path, in the API description) of every route of the app, whatever the router nesting."""
+    from fastapi import routing
+    from fastapi.routing import APIRoute
+
+    iterate = getattr(routing, "iter_route_contexts", None)
+    contexts = list(iterate(app.routes)) if iterate is not None else list(app.routes)
+    found = []
+    for context in contexts:
+        route = getattr(context, "original_route", context)
+        if not isinstance(route, APIRoute):
+            continue
+        for method in sorted(route.methods - {"HEAD"}):
+            found.append((method, str(getattr(context, "path", route.path)), bool(route.include_in_schema)))
+    return found
+
+
 def create_app(service: CaseService, db: Database | None = None, *, settings: WebSettings | None = None,
                **_offered: Any) -> FastAPI:
     """The web app on `service` (and its database `db`, default the service's). Extra keyword

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from engine.compiled import CompiledPathway
@@ -18,6 +18,7 @@ from engine.events import Event
 from engine.state import MAIN_FLOW, CaseState, Task, TaskStatus, TaskType, TimerKind, TimerStatus, TrackStatus
 from web.forms import choices
 from web.i18n import translate
+from web.timefmt import fmt_date
 
 _AUTOMATED_WORDS = {
     "send_letter": "Brief",
@@ -106,6 +107,14 @@ def display_value(schema: Mapping[str, Any], value: Any, lang: str) -> str:
         return offered.get(_key(value), str(value))
     if isinstance(value, bool):
         return translate("ja", lang) if value else translate("nee", lang)
+    if isinstance(value, float):
+        text = str(int(value)) if value.is_integer() else f"{value:.2f}"
+        return text.replace(".", ",") if lang == "nl" else text
+    if isinstance(value, str) and schema.get("format") == "date":
+        try:
+            return fmt_date(date.fromisoformat(value), lang, weekday=False)
+        except ValueError:
+            return value
     if isinstance(value, dict):
         return ", ".join(f"{k}: {v}" for k, v in value.items())
     return str(value)
@@ -120,7 +129,9 @@ def form_answers(schema: Mapping[str, Any] | None, data: Mapping[str, Any] | Non
         return []
     props: Mapping[str, Any] = (schema or {}).get("properties", {})
     answers = []
-    for name, value in data.items():
+    ordered = [k for k in props if k in data] + [k for k in data if k not in props]
+    for name in ordered:
+        value = data[name]
         sub = props.get(name, {})
         label = str(sub.get("title") or name) if isinstance(sub, Mapping) else name
         if name in ("track_reviews", "close_tracks") and isinstance(value, list):

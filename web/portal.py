@@ -157,6 +157,12 @@ class Portal:
         return task.status is TaskStatus.OPEN and task.assignee is None and task.role in p.pathway_roles
 
     @staticmethod
+    def require_task_role(p: Principal, task: Task) -> None:
+        """Refused unless the task is the principal's or belongs to a pathway role they carry."""
+        if task.assignee != p.actor and task.role not in p.pathway_roles:
+            raise Refused(f"you do not carry the role {task.role} of this task")
+
+    @staticmethod
     def may_complete(p: Principal, task: Task) -> bool:
         if task.status is not TaskStatus.OPEN:
             return False
@@ -326,10 +332,9 @@ class Portal:
         task = state.tasks.get(task_id)
         if task is None:
             raise Hidden(task_id)
+        self.require_task_role(p, task)
         if task.status is TaskStatus.OPEN and task.assignee not in (None, p.actor):
             raise self._conflict(case_id, task_id, ConflictError(f"task {task_id} is with {task.assignee}"))
-        if task.status is TaskStatus.OPEN and not self.may_complete(p, task):
-            raise Refused(f"you do not carry the role {task.role} of this task")
         try:
             if task.status is TaskStatus.OPEN and task.assignee is None:
                 self.service.claim(task_id, p.actor)
@@ -345,6 +350,11 @@ class Portal:
 
     def save_draft(self, p: Principal, task_id: str, fields: dict[str, Any]) -> datetime:
         case_id = self._task_access(p, task_id)
+        state = self._load(case_id)
+        task = state.tasks.get(task_id)
+        if task is None:
+            raise Hidden(task_id)
+        self.require_task_role(p, task)
         now = self.now()
         with write_session(self.db) as session:
             accounts.save_draft(session, p.account.id, task_id, case_id, fields, now)

@@ -25,7 +25,7 @@ from web.auth import (
     check_csrf,
     resolve,
 )
-from web.i18n import LANGUAGES, from_accept_language, pick_language, translate
+from web.i18n import LANGUAGES, pick_language, translate
 from web.portal import Portal
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -59,7 +59,6 @@ def language(request: Request, principal: Principal | None = None) -> str:
     return pick_language(
         principal.language if principal is not None else None,
         request.cookies.get(LANGUAGE_COOKIE),
-        from_accept_language(request.headers.get("accept-language")) if principal is None else None,
         default=portal.settings.default_language,
     )
 
