@@ -31,7 +31,22 @@ from enum import Enum
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, Float, Integer, and_, case, cast, distinct, extract, func, or_, select
+from sqlalchemy import (
+    BigInteger,
+    Engine,
+    Float,
+    Integer,
+    and_,
+    case,
+    cast,
+    distinct,
+    extract,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session
 
 from engine.errors import CarepathError, NotFoundError, ValidationError
@@ -180,7 +195,8 @@ class LeadTimes:
 
 @dataclass(frozen=True)
 class TaskCounts:
-    """Tasks whose deadline fell in the period and has passed, per bucket: (tasks, distinct cases)."""
+    """Tasks whose deadline fell in the period and has passed, per bucket: (tasks, distinct cases).
+    The number of cases is exact below the report's min_cell; at or above it, it may be a lower bound."""
 
     on_time: tuple[int, int] = (0, 0)
     late: tuple[int, int] = (0, 0)
@@ -198,6 +214,7 @@ class Aggregates:
     lead_times: LeadTimes = LeadTimes()
     tasks: TaskCounts = TaskCounts()
     evaluations: TaskCounts = TaskCounts()
+    pathways: tuple[str, ...] = ()  # pathways with cases of the municipality open at some moment of the period
 
 
 # --- SQL --------------------------------------------------------------------------------------------
@@ -222,7 +239,7 @@ def _scope(municipality: str, pathway_id: str | None) -> list[Any]:
 
 
 def _case_counts(session: Session, scope: list[Any], lo: datetime, hi: datetime) -> tuple[
-        int, int, int, dict[tuple[str, str | None], int], dict[str | None, int]]:
+        int, int, int, dict[tuple[str, str | None], int], dict[str | None, int], tuple[str, ...]]:
     c = _CASES.c
     started = case((c.opened_at >= lo, 1), else_=0)
     open_at_end = case((or_(c.closed_at.is_(None), c.closed_at >= hi), 1), else_=0)
@@ -241,7 +258,9 @@ def _case_counts(session: Session, scope: list[Any], lo: datetime, hi: datetime)
     n_started = n_open = n_closed = 0
     by_outcome: dict[tuple[str, str | None], int] = defaultdict(int)
     by_origin: dict[str | None, int] = defaultdict(int)
+    pathways: set[str] = set()
     for pathway, outcome, origin, s, o, cl, n in rows:
+        pathways.add(pathway)
         if s:
             n_started += n
             by_origin[origin] += n
@@ -250,7 +269,7 @@ def _case_counts(session: Session, scope: list[Any], lo: datetime, hi: datetime)
         if cl:
             n_closed += n
             by_outcome[(pathway, outcome)] += n
-    return n_started, n_open, n_closed, dict(by_outcome), dict(by_origin)
+    return n_started, n_open, n_closed, dict(by_outcome), dict(by_origin), tuple(sorted(pathways))
 
 
 def _percentile(ordered: Mapping[int, float], n: int, p: float) -> float:
@@ -288,16 +307,48 @@ def _lead_times(session: Session, scope: list[Any], lo: datetime, hi: datetime) 
     return LeadTimes(n, _percentile(ordered, n, 0.5), _percentile(ordered, n, 0.9))
 
 
-def _task_counts(session: Session, scope: list[Any], lo: datetime, cut: datetime) -> dict[str, TaskCounts]:
+def _task_counts(session: Session, municipality: str, pathway_id: str | None, lo: datetime, cut: datetime,
+                 min_cell: int) -> dict[str, TaskCounts]:
+    """Human tasks and evaluations due in [lo, cut), not cancelled, per type and bucket: (tasks, cases).
+
+    `tasks.municipality`/`pathway_id` (copies of the case's) make this one scan of `ix_tasks_report`.
+    The number of distinct cases behind a bucket only decides suppression, so on PostgreSQL it is
+    first bounded from below by a 64-bit bitmap of hashed case ids (bit_or, no sort): a bucket whose
+    bitmap has `min_cell` bits set has at least that many cases. Only a bucket with at least
+    `min_cell` tasks but fewer bits is counted exactly (count distinct)."""
     t = _TASKS.c
+    where = [t.municipality == municipality, t.due_at >= lo, t.due_at < cut, t.status != "cancelled",
+             t.type.in_([TaskType.HUMAN.value, TaskType.EVALUATION.value])]
+    if pathway_id is not None:
+        where.append(t.pathway_id == pathway_id)
     bucket = case((t.completed_at.is_(None), "not_done"), (t.completed_at <= t.due_at, "on_time"), else_="late")
-    inner = (
-        select(t.type, bucket.label("b"), t.case_id)
-        .select_from(_TASKS.join(_CASES, _CASES.c.id == t.case_id))
-        .where(*scope, t.due_at >= lo, t.due_at < cut, t.status != "cancelled",
-               t.type.in_([TaskType.HUMAN.value, TaskType.EVALUATION.value]))
-        .subquery()
-    )
+    if session.get_bind().dialect.name != "postgresql":
+        return _task_counts_exact(session, where, bucket)
+    # Grouped by two booleans rather than the bucket's text: cheaper per row.
+    pending = t.completed_at.is_(None)
+    in_time = t.completed_at <= t.due_at
+    bit = cast(literal(1), BigInteger).op("<<")(func.hashtext(t.case_id).op("&")(63))
+    inner = select(t.type, pending.label("pending"), in_time.label("in_time"), bit.label("bit")).where(*where).subquery()
+    rows = session.execute(
+        select(inner.c.type, inner.c.pending, inner.c.in_time, func.count(), func.bit_or(inner.c.bit))
+        .group_by(inner.c.type, inner.c.pending, inner.c.in_time)
+    ).all()
+    found: dict[str, dict[str, tuple[int, int]]] = defaultdict(dict)
+    masks: dict[str, int] = defaultdict(int)
+    for kind, is_pending, is_in_time, n, mask in rows:
+        mask = int(mask) & 0xFFFF_FFFF_FFFF_FFFF
+        found[kind]["not_done" if is_pending else "on_time" if is_in_time else "late"] = (int(n), mask.bit_count())
+        masks[kind] |= mask
+    for kind, buckets in found.items():
+        buckets["total"] = (sum(n for n, _ in buckets.values()), masks[kind].bit_count())
+    if any(n >= min_cell > bits for buckets in found.values() for n, bits in buckets.values()):
+        return _task_counts_exact(session, where, bucket)
+    return {kind: TaskCounts(**buckets) for kind, buckets in found.items()}
+
+
+def _task_counts_exact(session: Session, where: list[Any], bucket: Any) -> dict[str, TaskCounts]:
+    t = _TASKS.c
+    inner = select(t.type, bucket.label("b"), t.case_id).where(*where).subquery()
     per_bucket = session.execute(
         select(inner.c.type, inner.c.b, func.count(), func.count(distinct(inner.c.case_id)))
         .group_by(inner.c.type, inner.c.b)
@@ -314,17 +365,20 @@ def _task_counts(session: Session, scope: list[Any], lo: datetime, cut: datetime
 
 
 def aggregate(session: Session, municipality: str, pathway_id: str | None, start: date, end: date,
-              now: datetime) -> Aggregates:
+              now: datetime, min_cell: int = DEFAULT_MIN_CELL) -> Aggregates:
     """Every number a report needs, straight from SQL."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Compiling these one-off scans to machine code costs more than running them.
+        session.execute(text("SET LOCAL jit = off"))
     lo, hi = period_bounds(start, end)
     scope = _scope(municipality, pathway_id)
-    started, open_at_end, closed, by_outcome, by_origin = _case_counts(session, scope, lo, hi)
-    tasks = _task_counts(session, scope, lo, min(hi, now)) if lo < now else {}
+    started, open_at_end, closed, by_outcome, by_origin, pathways = _case_counts(session, scope, lo, hi)
+    tasks = _task_counts(session, municipality, pathway_id, lo, min(hi, now), min_cell) if lo < now else {}
     return Aggregates(
         started=started, open_at_end=open_at_end, closed=closed, closed_by_outcome=by_outcome,
         started_by_origin=by_origin, lead_times=_lead_times(session, scope, lo, hi),
         tasks=tasks.get(TaskType.HUMAN.value, TaskCounts()),
-        evaluations=tasks.get(TaskType.EVALUATION.value, TaskCounts()),
+        evaluations=tasks.get(TaskType.EVALUATION.value, TaskCounts()), pathways=pathways,
     )
 
 
@@ -410,6 +464,13 @@ def _pct(part: int, whole: int) -> float:
     return round(100.0 * part / whole, 1)
 
 
+def suppressed_note(min_cell: int) -> str:
+    """The one note of every suppressed count: which rule suppressed it is not told, since knowing
+    that one cell is under the threshold and its neighbour not could give both away."""
+    return (f"onderdrukt: berekend uit minder dan {min_cell} zaken, of onderdrukt zodat zo'n cel niet "
+            f"uit de totalen te berekenen is")
+
+
 class _Builder:
     """Figures and equations of one report, then cells once suppression has run."""
 
@@ -417,17 +478,13 @@ class _Builder:
         self.min_cell = min_cell
         self.figures: dict[str, Figure] = {}
         self.equations: list[Equation] = []
-        self.task_like: set[str] = set()
         self.why: dict[str, Why] = {}
 
-    def count(self, key: str, value: int, cases: int | None = None) -> str:
-        existing = self.figures.get(key)
-        figure = Figure(value, value if cases is None else cases)
-        if existing is not None and existing != figure:
+    def count(self, key: str, value: int, cases: int | None = None, *, at_least: int = 0) -> str:
+        figure = Figure(value, cases, at_least)
+        existing = self.figures.setdefault(key, figure)
+        if existing != figure:
             raise ValueError(f"figure {key} given twice with different values")
-        self.figures[key] = figure
-        if cases is not None:
-            self.task_like.add(key)
         return key
 
     def equation(self, total: str, parts: Sequence[str]) -> None:
@@ -436,20 +493,18 @@ class _Builder:
     def solve(self) -> None:
         self.why = protect(self.figures, self.equations, self.min_cell)
 
+    def published(self, key: str) -> bool:
+        return key not in self.why
+
     def cell(self, key: str) -> Cell:
-        why = self.why.get(key)
-        if why is None:
+        if self.published(key):
             return Cell(self.figures[key].value)
-        if why is Why.SECONDARY:
-            return Cell(SUPPRESSED, "onderdrukt zodat een andere onderdrukte cel niet uit de totalen te berekenen is")
-        if key in self.task_like:
-            return Cell(SUPPRESSED, f"berekend uit minder dan {self.min_cell} zaken")
-        return Cell(SUPPRESSED, f"minder dan {self.min_cell} zaken")
+        return Cell(SUPPRESSED, suppressed_note(self.min_cell))
 
     def share(self, key: str, base: str) -> Cell:
-        if key in self.why:
+        if not self.published(key):
             return Cell(SUPPRESSED, "aandeel van een onderdrukt aantal")
-        if base in self.why:
+        if not self.published(base):
             return Cell(SUPPRESSED, "het totaal waarvan dit een aandeel is, is onderdrukt")
         return Cell(_pct(self.figures[key].value, self.figures[base].value))
 
@@ -460,6 +515,14 @@ class _Builder:
             cells = (self.cell(key),) if base is None else (self.cell(key), self.share(key, base))
             out.append(Row(key, label, cells, kind))
         return tuple(out)
+
+
+_TASK_TABLES: Final = (
+    ("tasks", "Taken op tijd afgerond", ("Op tijd afgerond", "Te laat afgerond", "Niet afgerond, termijn verstreken"),
+     "Taken van medewerkers (geen evaluaties, geen verzoeken aan ketenpartners)"),
+    ("evaluations", "Evaluaties op tijd gehouden",
+     ("Op tijd gehouden", "Te laat gehouden", "Niet gehouden, termijn verstreken"), "Periodieke evaluaties van de zaak"),
+)
 
 
 def assemble(
@@ -473,47 +536,55 @@ def assemble(
     min_cell: int = DEFAULT_MIN_CELL,
     as_of: datetime,
 ) -> Report:
-    """The report's tables from its aggregates, small cells suppressed (no database needed)."""
+    """The report's tables from its aggregates, small cells suppressed (no database needed).
+
+    Tables: cases; closed per pathway (all pathways only); the outcomes of each pathway; lead time;
+    tasks; evaluations (when a pathway in scope evaluates); origin (when a pathway in scope
+    registers origin)."""
     b = _Builder(min_cell)
     by_id = {p.id: p for p in pathways}
-    for pid, _ in agg.closed_by_outcome:
-        by_id.setdefault(pid, PathwayInfo(pid, pid, ()))
-    scope = [by_id[pathway_id]] if pathway_id is not None else sorted(by_id.values(), key=lambda p: p.id)
     single = pathway_id is not None
+    # All pathways: those with cases of the municipality in the period (a pathway it does not
+    # commission would only add empty rows, and every empty row costs another cell).
+    active = {pathway_id} if pathway_id is not None else {*agg.pathways, *(pid for pid, _ in agg.closed_by_outcome)}
+    scope = [by_id.get(pid) or PathwayInfo(pid, pid, ()) for pid in sorted(active)]
+    with_origin = any(info.registers_origin for info in scope)
+    with_evaluations = any(info.has_evaluation for info in scope)
 
-    # Cases.
+    # Every figure, and the sums between them, before anything is suppressed.
     started = b.count("cases.started", agg.started)
     open_end = b.count("cases.open_at_end", agg.open_at_end)
     closed = b.count("cases.closed", agg.closed)
-
-    # Outcomes, per pathway: the pathway's codes (all versions), then codes it no longer has.
     outcome_rows: dict[str, list[tuple[str, str]]] = {}
     pathway_totals: list[str] = []
-    for info in scope:
-        total = closed if single else b.count(f"closed.{info.id}", sum(
-            n for (pid, _), n in agg.closed_by_outcome.items() if pid == info.id))
+    for info in scope:  # the pathway's outcome codes (all versions), then codes it does not know
+        total = closed if single else b.count(
+            f"closed.{info.id}", sum(n for (pid, _), n in agg.closed_by_outcome.items() if pid == info.id))
         known = {code for code, _ in info.outcomes}
         rows = [(b.count(f"outcomes.{info.id}.{code}", agg.closed_by_outcome.get((info.id, code), 0)), label)
                 for code, label in info.outcomes]
         unknown = sum(n for (pid, code), n in agg.closed_by_outcome.items() if pid == info.id and code not in known)
-        if unknown:
-            rows.append((b.count(f"outcomes.{info.id}.{UNKNOWN_OUTCOME}", unknown), "Uitkomst onbekend of vervallen"))
-        b.equation(total, [key for key, _ in rows])
+        if unknown:  # shown only when not empty, which a reader can tell
+            rows.append((b.count(f"outcomes.{info.id}.{UNKNOWN_OUTCOME}", unknown, at_least=1),
+                         "Uitkomst onbekend of vervallen"))
+        if rows:
+            b.equation(total, [key for key, _ in rows])
         outcome_rows[info.id] = rows
         pathway_totals.append(total)
-    if not single:
+    if not single and pathway_totals:
         b.equation(closed, pathway_totals)
-
-    # Origin of the cases started in the period.
-    groups = [(b.count(f"origin.{code}", agg.started_by_origin.get(code, 0)), label) for code, label in ORIGIN_ROWS]
-    registered = b.count("origin.registered", sum(b.figures[key].value for key, _ in groups))
-    not_registered = b.count("origin.not_registered", agg.started - b.figures[registered].value)
-    b.equation(registered, [key for key, _ in groups])
-    b.equation(started, [registered, not_registered])
-
-    # Tasks and evaluations whose deadline fell in the period.
+    groups: list[tuple[str, str]] = []
+    registered = not_registered = ""
+    if with_origin:
+        groups = [(b.count(f"origin.{code}", agg.started_by_origin.get(code, 0)), label) for code, label in ORIGIN_ROWS]
+        registered = b.count("origin.registered", sum(b.figures[key].value for key, _ in groups))
+        not_registered = b.count("origin.not_registered", agg.started - b.figures[registered].value)
+        b.equation(registered, [key for key, _ in groups])
+        b.equation(started, [registered, not_registered])
     task_keys: dict[str, list[str]] = {}
     for name, counts in (("tasks", agg.tasks), ("evaluations", agg.evaluations)):
+        if name == "evaluations" and not with_evaluations:
+            continue
         parts = [b.count(f"{name}.{bucket}", *getattr(counts, bucket)) for bucket in ("on_time", "late", "not_done")]
         total = b.count(f"{name}.total", *counts.total)
         b.equation(total, parts)
@@ -522,8 +593,7 @@ def assemble(
     b.solve()
 
     running = as_of < period_bounds(start, end)[1]
-    tables: list[Table] = []
-    tables.append(Table(
+    tables: list[Table] = [Table(
         "cases", "Zaken", ("Aantal",), ("count",),
         b.rows([(started, "Gestart in de periode", RowKind.ITEM, None),
                 (open_end, "Open aan het eind van de periode", RowKind.ITEM, None),
@@ -532,12 +602,12 @@ def assemble(
             "Open: gestart voor het eind van de periode en toen nog niet afgesloten; opgeschorte zaken tellen mee.",
             *(["De periode loopt nog: open betekent open op het moment van opstellen."] if running else []),
         ),
-    ))
-    if not single:
+    )]
+    if not single and scope:
         tables.append(Table(
             "closed_by_pathway", "Afgesloten zaken per pad", ("Aantal", "Aandeel (%)"), ("count", "percent"),
-            b.rows([*[(total, info.title, RowKind.ITEM, closed) for info, total in zip(scope, pathway_totals,
-                                                                                        strict=True)],
+            b.rows([*[(total, info.title, RowKind.ITEM, closed)
+                      for info, total in zip(scope, pathway_totals, strict=True)],
                     (closed, "Totaal afgesloten", RowKind.TOTAL, None)]),
             sums=((closed, tuple(pathway_totals)),),
         ))
@@ -548,12 +618,14 @@ def assemble(
             ("Aantal", "Aandeel (%)"), ("count", "percent"),
             b.rows([*[(key, label, RowKind.ITEM, total) for key, label in rows],
                     (total, "Totaal afgesloten", RowKind.TOTAL, None)]),
-            sums=((total, tuple(key for key, _ in rows)),),
+            sums=((total, tuple(key for key, _ in rows)),) if rows else (),
             notes=("Zaken afgesloten in de periode, naar de uitkomst waarmee ze zijn afgesloten.",),
         ))
     lead = agg.lead_times
-    if lead.count < min_cell or lead.median is None or lead.p90 is None:
-        note = f"berekend uit minder dan {min_cell} afgesloten zaken"
+    if not b.published(closed) or lead.count < min_cell or lead.median is None or lead.p90 is None:
+        # Also when the number of closed cases is suppressed to protect another cell: a published
+        # median would tell it is at least min_cell.
+        note = "het aantal afgesloten zaken is onderdrukt"
         lead_cells = (Cell(SUPPRESSED, note), Cell(SUPPRESSED, note))
     else:
         lead_cells = (Cell(round(lead.median, 1)), Cell(round(lead.p90, 1)))
@@ -562,56 +634,46 @@ def assemble(
         (Row("lead_time.median", "Mediaan", (lead_cells[0],)),
          Row("lead_time.p90", "90e percentiel", (lead_cells[1],))),
         notes=("Van de start tot de afsluiting, in kalenderdagen, van de zaken afgesloten in de periode "
-               "(dezelfde zaken als 'Afgesloten in de periode'). Percentielen met lineaire interpolatie.",),
+               "(dezelfde zaken als 'Afgesloten in de periode'). Percentielen met lineaire interpolatie; "
+               f"niet berekend over minder dan {min_cell} zaken.",),
     ))
-    for name, title, labels, note in (
-        ("tasks", "Taken op tijd afgerond",
-         ("Op tijd afgerond", "Te laat afgerond", "Niet afgerond, termijn verstreken"),
-         "Taken van medewerkers (geen evaluaties, geen verzoeken aan ketenpartners)"),
-        ("evaluations", "Evaluaties op tijd gehouden",
-         ("Op tijd gehouden", "Te laat gehouden", "Niet gehouden, termijn verstreken"),
-         "Periodieke evaluaties van de zaak"),
-    ):
+    for name, title, labels, what in _TASK_TABLES:
+        if name not in task_keys:
+            continue
         on_time, late, not_done, total = task_keys[name]
-        extra = []
-        if name == "evaluations" and not any(info.has_evaluation for info in scope):
-            extra.append("Dit pad kent geen periodieke evaluatie." if single else
-                         "Geen van de paden kent een periodieke evaluatie.")
         tables.append(Table(
             name, title, ("Aantal", "Aandeel (%)"), ("count", "percent"),
             b.rows([(on_time, labels[0], RowKind.ITEM, total), (late, labels[1], RowKind.ITEM, total),
                     (not_done, labels[2], RowKind.ITEM, total), (total, "Totaal", RowKind.TOTAL, None)]),
             sums=((total, (on_time, late, not_done)),),
-            notes=(f"{note} met een termijn in de periode die al verstreken is; vervallen taken tellen niet mee. "
-                   f"Een aantal is onderdrukt als het uit minder dan {min_cell} zaken komt.", *extra),
+            notes=(f"{what} met een termijn in de periode die al verstreken is; vervallen taken tellen niet mee. "
+                   f"Een aantal wordt onderdrukt als de taken van minder dan {min_cell} zaken komen.",),
         ))
-    origin_notes = [
-        "Zaken gestart in de periode. Herkomst naar geboorteland van cliënt en ouders, ingedeeld zoals het CBS "
-        "en de landelijke AMW-registratie doen; de aandelen van de drie herkomstgroepen zijn van de "
-        "geregistreerde zaken, die van geregistreerd en niet geregistreerd van alle gestarte zaken.",
-        "Niet geregistreerd: de cliënt maakte bezwaar, of er is geen geboorteland vastgelegd.",
-    ]
-    if not any(info.registers_origin for info in scope):
-        origin_notes.append("Dit pad registreert geen herkomst." if single else
-                            "Geen van de paden registreert herkomst.")
-    tables.append(Table(
-        "origin", "Bereik naar herkomst", ("Aantal", "Aandeel (%)"), ("count", "percent"),
-        b.rows([*[(key, label, RowKind.ITEM, registered) for key, label in groups],
-                (registered, "Geregistreerd", RowKind.SUBTOTAL, started),
-                (not_registered, "Niet geregistreerd (bezwaar of niet vastgelegd)", RowKind.ITEM, started),
-                (started, "Totaal gestart in de periode", RowKind.TOTAL, None)]),
-        sums=((registered, tuple(key for key, _ in groups)), (started, (registered, not_registered))),
-        notes=tuple(origin_notes),
-    ))
+    if with_origin:
+        tables.append(Table(
+            "origin", "Bereik naar herkomst", ("Aantal", "Aandeel (%)"), ("count", "percent"),
+            b.rows([*[(key, label, RowKind.ITEM, registered) for key, label in groups],
+                    (registered, "Geregistreerd", RowKind.SUBTOTAL, started),
+                    (not_registered, "Niet geregistreerd (bezwaar of niet vastgelegd)", RowKind.ITEM, started),
+                    (started, "Totaal gestart in de periode", RowKind.TOTAL, None)]),
+            sums=((registered, tuple(key for key, _ in groups)), (started, (registered, not_registered))),
+            notes=(
+                "Zaken gestart in de periode. Herkomst naar geboorteland van cliënt en ouders, ingedeeld zoals "
+                "het CBS en de landelijke AMW-registratie doen; de aandelen van de drie herkomstgroepen zijn van "
+                "de geregistreerde zaken, die van geregistreerd en niet geregistreerd van alle gestarte zaken.",
+                "Niet geregistreerd: de cliënt maakte bezwaar, of er is geen geboorteland vastgelegd"
+                + ("" if single else ", ook bij paden die geen herkomst registreren") + ".",
+            ),
+        ))
     return Report(
         municipality=municipality, pathway_id=pathway_id,
-        pathway_title=by_id[pathway_id].title if pathway_id is not None else None,
+        pathway_title=scope[0].title if single else None,
         start=start, end=end, min_cell=min_cell, as_of=as_of, tables=tuple(tables),
         notes=(
             f"Periode {start.isoformat()} tot en met {end.isoformat()} (Nederlandse tijd); alleen zaken in "
             f"opdracht van deze gemeente.",
-            f"x = onderdrukt: berekend uit minder dan {min_cell} zaken, of onderdrukt zodat een andere "
-            f"onderdrukte cel niet uit de totalen te berekenen is.",
+            f"x = onderdrukt: berekend uit minder dan {min_cell} zaken, of onderdrukt zodat zo'n cel niet uit "
+            f"de totalen te berekenen is.",
         ),
     )
 
@@ -636,8 +698,8 @@ def build_report(
         raise ValidationError("a report needs the municipality it is for")
     if end < start:
         raise ValidationError(f"the period ends ({end}) before it starts ({start})")
-    if min_cell < 1:
-        raise ValidationError(f"min_cell must be at least 1, not {min_cell}")
+    if min_cell < 2:
+        raise ValidationError(f"min_cell must be at least 2, not {min_cell}")
     moment = (now or SystemClock().now()).astimezone(UTC)
     if isinstance(db_or_session, Session):
         return _build(db_or_session, municipality, pathway_id, start, end, min_cell, moment)
@@ -648,7 +710,7 @@ def build_report(
 def _build(session: Session, municipality: str, pathway_id: str | None, start: date, end: date, min_cell: int,
            now: datetime) -> Report:
     infos = pathway_infos(session, pathway_id)
-    agg = aggregate(session, municipality, pathway_id, start, end, now)
+    agg = aggregate(session, municipality, pathway_id, start, end, now, min_cell)
     return assemble(agg, infos, municipality=municipality, pathway_id=pathway_id, start=start, end=end,
                     min_cell=min_cell, as_of=now)
 

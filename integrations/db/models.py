@@ -121,8 +121,13 @@ class TaskRow(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    # Copies of the case's, for the municipal reports (integrations/reporting.py): one index scan per report.
+    municipality: Mapped[str | None] = mapped_column(String(64))
+    pathway_id: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
+        Index("ix_tasks_report", "municipality", "pathway_id", "due_at",
+              postgresql_include=["type", "status", "completed_at", "case_id"]),
         # "my open tasks" and "the role's queue", both by due moment; only open tasks are indexed.
         Index("ix_tasks_open_assignee", "assignee", "due_at",
               postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),

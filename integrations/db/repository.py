@@ -189,6 +189,8 @@ def _task_row(task: Task, state: CaseState) -> dict[str, Any]:
         "completed_at": task.completed_at,
         "reminders_sent": task.reminders_sent,
         "escalation_level": task.escalation_level,
+        "municipality": state.municipality,  # the report columns (integrations/reporting.py)
+        "pathway_id": state.pathway_id,
     }
 
 

@@ -68,6 +68,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_cases_report_closed", "cases")
     op.drop_index("ix_cases_report_opened", "cases")
-    with op.batch_alter_table("cases") as batch:
-        batch.drop_column("origin_group")
-        batch.drop_column("municipality")
+    for column in ("origin_group", "municipality"):  # plain ALTER TABLE: SQLite >= 3.35 drops columns itself
+        op.execute(f"ALTER TABLE cases DROP COLUMN {column}")
