@@ -103,10 +103,7 @@ class Mailer:
             smtp.login(s.username, s.password or "")
         return smtp
 
-    def send(self, message_id: str, to: Sequence[str], subject: str, body: str, sent_at: datetime) -> str:
-        """Hand one e-mail to the SMTP server; returns what it said. DeliveryError when it did not take it."""
-        if not to:
-            raise DeliveryError("nobody to send it to", permanent=True)
+    def compose(self, message_id: str, to: Sequence[str], subject: str, body: str, sent_at: datetime) -> MIMEText:
         email = MIMEText(body, "plain", _UTF8_QP)  # type: ignore[arg-type]  # a Charset works; compat32 is 10x cheaper
         email["From"] = self.settings.sender
         email["To"] = ", ".join(to)
@@ -115,6 +112,13 @@ class Mailer:
         email["Message-ID"] = smtp_message_id(message_id)
         email["Auto-Submitted"] = "auto-generated"
         email["Content-Language"] = "nl"
+        return email
+
+    def send(self, message_id: str, to: Sequence[str], subject: str, body: str, sent_at: datetime) -> str:
+        """Hand one e-mail to the SMTP server; returns what it said. DeliveryError when it did not take it."""
+        if not to:
+            raise DeliveryError("nobody to send it to", permanent=True)
+        email = self.compose(message_id, to, subject, body, sent_at)
         for attempt in (1, 2):  # a server that closed an idle connection gets one reconnect
             try:
                 if self._smtp is None:

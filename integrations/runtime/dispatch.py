@@ -64,7 +64,7 @@ TRANSACTIONAL = frozenset({"inbox", "letter", "export"})
 REMOTE = frozenset({"email", "webhook"})
 SKIPPED = "skipped"  # outbox status: a reminder whose task was done before it could go out
 OBSOLETE_WHEN_DONE = frozenset({"reminder_before", "reminder_overdue"})
-FILE_DIRS = {"letter": "letters", "export": "exports"}
+FILE_DIRS = {"letter": "letters", "export": "exports", "email": "mail"}
 
 Progress = Callable[[str], None]
 
@@ -179,6 +179,9 @@ class Dispatcher:
         self._progress = progress
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self._postgres = not is_sqlite(service.db)
+        # Without an SMTP server (a fresh or demo installation) e-mails are kept as .eml files in
+        # <data dir>/mail, delivered like letters: nothing is lost, nothing floods the incidents.
+        self.local_channels = TRANSACTIONAL | ({"email"} if config.mail.host is None else set())
 
     # --- the loop -------------------------------------------------------------------------------------
     def dispatch_once(self, now: datetime | None = None, *, max_batches: int = 1000) -> DispatchResult:
@@ -249,8 +252,8 @@ class Dispatcher:
             claimed = [Claimed(*row) for row in session.execute(self._deliverable(now, limit)).all()]
             result.claimed += len(claimed)
             obsolete = self._obsolete(session, claimed)
-            local = [m for m in claimed if m.channel in TRANSACTIONAL and m.id not in obsolete]
-            remote = [m for m in claimed if m.channel not in TRANSACTIONAL and m.id not in obsolete]
+            local = [m for m in claimed if m.channel in self.local_channels and m.id not in obsolete]
+            remote = [m for m in claimed if m.channel not in self.local_channels and m.id not in obsolete]
             if obsolete:
                 self._finish(session, [(m, now, SKIPPED, "its task was done before it could be sent")
                                        for m in claimed if m.id in obsolete])
@@ -316,6 +319,13 @@ class Dispatcher:
     def _write_file(self, session: Session, m: Claimed, now: datetime) -> Path:
         folder = self.data_dir / FILE_DIRS[m.channel]
         folder.mkdir(parents=True, exist_ok=True)
+        if m.channel == "email":
+            to = self.directory.emails(Addressee(role=m.to_role, worker=m.to_worker, team=m.team,
+                                                 pathway_id=m.pathway_id))
+            rendered = self._render(m)
+            email = Mailer(self.config.mail).compose(
+                m.id, to or [f"{m.to_worker or m.to_role}@unconfigured.invalid"], rendered.subject, rendered.body, now)
+            return _atomic_write(folder / f"{m.id}.eml", email.as_bytes())
         if m.channel == "letter":
             rendered = render(self._facts(m), signature=False)
             record: dict[str, Any] = {
@@ -326,14 +336,8 @@ class Dispatcher:
             }
         else:
             record = self._registration_record(session, m, now)
-        path = folder / f"{m.id}.json"
-        temporary = folder / f".{m.id}.{os.getpid()}.tmp"
-        with open(temporary, "w", encoding="utf-8") as handle:
-            json.dump(record, handle, ensure_ascii=False, indent=1, sort_keys=True)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)  # same name every time: a repeat after a crash rewrites, never adds
-        return path
+        content = json.dumps(record, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8")
+        return _atomic_write(folder / f"{m.id}.json", content)
 
     def _registration_record(self, session: Session, m: Claimed, now: datetime) -> dict[str, Any]:
         """The case's registration record: no personal data; origin only when asked, registered and not
@@ -408,6 +412,11 @@ class Dispatcher:
         self._progress("sent")
         with write_session(self.service.db) as session:
             connection = session.connection()
+            if self._postgres:
+                # The receiver has the message already: losing this mark in a database crash means one
+                # more send with the same key (which receivers de-duplicate), never a lost message. So
+                # the mark need not wait for its WAL flush (it would cost a disk flush per message).
+                connection.exec_driver_sql("SET LOCAL synchronous_commit TO off")
             finished = self.service.clock.now()
             connection.execute(_ATTEMPT, {
                 "message_id": m.id, "attempt": m.attempts + 1, "channel": m.channel, "started_at": started,
@@ -486,6 +495,18 @@ class Dispatcher:
         except CarepathError:
             return moment
         return calendar.next_delivery_moment(moment)
+
+
+def _atomic_write(path: Path, content: bytes) -> Path:
+    """Write `path` whole or not at all; the same name every time, so a repeat after a crash
+    rewrites the file instead of adding one."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(temporary, "wb") as handle:
+        handle.write(content)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+    return path
 
 
 _CHANNEL_NL = {"email": "e-mail", "webhook": "webhook", "inbox": "inbox", "letter": "brief", "export": "export"}

@@ -144,10 +144,14 @@ def dispatch_flow(batches_per_task: int = 10) -> dict[str, Any]:
 # --- calling flows in this process ------------------------------------------------------------------
 
 
-def call_in_process(which: str, **parameters: Any) -> dict[str, Any]:
-    """Run a flow here and now (carepath's own timer, `--once`), without the 1 s heartbeat join."""
+def call_in_process(which: str, *, api_url: str | None = None, **parameters: Any) -> dict[str, Any]:
+    """Run a flow here and now (carepath's own timer, `--once`), without the 1 s heartbeat join;
+    against the Prefect server at `api_url` when given (else the configured or ephemeral one)."""
     from prefect.settings import temporary_settings
 
-    with temporary_settings(updates={"flows.heartbeat_frequency": None}):
+    updates: dict[str, Any] = {"flows.heartbeat_frequency": None}
+    if api_url is not None:
+        updates["api.url"] = api_url
+    with temporary_settings(updates=updates):
         outcome: dict[str, Any] = (sweep_flow if which == "sweep" else dispatch_flow)(**parameters)
     return outcome

@@ -26,6 +26,7 @@ from typing import Any
 
 from integrations.runtime.context import Runtime
 from integrations.runtime.dispatch import deliverable_by_channel
+from integrations.runtime.embedded import EmbeddedPrefectServer
 from integrations.runtime.sweep import due_by_pathway
 
 log = logging.getLogger("carepath.runtime")
@@ -59,9 +60,13 @@ class LoopStatus:
 
 class RuntimeLoop:
     def __init__(self, runtime: Runtime, *, use_prefect: bool, jobs: tuple[str, ...] = JOBS,
-                 only_when_due: bool = True, monotonic: Callable[[], float] = time.monotonic) -> None:
+                 only_when_due: bool = True, monotonic: Callable[[], float] = time.monotonic,
+                 prefect_server: EmbeddedPrefectServer | None = None, startup_timeout: float = 120.0) -> None:
         self.runtime = runtime
         self.use_prefect = use_prefect
+        self.prefect_server = prefect_server
+        self.startup_timeout = startup_timeout
+        self.stopping = threading.Event()
         self.jobs = jobs
         self.only_when_due = only_when_due
         self._monotonic = monotonic
@@ -106,7 +111,7 @@ class RuntimeLoop:
         try:
             from integrations.runtime.flows import call_in_process
 
-            result = call_in_process(job)
+            result = call_in_process(job, api_url=self._prefect_api())
             self.status.prefect = "ok"
             return result, "prefect"
         except Exception as exc:
@@ -114,6 +119,19 @@ class RuntimeLoop:
             log.warning("Prefect could not run the %s flow (%s: %s); running it without Prefect", job,
                         type(exc).__name__, exc)
             return self._plain(job), "plain"
+
+    def _prefect_api(self) -> str | None:
+        """The embedded server's API once it answers (started again if it died); None: Prefect's default."""
+        server = self.prefect_server
+        if server is None:
+            return None
+        if not server.alive():
+            log.warning("the Prefect server is not running; starting it again")
+            server.start()
+        if not server.wait_ready(self.startup_timeout, self.stopping):
+            raise RuntimeError(f"the Prefect server on {server.api_url} did not answer within "
+                               f"{self.startup_timeout:.0f} s (see prefect/server.log in the data directory)")
+        return server.api_url
 
     # --- the loop ---------------------------------------------------------------------------------
     def tick(self) -> float:
@@ -125,6 +143,7 @@ class RuntimeLoop:
         return max(0.0, min(self._next.values()) - self._monotonic())
 
     def run(self, stop: threading.Event) -> None:
+        self.stopping = stop
         while not stop.is_set():
             wait = self.tick()
             stop.wait(timeout=max(wait, 0.05))

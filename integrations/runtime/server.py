@@ -15,6 +15,7 @@ import asyncio
 import importlib
 import inspect
 import logging
+import os
 import signal
 import sys
 import threading
@@ -24,6 +25,7 @@ from typing import Any
 
 from integrations.runtime import prefect_env
 from integrations.runtime.context import Runtime, build_runtime, install
+from integrations.runtime.embedded import EmbeddedPrefectServer
 from integrations.runtime.loop import RuntimeLoop
 
 log = logging.getLogger("carepath.serve")
@@ -93,19 +95,36 @@ def _stopped(signum: int, frame: object) -> None:
 
 
 def serve(*, host: str, port: int, data_dir: Path, demo: bool = False, use_prefect: bool = True,
-          announce: Callable[[str], None] | None = None) -> int:
+          prefect_ui: bool = False, announce: Callable[[str], None] | None = None) -> int:
     """Run until SIGINT/SIGTERM; returns the exit code."""
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
+    prefect_server: EmbeddedPrefectServer | None = None
     if use_prefect:
         prefect_env.configure(data_dir)
+        if not os.environ.get("PREFECT_API_URL"):  # an operator's own Prefect server is used as it is
+            prefect_server = EmbeddedPrefectServer(data_dir, ui=prefect_ui)
+            prefect_server.start()  # from the main thread: it lives exactly as long as carepath
+    try:
+        return _serve(host=host, port=port, data_dir=data_dir, demo=demo, use_prefect=use_prefect,
+                      prefect_server=prefect_server, announce=announce)
+    finally:
+        if prefect_server is not None:
+            prefect_server.stop()
+
+
+def _serve(*, host: str, port: int, data_dir: Path, demo: bool, use_prefect: bool,
+           prefect_server: EmbeddedPrefectServer | None, announce: Callable[[str], None] | None) -> int:
     runtime = build_runtime(data_dir=data_dir)
     install(runtime)
     for source, why in runtime.service.unpublished:
         log.warning("pathway %s not published: %s", source, why)
     if demo:
-        seed_demo(runtime)
-    loop = RuntimeLoop(runtime, use_prefect=use_prefect)
+        try:
+            seed_demo(runtime)
+        except Exception:
+            log.exception("--demo: seeding the demo data failed; carepath runs without it")
+    loop = RuntimeLoop(runtime, use_prefect=use_prefect, prefect_server=prefect_server)
     app = make_app(runtime, loop, demo)
     stop = threading.Event()
     say = announce or (lambda line: print(line, flush=True))
@@ -124,6 +143,8 @@ def serve(*, host: str, port: int, data_dir: Path, demo: bool = False, use_prefe
             await asyncio.sleep(0.02)
         bound = server.servers[0].sockets[0].getsockname()[1] if server.servers else port
         say(f"carepath listening on http://{host}:{bound}")
+        if prefect_server is not None and prefect_server.ui:
+            say(f"Prefect UI on {prefect_server.ui_url}")
         loop.start(stop)
         await serving
 

@@ -285,3 +285,23 @@ def test_a_reminder_for_a_task_done_meanwhile_is_not_sent(runtime: Runtime, cloc
     reminder = _outbox(runtime, case_id)["reminder_before"]
     assert reminder.status == "skipped"
     assert smtp_message_id(reminder.id) not in smtp.by_message_id()
+
+
+def test_without_a_mail_server_e_mails_are_kept_as_files(service: CaseService, clock: ManualClock,
+                                                         partners: WebhookSink, data_dir: Path) -> None:
+    """A fresh or demo installation has no SMTP server yet: e-mails become .eml files in the data dir
+    (once each, by message id) instead of incidents."""
+    publish_notices(service)
+    runtime = make_runtime(service, data_dir, runtime_config(None, partners.url))
+    case_id = service.start_case(ALWAYS_ID, "signal", CLIENT, actor="intake").case_id
+    result = runtime.dispatch_once()
+    assert result.sent["email"] == 1 and result.failed == 0 and result.incidents == 0
+    message = _outbox(runtime, case_id)["pathway_message"]
+    (eml,) = (runtime.data_dir / "mail").glob("*.eml")
+    assert eml.name == f"{message.id}.eml"
+    from email import message_from_bytes
+
+    mail = message_from_bytes(eml.read_bytes())
+    assert mail["Message-ID"] == smtp_message_id(message.id) and mail["Subject"] == "Nieuw signaal binnengekomen"
+    assert sorted(a.strip() for a in mail["To"].split(",")) == sorted(COORDINATOR_MAILS)
+    assert "Fatima" not in mail_body(mail)

@@ -40,13 +40,14 @@ class Lines:
     """A stream's lines, read by a thread, for waiting on with a deadline."""
 
     def __init__(self, stream: IO[bytes]) -> None:
-        self.lines: queue.Queue[str] = queue.Queue()
+        self.lines: queue.Queue[str | None] = queue.Queue()
         self.seen: list[str] = []
         threading.Thread(target=self._read, args=(stream,), daemon=True).start()
 
     def _read(self, stream: IO[bytes]) -> None:
         for raw in stream:
             self.lines.put(raw.decode(errors="replace").rstrip("\n"))
+        self.lines.put(None)  # the process closed it (exited)
 
     def wait_for(self, needle: str, deadline: float) -> str:
         while True:
@@ -54,6 +55,8 @@ class Lines:
                 line = self.lines.get(timeout=deadline)
             except queue.Empty:
                 raise AssertionError(f"no line with {needle!r} within {deadline} s; saw: {self.seen[-20:]}") from None
+            if line is None:
+                raise AssertionError(f"the stream ended before a line with {needle!r}; saw: {self.seen[-20:]}")
             self.seen.append(line)
             if needle in line:
                 return line
@@ -115,12 +118,12 @@ def test_serve_runs_the_web_app_sweep_and_dispatch_in_its_data_dir(
     assert started.returncode == 0, started.stderr
     (cwd / "client.json").unlink()
 
-    serve = subprocess.Popen([*CAREPATH, "serve", "--port", "0", "--demo"], env=env, cwd=cwd,
+    serve = subprocess.Popen([*CAREPATH, "serve", "--port", "0"], env=env, cwd=cwd,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         assert serve.stdout is not None and serve.stderr is not None
         out, err = Lines(serve.stdout), Lines(serve.stderr)
-        url = out.wait_for("carepath listening on http://127.0.0.1:", deadline=60).split(" on ", 1)[1]
+        url = out.wait_for("carepath listening on http://127.0.0.1:", deadline=90).split(" on ", 1)[1]
         with urllib.request.urlopen(f"{url}/health", timeout=10) as response:
             health = json.loads(response.read())
         assert response.status == 200 and health["status"] == "ok" and health["database"] == "ok"
@@ -145,6 +148,41 @@ def test_serve_runs_the_web_app_sweep_and_dispatch_in_its_data_dir(
     assert (data / "letters").is_dir() and (data / "exports").is_dir()
     assert sorted(p.name for p in Path(env["HOME"]).iterdir()) == []
     assert sorted(p.name for p in cwd.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_a_killed_serve_takes_its_prefect_server_along(
+        installation: tuple[dict[str, str], Path, SmtpSink, WebhookSink]) -> None:
+    """kill -9 of carepath serve (OOM killer, a hard stop) leaves no Prefect server behind."""
+    env, cwd, _, _ = installation
+    serve = subprocess.Popen([*CAREPATH, "serve", "--port", "0"], env=env, cwd=cwd,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert serve.stdout is not None and serve.stderr is not None
+        Lines(serve.stdout).wait_for("carepath listening on", deadline=60)
+        err = Lines(serve.stderr)
+        err.wait_for("Prefect server starting on", deadline=30)
+        children = _children(serve.pid)
+        assert children, "serve should run the Prefect server as its child"
+    finally:
+        serve.kill()
+        serve.wait(timeout=30)
+    for pid in children:  # SIGTERM from the kernel (parent death), then its own shutdown
+        _wait_gone(pid, deadline=30)
+
+
+def _wait_gone(pid: int, deadline: float) -> None:
+    import select
+
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return
+    try:
+        ready, _, _ = select.select([fd], [], [], deadline)
+        assert ready, f"process {pid} outlived carepath serve by {deadline} s"
+    finally:
+        os.close(fd)
 
 
 def test_sweep_dispatch_and_incidents_commands(installation: tuple[dict[str, str], Path, SmtpSink, WebhookSink]
