@@ -264,7 +264,11 @@ def parse(schema: Mapping[str, Any], raw: Mapping[str, Any], lang: str = "nl",
             unknown = [v for v in picked if v not in by_text]
             if unknown:
                 errors[full] = translate("Kies uit de mogelijkheden.", lang)
-            data[name] = [by_text[v] for v in by_text if v in picked]
+            chosen = [by_text[v] for v in by_text if v in picked]
+            # Nothing ticked is an answer (e.g. "no consent to share"), unless the list may not be empty:
+            # then it is left out, and "required" says what is missing when it is.
+            if chosen or int(sub.get("minItems", 0)) == 0:
+                data[name] = chosen
             continue
         text = (value if isinstance(value, str) else "" if value is None else str(value)).strip()
         if text == "":
