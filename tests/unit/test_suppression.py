@@ -359,7 +359,8 @@ def task_counts(draw: st.DrawFn) -> TaskCounts:
         buckets.append((n, draw(st.integers(1 if n else 0, max(n, 0))) if n else 0))
     most = sum(c for _, c in buckets)
     least = max(c for _, c in buckets)
-    return TaskCounts(*buckets, total=(sum(n for n, _ in buckets), draw(st.integers(least, most)) if most else 0))
+    total = (sum(n for n, _ in buckets), draw(st.integers(least, most)) if most else 0)
+    return TaskCounts(on_time=buckets[0], late=buckets[1], not_done=buckets[2], total=total)
 
 
 @st.composite
