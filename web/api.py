@@ -345,8 +345,8 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": ErrorBody, "description": words[code]} for code in codes}
 
 
-COMMON = _errors(401, 403, 404, 422, 503)
-CHANGE = _errors(401, 403, 404, 409, 422, 503)
+COMMON = _errors(400, 401, 403, 404, 422, 503)
+CHANGE = _errors(400, 401, 403, 404, 409, 422, 503)
 
 router = APIRouter(prefix="/api", tags=["api"], responses=COMMON)
 

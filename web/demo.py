@@ -216,10 +216,10 @@ class _DemoRun:
     # --- the loop -----------------------------------------------------------------------------------
     def run(self, total: int) -> None:
         per_team = [total // len(TEAMS) + (1 if i < total % len(TEAMS) else 0) for i in range(len(TEAMS))]
-        span = (self.until - timedelta(days=2) - self.start).total_seconds()
+        span = (self.until - timedelta(days=4) - self.start).total_seconds()  # office hours move a weekend on
         for team, n in zip(TEAMS, per_team, strict=True):
             for k in range(n):
-                # More cases arrive lately than long ago (a growing caseload), none in the last two days.
+                # More cases arrive lately than long ago (a growing caseload), none in the last days.
                 when = self.start + timedelta(seconds=span * (self.rng.random() ** 0.8))
                 self._push(_working_hours(when, self.rng), "start", f"{team.id}|{k + 1}")
         while self.heap:
