@@ -34,6 +34,8 @@ def register(subparsers: Any) -> None:
     serve.add_argument("--demo", action="store_true", help="seed demo data (when the web app provides it)")
     serve.add_argument("--no-prefect", action="store_true",
                        help="sweep and dispatch without Prefect (no run history)")
+    serve.add_argument("--web-only", action="store_true",
+                       help="only the web app: sweeps and dispatch run elsewhere (Prefect workers, docs/deployment.md)")
     serve.add_argument("--prefect-ui", action="store_true",
                        help="also serve Prefect's dashboard (on the embedded Prefect server's port, loopback only)")
     serve.set_defaults(handler=_guard(run_serve, "serve"))
@@ -127,7 +129,8 @@ def run_serve(args: argparse.Namespace) -> int:
     from integrations.runtime.server import serve
 
     return serve(host=args.host, port=args.port, data_dir=_data_dir(), demo=args.demo,
-                 use_prefect=not args.no_prefect, prefect_ui=args.prefect_ui)
+                 use_prefect=not args.no_prefect and not args.web_only, prefect_ui=args.prefect_ui,
+                 runtime_loop=not args.web_only)
 
 
 def _describe(job: str, result: dict[str, Any]) -> str:

@@ -95,7 +95,7 @@ def _stopped(signum: int, frame: object) -> None:
 
 
 def serve(*, host: str, port: int, data_dir: Path, demo: bool = False, use_prefect: bool = True,
-          prefect_ui: bool = False, announce: Callable[[str], None] | None = None) -> int:
+          prefect_ui: bool = False, runtime_loop: bool = True, announce: Callable[[str], None] | None = None) -> int:
     """Run until SIGINT/SIGTERM; returns the exit code."""
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -107,14 +107,15 @@ def serve(*, host: str, port: int, data_dir: Path, demo: bool = False, use_prefe
             prefect_server.start()  # from the main thread: it lives exactly as long as carepath
     try:
         return _serve(host=host, port=port, data_dir=data_dir, demo=demo, use_prefect=use_prefect,
-                      prefect_server=prefect_server, announce=announce)
+                      prefect_server=prefect_server, runtime_loop=runtime_loop, announce=announce)
     finally:
         if prefect_server is not None:
             prefect_server.stop()
 
 
 def _serve(*, host: str, port: int, data_dir: Path, demo: bool, use_prefect: bool,
-           prefect_server: EmbeddedPrefectServer | None, announce: Callable[[str], None] | None) -> int:
+           prefect_server: EmbeddedPrefectServer | None, runtime_loop: bool,
+           announce: Callable[[str], None] | None) -> int:
     runtime = build_runtime(data_dir=data_dir)
     install(runtime)
     for source, why in runtime.service.unpublished:
@@ -145,7 +146,8 @@ def _serve(*, host: str, port: int, data_dir: Path, demo: bool, use_prefect: boo
         say(f"carepath listening on http://{host}:{bound}")
         if prefect_server is not None and prefect_server.ui:
             say(f"Prefect UI on {prefect_server.ui_url}")
-        loop.start(stop)
+        if runtime_loop:
+            loop.start(stop)
         await serving
 
     # uvicorn shuts down gracefully on SIGTERM/SIGINT and then raises the signal again for the
