@@ -22,10 +22,12 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import Enum
 from typing import Any, Final
@@ -53,6 +55,7 @@ from engine.errors import CarepathError, NotFoundError, ValidationError
 from engine.state import TaskType
 from integrations.clock import SystemClock
 from integrations.db.engine_factory import read_session
+from integrations.db.errors import StorageError
 from integrations.db.models import CaseRow, PathwayVersionRow, TaskRow
 from integrations.db.pathway_store import loader_parser
 from integrations.db.sql import table
@@ -364,22 +367,66 @@ def _task_counts_exact(session: Session, where: list[Any], bucket: Any) -> dict[
     return {kind: TaskCounts(**buckets) for kind, buckets in found.items()}
 
 
-def aggregate(session: Session, municipality: str, pathway_id: str | None, start: date, end: date,
-              now: datetime, min_cell: int = DEFAULT_MIN_CELL) -> Aggregates:
-    """Every number a report needs, straight from SQL."""
+def _no_jit(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
         # Compiling these one-off scans to machine code costs more than running them.
         session.execute(text("SET LOCAL jit = off"))
+
+
+def _case_part(session: Session, municipality: str, pathway_id: str | None, start: date, end: date) -> Aggregates:
     lo, hi = period_bounds(start, end)
     scope = _scope(municipality, pathway_id)
     started, open_at_end, closed, by_outcome, by_origin, pathways = _case_counts(session, scope, lo, hi)
-    tasks = _task_counts(session, municipality, pathway_id, lo, min(hi, now), min_cell) if lo < now else {}
-    return Aggregates(
-        started=started, open_at_end=open_at_end, closed=closed, closed_by_outcome=by_outcome,
-        started_by_origin=by_origin, lead_times=_lead_times(session, scope, lo, hi),
-        tasks=tasks.get(TaskType.HUMAN.value, TaskCounts()),
-        evaluations=tasks.get(TaskType.EVALUATION.value, TaskCounts()), pathways=pathways,
-    )
+    return Aggregates(started=started, open_at_end=open_at_end, closed=closed, closed_by_outcome=by_outcome,
+                      started_by_origin=by_origin, lead_times=_lead_times(session, scope, lo, hi), pathways=pathways)
+
+
+def _task_part(session: Session, municipality: str, pathway_id: str | None, start: date, end: date, now: datetime,
+               min_cell: int) -> dict[str, TaskCounts]:
+    lo, hi = period_bounds(start, end)
+    return _task_counts(session, municipality, pathway_id, lo, min(hi, now), min_cell) if lo < now else {}
+
+
+def _joined(cases: Aggregates, tasks: Mapping[str, TaskCounts]) -> Aggregates:
+    return replace(cases, tasks=tasks.get(TaskType.HUMAN.value, TaskCounts()),
+                   evaluations=tasks.get(TaskType.EVALUATION.value, TaskCounts()))
+
+
+def aggregate(session: Session, municipality: str, pathway_id: str | None, start: date, end: date,
+              now: datetime, min_cell: int = DEFAULT_MIN_CELL) -> Aggregates:
+    """Every number a report needs, straight from SQL, in the session's transaction."""
+    _no_jit(session)
+    return _joined(_case_part(session, municipality, pathway_id, start, end),
+                   _task_part(session, municipality, pathway_id, start, end, now, min_cell))
+
+
+_SNAPSHOT_ID = re.compile(r"[0-9A-Fa-f]+(-[0-9A-Fa-f]+)+")
+
+
+def _aggregate_concurrently(engine: Engine, municipality: str, pathway_id: str | None, start: date, end: date,
+                            now: datetime, min_cell: int) -> tuple[Aggregates, list[PathwayInfo]]:
+    """`aggregate` on PostgreSQL with the case figures and the task figures counted at the same time,
+    on two connections that share one snapshot (pg_export_snapshot), so the report is as
+    consistent as from one transaction."""
+    repeatable = engine.execution_options(isolation_level="REPEATABLE READ")
+    with Session(repeatable) as first, first.begin():
+        _check_published(first, pathway_id)
+        snapshot = str(first.execute(text("SELECT pg_export_snapshot()")).scalar_one())
+        if not _SNAPSHOT_ID.fullmatch(snapshot):
+            raise StorageError(f"PostgreSQL gave an unexpected snapshot id {snapshot!r}")
+
+        def tasks() -> dict[str, TaskCounts]:
+            with Session(repeatable) as second, second.begin():
+                second.execute(text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
+                _no_jit(second)
+                return _task_part(second, municipality, pathway_id, start, end, now, min_cell)
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="carepath-report") as pool:
+            counted = pool.submit(tasks)
+            _no_jit(first)
+            cases = _case_part(first, municipality, pathway_id, start, end)
+            infos = pathway_infos(first, [pathway_id] if pathway_id is not None else cases.pathways)
+            return _joined(cases, counted.result()), infos
 
 
 # --- pathways ---------------------------------------------------------------------------------------
@@ -420,18 +467,18 @@ def _facts(session: Session, pathway_id: str, version: int, sha: str) -> _Versio
     return facts
 
 
-def pathway_infos(session: Session, pathway_id: str | None) -> list[PathwayInfo]:
-    """The pathways in scope, with outcome codes and labels over all their published versions
-    (labels from the newest version that has the code)."""
+def pathway_infos(session: Session, pathway_ids: Iterable[str]) -> list[PathwayInfo]:
+    """The pathways `pathway_ids` that are published, with outcome codes and labels over all their
+    published versions (labels from the newest version that has the code)."""
     p = PathwayVersionRow
-    query = select(p.pathway_id, p.version, p.source_sha256).order_by(p.pathway_id, p.version.desc())
-    if pathway_id is not None:
-        query = query.where(p.pathway_id == pathway_id)
+    wanted = sorted(set(pathway_ids))
+    if not wanted:
+        return []
+    query = (select(p.pathway_id, p.version, p.source_sha256).where(p.pathway_id.in_(wanted))
+             .order_by(p.pathway_id, p.version.desc()))
     by_id: dict[str, list[tuple[int, str]]] = defaultdict(list)
     for pid, version, sha in session.execute(query):
         by_id[pid].append((version, sha))
-    if pathway_id is not None and not by_id:
-        raise NotFoundError(f"pathway {pathway_id} is not published")
     infos: list[PathwayInfo] = []
     for pid, versions in by_id.items():
         title: str | None = None
@@ -702,17 +749,27 @@ def build_report(
         raise ValidationError(f"min_cell must be at least 2, not {min_cell}")
     moment = (now or SystemClock().now()).astimezone(UTC)
     if isinstance(db_or_session, Session):
-        return _build(db_or_session, municipality, pathway_id, start, end, min_cell, moment)
-    with read_session(db_or_session) as session:
-        return _build(session, municipality, pathway_id, start, end, min_cell, moment)
-
-
-def _build(session: Session, municipality: str, pathway_id: str | None, start: date, end: date, min_cell: int,
-           now: datetime) -> Report:
-    infos = pathway_infos(session, pathway_id)
-    agg = aggregate(session, municipality, pathway_id, start, end, now, min_cell)
+        agg, infos = _aggregate_in(db_or_session, municipality, pathway_id, start, end, moment, min_cell)
+    elif db_or_session.dialect.name == "postgresql":
+        agg, infos = _aggregate_concurrently(db_or_session, municipality, pathway_id, start, end, moment, min_cell)
+    else:
+        with read_session(db_or_session) as session:
+            agg, infos = _aggregate_in(session, municipality, pathway_id, start, end, moment, min_cell)
     return assemble(agg, infos, municipality=municipality, pathway_id=pathway_id, start=start, end=end,
-                    min_cell=min_cell, as_of=now)
+                    min_cell=min_cell, as_of=moment)
+
+
+def _check_published(session: Session, pathway_id: str | None) -> None:
+    if pathway_id is not None and session.execute(
+            select(PathwayVersionRow.version).where(PathwayVersionRow.pathway_id == pathway_id).limit(1)).first() is None:
+        raise NotFoundError(f"pathway {pathway_id} is not published")
+
+
+def _aggregate_in(session: Session, municipality: str, pathway_id: str | None, start: date, end: date,
+                  now: datetime, min_cell: int) -> tuple[Aggregates, list[PathwayInfo]]:
+    _check_published(session, pathway_id)
+    agg = aggregate(session, municipality, pathway_id, start, end, now, min_cell)
+    return agg, pathway_infos(session, [pathway_id] if pathway_id is not None else agg.pathways)
 
 
 # --- export -----------------------------------------------------------------------------------------
