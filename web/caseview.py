@@ -149,7 +149,11 @@ def build(state: CaseState, history: list[Event], cp: CompiledPathway, names: Ma
     p = cp.pathway
     t = lambda text, **kw: translate(text, lang, **kw)  # noqa: E731
     role_titles = {r.id: r.title for r in p.roles}
-    name = lambda actor: names.get(actor or "", actor or "")  # noqa: E731
+    def name(actor: str | None) -> str:
+        if actor and actor.startswith("partner:"):  # an answer recorded for a partner organisation
+            return role_titles.get(actor[8:], actor[8:])
+        return names.get(actor or "", actor or "")
+
 
     props: Mapping[str, Any] = p.case_data.get("properties", {})
     data = []
@@ -348,8 +352,5 @@ def _describe(event: Event, state: CaseState, cp: CompiledPathway, name: Any, t:
     if kind == "case_data_updated":
         return TimelineItem(event.at, "note", t("Zaakgegevens gewijzigd"), who, event.reason or "")
     if kind == "message_queued":
-        message = d["message"]
-        if message.get("channel") in ("letter", "webhook"):
-            return TimelineItem(event.at, "step", t("Verstuurd: {template}", template=message.get("template", "")), "")
-        return None
+        return None  # the step that sent it is on the timeline already; the outbox is the runtime's
     return None

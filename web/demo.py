@@ -29,7 +29,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 from sqlalchemy import Engine as Database
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine.clock import Clock, ManualClock
 from engine.compiled import CompiledPathway
@@ -40,7 +40,7 @@ from engine.state import CaseState, CaseStatus, Task, TaskStatus, TaskType, Trac
 from integrations.db import accounts
 from integrations.db.accounts import AccountRole
 from integrations.db.engine_factory import read_session, write_session
-from integrations.db.models import TaskRow
+from integrations.db.models import TaskRow, TimerRow
 from integrations.service import CaseService
 
 log = logging.getLogger("carepath.demo")
@@ -62,7 +62,7 @@ class DemoTeam:
 
 TEAMS = (
     DemoTeam("noord-groningen", "Preventie huisuitzetting Noord-Groningen", "AMW Noord-Groningen",
-             "eviction-prevention", "DEP", ("GM1966", "GM1966", "GM1969", "GM0014"),
+             "eviction-prevention", "DEP", ("GM1966", "GM1966", "GM1966", "GM1969", "GM0014"),
              ("9981 Uithuizen", "9989 Warffum", "9951 Winsum", "9791 Ten Boer", "9741 Groningen")),
     DemoTeam("utrecht-tcm", "Teamcasemanagement Utrecht", "Portes", "team-case-management", "DTC", ("GM0344",),
              ("3526 Utrecht", "3533 Utrecht", "3564 Utrecht", "3524 Utrecht")),
@@ -174,7 +174,7 @@ def _ensure_accounts(db: Database, now: datetime, password: str) -> None:
 
 
 def seed(service: CaseService, db: Database | None = None, clock: Clock | None = None, *, cases: int = 240,
-         months: int = 6, seed: int = 2026, password: str = DEMO_PASSWORD, **_ignored: Any) -> bool:
+         months: int = 8, seed: int = 2026, password: str = DEMO_PASSWORD, **_ignored: Any) -> bool:
     """Create the demo accounts and `cases` demo cases (spread over the four pathways) that have run
     for up to `months` months until now. False when the demo data was already there."""
     db = db or service.db
@@ -215,7 +215,11 @@ class _DemoRun:
 
     # --- the loop -----------------------------------------------------------------------------------
     def run(self, total: int) -> None:
-        per_team = [total // len(TEAMS) + (1 if i < total % len(TEAMS) else 0) for i in range(len(TEAMS))]
+        # Eviction prevention gets the most (its analyst's dashboard should show figures above the
+        # suppression threshold); the rest share equally.
+        shares = [0.4] + [0.6 / (len(TEAMS) - 1)] * (len(TEAMS) - 1)
+        per_team = [int(total * share) for share in shares]
+        per_team[0] += total - sum(per_team)
         span = (self.until - timedelta(days=4) - self.start).total_seconds()  # office hours move a weekend on
         for team, n in zip(TEAMS, per_team, strict=True):
             for k in range(n):
@@ -246,7 +250,10 @@ class _DemoRun:
     def _advance(self, when: datetime) -> None:
         if when > self.clock.now():
             self.clock.set(when)
-        self.service.fire_due(now=self.clock.now())
+        with read_session(self.db) as session:
+            due = session.execute(select(func.min(TimerRow.due_at)).where(TimerRow.status == "pending")).scalar()
+        if due is not None and due <= self.clock.now():
+            self.service.fire_due(now=self.clock.now())
 
     def _scan(self) -> None:
         """Plan what workers do with tasks opened since the last look."""

@@ -66,7 +66,7 @@ def bar_chart(table: Table, chart_id: str, lang: str = "nl") -> Markup:
     items = bars(table, lang)
     if not items:
         return Markup("")
-    width, label_w, value_w, row_h = 720, 300, 120, 30
+    width, label_w, value_w, row_h = 560, 230, 110, 30
     plot_w = width - label_w - value_w - 10
     top = max((b.value or 0.0) for b in items) or 1.0
     height = row_h * len(items) + 10
@@ -79,7 +79,7 @@ def bar_chart(table: Table, chart_id: str, lang: str = "nl") -> Markup:
     ]
     for i, bar in enumerate(items):
         y = 5 + i * row_h
-        label = bar.label if len(bar.label) <= 44 else bar.label[:42] + "…"
+        label = bar.label if len(bar.label) <= 32 else bar.label[:30] + "…"
         parts.append(f'<text x="0" y="{y + 19}" class="chart-label">{escape(label)}</text>')
         parts.append(f'<line x1="{label_w}" y1="{y}" x2="{label_w}" y2="{y + row_h - 2}" class="chart-axis"/>')
         if bar.value is None:
