@@ -212,7 +212,7 @@ def route_table(app: FastAPI) -> list[tuple[str, str, bool]]:
         route = getattr(context, "original_route", context)
         if not isinstance(route, APIRoute):
             continue
-        for method in sorted(route.methods - {"HEAD"}):
+        for method in sorted((route.methods or set()) - {"HEAD"}):
             found.append((method, str(getattr(context, "path", route.path)), bool(route.include_in_schema)))
     return found
 

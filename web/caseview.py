@@ -7,7 +7,7 @@ happened are in the interface language, the pathway's own titles as written.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -147,13 +147,15 @@ def form_answers(schema: Mapping[str, Any] | None, data: Mapping[str, Any] | Non
 def build(state: CaseState, history: list[Event], cp: CompiledPathway, names: Mapping[str, str], now: datetime,
           lang: str, *, personal_shown: bool = True) -> CaseView:
     p = cp.pathway
-    t = lambda text, **kw: translate(text, lang, **kw)  # noqa: E731
+    def t(text: str, **values: Any) -> str:
+        return translate(text, lang, **values)
+
     role_titles = {r.id: r.title for r in p.roles}
+
     def name(actor: str | None) -> str:
         if actor and actor.startswith("partner:"):  # an answer recorded for a partner organisation
             return role_titles.get(actor[8:], actor[8:])
         return names.get(actor or "", actor or "")
-
 
     props: Mapping[str, Any] = p.case_data.get("properties", {})
     data = []
@@ -255,7 +257,10 @@ def build(state: CaseState, history: list[Event], cp: CompiledPathway, names: Ma
                     close_reason, role_titles, assignments, addable, lead_time_due)
 
 
-def _step_label(step: Any, cp: CompiledPathway, t: Any) -> str:
+Translate = Callable[..., str]
+
+
+def _step_label(step: Any, cp: CompiledPathway, t: Translate) -> str:
     if step.kind == StepKind.END.value:
         outcome = next((o.label for o in cp.pathway.outcomes if o.code == step.outcome), step.outcome or "")
         return t("einde: {outcome}", outcome=outcome)
@@ -264,7 +269,8 @@ def _step_label(step: Any, cp: CompiledPathway, t: Any) -> str:
     return f"«{step.title or step.id}»"
 
 
-def _describe(event: Event, state: CaseState, cp: CompiledPathway, name: Any, t: Any) -> TimelineItem | None:
+def _describe(event: Event, state: CaseState, cp: CompiledPathway, name: Callable[[str | None], str],
+              t: Translate) -> TimelineItem | None:
     d = event.data
     kind = event.type
     who = name(event.actor) if event.actor and not event.actor.startswith("system:") else ""

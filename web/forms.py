@@ -15,7 +15,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from jsonschema import Draft202012Validator
 
@@ -25,10 +25,7 @@ RADIO_MAX = 6  # more options than this become a select
 TEXTAREA_FROM = 200  # strings allowed to be longer than this get a text area
 
 
-class FormData(Protocol):
-    def getlist(self, key: str) -> list[Any]: ...
-
-    def get(self, key: str, default: Any = None) -> Any: ...
+FormData = Any  # a submitted form: `get(name)` and `getlist(name)` (Starlette's FormData, or a test's dict)
 
 
 @dataclass
@@ -63,7 +60,7 @@ class Field:
     def checked(self, option: Option) -> bool:
         if isinstance(self.value, list):
             return option.value in self.value
-        return self.value == option.value
+        return bool(self.value == option.value)
 
 
 def choices(schema: Mapping[str, Any]) -> list[tuple[Any, str]] | None:

@@ -36,6 +36,7 @@ from engine.migration import MigrationPlan
 from engine.state import CaseState, CaseStatus, Task, TaskStatus, TaskType
 from integrations.db import accounts, audit, caselists
 from integrations.db.accounts import AccountRole
+from integrations.db.audit import AuditEntry
 from integrations.db.engine_factory import read_session, write_session
 from integrations.service import CaseService, CommandResult
 from web.auth import Principal
@@ -198,13 +199,14 @@ class Portal:
         self.require(p, *CASE_ROLES)
         now = self.now()
         due_before = {"overdue": now, "today": _end_of_day(now), "week": now + timedelta(days=7)}.get(due or "")
-        common = {"pathway": pathway or None, "due_before": due_before, "task_type": task_type or None,
-                  "role": role or None, "limit": self.settings.worklist_limit}
+        limit = self.settings.worklist_limit
         with read_session(self.db) as session:
             mine = [] if scope == "queue" else caselists.work_items(
-                session, teams=p.teams, worker=p.actor, mine=True, queue=False, **common)
+                session, teams=p.teams, worker=p.actor, mine=True, queue=False, pathway=pathway or None,
+                due_before=due_before, task_type=task_type or None, role=role or None, limit=limit)
             queue = [] if scope == "mine" else caselists.work_items(
-                session, teams=p.teams, roles=p.pathway_roles, mine=False, queue=True, **common)
+                session, teams=p.teams, roles=p.pathway_roles, mine=False, queue=True, pathway=pathway or None,
+                due_before=due_before, task_type=task_type or None, role=role or None, limit=limit)
         self.audit(p, "list", f"work list ({len(mine)} own tasks, {len(queue)} in queue)")
         return mine, queue
 
@@ -247,7 +249,7 @@ class Portal:
         self.audit(p, "view", f"case history ({len(history)} events)", case_id)
         return history
 
-    def access_log(self, p: Principal, case_id: str) -> list[audit.AuditEntry]:
+    def access_log(self, p: Principal, case_id: str) -> list[AuditEntry]:
         self.require(p, AccountRole.COORDINATOR)
         self._case_access(p, case_id)
         with read_session(self.db) as session:

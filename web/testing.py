@@ -94,8 +94,8 @@ class WebClient:
         page = self.http.get("/login")
         token = _CSRF.search(page.text)
         assert token is not None
-        response = self.http.post("/login", data={"username": username, "password": password,
-                                                  "csrf_token": token.group(1)})
+        response: httpx.Response = self.http.post("/login", data={"username": username, "password": password,
+                                                                  "csrf_token": token.group(1)})
         if response.status_code == 303:
             self.refresh_csrf()
         return response
@@ -106,20 +106,23 @@ class WebClient:
         self.csrf = found.group(1) if found else ""
 
     def get(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self.http.get(url, **kwargs)
+        response: httpx.Response = self.http.get(url, **kwargs)
+        return response
 
     def post(self, url: str, data: Mapping[str, Any] | None = None, *, csrf: bool = True,
              **kwargs: Any) -> httpx.Response:
         body: dict[str, Any] = dict(data or {})
         if csrf:
             body.setdefault("csrf_token", self.csrf)
-        return self.http.post(url, data=body, **kwargs)
+        response: httpx.Response = self.http.post(url, data=body, **kwargs)
+        return response
 
     def api(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         headers = dict(kwargs.pop("headers", {}))
         if method.upper() not in ("GET", "HEAD"):
             headers.setdefault("X-CSRF-Token", self.csrf)
-        return self.http.request(method, url, headers=headers, **kwargs)
+        response: httpx.Response = self.http.request(method, url, headers=headers, **kwargs)
+        return response
 
 
 def free_port() -> int:
@@ -139,7 +142,7 @@ def live_server(app: FastAPI, port: int | None = None, *, workers_threads: int =
     config = uvicorn.Config(app, host="127.0.0.1", port=chosen, log_level="warning", lifespan="off",
                             access_log=False)
     server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    setattr(server, "install_signal_handlers", lambda: None)  # noqa: B010 - the thread is not the main one
 
     def run() -> None:
         asyncio.run(server.serve())

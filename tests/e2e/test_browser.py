@@ -204,6 +204,6 @@ def test_main_pages_render_cleanly_and_screenshots(site: Site, browser: Any, tmp
 
 def _open_tasks(site: Site, case_id: str) -> list[Any]:
     try:
-        return site.service.case(case_id).open_tasks()
+        return list(site.service.case(case_id).open_tasks())
     except Exception:
         return []

@@ -203,11 +203,6 @@ def test_route_by_role(world: dict[str, Any], clock: ManualClock, key: tuple[str
             assert status in (403, 404), where
 
 
-def _same(a: Any, b: Any) -> bool:
-    return a.status_code == b.status_code and a.text.replace("DOESNOTEXIST", "X").replace(
-        "DOESNOTEXIST.1", "X") == b.text
-
-
 @pytest.mark.parametrize("who", [OW, A, AD])
 def test_objects_of_other_teams_answer_exactly_like_missing_ones(world: dict[str, Any], clock: ManualClock,
                                                                  who: str) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
@@ -22,7 +22,7 @@ def team(request: Request, principal: Annotated[Principal, Depends(page_principa
     portal = portal_of(request)
     portal.require(principal, AccountRole.COORDINATOR)
     view = portal.team_view(principal, team or None)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for member in view.members:
         load = view.load.get(member.actor)
         rows.append({"account": member, "open": load.open_tasks if load else 0,
