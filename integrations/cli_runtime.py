@@ -155,12 +155,21 @@ def run_job(args: argparse.Namespace) -> int:
         _logging()
         import threading
 
+        from integrations.runtime.embedded import EmbeddedPrefectServer
         from integrations.runtime.loop import RuntimeLoop
 
-        loop = RuntimeLoop(runtime, use_prefect=use_prefect, jobs=(job,))
+        server = None
+        if use_prefect and not os.environ.get("PREFECT_API_URL"):
+            server = EmbeddedPrefectServer(runtime.data_dir)  # dies with this process, even on kill -9
+            server.start()
+        loop = RuntimeLoop(runtime, use_prefect=use_prefect, jobs=(job,), prefect_server=server)
         print(f"carepath {job}: every {loop.intervals[job]:g} s{' via Prefect' if use_prefect else ''}; "
               f"Ctrl-C stops", flush=True)
-        loop.run(threading.Event())
+        try:
+            loop.run(threading.Event())
+        finally:
+            if server is not None:
+                server.stop()
         return EXIT_OK
     if use_prefect:
         from integrations.runtime.flows import call_in_process

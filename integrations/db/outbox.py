@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from engine.errors import NotFoundError
 from integrations.db.models import OutboxRow
-from integrations.db.sql import rowcount, table
+from integrations.db.sql import insert_many, rowcount, table
 
 PENDING = "pending"
 SENT = "sent"
@@ -64,9 +64,7 @@ def _row(message: Mapping[str, Any]) -> dict[str, Any]:
 
 def enqueue(session: Session, messages: Iterable[Mapping[str, Any]]) -> None:
     """Add `message_queued` messages (the engine's message dicts) to the outbox."""
-    rows = [_row(m) for m in messages]
-    if rows:
-        session.connection().execute(insert(table(OutboxRow)), rows)
+    insert_many(session.connection(), table(OutboxRow), [_row(m) for m in messages])
 
 
 def claim_deliverable(session: Session, now: datetime, limit: int = 100) -> list[OutboundMessage]:

@@ -22,7 +22,7 @@ from engine.events import Event
 from engine.state import CaseState, Task, TaskStatus, Timer, TimerStatus
 from integrations.db import outbox, personal_data
 from integrations.db.models import CaseEventRow, CasePersonalDataRow, CaseRow, TaskRow, TimerRow
-from integrations.db.sql import rowcount, table
+from integrations.db.sql import insert_many, rowcount, table
 from integrations.reporting_origin import origin_group
 
 
@@ -260,14 +260,11 @@ def _by_key(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _write(session: Session, rows: _Rows, new_case_ids: set[str]) -> None:
     connection = session.connection()
-    if rows.events:
-        connection.execute(insert(table(CaseEventRow)), rows.events)
-    if rows.new_tasks:
-        connection.execute(insert(table(TaskRow)), rows.new_tasks)
+    insert_many(connection, table(CaseEventRow), rows.events)
+    insert_many(connection, table(TaskRow), rows.new_tasks)
     if rows.changed_tasks:
         connection.execute(_UPDATE_TASK, _by_key(rows.changed_tasks))
-    if rows.new_timers:
-        connection.execute(insert(table(TimerRow)), rows.new_timers)
+    insert_many(connection, table(TimerRow), rows.new_timers)
     if rows.changed_timers:
         connection.execute(_UPDATE_TIMER, _by_key(rows.changed_timers))
     if rows.messages:

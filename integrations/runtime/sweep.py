@@ -25,12 +25,13 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from integrations.db import timers
 from integrations.db.engine_factory import read_session, write_session
 from integrations.db.models import CaseRow, TimerRow
+from integrations.db.sql import insert_many, table
 from integrations.runtime import incidents
 from integrations.runtime.models import IncidentRow, LateTimerRow
 from integrations.service import CaseService
@@ -133,8 +134,7 @@ class LateMarker:
                 late.append({"timer_id": timer_id, "case_id": case_id, "pathway_id": pathway, "kind": kind,
                              "due_at": due_at, "fired_at": now,
                              "late_seconds": int((now - due_at).total_seconds())})
-        if late:
-            session.execute(insert(LateTimerRow), late)
+        insert_many(session.connection(), table(LateTimerRow), late)
 
 
 @contextmanager
