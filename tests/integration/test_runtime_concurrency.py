@@ -24,7 +24,7 @@ from tests.integration.runtime_support import Worker, fired_timer_ids, seed_case
 TIMERS = 20_000
 SWEEPERS = 4
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(600)]
 
 
 def _count(db: Engine, query: object) -> int:

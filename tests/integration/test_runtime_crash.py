@@ -49,7 +49,7 @@ KILLS = 100
 VISITS_CASES = 900  # three due timers each (reminder, two escalation rungs): 2,700
 NOTICE_CASES = 150  # two due timers each and every channel: webhook, letter, export
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 
 @pytest.fixture

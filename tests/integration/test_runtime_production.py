@@ -44,7 +44,7 @@ TIMERS = 3000
 RUNS = 4
 POOL = "carepath-test"
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(900)]
 
 
 def wait_until(condition: Callable[[], bool], deadline: float, what: str, every: float = 0.25) -> None:

@@ -109,6 +109,7 @@ def _children(pid: int) -> set[int]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(300)
 def test_serve_runs_the_web_app_sweep_and_dispatch_in_its_data_dir(
         installation: tuple[dict[str, str], Path, SmtpSink, WebhookSink]) -> None:
     env, cwd, smtp, partners = installation
@@ -151,6 +152,7 @@ def test_serve_runs_the_web_app_sweep_and_dispatch_in_its_data_dir(
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(300)
 def test_a_killed_serve_takes_its_prefect_server_along(
         installation: tuple[dict[str, str], Path, SmtpSink, WebhookSink]) -> None:
     """kill -9 of carepath serve (OOM killer, a hard stop) leaves no Prefect server behind."""
