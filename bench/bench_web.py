@@ -292,10 +292,21 @@ def bulk_load(db: Engine, templates: list[Template], total: int, batch: int = 20
             done = min(total, first + batch)
             if done % 10000 == 0 or done == total:
                 log(f"loaded {done} cases ({done / (time.perf_counter() - started):.0f}/s)")
-        cursor.execute("ANALYZE")
         raw.commit()
     finally:
         raw.close()
+    settle(db)
+
+
+def settle(db: Engine) -> None:
+    """VACUUM ANALYZE and a checkpoint, so neither autovacuum on millions of new rows nor a checkpoint
+    runs while the load is measured."""
+    with db.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM ANALYZE"))
+        try:
+            connection.execute(text("CHECKPOINT"))
+        except Exception as exc:  # needs a superuser or pg_checkpoint; the measurement works without
+            log(f"no checkpoint before measuring ({type(exc).__name__})")
 
 
 def verify_sample(db: Engine, total: int, sample: int = 30) -> None:
@@ -333,17 +344,12 @@ class VirtualUser:
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
-    code = (
-        "import sys, uvicorn\n"
-        "from integrations.clock import SystemClock\n"
-        "from integrations.service import build_service\n"
-        "from web.app import create_app\n"
-        f"service = build_service({url!r}, SystemClock())\n"
-        f"uvicorn.run(create_app(service), host='127.0.0.1', port={port}, log_level='warning', access_log=False)\n"
-    )
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env)
+def start_server(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+    """uvicorn with `workers` processes of `web.app:app_from_env` (each with its own connection pool)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT), CAREPATH_DATABASE_URL=url)
+    return subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "web.app:app_from_env", "--host", "127.0.0.1",
+                             "--port", str(port), "--workers", str(workers), "--log-level", "warning",
+                             "--no-access-log"], cwd=ROOT, env=env)
 
 
 async def wait_for(base: str, deadline: float) -> None:
@@ -504,8 +510,9 @@ def report(result: dict[str, Any], sizes: dict[str, int], load_seconds: float | 
     with_load = f"bulk load {load_seconds / 60:.1f} min; " if load_seconds else ""
     lines = [
         "## Web", "", BEGIN,
-        f"`bench/bench_web.py`: {args.users} virtual users (each a different signed-in worker) against one uvicorn "
-        f"process of `web.app` on PostgreSQL {sizes.get('server_version', '')}, over 127.0.0.1, for "
+        f"`bench/bench_web.py`: {args.users} virtual users (each a different signed-in worker) against "
+        f"{'one uvicorn process' if args.workers == 1 else f'uvicorn with {args.workers} worker processes'} of "
+        f"`web.app` on PostgreSQL {sizes.get('server_version', '')}, over 127.0.0.1, for "
         f"{result['elapsed']:.0f} s with a think time of 1-3 s: {total} requests, "
         f"{total / result['elapsed']:.1f} per second. Python {platform.python_version()} on "
         f"{platform.machine()}, {os.cpu_count()} CPUs shared by the server, the load generator and PostgreSQL; "
@@ -562,6 +569,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--duration", type=float, default=90.0, help="seconds of load")
     parser.add_argument("--max-requests", type=int, default=20_000)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--reuse", action="store_true", help="keep the loaded schema when it is complete")
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
     args = parser.parse_args(argv)
@@ -605,13 +613,15 @@ def main(argv: list[str] | None = None) -> int:
         for pathway_id in PATHWAYS:
             path = ROOT / "pathways" / f"{pathway_id}.yaml"
             compiled[pathway_id] = compile_pathway(load_pathway(path.read_text(encoding="utf-8"), str(path), kinds))
+    if loaded:
+        settle(db)  # the previous runs' completions and audit entries
     sizes: dict[str, Any] = counts(db)
     with db.connect() as connection:
         sizes["server_version"] = str(connection.execute(text("SHOW server_version")).scalar_one()).split()[0]
     from web.testing import free_port
 
     port = free_port()
-    server = start_server(url, port)
+    server = start_server(url, port, args.workers)
     base = f"http://127.0.0.1:{port}"
     try:
         asyncio.run(wait_for(base, time.monotonic() + 120))

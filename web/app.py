@@ -245,6 +245,17 @@ def create_app(service: CaseService, db: Database | None = None, *, settings: We
     return app
 
 
+def app_from_env() -> FastAPI:
+    """An app for `uvicorn --factory web.app:app_from_env [--workers N]`: the database from
+    CAREPATH_DATABASE_URL (migrated, shipped pathways published), the system clock, settings from the
+    CAREPATH_WEB_* variables. The timer sweep and dispatch run elsewhere (`carepath sweep`/`dispatch`)."""
+    from integrations.clock import SystemClock
+    from integrations.db.engine_factory import database_url
+    from integrations.service import build_service
+
+    return create_app(build_service(database_url(), SystemClock()))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the web app alone on a database (migrated, shipped pathways published)."""
     import argparse

@@ -154,10 +154,10 @@ def _resolve(request: Request, portal: Portal) -> Principal | None:
         return None
     settings = portal.settings
     with read_session(portal.db) as session:
-        stored = accounts.find_session(session, value, now, settings.session_idle)
-        account = None if stored is None else accounts.get_account(session, stored.user_id)
-    if stored is None or account is None or not account.active:
+        found = accounts.session_account(session, value, now, settings.session_idle)
+    if found is None or not found[1].active:
         return None
+    stored, account = found
     if now - stored.last_seen_at >= TOUCH_EVERY:
         with write_session(portal.db) as session:
             accounts.touch_session(session, stored.id_hash, now)

@@ -238,7 +238,7 @@ class _DemoRun:
                 else:
                     self._act(ref)
             except CarepathError as exc:  # a refused action is skipped, as a worker would move on
-                log.debug("demo action %s %s refused: %s", kind, ref, exc)
+                log.debug("demo action %s %s refused (%s)", kind, ref, type(exc).__name__)
             self._scan()
         self._advance(self.until)
         self._scan()

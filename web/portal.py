@@ -106,10 +106,15 @@ class TeamView:
 
 
 class Portal:
+    PUBLISHED_TTL = timedelta(seconds=30)  # pathways published by another process show up this fast
+
     def __init__(self, service: CaseService, db: Database, settings: WebSettings) -> None:
         self.service = service
         self.db = db
         self.settings = settings
+        self._published: tuple[datetime, list[tuple[str, int, datetime]]] | None = None
+        self._names: dict[str, str] = {}
+        self._names_at: datetime | None = None
 
     def now(self) -> datetime:
         return self.service.clock.now()
@@ -174,13 +179,19 @@ class Portal:
         self.service.record_access(who=p.actor, role=p.role.value, organisation=p.organisation, case_id=case_id,
                                    action=action, what=what, why=why or None)
 
+    NAMES_TTL = timedelta(minutes=5)
+
     def names(self, actors: Iterable[str | None]) -> dict[str, str]:
-        """Display names of `user:` actors (others as they are)."""
+        """Display names of `user:` actors (others as they are); remembered for a few minutes."""
         wanted = {a for a in actors if a}
-        usernames = {accounts.username_of(a) for a in wanted} - {None}
-        with read_session(self.db) as session:
-            known = accounts.display_names(session, [u for u in usernames if u])
-        return {a: known.get(accounts.username_of(a) or "", a) for a in wanted}
+        now = self.now()
+        if self._names_at is None or not self._names_at <= now < self._names_at + self.NAMES_TTL:
+            self._names, self._names_at = {}, now
+        usernames = {accounts.username_of(a) for a in wanted} - {None} - set(self._names)
+        if usernames:
+            with read_session(self.db) as session:
+                self._names.update(accounts.display_names(session, [u for u in usernames if u]))
+        return {a: self._names.get(accounts.username_of(a) or "", a) for a in wanted}
 
     def _lookup(self, state: CaseState) -> CompiledPathway:
         return self.service.catalog.lookup(state.pathway_id, state.pathway_version)
@@ -222,9 +233,17 @@ class Portal:
         return rows, total
 
     # --- one case ---------------------------------------------------------------------------------
-    def case_page(self, p: Principal, case_id: str, *, why: str | None = None) -> CaseBundle:
-        self._case_access(p, case_id)
+    def _visible_case(self, p: Principal, case_id: str) -> CaseState:
+        """The case, loaded once and checked on its own team (one query fewer than checking first)."""
+        if p.role not in CASE_ROLES:
+            raise Hidden(case_id)
         state = self._load(case_id)
+        if not self.sees_team(p, state.team):
+            raise Hidden(case_id)
+        return state
+
+    def case_page(self, p: Principal, case_id: str, *, why: str | None = None) -> CaseBundle:
+        state = self._visible_case(p, case_id)
         history = self.service.history(case_id)
         cp = self._lookup(state)
         # Personal data of a closed case is an exception: shown only with a reason, which is logged.
@@ -238,8 +257,7 @@ class Portal:
 
     def case_summary(self, p: Principal, case_id: str) -> tuple[CaseState, CompiledPathway]:
         """The case for the API (`GET /api/cases/{id}`): state and pathway, audited as a view."""
-        self._case_access(p, case_id)
-        state = self._load(case_id)
+        state = self._visible_case(p, case_id)
         self.audit(p, "view", "case (API): case data with personal data, tasks, tracks", case_id)
         return state, self._lookup(state)
 
@@ -270,8 +288,10 @@ class Portal:
         return step, dict(step.form or {"type": "object", "properties": {}}), None
 
     def task_page(self, p: Principal, task_id: str, *, audit: bool = True) -> TaskBundle:
-        case_id = self._task_access(p, task_id)
-        state = self._load(case_id)
+        case_id, dot, number = task_id.rpartition(".")  # task ids are `<case id>.<n>` (the engine's)
+        if not dot or not case_id or not number.isdigit():
+            raise Hidden(task_id)
+        state = self._visible_case(p, case_id)
         task = state.tasks.get(task_id)
         if task is None:
             raise Hidden(task_id)
@@ -490,8 +510,15 @@ class Portal:
 
     # --- pathways ---------------------------------------------------------------------------------
     def published(self) -> list[tuple[str, int, datetime]]:
+        """Every published (pathway, version, moment); read again after PUBLISHED_TTL or a publish here."""
+        now = self.now()
+        cached = self._published
+        if cached is not None and cached[0] <= now < cached[0] + self.PUBLISHED_TTL:
+            return cached[1]
         with read_session(self.db) as session:
-            return self.service.catalog.published(session)
+            found = self.service.catalog.published(session)
+        self._published = (now, found)
+        return found
 
     def pathway(self, p: Principal, pathway_id: str, version: int | None = None) -> tuple[CompiledPathway, str]:
         """A published version (default the newest) and its source text."""
@@ -515,6 +542,7 @@ class Portal:
     def publish(self, p: Principal, pathway: Pathway, text: str, source: str) -> Any:
         self.require(p, AccountRole.COORDINATOR)
         published = self.service.publish(pathway, text, source)
+        self._published = None
         self.audit(p, "change", f"published pathway {pathway.key}" + ("" if published.new else " (already there)"))
         return published
 
