@@ -423,11 +423,10 @@ def sign_in(session: Session, username: str, password: str, now: datetime, polic
         return SignInResult(SignInOutcome.BAD_CREDENTIALS)
     if row.locked_until is not None and row.locked_until > now:
         return SignInResult(SignInOutcome.LOCKED, locked_until=row.locked_until)
+    good: bool
     try:
-        good = _HASHER.verify(row.password_hash, password)
-    except VerifyMismatchError:
-        good = False
-    except (VerificationError, InvalidHashError):
+        good = bool(_HASHER.verify(row.password_hash, password))
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
         good = False
     if not good or not row.active:
         if good:  # an inactive account: the right password does not count as a failure
