@@ -131,8 +131,9 @@ class TaskRow(Base):
         # "my open tasks" and "the role's queue", both by due moment; only open tasks are indexed.
         Index("ix_tasks_open_assignee", "assignee", "due_at",
               postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
-        Index("ix_tasks_open_role", "role", "team", "due_at",
-              postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
+        Index("ix_tasks_queue", "role", "team", "due_at",
+              postgresql_where=text("status = 'open' AND assignee IS NULL"),
+              sqlite_where=text("status = 'open' AND assignee IS NULL")),
     )
 
 
