@@ -405,16 +405,22 @@ def bench_serve_server(work: Path) -> dict[str, float]:
             "serve(sweep_flow.to_deployment(name='carepath-sweep', interval=60),\n"
             "      dispatch_flow.to_deployment(name='carepath-dispatch', interval=60))\n")
         served = subprocess.Popen([sys.executable, "-c", serve_code], env={**prefect_env, "PREFECT_API_URL": api},
-                                  cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                  cwd=work, stdout=open(work / "served.log", "ab"),  # noqa: SIM115
+                                  stderr=subprocess.STDOUT)
         served_rss = RssSampler(served.pid)
         from prefect.client.orchestration import get_client
         from prefect.settings import temporary_settings
 
         with temporary_settings(updates={"api.url": api}), get_client(sync_client=True) as client:
+            known = {r.id for r in client.read_flow_runs()}  # a restart finds the first start's runs
+            deadline = time.monotonic() + 600
             while True:
-                runs = client.read_flow_runs()
+                runs = [r for r in client.read_flow_runs() if r.id not in known]
                 if any(r.state and r.state.is_completed() and "dispatch" in r.name for r in runs):
                     break
+                if served.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"served deployments: no dispatch run; see {work / 'served.log'}: "
+                                       + (work / "served.log").read_text()[-2000:])
                 time.sleep(0.2)
         first_flow = time.perf_counter() - started
         settled = tree_rss_mb(server.pid) + tree_rss_mb(served.pid)
@@ -430,6 +436,7 @@ def bench_serve_server(work: Path) -> dict[str, float]:
 
 
 def main() -> int:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up child processes and databases
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--cases", type=int, default=10_000, help="due timers per sweep run")
