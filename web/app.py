@@ -20,6 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine as Database
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.errors import CarepathError, NotFoundError
@@ -146,8 +147,9 @@ def _install_errors(app: FastAPI) -> None:
             return api_error(409, "conflict", str(exc))
         return _page_error(request, 409, "Iemand was je voor", str(exc))
 
+    @app.exception_handler(SQLAlchemyError)
     @app.exception_handler(StorageError)
-    async def storage(request: Request, exc: StorageError) -> Response:
+    async def storage(request: Request, exc: Exception) -> Response:
         log.error("storage error on %s %s: %s", request.method, _route(request), type(exc).__name__)
         if _is_api(request):
             return api_error(503, "unavailable", "the database is not available; try again shortly")

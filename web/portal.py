@@ -20,12 +20,14 @@ The access rules:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine as Database
+from sqlalchemy.orm import Session
 
 from engine import commands as c
 from engine.compiled import EVALUATION_STEP, CompiledPathway, evaluation_form_schema
@@ -34,7 +36,7 @@ from engine.errors import ConflictError, NotFoundError, ValidationError
 from engine.events import Event
 from engine.migration import MigrationPlan
 from engine.state import CaseState, CaseStatus, Task, TaskStatus, TaskType
-from integrations.db import accounts, audit, caselists
+from integrations.db import accounts, audit, caselists, repository
 from integrations.db.accounts import AccountRole
 from integrations.db.audit import AuditEntry
 from integrations.db.engine_factory import read_session, write_session
@@ -43,6 +45,7 @@ from web.auth import Principal
 from web.settings import WebSettings
 
 CASE_ROLES = (AccountRole.WORKER, AccountRole.COORDINATOR)
+Recorder = Callable[..., None]  # record(action, what, case_id=None, why=None): an audit entry in the same transaction
 
 
 class Hidden(Exception):
@@ -179,6 +182,30 @@ class Portal:
         self.service.record_access(who=p.actor, role=p.role.value, organisation=p.organisation, case_id=case_id,
                                    action=action, what=what, why=why or None)
 
+    @contextmanager
+    def _reading(self, p: Principal, *, audited: bool = True) -> Iterator[tuple[Session, Recorder]]:
+        """One transaction for what a page reads and the audit entry of that reading: the entry is
+        written exactly when the reading succeeded, and a page costs one commit instead of two."""
+        opener = write_session if audited else read_session
+        with opener(self.db) as session:
+            def record(action: str, what: str, case_id: str | None = None, why: str | None = None) -> None:
+                audit.record_access(session, at=self.now(), who=p.actor, role=p.role.value,
+                                    organisation=p.organisation, case_id=case_id, action=action, what=what,
+                                    why=why or None)
+
+            yield session, record
+
+    def _visible_in(self, session: Session, p: Principal, case_id: str) -> CaseState:
+        if p.role not in CASE_ROLES:
+            raise Hidden(case_id)
+        try:
+            state = repository.load_case(session, case_id)
+        except NotFoundError:
+            raise Hidden(case_id) from None
+        if not self.sees_team(p, state.team):
+            raise Hidden(case_id)
+        return state
+
     NAMES_TTL = timedelta(minutes=5)
 
     def names(self, actors: Iterable[str | None]) -> dict[str, str]:
@@ -211,68 +238,67 @@ class Portal:
         now = self.now()
         due_before = {"overdue": now, "today": _end_of_day(now), "week": now + timedelta(days=7)}.get(due or "")
         limit = self.settings.worklist_limit
-        with read_session(self.db) as session:
+        with self._reading(p) as (session, record):
             mine = [] if scope == "queue" else caselists.work_items(
                 session, teams=p.teams, worker=p.actor, mine=True, queue=False, pathway=pathway or None,
                 due_before=due_before, task_type=task_type or None, role=role or None, limit=limit)
             queue = [] if scope == "mine" else caselists.work_items(
                 session, teams=p.teams, roles=p.pathway_roles, mine=False, queue=True, pathway=pathway or None,
                 due_before=due_before, task_type=task_type or None, role=role or None, limit=limit)
-        self.audit(p, "list", f"work list ({len(mine)} own tasks, {len(queue)} in queue)")
+            record("list", f"work list ({len(mine)} own tasks, {len(queue)} in queue)")
         return mine, queue
 
     def cases(self, p: Principal, *, status: str | None, pathway: str | None, team: str | None,
               query: str | None, page: int) -> tuple[list[caselists.CaseListRow], int]:
         self.require(p, *CASE_ROLES)
         size = self.settings.page_size
-        with read_session(self.db) as session:
+        with self._reading(p) as (session, record):
             rows, total = caselists.case_list(session, p.teams, status=status or None, pathway=pathway or None,
                                               team=team or None, case_id_prefix=query or None, limit=size,
                                               offset=max(0, page - 1) * size)
-        self.audit(p, "list", f"case list ({len(rows)} of {total} cases)")
+            record("list", f"case list ({len(rows)} of {total} cases)")
         return rows, total
 
     # --- one case ---------------------------------------------------------------------------------
-    def _visible_case(self, p: Principal, case_id: str) -> CaseState:
-        """The case, loaded once and checked on its own team (one query fewer than checking first)."""
-        if p.role not in CASE_ROLES:
-            raise Hidden(case_id)
-        state = self._load(case_id)
-        if not self.sees_team(p, state.team):
-            raise Hidden(case_id)
-        return state
-
     def case_page(self, p: Principal, case_id: str, *, why: str | None = None) -> CaseBundle:
-        state = self._visible_case(p, case_id)
-        history = self.service.history(case_id)
+        with self._reading(p) as (session, record):
+            state = self._visible_in(session, p, case_id)
+            history = repository.history(session, case_id)
+            # Personal data of a closed case is an exception: shown only with a reason, which is logged.
+            show_personal = state.status is not CaseStatus.CLOSED or bool(why)
+            what = "case page: case data with personal data, timeline, tasks" if show_personal else \
+                "case page: timeline and tasks (personal data hidden: case closed)"
+            record("view", what, case_id, why)
         cp = self._lookup(state)
-        # Personal data of a closed case is an exception: shown only with a reason, which is logged.
-        show_personal = state.status is not CaseStatus.CLOSED or bool(why)
         actors = [e.actor for e in history] + list(state.assignments.values()) + [
             t.assignee for t in state.tasks.values()] + [t.completed_by for t in state.tasks.values()]
-        what = "case page: case data with personal data, timeline, tasks" if show_personal else \
-            "case page: timeline and tasks (personal data hidden: case closed)"
-        self.audit(p, "view", what, case_id, why)
         return CaseBundle(state, history, cp, self.names(actors), personal_shown=show_personal)
 
     def case_summary(self, p: Principal, case_id: str) -> tuple[CaseState, CompiledPathway]:
         """The case for the API (`GET /api/cases/{id}`): state and pathway, audited as a view."""
-        state = self._visible_case(p, case_id)
-        self.audit(p, "view", "case (API): case data with personal data, tasks, tracks", case_id)
+        with self._reading(p) as (session, record):
+            state = self._visible_in(session, p, case_id)
+            record("view", "case (API): case data with personal data, tasks, tracks", case_id)
         return state, self._lookup(state)
 
+    def _team_check(self, session: Session, p: Principal, case_id: str) -> None:
+        found = caselists.case_team(session, case_id) if p.role in CASE_ROLES else None
+        if found is None or not self.sees_team(p, found[0]):
+            raise Hidden(case_id)
+
     def case_history(self, p: Principal, case_id: str) -> list[Event]:
-        self._case_access(p, case_id)
-        history = self.service.history(case_id)
-        self.audit(p, "view", f"case history ({len(history)} events)", case_id)
+        with self._reading(p) as (session, record):
+            self._team_check(session, p, case_id)
+            history = repository.history(session, case_id)
+            record("view", f"case history ({len(history)} events)", case_id)
         return history
 
     def access_log(self, p: Principal, case_id: str) -> list[AuditEntry]:
         self.require(p, AccountRole.COORDINATOR)
-        self._case_access(p, case_id)
-        with read_session(self.db) as session:
+        with self._reading(p) as (session, record):
+            self._team_check(session, p, case_id)
             entries = audit.entries_for_case(session, case_id)
-        self.audit(p, "view", f"access log ({len(entries)} entries)", case_id)
+            record("view", f"access log ({len(entries)} entries)", case_id)
         return entries
 
     # --- one task ---------------------------------------------------------------------------------
@@ -291,17 +317,17 @@ class Portal:
         case_id, dot, number = task_id.rpartition(".")  # task ids are `<case id>.<n>` (the engine's)
         if not dot or not case_id or not number.isdigit():
             raise Hidden(task_id)
-        state = self._visible_case(p, case_id)
-        task = state.tasks.get(task_id)
-        if task is None:
-            raise Hidden(task_id)
+        with self._reading(p, audited=audit) as (session, record):
+            state = self._visible_in(session, p, case_id)
+            task = state.tasks.get(task_id)
+            if task is None:
+                raise Hidden(task_id)
+            draft = accounts.get_draft(session, p.account.id, task_id)
+            if audit:
+                record("view", f"task {task_id} ({task.step_id}): form and case summary", case_id)
         cp = self._lookup(state)
         step, schema, question = self.task_schema(cp, task)
-        with read_session(self.db) as session:
-            draft = accounts.get_draft(session, p.account.id, task_id)
         names = self.names([task.assignee, task.completed_by, *state.assignments.values()])
-        if audit:
-            self.audit(p, "view", f"task {task_id} ({task.step_id}): form and case summary", case_id)
         open_case = state.status is CaseStatus.OPEN
         return TaskBundle(
             task=task, state=state, cp=cp, step=step, schema=schema, names=names, draft=draft,
@@ -495,7 +521,7 @@ class Portal:
             raise Hidden(team)
         teams = [team] if team else list(p.teams)
         now = self.now()
-        with read_session(self.db) as session:
+        with self._reading(p) as (session, record):
             team_rows = accounts.list_teams(session, teams)
             members = [a for a in accounts.list_accounts(session, teams=teams)
                        if a.role in CASE_ROLES and a.active]
@@ -503,8 +529,8 @@ class Portal:
             overdue = caselists.team_tasks(session, teams, overdue_at=now, limit=200)
             queue = [t for t in caselists.team_tasks(session, teams, limit=500) if t.assignee is None][:200]
             escalations = caselists.open_escalations(session, teams)
-        self.audit(p, "list", f"team view ({', '.join(teams)}): caseload, {len(overdue)} overdue tasks, "
-                              f"{len(escalations)} open escalations")
+            record("list", f"team view ({', '.join(teams)}): caseload, {len(overdue)} overdue tasks, "
+                           f"{len(escalations)} open escalations")
         names = self.names([t.assignee for t in overdue] + list(load))
         return TeamView(team_rows, members, load, overdue, queue, escalations, names)
 
