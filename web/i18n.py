@@ -341,7 +341,7 @@ EN: dict[str, str] = {
     "Verplicht als {condition}": "Required when {condition}",
     "Verplicht tenzij {condition}": "Required unless {condition}",
     "Versie": "Version",
-    "Verstuurd: {template}": "Sent: {template}",
+    "De eerste {n}, eerst wat het eerst moet; gebruik de filters voor de rest.": "The first {n}, soonest due first; use the filters for the rest.",
     "Vervallen": "Cancelled",
     "Volgende": "Next",
     "Volgende evaluatie ({n})": "Next evaluation ({n})",

@@ -20,7 +20,7 @@ class WebSettings:
     default_language: str = "nl"
     languages: tuple[str, ...] = ("nl", "en")
     page_size: int = 50
-    worklist_limit: int = 100  # rows per list on "My work" (filters narrow it down)
+    worklist_limit: int = 50  # rows per list on "My work", soonest due first (filters narrow it down)
     # Known municipalities (CBS code -> name), offered when a case is registered by hand.
     municipalities: Mapping[str, str] = field(default_factory=lambda: dict(MUNICIPALITIES))
     simulation_cases: int = 60  # the coordinator's dry run before publishing

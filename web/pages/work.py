@@ -51,7 +51,7 @@ def work(request: Request, principal: Annotated[Principal, Depends(page_principa
     }
     context = {
         "mine": mine, "queue": queue, "counts": counts, "pathways": pathway_titles(request),
-        "roles": role_titles(request),
+        "roles": role_titles(request), "limit": portal.settings.worklist_limit,
         "filters": {"scope": scope, "pathway": pathway, "due": due, "type": type, "role": role},
     }
     template = "_work_lists.html" if is_htmx(request) and request.headers.get("hx-target") == "work-lists" \
