@@ -501,6 +501,7 @@ EN: dict[str, str] = {
     "coordinator": "coordinator",
     "manager": "manager",
     "Brief": "Letter",
+    "cliënt": "client",
     "Bericht": "Message",
     "Partner geïnformeerd": "Partner informed",
     "Vraag aan partner": "Question to partner",

@@ -123,9 +123,9 @@ def _step(step: Step, steps: dict[str, Step], p: Pathway, roles: dict[str, str],
     else:
         partner = step.params.get("partner") or step.params.get("to")
         if partner:
-            item.role = roles.get(str(partner), str(partner))
+            item.role = roles.get(str(partner), translate("cliënt", lang) if partner == "client" else str(partner))
         if step.params.get("for"):
-            item.due = str(step.params["for"])
+            item.due = duration(step.params["for"], lang)
         answer = step.params.get("answer")
         if isinstance(answer, dict):
             item.fields = [f.label for f in build_fields(answer, lang=lang)]

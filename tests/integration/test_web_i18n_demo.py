@@ -37,7 +37,7 @@ def interface_texts() -> set[str]:
     texts.update(caseview._AUTOMATED_WORDS.values(), caseview._RESULTS.values(), pathwayview.KIND_WORDS.values())
     texts.update(pathwayview._ACTIONS.values(), (label for _, label in task_pages.RESULTS))
     texts.update({"Huidig wachtwoord", "Nieuw wachtwoord", "Nieuw wachtwoord nog eens", "worker", "coordinator",
-                  "manager", "partner"})
+                  "manager", "partner", "cliënt"})
     return texts
 
 
