@@ -33,6 +33,8 @@ from sqlalchemy import insert
 from engine import commands as c
 from integrations.db import repository
 from integrations.db.engine_factory import read_session, write_session
+from integrations.db.models import CasePersonalDataRow
+from integrations.db.sql import insert_many, table
 from integrations.runtime.channels import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from integrations.runtime.context import Runtime, build_runtime
 from integrations.service import CaseService, new_case_id
@@ -189,10 +191,14 @@ def seed_cases(service: CaseService, count: int, at: datetime, *, pathway_id: st
         rows = repository._Rows()
         for decision in decisions:
             repository._collect(repository.PendingSave(0, decision, personal), rows)
+        personal_rows = [{"case_id": case_id, "data": data} for case_id, data in rows.personal.items() if data]
+        rows.personal.clear()  # written below in one go, not one INSERT per case
         with write_session(service.db) as session:
-            session.connection().execute(insert(repository._CASES), [
+            connection = session.connection()
+            connection.execute(insert(repository._CASES), [
                 {"id": d.state.id, **repository._case_columns(d.state, personal)} for d in decisions])
             repository._write(session, rows, {d.state.id for d in decisions})
+            insert_many(connection, table(CasePersonalDataRow), personal_rows)
         ids += [d.state.id for d in decisions]
     return ids
 
