@@ -305,3 +305,25 @@ def test_without_a_mail_server_e_mails_are_kept_as_files(service: CaseService, c
     assert mail["Message-ID"] == smtp_message_id(message.id) and mail["Subject"] == "Nieuw signaal binnengekomen"
     assert sorted(a.strip() for a in mail["To"].split(",")) == sorted(COORDINATOR_MAILS)
     assert "Fatima" not in mail_body(mail)
+
+
+def test_the_inbox_shows_each_worker_what_is_theirs(runtime: Runtime, clock: ManualClock) -> None:
+    from integrations.runtime import inbox
+
+    mine = runtime.service.start_case(ALWAYS_ID, "signal", CLIENT, actor="intake", team="noord",
+                                      assignments={"worker": "anna"}).case_id
+    queue = runtime.service.start_case(ALWAYS_ID, "signal", CLIENT, actor="intake", team="zuid").case_id
+    runtime.dispatch_once()
+    with read_session(runtime.service.db) as session:
+        anna = inbox.inbox(session, "anna", ["worker"], "noord")
+        carl = inbox.inbox(session, "carl", ["worker"], "zuid")
+        dirk = inbox.inbox(session, "dirk", ["coordinator"], "zuid")
+    assert [m.case_id for m in anna] == [mine] and anna[0].to_worker == "anna"  # assigned to her
+    assert [m.case_id for m in carl] == [queue]  # the role's queue in his team
+    assert dirk == []
+    with write_session(runtime.service.db) as session:
+        assert not inbox.mark_read(session, anna[0].id, "carl", ["worker"], "zuid", clock.now())  # not his
+        assert inbox.mark_read(session, anna[0].id, "anna", ["worker"], "noord", clock.now())
+    with read_session(runtime.service.db) as session:
+        assert inbox.unread_count(session, "anna", ["worker"], "noord") == 0
+        assert inbox.unread_count(session, "carl", ["worker"], "zuid") == 1
