@@ -348,7 +348,16 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
 COMMON = _errors(400, 401, 403, 404, 422, 503)
 CHANGE = _errors(400, 401, 403, 404, 409, 422, 503)
 
-router = APIRouter(prefix="/api", tags=["api"], responses=COMMON)
+def single_query_values(request: Request) -> None:
+    """Every query parameter of the API takes one value: a repeated one is refused, not guessed."""
+    seen: set[str] = set()
+    for key, _value in request.query_params.multi_items():
+        if key in seen:
+            raise Invalid(f"the query parameter {key!r} is given more than once", {key: "give it once"})
+        seen.add(key)
+
+
+router = APIRouter(prefix="/api", tags=["api"], responses=COMMON, dependencies=[Depends(single_query_values)])
 
 
 def _task_out(task: Task, case_id: str, now: datetime, pathway_id: str | None = None) -> TaskOut:
