@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy import case as when
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from integrations.db.models import CaseRow, TaskRow
 
@@ -146,7 +147,7 @@ def case_list(
     """A page of the teams' cases, newest first, and how many there are in all."""
     if not teams:
         return [], 0
-    where = [CaseRow.team.in_(list(teams))]
+    where: list[ColumnElement[bool]] = [CaseRow.team.in_(list(teams))]
     if status:
         where.append(CaseRow.status == status)
     if pathway:

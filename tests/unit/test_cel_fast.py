@@ -6,6 +6,8 @@ from typing import Any
 
 import celpy
 import pytest
+from celpy.adapter import json_to_cel
+from celpy.evaluation import CELEvalError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -40,8 +42,8 @@ def test_everything_else_is_left_to_cel_python(source: str) -> None:
 def _celpy(source: str, variables: dict[str, Any]) -> Any:
     env = celpy.Environment()
     program = env.program(env.compile(source))
-    result = program.evaluate({k: celpy.json_to_cel(v) for k, v in variables.items()})
-    if isinstance(result, celpy.CELEvalError):
+    result = program.evaluate({k: json_to_cel(v) for k, v in variables.items()})
+    if isinstance(result, CELEvalError):
         raise result
     return expressions.to_python(result)
 
