@@ -11,6 +11,7 @@ the server's last words) only when the Prefect server cannot start here.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import inspect
 import os
@@ -156,9 +157,15 @@ def test_two_workers_on_a_process_pool_sweep_one_database_once(
         from prefect.deployments import run_deployment
         from prefect.settings import temporary_settings
 
-        with temporary_settings(updates={"api.url": api}):
-            runs = [run_deployment("carepath-sweep/carepath-sweep", timeout=0,
-                                   parameters={"batch_size": 100, "batches_per_task": 3}) for _ in range(RUNS)]
+        def start_runs() -> list[Any]:
+            # In a thread of its own: an event loop that an earlier test left in this thread (the
+            # browser tests' Playwright) would make Prefect's dual sync/async API return coroutines.
+            with temporary_settings(updates={"api.url": api}):
+                return [run_deployment("carepath-sweep/carepath-sweep", timeout=0,
+                                       parameters={"batch_size": 100, "batches_per_task": 3}) for _ in range(RUNS)]
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            runs = pool.submit(start_runs).result(timeout=300)
         ids = {r.id for r in runs if not inspect.isawaitable(r)}  # called synchronously: FlowRuns
         assert len(ids) == RUNS
 
