@@ -515,8 +515,11 @@ def report(result: dict[str, Any], sizes: dict[str, int], load_seconds: float | 
         f"`web.app` on PostgreSQL {sizes.get('server_version', '')}, over 127.0.0.1, for "
         f"{result['elapsed']:.0f} s with a think time of 1-3 s: {total} requests, "
         f"{total / result['elapsed']:.1f} per second. Python {platform.python_version()} on "
-        f"{platform.machine()}, {os.cpu_count()} CPUs shared by the server, the load generator and PostgreSQL; "
-        f"load average {os.getloadavg()[0]:.2f} at the end.",
+        f"{platform.machine()}, {os.cpu_count()} CPUs shared by the server, the load generator and PostgreSQL "
+        f"(and whatever else ran: load average {result['cpu']['load before']:.2f} before the load, "
+        f"{os.getloadavg()[0]:.2f} at the end). CPU used during the load, in cores: web server "
+        f"{result['cpu']['server']:.2f}, PostgreSQL {result['cpu']['postgres']:.2f}, load generator "
+        f"{result['cpu']['load generator']:.2f}.",
         "",
         f"Data: {sizes['cases']:,} cases ({sizes['open cases']:,} not closed) over 20 teams, "
         f"{sizes['case_events']:,} events, {sizes['tasks']:,} tasks ({sizes['open tasks']:,} open), "
@@ -532,6 +535,13 @@ def report(result: dict[str, Any], sizes: dict[str, int], load_seconds: float | 
         "decides, the case, events, tasks, timers and outbox are saved in one transaction) and answers with a "
         "redirect; a 409 (a task the sweep or a colleague changed first) counts as answered."
         + (f" Server memory after the run: {server_rss_mb:.0f} MB resident." if server_rss_mb else ""),
+        "",
+        "The web server is CPU-bound: a page costs about 8 ms (work list) to 14 ms (case page) of CPU in the "
+        "uvicorn process, measured one request at a time, and each page is two transactions (the session, then "
+        "the page's reads with its audit entry). On this shared machine, runs while two other benchmarks kept "
+        "the load average at 5-8 gave page p95 of 500-700 ms at the same request rate: give the web app cores "
+        "of its own, or several processes (`uvicorn --factory web.app:app_from_env --workers N`, "
+        "`--workers` here).",
         END,
     ]
     return lines
@@ -549,6 +559,42 @@ def write_section(lines: list[str]) -> None:
         DOC.write_text(head + "\n\n" + block + tail.lstrip("\n"), encoding="utf-8")
     else:
         DOC.write_text(current.rstrip("\n") + "\n\n" + block, encoding="utf-8")
+
+
+def cpu_seconds(pids: Sequence[int]) -> float:
+    """User + system CPU of processes (and their children that ended), from /proc."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(f) for f in fields[11:15]) / tick
+    return total
+
+
+def process_tree(pid: int) -> list[int]:
+    found = [pid]
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return found
+    for child in children:
+        found += process_tree(int(child))
+    return found
+
+
+def postgres_pids() -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip().startswith("postgres"):
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
 
 
 def rss_mb(pid: int) -> float | None:
@@ -626,7 +672,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         asyncio.run(wait_for(base, time.monotonic() + 120))
         log(f"measuring: {args.users} users for {args.duration:.0f} s")
+        server_pids = process_tree(server.pid)
+        pg_before = {pid: cpu_seconds([pid]) for pid in postgres_pids()}
+        before = (cpu_seconds(server_pids), time.process_time(), os.getloadavg()[0])
         result = measure(base, db, compiled, args.users, args.duration, args.max_requests)
+        after = (cpu_seconds(server_pids), time.process_time())
+        # Backends started during the run count in full; those of before only for their growth.
+        pg_used = sum(cpu_seconds([pid]) - pg_before.get(pid, 0.0) for pid in postgres_pids())
+        elapsed = result["elapsed"]
+        result["cpu"] = {"server": (after[0] - before[0]) / elapsed, "postgres": pg_used / elapsed,
+                         "load generator": (after[1] - before[1]) / elapsed, "load before": before[2]}
+        log("CPU during the load (cores): " + ", ".join(f"{k} {v:.2f}" for k, v in result["cpu"].items()))
         memory = rss_mb(server.pid)
     finally:
         server.terminate()
