@@ -32,8 +32,9 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Module-scoped: Playwright's event loop is gone again before other test modules run."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError as exc:  # pragma: no cover - the dev dependencies include it
@@ -46,6 +47,24 @@ def browser() -> Iterator[Any]:
             yield launched
         finally:
             launched.close()
+    _forget_playwright_loop()
+
+
+def _forget_playwright_loop() -> None:
+    """Playwright's sync API leaves its event loop set on the main thread; close it, so tests that
+    run after these do not find a stray loop."""
+    import asyncio
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            loop = asyncio.get_event_loop_policy().get_event_loop()
+        except RuntimeError:
+            return
+    if not loop.is_running():
+        loop.close()
+        asyncio.set_event_loop(None)
 
 
 @dataclass
@@ -55,7 +74,7 @@ class Site:
     clock: ManualClock
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory, browser: Any) -> Iterator[Site]:
     from integrations.service import build_service
     from web.app import create_app
