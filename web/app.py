@@ -224,7 +224,7 @@ def create_app(service: CaseService, db: Database | None = None, *, settings: We
     """The web app on `service` (and its database `db`, default the service's). Extra keyword
     arguments that `carepath serve` offers (runtime, status, data_dir, demo) are accepted."""
     from web import api
-    from web.pages import admin, auth, cases, pathways, reports, tasks, team, work
+    from web.pages import admin, auth, cases, inbox, pathways, reports, tasks, team, work
 
     settings = settings or WebSettings.from_env()
     app = FastAPI(
@@ -240,7 +240,7 @@ def create_app(service: CaseService, db: Database | None = None, *, settings: We
     _install_errors(app)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
-    for module in (auth, work, cases, tasks, team, pathways, reports, admin):
+    for module in (auth, work, inbox, cases, tasks, team, pathways, reports, admin):
         app.include_router(module.router)
     app.include_router(api.router)
     api.install_openapi(app)

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Engine as Database
 from sqlalchemy.orm import Session
@@ -95,6 +95,12 @@ class TaskBundle:
     may_claim: bool = False
     may_release: bool = False
     question: str | None = None  # a partner request's question
+
+
+class WorkLists(NamedTuple):
+    mine: list[caselists.WorkItem]
+    queue: list[caselists.WorkItem]
+    unread: int  # unread messages in the in-app inbox
 
 
 @dataclass
@@ -231,9 +237,8 @@ class Portal:
 
     # --- work lists -------------------------------------------------------------------------------
     def work(self, p: Principal, *, scope: str = "all", pathway: str | None = None, due: str | None = None,
-             task_type: str | None = None, role: str | None = None) -> tuple[list[caselists.WorkItem],
-                                                                             list[caselists.WorkItem]]:
-        """(my tasks, my roles' queue), soonest due first."""
+             task_type: str | None = None, role: str | None = None) -> WorkLists:
+        """My tasks and my roles' queue, soonest due first, and my unread messages."""
         self.require(p, *CASE_ROLES)
         now = self.now()
         due_before = {"overdue": now, "today": _end_of_day(now), "week": now + timedelta(days=7)}.get(due or "")
@@ -245,8 +250,9 @@ class Portal:
             queue = [] if scope == "mine" else caselists.work_items(
                 session, teams=p.teams, roles=p.pathway_roles, mine=False, queue=True, pathway=pathway or None,
                 due_before=due_before, task_type=task_type or None, role=role or None, limit=limit)
+            unread = self.unread_messages(session, p)
             record("list", f"work list ({len(mine)} own tasks, {len(queue)} in queue)")
-        return mine, queue
+        return WorkLists(mine, queue, unread)
 
     def cases(self, p: Principal, *, status: str | None, pathway: str | None, team: str | None,
               query: str | None, page: int) -> tuple[list[caselists.CaseListRow], int]:
@@ -258,6 +264,49 @@ class Portal:
                                               offset=max(0, page - 1) * size)
             record("list", f"case list ({len(rows)} of {total} cases)")
         return rows, total
+
+    # --- the in-app inbox (delivered by the runtime's dispatch) ------------------------------------
+    def inbox(self, p: Principal, *, unread_only: bool = False, limit: int = 100) -> tuple[list[Any], int]:
+        """(the newest messages for the person or their pathway roles in their teams, unread count)."""
+        from integrations.runtime import inbox
+
+        self.require(p, *CASE_ROLES)
+        found: dict[str, Any] = {}
+        unread = 0
+        with self._reading(p) as (session, record):
+            for team in p.teams:
+                for item in inbox.inbox(session, p.actor, p.pathway_roles, team, unread_only=unread_only,
+                                        limit=limit):
+                    found.setdefault(item.id, item)
+            unread = len({i.id for i in found.values() if i.read_at is None}) if unread_only else sum(
+                1 for i in found.values() if i.read_at is None)
+            record("list", f"inbox ({len(found)} messages)")
+        items = sorted(found.values(), key=lambda i: (i.delivered_at, i.id), reverse=True)[:limit]
+        return items, unread
+
+    def unread_messages(self, session: Session, p: Principal) -> int:
+        from integrations.runtime import inbox
+
+        return len({item.id for team in p.teams
+                    for item in inbox.inbox(session, p.actor, p.pathway_roles, team, unread_only=True, limit=500)})
+
+    def mark_read(self, p: Principal, message_id: str | None) -> int:
+        """Mark one message (or, with None, every unread one) the person may see as read."""
+        from integrations.runtime import inbox
+
+        self.require(p, *CASE_ROLES)
+        now = self.now()
+        done = 0
+        with write_session(self.db) as session:
+            ids = [message_id] if message_id else sorted({
+                item.id for team in p.teams
+                for item in inbox.inbox(session, p.actor, p.pathway_roles, team, unread_only=True, limit=500)})
+            for one in ids:
+                for team in p.teams:
+                    if inbox.mark_read(session, one, p.actor, p.pathway_roles, team, now):
+                        done += 1
+                        break
+        return done
 
     # --- one case ---------------------------------------------------------------------------------
     def case_page(self, p: Principal, case_id: str, *, why: str | None = None) -> CaseBundle:

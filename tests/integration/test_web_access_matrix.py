@@ -62,6 +62,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/health"): R(EVERYONE, public=True),
     ("GET", "/work"): R(CASE_PEOPLE),
     ("GET", "/cases"): R(CASE_PEOPLE),
+    ("GET", "/inbox"): R(CASE_PEOPLE),
+    ("POST", "/inbox/read-all"): R(CASE_PEOPLE),
+    ("POST", "/inbox/{message_id}/read"): R(CASE_PEOPLE),
     ("GET", "/cases/new"): R(frozenset({C})),
     ("POST", "/cases/new"): R(frozenset({C}), form={"pathway": "test-visits"}),
     ("GET", "/cases/{case_id}"): R(CASE_TEAM),
@@ -164,7 +167,7 @@ def _objects(service: CaseService, people: dict[str, accounts.Account], clock: M
     with read_session(service.db) as session:
         token = accounts.list_tokens(session, people[W].id)[0]
     return {"case_id": started.case_id, "task_id": started.opened_tasks[0], "escalation_id": f"{started.case_id}.e9",
-            "pathway_id": "test-visits", "version": "1", "user_id": str(people[W2].id), "token_id": str(token.id)}
+            "pathway_id": "test-visits", "version": "1", "message_id": f"{started.case_id}.m1", "user_id": str(people[W2].id), "token_id": str(token.id)}
 
 
 def _call(world: dict[str, Any], role: str, method: str, path: str, rule: Rule) -> Any:

@@ -188,6 +188,8 @@ CASES: dict[str, tuple[Callable[[World, str, str], Any] | None, Act, Expect]] = 
                         Expect("worker", "list", "work list", case=False)),
     "page: case list": (None, lambda w, c, t: w.clients["worker"].get("/cases"),
                         Expect("worker", "list", "case list", case=False)),
+    "page: inbox": (None, lambda w, c, t: w.clients["worker"].get("/inbox"),
+                    Expect("worker", "list", "inbox", case=False)),
     "page: team": (None, lambda w, c, t: w.clients["coordinator"].get("/team"),
                    Expect("coordinator", "list", "team view", case=False)),
     "api: tasks": (None, lambda w, c, t: w.api("worker", "GET", "/api/tasks"),

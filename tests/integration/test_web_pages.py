@@ -247,3 +247,35 @@ def test_english_is_available(sqlite_service: CaseService, clock: ManualClock) -
     assert switched.status_code == 303
     page = wanda.get("/work")
     assert '<html lang="en">' in page.text and "My work" in page.text and "Mijn werk" not in page.text
+
+
+def test_the_inbox_shows_a_workers_messages_and_marks_them_read(sqlite_service: CaseService,
+                                                                  clock: ManualClock) -> None:
+    from integrations.db.engine_factory import write_session
+    from integrations.runtime.models import InboxMessageRow
+
+    wanda = people(sqlite_service, clock, "worker")["worker"]
+    case_id, task_id = new_case(sqlite_service)
+    other_case, _ = new_case(sqlite_service, "Els")
+    with write_session(sqlite_service.db) as session:
+        for n, (to_worker, to_role, team, subject) in enumerate([
+            ("user:wanda", None, TEAM_A, "Herinnering: Intake"),
+            (None, "worker", TEAM_A, "Nieuwe taak voor je rol"),
+            (None, "worker", "team-b", "Niet voor team A"),
+            ("user:wim", None, TEAM_A, "Voor Wim"),
+        ]):
+            session.add(InboxMessageRow(id=f"{case_id}.m{n + 90}", case_id=case_id if n < 3 else other_case,
+                                        task_id=task_id, pathway_id="test-visits", team=team, to_role=to_role,
+                                        to_worker=to_worker, template="task_reminder", subject=subject, body="Zie de taak.",
+                                        link=None, created_at=clock.now(), delivered_at=clock.now(), read_at=None))
+    work = wanda.get("/work")
+    assert re.search(r'id="count-unread">2<', work.text)
+    page = wanda.get("/inbox")
+    assert "Herinnering: Intake" in page.text and "Nieuwe taak voor je rol" in page.text
+    assert "Niet voor team A" not in page.text and "Voor Wim" not in page.text
+    opened = wanda.post(f"/inbox/{case_id}.m90/read", {"next": f"/tasks/{task_id}"})
+    assert opened.status_code == 303 and opened.headers["location"] == f"/tasks/{task_id}"
+    assert re.search(r'id="count-unread">1<', wanda.get("/work").text)
+    assert wanda.post("/inbox/read-all").status_code == 303
+    assert re.search(r'id="count-unread">0<', wanda.get("/work").text)
+    assert wanda.post(f"/inbox/{case_id}.m92/read").status_code == 303  # another team's: nothing happens

@@ -41,13 +41,14 @@ def work(request: Request, principal: Annotated[Principal, Depends(page_principa
          role: Annotated[str, Query(max_length=64)] = "") -> Response:
     portal = portal_of(request)
     portal.require(principal, *CASE_ROLES)
-    mine, queue = portal.work(principal, scope=scope, pathway=pathway, due=due, task_type=type, role=role)
+    mine, queue, unread = portal.work(principal, scope=scope, pathway=pathway, due=due, task_type=type, role=role)
     now = portal.now()
     counts = {
         "overdue": sum(1 for t in mine if t.due_at < now),
         "queue_overdue": sum(1 for t in queue if t.due_at < now),
         "reminders": sum(t.reminders_sent for t in mine),
         "escalated": sum(1 for t in mine + queue if t.escalation_level > 0),
+        "unread": unread,
     }
     context = {
         "mine": mine, "queue": queue, "counts": counts, "pathways": pathway_titles(request),
