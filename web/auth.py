@@ -13,18 +13,19 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from fastapi import Request, Response
 
 from integrations.db import accounts
-from integrations.db.accounts import Account, AccountRole
 from integrations.db.engine_factory import read_session, write_session
+from web.principal import Principal
 
 if TYPE_CHECKING:
     from web.portal import Portal
+
+__all__ = ["AuthError", "CsrfError", "Principal"]
 
 SESSION_COOKIE = "carepath_session"
 SECURE_SESSION_COOKIE = "__Host-carepath_session"
@@ -42,52 +43,6 @@ class AuthError(Exception):
 
 class CsrfError(Exception):
     """A state-changing request without the right CSRF token (403)."""
-
-
-@dataclass(frozen=True)
-class Principal:
-    """The signed-in person or system, as every access check sees it."""
-
-    account: Account
-    via: str  # "session" | "token"
-    session_hash: str | None = None
-    csrf_token: str | None = None
-    token_id: int | None = None
-
-    @property
-    def actor(self) -> str:
-        return self.account.actor
-
-    @property
-    def username(self) -> str:
-        return self.account.username
-
-    @property
-    def role(self) -> AccountRole:
-        return self.account.role
-
-    @property
-    def teams(self) -> tuple[str, ...]:
-        return self.account.teams
-
-    @property
-    def pathway_roles(self) -> tuple[str, ...]:
-        return self.account.pathway_roles
-
-    @property
-    def organisation(self) -> str:
-        return self.account.organisation
-
-    @property
-    def municipality(self) -> str | None:
-        return self.account.municipality
-
-    @property
-    def language(self) -> str:
-        return self.account.language
-
-    def is_(self, *roles: AccountRole) -> bool:
-        return self.account.role in roles
 
 
 def is_https(request: Request, portal: Portal) -> bool:

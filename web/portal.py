@@ -41,7 +41,7 @@ from integrations.db.accounts import AccountRole
 from integrations.db.audit import AuditEntry
 from integrations.db.engine_factory import read_session, write_session
 from integrations.service import CaseService, CommandResult
-from web.auth import Principal
+from web.principal import Principal
 from web.settings import WebSettings
 
 CASE_ROLES = (AccountRole.WORKER, AccountRole.COORDINATOR)

@@ -16,8 +16,8 @@ from typing import Any
 from markupsafe import Markup
 from sqlalchemy import Engine
 
-from integrations import reporting
-from integrations.reporting import Report, Table
+from integrations.reporting import figures as reporting
+from integrations.reporting.figures import Report, Table
 
 # Bar colours with at least 3:1 contrast against white (WCAG 1.4.11 non-text contrast).
 _COLOURS = ("#1f5f99", "#2e7d4f", "#8a4b00", "#6b3fa0", "#a3303a", "#3d5a6c", "#006d77", "#7a5c00")

@@ -72,7 +72,7 @@ class CaseRow(Base):
     close_reason: Mapped[str | None] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer)  # optimistic lock = number of events
     state: Mapped[dict[str, Any]] = mapped_column(JsonDoc)  # CaseState JSON without personal data
-    # For the municipal reports (integrations/reporting.py): copies of the state, filled on every save.
+    # For the municipal reports (integrations/reporting/figures.py): copies of the state, filled on every save.
     municipality: Mapped[str | None] = mapped_column(String(64))  # the commissioning municipality
     origin_group: Mapped[str | None] = mapped_column(String(16))  # reporting_origin.OriginGroup; never a country
 
@@ -121,7 +121,7 @@ class TaskRow(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
-    # Copies of the case's, for the municipal reports (integrations/reporting.py): one index scan per report.
+    # Copies of the case's, for the municipal reports (integrations/reporting/figures.py): one index scan per report.
     municipality: Mapped[str | None] = mapped_column(String(64))
     pathway_id: Mapped[str | None] = mapped_column(String(64))
 

@@ -25,7 +25,7 @@ from engine.state import CaseState, Task, TaskStatus, Timer, TimerStatus
 from integrations.db import outbox, personal_data
 from integrations.db.models import CaseEventRow, CasePersonalDataRow, CaseRow, TaskRow, TimerRow
 from integrations.db.sql import insert_many, rowcount, table
-from integrations.reporting_origin import origin_group
+from integrations.reporting.origin import origin_group
 
 
 class StaleCaseError(ConflictError):
@@ -169,7 +169,7 @@ def _case_columns(state: CaseState, fields: Iterable[str]) -> dict[str, Any]:
         "close_reason": state.close_reason,
         "version": state.version,
         "state": state_json,
-        "municipality": state.municipality,  # the report columns (integrations/reporting.py)
+        "municipality": state.municipality,  # the report columns (integrations/reporting/figures.py)
         "origin_group": None if (group := origin_group(state.origin, state.origin_objection)) is None else group.value,
     }
 
@@ -191,7 +191,7 @@ def _task_row(task: Task, state: CaseState) -> dict[str, Any]:
         "completed_at": task.completed_at,
         "reminders_sent": task.reminders_sent,
         "escalation_level": task.escalation_level,
-        "municipality": state.municipality,  # the report columns (integrations/reporting.py)
+        "municipality": state.municipality,  # the report columns (integrations/reporting/figures.py)
         "pathway_id": state.pathway_id,
     }
 

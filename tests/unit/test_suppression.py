@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from integrations.reporting import (
+from integrations.reporting.figures import (
     SUPPRESSED,
     Aggregates,
     LeadTimes,
@@ -28,7 +28,7 @@ from integrations.reporting import (
     assemble,
     suppressed_note,
 )
-from integrations.reporting_suppression import Equation, Figure, Why, derivable, pinned, protect
+from integrations.reporting.suppression import Equation, Figure, Why, derivable, pinned, protect
 
 # --- independent attackers ---------------------------------------------------------------------------
 

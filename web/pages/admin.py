@@ -13,10 +13,10 @@ from engine.errors import ConflictError, NotFoundError, ValidationError
 from integrations.db import accounts
 from integrations.db.accounts import AccountRole
 from integrations.db.engine_factory import read_session, write_session
-from web.auth import Principal
 from web.i18n import translate
 from web.pages.work import role_titles
 from web.portal import Hidden, Portal
+from web.principal import Principal
 from web.ui import form_principal, page_principal, portal_of, redirect, render
 
 router = APIRouter(include_in_schema=False)

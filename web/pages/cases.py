@@ -14,10 +14,10 @@ from integrations.db import accounts
 from integrations.db.accounts import AccountRole
 from integrations.db.engine_factory import read_session
 from web import caseview, forms
-from web.auth import Principal
 from web.i18n import translate
 from web.pages.work import pathway_titles
 from web.portal import CASE_ROLES, Conflict, Invalid, Portal
+from web.principal import Principal
 from web.ui import form_principal, page_principal, portal_of, redirect, render
 
 router = APIRouter(include_in_schema=False)

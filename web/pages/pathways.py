@@ -22,9 +22,9 @@ from integrations.db.accounts import AccountRole
 from integrations.db.engine_factory import read_session
 from integrations.service import default_handlers
 from web import pathwayview
-from web.auth import Principal
 from web.i18n import translate
 from web.portal import CASE_ROLES, Hidden, Portal
+from web.principal import Principal
 from web.ui import form_principal, page_principal, portal_of, redirect, render
 
 router = APIRouter(include_in_schema=False)

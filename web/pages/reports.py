@@ -10,10 +10,10 @@ from fastapi.responses import Response
 
 from integrations.db.accounts import AccountRole
 from web import reports
-from web.auth import Principal
 from web.i18n import translate
 from web.pages.work import pathway_titles
 from web.portal import Invalid
+from web.principal import Principal
 from web.timefmt import local
 from web.ui import page_principal, portal_of, render
 

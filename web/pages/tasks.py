@@ -14,9 +14,9 @@ from engine.state import TaskStatus, TaskType, TrackStatus
 from integrations.db.accounts import AccountRole
 from integrations.db.engine_factory import read_session
 from web import forms, timefmt
-from web.auth import Principal
 from web.i18n import translate
 from web.portal import Conflict, Invalid, Portal, TaskBundle
+from web.principal import Principal
 from web.ui import form_principal, is_htmx, page_principal, portal_of, redirect, render, safe_next
 
 router = APIRouter(include_in_schema=False)

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from integrations.db.accounts import AccountRole
-from web.auth import Principal
 from web.i18n import translate
 from web.pages.work import pathway_titles, role_titles
+from web.principal import Principal
 from web.ui import page_principal, portal_of, render
 
 router = APIRouter(include_in_schema=False)

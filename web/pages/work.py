@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from web.auth import Principal
 from web.i18n import translate
 from web.portal import CASE_ROLES
+from web.principal import Principal
 from web.ui import is_htmx, page_principal, portal_of, render
 
 router = APIRouter(include_in_schema=False)

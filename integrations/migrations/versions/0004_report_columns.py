@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # The classification is computed by the same function the repository uses, so rows filled here and
-# rows saved later agree (see integrations/reporting_origin.py for the rule).
-from integrations.reporting_origin import origin_group
+# rows saved later agree (see integrations/reporting/origin.py for the rule).
+from integrations.reporting.origin import origin_group
 
 revision = "0004_reporting"
 down_revision = "0003_web"

@@ -9,10 +9,10 @@ commissions, per pathway (or over all pathways) and period:
 * the median and 90th-percentile lead time in days;
 * the share of tasks done on time, and of evaluations held on time;
 * reach by origin group (CBS classification of the countries of birth of client and parents,
-  `integrations.reporting_origin`), objections counted as "not registered".
+  `integrations.reporting.origin`), objections counted as "not registered".
 
 Every figure is aggregated in SQL over indexed columns of `cases` and `tasks` (never over the state
-JSON), then protected by `integrations.reporting_suppression`: figures from fewer than `min_cell`
+JSON), then protected by `integrations.reporting.suppression`: figures from fewer than `min_cell`
 cases are suppressed, and more cells where a total would give a suppressed one away.
 `report_to_csv` writes the same tables for Excel. What every figure means: docs/reporting.md.
 """
@@ -59,8 +59,8 @@ from integrations.db.errors import StorageError
 from integrations.db.models import CaseRow, PathwayVersionRow, TaskRow
 from integrations.db.pathway_store import loader_parser
 from integrations.db.sql import table
-from integrations.reporting_origin import OriginGroup
-from integrations.reporting_suppression import Equation, Figure, Why, protect
+from integrations.reporting.origin import OriginGroup
+from integrations.reporting.suppression import Equation, Figure, Why, protect
 
 __all__ = [
     "SUPPRESSED",

@@ -236,7 +236,7 @@ def run_deploy(args: argparse.Namespace) -> int:
 
     made = deploy(
         pool=args.pool,
-        source=(args.source or Path(__file__).resolve().parents[1]).resolve(),
+        source=(args.source or Path(__file__).resolve().parents[2]).resolve(),
         sweep_every=args.sweep_every or config.sweep.every.total_seconds(),
         dispatch_every=args.dispatch_every or config.dispatch.every.total_seconds(),
         paused=args.paused,

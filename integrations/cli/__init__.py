@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 COMMAND_MODULES: tuple[str, ...] = (
-    "integrations.cli_pathways", "integrations.cli_cases", "integrations.cli_simulate", "integrations.cli_runtime",
+    "integrations.cli.pathways", "integrations.cli.cases", "integrations.cli.simulate", "integrations.cli.runtime",
 )
 
 

@@ -106,6 +106,6 @@ def run_graph(args: argparse.Namespace) -> int:
 
 
 def run_schema(args: argparse.Namespace) -> int:
-    schema_file = Path(__file__).parents[1] / "schemas" / "pathway.schema.json"
+    schema_file = Path(__file__).parents[2] / "schemas" / "pathway.schema.json"
     sys.stdout.write(schema_file.read_text(encoding="utf-8"))
     return EXIT_VALID
