@@ -21,9 +21,9 @@ from engine.mermaid import to_mermaid
 from engine.state import CaseState, Task, TaskStatus
 from integrations.db.accounts import AccountRole
 from integrations.service import CommandResult
-from web import forms
+from web import forms, token_scope
 from web.auth import CSRF_HEADER, SAFE_METHODS, AuthError, Principal, check_csrf, resolve
-from web.portal import CASE_ROLES, Conflict, Hidden, Invalid, Portal
+from web.portal import CASE_ROLES, Conflict, Hidden, Invalid, Portal, Refused
 from web.ui import portal_of
 
 ID = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:-]+$")]
@@ -161,6 +161,9 @@ class CaseOut(BaseModel):
     open_escalations: list[dict[str, Any]]
     evaluations_held: int
     version: int
+    personal_data_hidden: bool = Field(
+        default=False, description="true for a closed case read without a reason: its personal fields are left out; "
+                                   "POST /api/cases/{id}/reveal with a reason shows them (and logs the reason)")
 
 
 class StartCaseIn(Model):
@@ -331,6 +334,10 @@ def api_principal(request: Request) -> Principal:
         raise AuthError("sign in or send 'Authorization: Bearer <token>'")
     if request.method not in SAFE_METHODS:
         check_csrf(principal, request.headers.get(CSRF_HEADER))
+    if principal.via == "session" and (principal.account.must_change_password or principal.account.system):
+        raise Refused("kies eerst een eigen wachtwoord" if principal.account.must_change_password else
+                      "een systeemaccount gebruikt een eigen API-token, geen sessie")
+    token_scope.check(principal, token_scope.operation_of(request))  # a limited token: only its operations
     return principal
 
 
@@ -439,6 +446,7 @@ def release(request: Request, task_id: ID, principal: Caller) -> CommandOut:
 def complete(request: Request, task_id: ID, body: CompleteIn, principal: Caller) -> CommandOut:
     portal = _portal(request)
     bundle = portal.task_page(principal, task_id, audit=False)
+    portal.check_completer(principal, bundle.state.id, bundle.task)  # before the form: strangers learn nothing
     if bundle.task.type.value != "evaluation":
         fields, general = forms.validate(bundle.schema, body.data, principal.language)
         if fields or general:
@@ -492,11 +500,26 @@ def _case_out(state: CaseState, title: str, personal: tuple[str, ...], now: date
         version=state.version)
 
 
-@router.get("/cases/{case_id}", response_model=CaseOut, summary="One case (audited)")
+@router.get("/cases/{case_id}", response_model=CaseOut,
+            summary="One case (audited); a closed case without its personal data (see /reveal)")
 def case(request: Request, case_id: ID, principal: Caller) -> CaseOut:
     portal = _portal(request)
-    state, cp = portal.case_summary(principal, case_id)
-    return _case_out(state, cp.pathway.title, cp.pathway.personal_data, portal.now())
+    state, cp, shown = portal.case_summary(principal, case_id)
+    out = _case_out(state, cp.pathway.title, cp.pathway.personal_data, portal.now())
+    out.personal_data_hidden = not shown
+    return out
+
+
+@router.post("/cases/{case_id}/reveal", response_model=CaseOut, responses=CHANGE,
+             summary="One case with its personal data, also when closed: the reason is required and logged")
+def reveal(request: Request, case_id: ID, body: ReasonIn, principal: Caller) -> CaseOut:
+    portal = _portal(request)
+    if not body.reason.strip():
+        raise Invalid("give a reason", {"reason": "why do you need the personal data of this case?"})
+    state, cp, shown = portal.case_summary(principal, case_id, why=body.reason.strip())
+    out = _case_out(state, cp.pathway.title, cp.pathway.personal_data, portal.now())
+    out.personal_data_hidden = not shown
+    return out
 
 
 @router.get("/cases/{case_id}/history", response_model=list[EventOut], summary="The case's events (audited)")
@@ -595,7 +618,8 @@ def check_pathway(request: Request, body: PathwayTextIn, principal: Caller) -> C
 
 
 @router.post("/pathways", response_model=PublishOut, status_code=201, responses=CHANGE,
-             summary="Publish a pathway version (coordinators); 422 lists the problems")
+             summary="Publish the next version of a pathway of the caller's organisation (coordinators); "
+                     "carepath numbers the version; 403 for another organisation's pathway; 422 lists the problems")
 def publish(request: Request, body: PathwayTextIn, principal: Caller) -> PublishOut:
     portal = _portal(request)
     portal.require(principal, AccountRole.COORDINATOR)
@@ -664,6 +688,52 @@ def report_csv(request: Request, principal: Caller, pathway: Annotated[str | Non
                     headers={"Content-Disposition": 'attachment; filename="uitkomsten.csv"'})
 
 
+# --- the processing log (Logboek Dataverwerkingen) ----------------------------------------------------
+
+
+@router.get("/audit/export", summary="The processing log of a period, for a privacy officer (administrators)",
+            responses={200: {"content": {"application/x-ndjson": {"schema": {"type": "string"}},
+                                         "text/csv": {"schema": {"type": "string"}}}}})
+def audit_export(request: Request, principal: Caller,
+                 start: Annotated[date, Query(description="first day (Europe/Amsterdam)")],
+                 end: Annotated[date, Query(description="last day (Europe/Amsterdam), at most 366 days on")],
+                 format: Annotated[str, Query(pattern="^(jsonl|csv)$")] = "jsonl",
+                 case_id: Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")] = None) -> Response:
+    from fastapi.responses import StreamingResponse
+
+    from integrations.db import processing_log
+    from integrations.db.engine_factory import read_session
+
+    portal = _portal(request)
+    portal.require(principal, AccountRole.ADMIN)
+    first, after = _export_period(start, end)
+    portal.audit(principal, "export", f"processing log {start.isoformat()}..{end.isoformat()}"
+                 + (f" of case {case_id}" if case_id else "") + f" ({format})")
+
+    def lines() -> Any:
+        with read_session(portal.db) as session:
+            items = processing_log.records(session, first, after, case_id=case_id)
+            yield from (processing_log.as_csv(items) if format == "csv" else processing_log.as_jsonl(items))
+
+    media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
+    name = f"verwerkingenlogboek-{start.isoformat()}-{end.isoformat()}.{format}"
+    return StreamingResponse(lines(), media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _export_period(start: date, end: date) -> tuple[datetime, datetime]:
+    """[first moment, moment after the last day) in UTC, from Dutch calendar days; refused when odd."""
+    from datetime import UTC, time, timedelta
+
+    from web.timefmt import AMSTERDAM
+
+    if not date(2000, 1, 1) <= start <= end <= date(2999, 12, 30) or (end - start).days > 366:
+        raise Invalid("choose a period of at most 366 days with start <= end",
+                      {"start": "a day from 2000 on", "end": "on or after start, within 366 days"})
+    first = datetime.combine(start, time(0), AMSTERDAM).astimezone(UTC)
+    after = datetime.combine(end + timedelta(days=1), time(0), AMSTERDAM).astimezone(UTC)
+    return first, after
+
+
 # --- the description --------------------------------------------------------------------------------
 
 
@@ -676,7 +746,9 @@ def install_openapi(app: FastAPI) -> None:
         # The pages are left out of the description (include_in_schema=False).
         schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
         schema.setdefault("components", {}).setdefault("securitySchemes", {})["bearer"] = {
-            "type": "http", "scheme": "bearer", "description": "an API token (cpt_...) made by an administrator"}
+            "type": "http", "scheme": "bearer",
+            "description": "an API token (cpt_...) made by its holder on 'Mijn account', possibly limited to named "
+                           "operations or to a partner organisation's referrals"}
         schema["security"] = [{"bearer": []}]
         for path_item in schema.get("paths", {}).values():
             for operation in path_item.values():

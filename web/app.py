@@ -29,7 +29,8 @@ from integrations.service import CaseService
 from web.auth import SAFE_METHODS, AuthError, CsrfError, same_origin
 from web.portal import Conflict, Hidden, Invalid, Portal, Refused
 from web.settings import WebSettings
-from web.ui import SignInRequired, make_templates, optional_principal, render
+from web.token_scope import ScopeError
+from web.ui import PasswordChangeRequired, SignInRequired, make_templates, optional_principal, render
 
 log = logging.getLogger("carepath.web")
 STATIC_DIR = Path(__file__).parent / "static"
@@ -111,6 +112,16 @@ def _install_errors(app: FastAPI) -> None:
         from urllib.parse import quote
 
         return RedirectResponse(f"/login?next={quote(exc.next_url, safe='/')}", status_code=303)
+
+    @app.exception_handler(PasswordChangeRequired)
+    async def change_password_first(request: Request, exc: PasswordChangeRequired) -> Response:
+        from web.ui import redirect
+
+        return redirect("/account", "Je wachtwoord is tijdelijk. Kies eerst een eigen wachtwoord.", "warn")
+
+    @app.exception_handler(ScopeError)
+    async def out_of_scope(request: Request, exc: ScopeError) -> Response:
+        return api_error(403, "forbidden", str(exc))
 
     @app.exception_handler(AuthError)
     async def unauthenticated(request: Request, exc: AuthError) -> Response:
@@ -224,13 +235,14 @@ def create_app(service: CaseService, db: Database | None = None, *, settings: We
     """The web app on `service` (and its database `db`, default the service's). Extra keyword
     arguments that `carepath serve` offers (runtime, status, data_dir, demo) are accepted."""
     from web import api
-    from web.pages import admin, auth, cases, inbox, pathways, reports, tasks, team, work
+    from web.pages import admin, auth, cases, inbox, pathways, reports, tasks, team, tokens, work
 
     settings = settings or WebSettings.from_env()
     app = FastAPI(
         title="carepath API", version="1",
         description="Cases, tasks, pathways and municipal reports of carepath. Authenticate with "
-                    "`Authorization: Bearer <token>` (an API token made by an administrator). Objects the "
+                    "`Authorization: Bearer <token>` (an API token its holder made on 'Mijn account', possibly limited to named "
+                    "operations or to a partner organisation's referrals). Objects the "
                     "caller may not see answer 404, exactly like objects that do not exist.",
         docs_url=None, redoc_url=None, openapi_url="/openapi.json",
     )
@@ -239,8 +251,11 @@ def create_app(service: CaseService, db: Database | None = None, *, settings: We
     app.state.runtime_status = _offered.get("status")
     _install_errors(app)
     app.add_middleware(SecurityHeaders)
+    from web.tracing import Tracing
+
+    app.add_middleware(Tracing)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
-    for module in (auth, work, inbox, cases, tasks, team, pathways, reports, admin):
+    for module in (auth, work, inbox, cases, tasks, team, pathways, reports, admin, tokens):
         app.include_router(module.router)
     app.include_router(api.router)
     api.install_openapi(app)

@@ -103,7 +103,8 @@ def _resolve(request: Request, portal: Portal) -> Principal | None:
         if token.last_used_at is None or now - token.last_used_at > timedelta(hours=1):
             with write_session(portal.db) as session:
                 accounts.note_token_use(session, token.id, now)
-        return Principal(account, "token", token_id=token.id)
+        return Principal(account, "token", token_id=token.id, operations=token.operations,
+                         partner=token.partner_organisation or (account.organisation if account.system else None))
     value = request.cookies.get(SECURE_SESSION_COOKIE) or request.cookies.get(SESSION_COOKIE)
     if not value:
         return None

@@ -164,6 +164,11 @@ def _ensure_accounts(db: Database, now: datetime, password: str) -> None:
     with write_session(db) as session:
         for team in TEAMS:
             accounts.upsert_team(session, team.id, team.name, team.organisation)
+        from integrations.db import ownership
+
+        for team in TEAMS:  # each shipped pathway belongs to the organisation of the team that runs it
+            if ownership.owner_of(session, team.pathway) is None and ownership.is_published(session, team.pathway):
+                ownership.set_owner(session, team.pathway, team.organisation, now, "system:demo")
         for spec in ACCOUNTS:
             if accounts.find_account(session, spec.username) is not None:
                 continue

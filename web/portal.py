@@ -185,8 +185,14 @@ class Portal:
 
     # --- audit ------------------------------------------------------------------------------------
     def audit(self, p: Principal, action: str, what: str, case_id: str | None = None, why: str | None = None) -> None:
-        self.service.record_access(who=p.actor, role=p.role.value, organisation=p.organisation, case_id=case_id,
-                                   action=action, what=what, why=why or None)
+        with write_session(self.db) as session:
+            self.record_in(session, p, action, what, case_id, why)
+
+    def record_in(self, session: Session, p: Principal, action: str, what: str, case_id: str | None = None,
+                why: str | None = None) -> None:
+        """One audit entry in `session`: the person, and the API token when one was used (its own id)."""
+        audit.record_access(session, at=self.now(), who=p.actor, role=p.role.value, organisation=p.organisation,
+                            case_id=case_id, action=action, what=what, why=why or None, token_id=p.token_id)
 
     @contextmanager
     def _reading(self, p: Principal, *, audited: bool = True) -> Iterator[tuple[Session, Recorder]]:
@@ -195,15 +201,13 @@ class Portal:
         opener = write_session if audited else read_session
         with opener(self.db) as session:
             def record(action: str, what: str, case_id: str | None = None, why: str | None = None) -> None:
-                audit.record_access(session, at=self.now(), who=p.actor, role=p.role.value,
-                                    organisation=p.organisation, case_id=case_id, action=action, what=what,
-                                    why=why or None)
+                self.record_in(session, p, action, what, case_id, why)
 
             yield session, record
 
-    def _visible_in(self, session: Session, p: Principal, case_id: str) -> CaseState:
-        if p.role not in CASE_ROLES:
-            raise Hidden(case_id)
+    def _visible_in(self, session: Session, p: Principal, case_id: str, *, partner_task: bool = False) -> CaseState:
+        if p.role not in CASE_ROLES or (p.partner is not None and not partner_task):
+            raise Hidden(case_id)  # a partner-limited token sees no case, only its partner requests
         try:
             state = repository.load_case(session, case_id)
         except NotFoundError:
@@ -240,6 +244,8 @@ class Portal:
              task_type: str | None = None, role: str | None = None) -> WorkLists:
         """My tasks and my roles' queue, soonest due first, and my unread messages."""
         self.require(p, *CASE_ROLES)
+        if p.partner is not None:  # a partner-limited token: only the partner requests of its roles
+            task_type = "partner_request"
         now = self.now()
         due_before = {"overdue": now, "today": _end_of_day(now), "week": now + timedelta(days=7)}.get(due or "")
         limit = self.settings.worklist_limit
@@ -257,6 +263,8 @@ class Portal:
     def cases(self, p: Principal, *, status: str | None, pathway: str | None, team: str | None,
               query: str | None, page: int) -> tuple[list[caselists.CaseListRow], int]:
         self.require(p, *CASE_ROLES)
+        if p.partner is not None:
+            raise Refused("een token voor een partnerorganisatie ziet geen zakenlijst")
         size = self.settings.page_size
         with self._reading(p) as (session, record):
             rows, total = caselists.case_list(session, p.teams, status=status or None, pathway=pathway or None,
@@ -316,7 +324,7 @@ class Portal:
             state = self._visible_in(session, p, case_id)
             history = repository.history(session, case_id)
             # Personal data of a closed case is an exception: shown only with a reason, which is logged.
-            show_personal = state.status is not CaseStatus.CLOSED or bool(why)
+            show_personal = self.shows_personal(state, why)
             what = "case page: case data with personal data, timeline, tasks" if show_personal else \
                 "case page: timeline and tasks (personal data hidden: case closed)"
             record("view", what, case_id, why)
@@ -325,15 +333,34 @@ class Portal:
             t.assignee for t in state.tasks.values()] + [t.completed_by for t in state.tasks.values()]
         return CaseBundle(state, history, cp, self.names(actors), personal_shown=show_personal)
 
-    def case_summary(self, p: Principal, case_id: str) -> tuple[CaseState, CompiledPathway]:
-        """The case for the API (`GET /api/cases/{id}`): state and pathway, audited as a view."""
+    @staticmethod
+    def shows_personal(state: CaseState, why: str | None) -> bool:
+        """One rule for pages, API and exports: personal data of a closed case only with a reason."""
+        return state.status is not CaseStatus.CLOSED or bool((why or "").strip())
+
+    @staticmethod
+    def without_personal(state: CaseState, cp: CompiledPathway) -> CaseState:
+        """The case with its personal fields left out (a closed case viewed without a reason)."""
+        import dataclasses
+
+        personal = set(cp.pathway.personal_data)
+        return dataclasses.replace(state, data={k: v for k, v in state.data.items() if k not in personal})
+
+    def case_summary(self, p: Principal, case_id: str, *, why: str | None = None
+                     ) -> tuple[CaseState, CompiledPathway, bool]:
+        """The case for the API (`GET /api/cases/{id}`): state, pathway and whether personal data is
+        in it (a closed case's only with a reason, which is logged), audited as a view."""
         with self._reading(p) as (session, record):
             state = self._visible_in(session, p, case_id)
-            record("view", "case (API): case data with personal data, tasks, tracks", case_id)
-        return state, self._lookup(state)
+            shown = self.shows_personal(state, why)
+            record("view", "case (API): case data with personal data, tasks, tracks" if shown else
+                   "case (API): tasks and tracks (personal data hidden: case closed)", case_id,
+                   why if state.status is CaseStatus.CLOSED else None)
+        cp = self._lookup(state)
+        return (state if shown else self.without_personal(state, cp)), cp, shown
 
     def _team_check(self, session: Session, p: Principal, case_id: str) -> None:
-        found = caselists.case_team(session, case_id) if p.role in CASE_ROLES else None
+        found = caselists.case_team(session, case_id) if p.role in CASE_ROLES and p.partner is None else None
         if found is None or not self.sees_team(p, found[0]):
             raise Hidden(case_id)
 
@@ -369,14 +396,18 @@ class Portal:
         if not dot or not case_id or not number.isdigit():
             raise Hidden(task_id)
         with self._reading(p, audited=audit) as (session, record):
-            state = self._visible_in(session, p, case_id)
+            state = self._visible_in(session, p, case_id, partner_task=True)
             task = state.tasks.get(task_id)
-            if task is None:
+            if task is None or (p.partner is not None and task.type is not TaskType.PARTNER):
                 raise Hidden(task_id)
             draft = accounts.get_draft(session, p.account.id, task_id)
+            shown = self.shows_personal(state, None)
             if audit:
-                record("view", f"task {task_id} ({task.step_id}): form and case summary", case_id)
+                record("view", f"task {task_id} ({task.step_id}): form and case summary" + (
+                    "" if shown else " (personal data hidden: case closed)"), case_id)
         cp = self._lookup(state)
+        if not shown or p.partner is not None:  # the task page of a closed case shows no personal data
+            state = self.without_personal(state, cp)
         step, schema, question = self.task_schema(cp, task)
         names = self.names([task.assignee, task.completed_by, *state.assignments.values()])
         open_case = state.status is CaseStatus.OPEN
@@ -404,6 +435,8 @@ class Portal:
         task = state.tasks.get(task_id)
         if task is None:
             raise Hidden(task_id)
+        if p.partner is not None and task.type is not TaskType.PARTNER:
+            raise Hidden(task_id)
         if task.assignee == p.actor and task.status is TaskStatus.OPEN:
             return CommandResult(case_id, state.version, (), ())
         if task.role not in p.pathway_roles:
@@ -417,12 +450,25 @@ class Portal:
 
     def release(self, p: Principal, task_id: str) -> CommandResult:
         case_id = self._task_access(p, task_id)
+        if p.partner is not None:
+            found = self._load(case_id).tasks.get(task_id)
+            if found is None or found.type is not TaskType.PARTNER:
+                raise Hidden(task_id)
         try:
             result = self.service.release(task_id, p.actor)
         except ConflictError as exc:
             raise self._conflict(case_id, task_id, exc) from None
         self.audit(p, "change", f"released task {task_id} to its role's queue", case_id)
         return result
+
+    def check_completer(self, p: Principal, case_id: str, task: Task) -> None:
+        """Role and assignee, checked before any form is read: someone who may not complete the task
+        learns nothing about its form (no 422 listing its fields)."""
+        if p.partner is not None and task.type is not TaskType.PARTNER:
+            raise Hidden(task.id)
+        self.require_task_role(p, task)
+        if task.status is TaskStatus.OPEN and task.assignee not in (None, p.actor):
+            raise self._conflict(case_id, task.id, ConflictError(f"task {task.id} is with {task.assignee}"))
 
     def complete(self, p: Principal, task_id: str, data: Mapping[str, Any]) -> CommandResult:
         """Complete a task (claiming it first when it waits in a queue of the worker's role)."""
@@ -431,9 +477,7 @@ class Portal:
         task = state.tasks.get(task_id)
         if task is None:
             raise Hidden(task_id)
-        self.require_task_role(p, task)
-        if task.status is TaskStatus.OPEN and task.assignee not in (None, p.actor):
-            raise self._conflict(case_id, task_id, ConflictError(f"task {task_id} is with {task.assignee}"))
+        self.check_completer(p, case_id, task)
         try:
             if task.status is TaskStatus.OPEN and task.assignee is None:
                 self.service.claim(task_id, p.actor)
@@ -617,10 +661,34 @@ class Portal:
         return self.service.catalog.parse(text, source)
 
     def publish(self, p: Principal, pathway: Pathway, text: str, source: str) -> Any:
+        """Publish the next version of a pathway id owned by the coordinator's organisation (a new id
+        becomes theirs). The version is carepath's next number, not the one in the text."""
+        from sqlalchemy.exc import IntegrityError
+
+        from integrations.db import ownership
+
         self.require(p, AccountRole.COORDINATOR)
-        published = self.service.publish(pathway, text, source)
+        try:
+            with write_session(self.db) as session:
+                owner = ownership.owner_of(session, pathway.id, for_update=True)
+                if owner is None and ownership.is_published(session, pathway.id):
+                    raise Refused(f"zorgpad {pathway.id} heeft nog geen eigenaar; een beheerder legt de organisatie "
+                                  f"vast (carepath pathways owner {pathway.id} ORGANISATIE); kopieer het zolang "
+                                  "onder een eigen id")
+                if owner is not None and owner.organisation != p.organisation:
+                    raise Refused(f"zorgpad {pathway.id} is van {owner.organisation}; alleen coördinatoren van "
+                                  f"{owner.organisation} publiceren een nieuwe versie; kopieer het onder een eigen id")
+                if owner is None:
+                    ownership.set_owner(session, pathway.id, p.organisation, self.now(), p.actor)
+                published, _stored = self.service.catalog.publish_next(session, pathway, text, source, self.now())
+                self.record_in(session, p, "change", f"published pathway {published.pathway_id}@{published.version}"
+                             + ("" if published.new else " (already there)"))
+        except IntegrityError:
+            raise Conflict(f"zorgpad {pathway.id} werd tegelijk door iemand anders gepubliceerd; "
+                           "probeer het opnieuw") from None
+        except ValidationError as exc:
+            raise Invalid(str(exc)) from None
         self._published = None
-        self.audit(p, "change", f"published pathway {pathway.key}" + ("" if published.new else " (already there)"))
         return published
 
     def plan_migrations(self, p: Principal, pathway_id: str, to_version: int,

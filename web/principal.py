@@ -20,6 +20,8 @@ class Principal:
     session_hash: str | None = None
     csrf_token: str | None = None
     token_id: int | None = None
+    operations: tuple[str, ...] | None = None  # a token limited to these operations (web/token_scope.py)
+    partner: str | None = None  # a token limited to this partner organisation's referrals
 
     @property
     def actor(self) -> str:

@@ -12,8 +12,12 @@ from datetime import timedelta
 class WebSettings:
     session_idle: timedelta = timedelta(minutes=60)  # signed out after this long without a request
     session_max: timedelta = timedelta(hours=12)  # and after this long whatever happens
-    lockout_after: int = 5  # failed sign-ins in a row before the account locks
-    lockout_for: timedelta = timedelta(minutes=15)
+    lockout_after: int = 5  # failed sign-ins per address or user name before the growing delays start
+    signin_account_cap: timedelta = timedelta(seconds=60)  # the longest wait for a user name (nobody locks anyone out)
+    signin_source_cap: timedelta = timedelta(minutes=15)  # the longest wait for a source address
+    # argon2 hashes at once (each takes ~0.1 s of a core and 64 MiB): sign-ins queue for these off the
+    # event loop and off the shared thread pool, so a burst of sign-ins leaves other requests alone.
+    hash_concurrency: int = field(default_factory=lambda: max(1, (os.cpu_count() or 2) // 2))
     # Secure cookies: None = when the request came over https (behind a proxy: run uvicorn with
     # --proxy-headers so X-Forwarded-Proto counts); True/False to force.
     secure_cookies: bool | None = None
@@ -38,6 +42,14 @@ class WebSettings:
             settings = replace(settings, session_max=timedelta(hours=int(env["CAREPATH_WEB_SESSION_MAX_HOURS"])))
         if env.get("CAREPATH_WEB_LOCKOUT_AFTER"):
             settings = replace(settings, lockout_after=int(env["CAREPATH_WEB_LOCKOUT_AFTER"]))
+        if env.get("CAREPATH_WEB_SIGNIN_ACCOUNT_CAP_SECONDS"):
+            settings = replace(settings, signin_account_cap=timedelta(
+                seconds=int(env["CAREPATH_WEB_SIGNIN_ACCOUNT_CAP_SECONDS"])))
+        if env.get("CAREPATH_WEB_SIGNIN_SOURCE_CAP_SECONDS"):
+            settings = replace(settings, signin_source_cap=timedelta(
+                seconds=int(env["CAREPATH_WEB_SIGNIN_SOURCE_CAP_SECONDS"])))
+        if env.get("CAREPATH_WEB_HASH_CONCURRENCY"):
+            settings = replace(settings, hash_concurrency=max(1, int(env["CAREPATH_WEB_HASH_CONCURRENCY"])))
         secure = env.get("CAREPATH_WEB_SECURE_COOKIES", "").lower()
         if secure in ("1", "true", "yes"):
             settings = replace(settings, secure_cookies=True)

@@ -70,12 +70,28 @@ def optional_principal(request: Request) -> Principal | None:
         return None
 
 
+class PasswordChangeRequired(Exception):
+    """The password is a temporary one an administrator set: change it first (a redirect to /account)."""
+
+
+# What a person with a temporary password, or a partner's system account, may still open.
+_ACCOUNT_PATHS = ("/account", "/account/password", "/logout", "/language")
+
+
 def page_principal(request: Request) -> Principal:
-    """The signed-in person of a page; SignInRequired (a redirect) when there is none."""
+    """The signed-in person of a page; SignInRequired (a redirect) when there is none. A temporary
+    password must be changed first; a system account uses the API and only its own account page."""
     principal = optional_principal(request)
     if principal is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise SignInRequired(target)
+    path = request.url.path
+    if principal.account.must_change_password and path not in _ACCOUNT_PATHS:
+        raise PasswordChangeRequired(path)
+    if principal.account.system and path not in _ACCOUNT_PATHS and not path.startswith("/account/"):
+        from web.portal import Refused
+
+        raise Refused("een systeemaccount gebruikt de API met een eigen token, niet de pagina's")
     return principal
 
 

@@ -265,6 +265,9 @@ def _timer_label(timer: Any, state: CaseState) -> str:
 def run_case_show(args: argparse.Namespace) -> int:
     service = _service()
     state = service.case(args.case_id)
+    if args.personal and state.closed_at is not None and not (args.why or "").strip():
+        raise UsageError("persoonsgegevens van een afgesloten zaak alleen met een reden: --why '...' "
+                         "(de reden komt in het auditlog)")
     history = service.history(args.case_id)
     try:
         cp: CompiledPathway | None = service.catalog.lookup(state.pathway_id, state.pathway_version)
@@ -337,8 +340,9 @@ def run_tasks(args: argparse.Namespace) -> int:
 
 
 def run_task_complete(args: argparse.Namespace) -> int:
-    data = _read_json(args.data)
     service = _service()
+    _may_complete(service, args.task_id, _actor(args.worker))  # before the form is read: a stranger learns nothing
+    data = _read_json(args.data)
     result = service.complete_task(args.task_id, data, actor=_actor(args.worker), idempotency_key=args.key)
     state = service.case(result.case_id)
     again = " (already done with this key)" if result.duplicate else ""
@@ -347,6 +351,25 @@ def run_task_complete(args: argparse.Namespace) -> int:
         task = state.tasks[task_id]
         print(f"  open task {task.id}: {task.title} (role {task.role}, due {_local(task.due_at)})")
     return EXIT_OK
+
+
+def _may_complete(service: CaseService, task_id: str, actor: str) -> None:
+    """Refused unless `actor` may complete the task: it is theirs, or it waits unclaimed in the queue of
+    a pathway role their web account carries (an operator's actor without an account may take it)."""
+    from engine.errors import ConflictError, NotFoundError
+    from integrations.db import accounts
+    from integrations.db.engine_factory import read_session
+
+    task = service.task(task_id)
+    if task.status != "open" or task.assignee == actor:
+        return  # a closed task: the engine says who completed it, and reads no form
+    if task.assignee is not None:
+        raise ConflictError(f"taak {task_id} staat op naam van {task.assignee}, niet van {actor}")
+    username = accounts.username_of(actor)
+    with read_session(service.db) as session:
+        account = accounts.find_account(session, username) if username else None
+    if account is not None and (not account.active or task.role not in account.pathway_roles):
+        raise NotFoundError(f"taak {task_id} wacht op de rol {task.role}; {actor} heeft die rol niet")
 
 
 # --- tick, db upgrade ---------------------------------------------------------------------------------

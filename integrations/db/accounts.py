@@ -3,10 +3,10 @@
 Passwords are hashed with argon2id (argon2-cffi's defaults, RFC 9106 low-memory
 profile); a hash made with older parameters is upgraded at the next sign-in.
 Session ids and API tokens are long random strings of which only the SHA-256
-is stored, so a copy of the database signs nobody in. Repeated failed sign-ins
-lock the account for a while (`LockoutPolicy`); the same answer and about the
-same work is done for an unknown user name, so the sign-in page does not tell
-which names exist.
+is stored, so a copy of the database signs nobody in. Failed sign-ins slow the
+next try down (`signin_throttle.py`: growing delays, never a hard lock); the same
+answer and about the same work is done for an unknown user name, so the sign-in
+page does not tell which names exist.
 
 These tables sit on the case tables' `Base` (one schema, migration
 `0003_web_accounts`). Nothing here holds client data except `task_drafts`:
@@ -15,7 +15,6 @@ a worker's unfinished form, deleted when the task is completed.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import secrets
 from collections.abc import Iterable, Sequence
@@ -70,6 +69,8 @@ class UserRow(Base):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)  # set by an administrator
+    system: Mapped[bool] = mapped_column(Boolean, default=False)  # a partner system: API only, scoped tokens
 
 
 class UserTeamRow(Base):
@@ -104,6 +105,8 @@ class ApiTokenRow(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    operations: Mapped[list[str] | None] = mapped_column(JSON)  # None: every operation of the account
+    partner_organisation: Mapped[str | None] = mapped_column(String(200))  # only this partner's referrals
 
 
 class TaskDraftRow(Base):
@@ -151,6 +154,8 @@ class Account:
     active: bool
     locked_until: datetime | None
     last_login_at: datetime | None
+    must_change_password: bool = False  # an administrator set the password: change it before anything else
+    system: bool = False  # a partner system: API only, with tokens limited to its organisation
 
     @property
     def actor(self) -> str:
@@ -192,31 +197,31 @@ def hash_password(password: str) -> str:
     return _HASHER.hash(password)
 
 
-def check_password_rules(password: str, username: str) -> None:
-    """ValidationError naming what is wrong with a new password."""
+def check_password_rules(password: str, username: str, *, others: Sequence[str] = ()) -> None:
+    """ValidationError naming, in Dutch, what is wrong with a new password: too short, the user
+    name in it, or too easy to guess (a strength estimator, `integrations/db/password_strength.py`)."""
+    from integrations.db.password_strength import check_strength
+
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+        raise ValidationError(f"een wachtwoord heeft minstens {MIN_PASSWORD_LENGTH} tekens")
     if len(username) >= 4 and username.lower() in password.lower():
-        raise ValidationError("a password may not contain the user name")
-
-
-@dataclass(frozen=True)
-class LockoutPolicy:
-    max_failures: int = 5  # failed sign-ins in a row before the account locks
-    lock_for: timedelta = timedelta(minutes=15)
+        raise ValidationError("een wachtwoord mag de gebruikersnaam niet bevatten")
+    check_strength(password, [username, *others])
 
 
 class SignInOutcome(str, Enum):
     OK = "ok"
     BAD_CREDENTIALS = "bad_credentials"  # unknown user, wrong password or inactive account
-    LOCKED = "locked"
 
 
 @dataclass(frozen=True)
-class SignInResult:
-    outcome: SignInOutcome
-    account: Account | None = None
-    locked_until: datetime | None = None
+class PasswordRecord:
+    """What checking a password needs, read before any hashing (so no transaction waits on argon2)."""
+
+    user_id: int
+    username: str
+    password_hash: str
+    active: bool
 
 
 # --- loading ----------------------------------------------------------------------------------------
@@ -241,6 +246,7 @@ def _account(row: UserRow, teams: Iterable[str]) -> Account:
         role=AccountRole(row.role), organisation=row.organisation, municipality=row.municipality,
         pathway_roles=tuple(row.pathway_roles or ()), teams=tuple(teams), language=row.language,
         active=row.active, locked_until=row.locked_until, last_login_at=row.last_login_at,
+        must_change_password=bool(row.must_change_password), system=bool(row.system),
     )
 
 
@@ -292,6 +298,16 @@ def upsert_team(session: Session, team_id: str, name: str, organisation: str) ->
     return Team(team_id, name, organisation)
 
 
+def organisations(session: Session, municipalities: Iterable[str] = ()) -> list[str]:
+    """The organisations of the account registry, to choose from: those of the teams, the
+    municipalities ("Gemeente <name>", for analysts) and those of administrators."""
+    found = {org for (org,) in session.execute(select(TeamRow.organisation).distinct())}
+    found |= {f"Gemeente {name}" for name in municipalities}
+    found |= {org for (org,) in session.execute(select(UserRow.organisation).where(
+        UserRow.role == AccountRole.ADMIN.value).distinct())}
+    return sorted(found, key=str.lower)
+
+
 def list_teams(session: Session, ids: Sequence[str] | None = None) -> list[Team]:
     query = select(TeamRow).order_by(TeamRow.name)
     if ids is not None:
@@ -305,7 +321,8 @@ def list_teams(session: Session, ids: Sequence[str] | None = None) -> list[Team]
 def create_account(
     session: Session, *, username: str, display_name: str, password: str, role: AccountRole, organisation: str,
     now: datetime, teams: Sequence[str] = (), pathway_roles: Sequence[str] = (), municipality: str | None = None,
-    email: str | None = None, language: str = "nl", check_rules: bool = True,
+    email: str | None = None, language: str = "nl", check_rules: bool = True, must_change_password: bool = False,
+    system: bool = False, password_hash: str | None = None,
 ) -> Account:
     username = username.strip().lower()
     if not username or not all(ch.isalnum() or ch in "-_." for ch in username) or len(username) > 64:
@@ -314,12 +331,12 @@ def create_account(
         check_password_rules(password, username)
     if session.execute(select(UserRow.id).where(UserRow.username == username)).first() is not None:
         raise ConflictError(f"user name {username} is taken")
-    _check_account_shape(session, role, teams, municipality)
+    _check_account_shape(session, role, teams, municipality, organisation)
     row = UserRow(
         username=username, display_name=display_name.strip() or username, email=email, role=role.value,
         organisation=organisation, municipality=municipality, pathway_roles=list(pathway_roles),
-        language=language, password_hash=hash_password(password), active=True, failed_logins=0,
-        created_at=now, password_changed_at=now,
+        language=language, password_hash=password_hash or hash_password(password), active=True, failed_logins=0,
+        created_at=now, password_changed_at=now, must_change_password=must_change_password, system=system,
     )
     session.add(row)
     session.flush()
@@ -327,11 +344,18 @@ def create_account(
     return _account(row, sorted(set(teams)))
 
 
-def _check_account_shape(session: Session, role: AccountRole, teams: Sequence[str], municipality: str | None) -> None:
-    known = {t.id for t in list_teams(session)}
-    unknown = sorted(set(teams) - known)
+def _check_account_shape(session: Session, role: AccountRole, teams: Sequence[str], municipality: str | None,
+                         organisation: str | None = None) -> None:
+    all_teams = {t.id: t for t in list_teams(session)}
+    unknown = sorted(set(teams) - set(all_teams))
     if unknown:
         raise ValidationError(f"unknown team(s): {', '.join(unknown)}")
+    if organisation is not None and role in (AccountRole.WORKER, AccountRole.COORDINATOR):
+        # The organisation is what pathway ownership is checked against: it must be the teams' own.
+        others = sorted({all_teams[t].organisation for t in teams} - {organisation})
+        if others:
+            raise ValidationError(f"een medewerker of coördinator hoort bij de organisatie van zijn teams "
+                                  f"({', '.join(others)}), niet bij {organisation}")
     if role is AccountRole.ANALYST and not is_cbs_code(municipality):
         raise ValidationError("an analyst needs a municipality: its CBS code, e.g. GM0344")
     if role in (AccountRole.WORKER, AccountRole.COORDINATOR) and not teams:
@@ -354,7 +378,7 @@ def update_account(
     session: Session, user_id: int, *, display_name: str | None = None, role: AccountRole | None = None,
     organisation: str | None = None, teams: Sequence[str] | None = None,
     pathway_roles: Sequence[str] | None = None, municipality: str | None = None, email: str | None = None,
-    active: bool | None = None, language: str | None = None,
+    active: bool | None = None, language: str | None = None, system: bool | None = None,
 ) -> Account:
     row = session.get(UserRow, user_id)
     if row is None:
@@ -362,8 +386,11 @@ def update_account(
     new_role = role or AccountRole(row.role)
     new_teams = list(teams) if teams is not None else _teams_of(session, [user_id])[user_id]
     new_municipality = municipality if municipality is not None else row.municipality
-    _check_account_shape(session, new_role, new_teams, new_municipality)
+    _check_account_shape(session, new_role, new_teams, new_municipality,
+                         organisation if organisation is not None else row.organisation)
     row.role = new_role.value
+    if system is not None:
+        row.system = system
     row.municipality = new_municipality if new_role is AccountRole.ANALYST else None
     if display_name is not None:
         row.display_name = display_name.strip() or row.username
@@ -385,17 +412,26 @@ def update_account(
     return _account(row, sorted(set(new_teams)))
 
 
-def set_password(session: Session, user_id: int, password: str, now: datetime, *, check_rules: bool = True) -> None:
+def set_password(session: Session, user_id: int, password: str, now: datetime, *, check_rules: bool = True,
+                 temporary: bool = False, password_hash: str | None = None) -> None:
+    """A new password. `temporary`: set by an administrator, to be changed at the next sign-in.
+    `password_hash`: hashed beforehand, outside the transaction (argon2 takes a while)."""
     row = session.get(UserRow, user_id)
     if row is None:
         raise NotFoundError(f"no account {user_id}")
     if check_rules:
-        check_password_rules(password, row.username)
-    row.password_hash = hash_password(password)
+        check_password_rules(password, row.username, others=[row.display_name])
+    row.password_hash = password_hash or hash_password(password)
     row.password_changed_at = now
+    row.must_change_password = temporary
     row.failed_logins = 0
     row.locked_until = None
     end_sessions(session, user_id)
+
+
+def temporary_password() -> str:
+    """A password an administrator hands over once (four random words' worth of entropy)."""
+    return "-".join(secrets.token_urlsafe(6) for _ in range(3))
 
 
 def verify_password(session: Session, user_id: int, password: str) -> bool:
@@ -409,41 +445,56 @@ def verify_password(session: Session, user_id: int, password: str) -> bool:
 
 
 def unlock(session: Session, user_id: int) -> None:
-    session.execute(update(UserRow).where(UserRow.id == user_id).values(failed_logins=0, locked_until=None))
+    """Clear a user's failed sign-ins (the growing delay), as an administrator may."""
+    from integrations.db.signin_throttle import clear_account
 
-
-def sign_in(session: Session, username: str, password: str, now: datetime, policy: LockoutPolicy) -> SignInResult:
-    """Check a user name and password, counting failures and locking after too many."""
-    row = session.execute(
-        select(UserRow).where(UserRow.username == username.strip().lower()).with_for_update()
-    ).scalar_one_or_none()
+    row = session.get(UserRow, user_id)
     if row is None:
-        with contextlib.suppress(VerificationError):  # the same work as for a real account, so timing
-            _HASHER.verify(_DUMMY_HASH, password)     # does not tell whether the name exists
-        return SignInResult(SignInOutcome.BAD_CREDENTIALS)
-    if row.locked_until is not None and row.locked_until > now:
-        return SignInResult(SignInOutcome.LOCKED, locked_until=row.locked_until)
-    good: bool
+        return
+    row.failed_logins, row.locked_until = 0, None
+    clear_account(session, row.username)
+
+
+def password_record(session: Session, username: str) -> PasswordRecord | None:
+    row = session.execute(
+        select(UserRow.id, UserRow.username, UserRow.password_hash, UserRow.active)
+        .where(UserRow.username == username.strip().lower())
+    ).first()
+    return None if row is None else PasswordRecord(row[0], row[1], row[2], bool(row[3]))
+
+
+def verify_hash(password_hash: str | None, password: str) -> bool:
+    """Check a password against a stored hash, with no database in sight (argon2 takes ~0.1 s).
+    None (an unknown user name) costs the same work, so timing does not tell which names exist."""
     try:
-        good = bool(_HASHER.verify(row.password_hash, password))
+        return bool(_HASHER.verify(password_hash or _DUMMY_HASH, password)) and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
-        good = False
-    if not good or not row.active:
-        if good:  # an inactive account: the right password does not count as a failure
-            return SignInResult(SignInOutcome.BAD_CREDENTIALS)
-        row.failed_logins = (row.failed_logins or 0) + 1
-        if row.failed_logins >= policy.max_failures:
-            row.locked_until = now + policy.lock_for
-            row.failed_logins = 0
-            return SignInResult(SignInOutcome.LOCKED, locked_until=row.locked_until)
-        return SignInResult(SignInOutcome.BAD_CREDENTIALS)
-    if _HASHER.check_needs_rehash(row.password_hash):
-        row.password_hash = _HASHER.hash(password)
-    row.failed_logins = 0
-    row.locked_until = None
-    row.last_login_at = now
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    return bool(_HASHER.check_needs_rehash(password_hash))
+
+
+def signed_in(session: Session, user_id: int, now: datetime, new_hash: str | None = None) -> Account:
+    """Note a good sign-in (and store a hash made with newer parameters, computed beforehand)."""
+    row = session.get(UserRow, user_id)
+    if row is None:
+        raise NotFoundError(f"no account {user_id}")
+    if new_hash is not None:
+        row.password_hash = new_hash
+    row.failed_logins, row.locked_until, row.last_login_at = 0, None, now
     session.flush()
-    return SignInResult(SignInOutcome.OK, _account(row, _teams_of(session, [row.id])[row.id]))
+    return _account(row, _teams_of(session, [row.id])[row.id])
+
+
+def sign_in(session: Session, username: str, password: str, now: datetime) -> tuple[SignInOutcome, Account | None]:
+    """Check a user name and password in one go (scripts and tests; the web app hashes outside any
+    transaction and throttles, see web/pages/auth.py)."""
+    record = password_record(session, username)
+    if not verify_hash(record.password_hash if record else None, password) or record is None or not record.active:
+        return SignInOutcome.BAD_CREDENTIALS, None
+    return SignInOutcome.OK, signed_in(session, record.user_id, now)
 
 
 # --- sessions ---------------------------------------------------------------------------------------
@@ -523,21 +574,31 @@ class ApiToken:
     expires_at: datetime | None
     last_used_at: datetime | None
     revoked_at: datetime | None
+    operations: tuple[str, ...] | None = None  # None: every operation of the account
+    partner_organisation: str | None = None  # only this partner organisation's referrals
 
 
 def _token(row: ApiTokenRow) -> ApiToken:
     return ApiToken(row.id, row.user_id, row.name, row.prefix, row.created_at, row.expires_at, row.last_used_at,
-                    row.revoked_at)
+                    row.revoked_at, tuple(row.operations) if row.operations is not None else None,
+                    row.partner_organisation)
 
 
 def create_token(session: Session, user_id: int, name: str, now: datetime,
-                 expires_at: datetime | None = None) -> tuple[str, ApiToken]:
-    """A new API token: (the secret, shown once; what is stored)."""
-    if session.get(UserRow, user_id) is None:
+                 expires_at: datetime | None = None, *, operations: Sequence[str] | None = None,
+                 partner_organisation: str | None = None) -> tuple[str, ApiToken]:
+    """A new API token for its holder (the web app lets only the holder make one): (the secret,
+    shown once; what is stored). A system account's token is always limited to its organisation."""
+    user = session.get(UserRow, user_id)
+    if user is None:
         raise NotFoundError(f"no account {user_id}")
+    if user.system and partner_organisation is None:
+        partner_organisation = user.organisation
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiTokenRow(user_id=user_id, name=name.strip() or "token", token_hash=sha256(secret),
-                      prefix=secret[:10], created_at=now, expires_at=expires_at)
+                      prefix=secret[:10], created_at=now, expires_at=expires_at,
+                      operations=list(operations) if operations is not None else None,
+                      partner_organisation=partner_organisation)
     session.add(row)
     session.flush()
     return secret, _token(row)
@@ -564,10 +625,12 @@ def list_tokens(session: Session, user_id: int | None = None) -> list[ApiToken]:
     return [_token(r) for r in session.execute(query).scalars()]
 
 
-def revoke_token(session: Session, token_id: int, now: datetime) -> bool:
-    return bool(rowcount(session.execute(
-        update(ApiTokenRow).where(ApiTokenRow.id == token_id, ApiTokenRow.revoked_at.is_(None)).values(revoked_at=now)
-    )))
+def revoke_token(session: Session, token_id: int, now: datetime, *, user_id: int | None = None) -> bool:
+    """Revoke a token (with `user_id`: only when it is that account's)."""
+    query = update(ApiTokenRow).where(ApiTokenRow.id == token_id, ApiTokenRow.revoked_at.is_(None))
+    if user_id is not None:
+        query = query.where(ApiTokenRow.user_id == user_id)
+    return bool(rowcount(session.execute(query.values(revoked_at=now))))
 
 
 # --- drafts -----------------------------------------------------------------------------------------

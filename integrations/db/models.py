@@ -200,8 +200,37 @@ class AuditLogRow(Base):
     action: Mapped[str] = mapped_column(String(40))
     what: Mapped[str] = mapped_column(Text)
     why: Mapped[str | None] = mapped_column(Text)
+    # The processing-log fields (Logboek Dataverwerkingen, docs/security.md): which API token acted,
+    # the request's trace id, the processing activity, the operation and its status.
+    token_id: Mapped[int | None] = mapped_column(Integer)
+    trace_id: Mapped[str | None] = mapped_column(String(32))
+    activity: Mapped[str | None] = mapped_column(String(100))
+    operation: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[str | None] = mapped_column(String(20))
 
     __table_args__ = (
         Index("ix_audit_case_at", "case_id", "at"),
         Index("ix_audit_who_at", "who", "at"),
     )
+
+
+class PathwayOwnerRow(Base):
+    """The organisation (from the account registry) whose coordinators publish a pathway id."""
+
+    __tablename__ = "pathway_owners"
+
+    pathway_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    organisation: Mapped[str] = mapped_column(String(200))
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    assigned_by: Mapped[str] = mapped_column(String(200))
+
+
+class SignInFailureRow(Base):
+    """Failed sign-ins per source address (`ip:...`) and per account (`user:...`): growing delays."""
+
+    __tablename__ = "web_signin_failures"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    blocked_until: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -110,6 +110,25 @@ class PathwayCatalog:
         self._remember(pathway)
         return Published(pathway.id, pathway.version, new=True)
 
+    def publish_next(self, session: Session, pathway: Pathway, text: str, source: str,
+                     now: datetime) -> tuple[Published, str]:
+        """Store `pathway` as the next version of its id, whatever version its text names, in the
+        caller's transaction: (what was published, the stored text). The same text as the newest
+        version publishes nothing (`new` False). Callers serialise publications of one id
+        (`ownership.owner_of(..., for_update=True)`)."""
+        from integrations.db import ownership
+
+        newest = ownership.latest(session, pathway.id)
+        if newest is not None and newest.source_sha256 == text_sha256(ownership.with_version(text, newest.version)):
+            return Published(pathway.id, newest.version, new=False), newest.source
+        version = 1 if newest is None else newest.version + 1
+        stored = ownership.with_version(text, version)
+        assigned = pathway if stored == text else self.parse(stored, source)
+        if (assigned.id, assigned.version) != (pathway.id, version):
+            raise ConflictError(f"pathway {pathway.id}: the text reads as {assigned.key} after numbering it "
+                                f"{version}; put 'version:' on a line of its own")
+        return self.publish(session, assigned, stored, source, now), stored
+
     def _remember(self, pathway: Pathway) -> None:
         with self._lock:
             if (pathway.id, pathway.version) not in self._compiled:

@@ -128,12 +128,15 @@ def test_refusals_and_usage_errors(cli: Cli) -> None:
     assert (missing.returncode, missing.stderr.strip()) == (1, "carepath case show: no case C404")
     no_file = cli("case", "start", "test-visits", "--trigger", "signal", "--data", "nope.json")
     assert no_file.returncode == 2 and "cannot read nope.json" in no_file.stderr
-    not_json = cli("task", "complete", "C404.3", "--data", cli.text("broken.json", '{"outcome": '))
-    assert not_json.returncode == 2 and "broken.json is not JSON: Expecting value at line 1" in not_json.stderr
-    a_list = cli("task", "complete", "C404.3", "--data", cli.file("list.json", ["help"]))
-    assert a_list.returncode == 2 and "must hold a JSON object, not list" in a_list.stderr
-    no_task = cli("task", "complete", "C404.3", "--data", cli.file("form.json", {"outcome": "help"}))
+    no_task = cli("task", "complete", "C404.3", "--data", cli.text("broken.json", '{"outcome": '))
+    # Who may complete the task is checked before the form is read: a stranger learns nothing about it.
     assert (no_task.returncode, no_task.stderr.strip()) == (1, "carepath task complete: no task C404.3")
+    started = cli("case", "start", "test-visits", "--trigger", "signal", "--data", cli.file("client.json", CLIENT))
+    task_id = started.stdout.split("open task ")[1].split(":")[0]
+    not_json = cli("task", "complete", task_id, "--data", cli.text("broken.json", '{"outcome": '))
+    assert not_json.returncode == 2 and "broken.json is not JSON: Expecting value at line 1" in not_json.stderr
+    a_list = cli("task", "complete", task_id, "--data", cli.file("list.json", ["help"]))
+    assert a_list.returncode == 2 and "must hold a JSON object, not list" in a_list.stderr
     invalid = cli("case", "start", "test-visits", "--trigger", "signal", "--data",
                   cli.file("invalid.json", {"concern": "x"}))
     assert invalid.returncode == 1 and "case data for test-visits@1 is not valid" in invalid.stderr

@@ -1,4 +1,4 @@
-"""Signing in: argon2 hashes, session cookies, lock-out, CSRF, sign-out, API tokens (SQLite and PostgreSQL)."""
+"""Signing in: argon2 hashes, session cookies, growing delays, CSRF, sign-out, API tokens (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -93,15 +93,20 @@ def test_wrong_password_is_refused_without_saying_which_part_was_wrong(app: Fast
     assert "Gebruikersnaam of wachtwoord klopt niet." in unknown_user.text
 
 
-def test_lock_out_after_five_failures_until_the_lock_expires(app: FastAPI, clock: ManualClock) -> None:
+def test_failures_slow_the_next_try_down_instead_of_locking_the_account(app: FastAPI, clock: ManualClock) -> None:
     client = WebClient(app)
-    for _ in range(4):
+    for _ in range(5):
         assert client.sign_in("wanda", "guess").status_code == 401
-    locked = client.sign_in("wanda", "guess")
-    assert locked.status_code == 429 and "geblokkeerd" in locked.text
-    assert client.sign_in("wanda").status_code == 429  # even the right password, while locked
-    clock.advance(timedelta(minutes=16))
-    assert client.sign_in("wanda").status_code == 303
+    waiting = client.sign_in("wanda", "guess")
+    assert waiting.status_code == 429 and "Probeer het over 1 seconde opnieuw." in waiting.text
+    assert waiting.headers["retry-after"] == "1"
+    assert client.sign_in("wanda").status_code == 429  # even the right password waits its second
+    clock.advance(timedelta(seconds=2))
+    assert client.sign_in("wanda", "guess").status_code == 401  # the sixth failure: now two seconds
+    clock.advance(timedelta(seconds=1))
+    assert "Probeer het over 1 seconde" in client.sign_in("wanda").text
+    clock.advance(timedelta(seconds=2))
+    assert client.sign_in("wanda").status_code == 303  # never a lock: the right password gets in
 
 
 def test_sign_in_form_needs_its_csrf_cookie(app: FastAPI) -> None:

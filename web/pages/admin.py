@@ -1,5 +1,7 @@
-"""Administration: accounts (roles, teams, pathway roles, municipality), passwords, lock-outs, API
-tokens and teams. Only for administrators, who see no case data."""
+"""Administration: accounts (roles, teams, pathway roles, municipality, organisation from the list),
+temporary passwords, lock-outs, revoking API tokens, and teams. Only for administrators, who see no
+case data and never act as someone else: they make no API tokens (the holder does, on "Mijn
+account") and never choose a password someone keeps (a reset gives a temporary one)."""
 
 from __future__ import annotations
 
@@ -45,8 +47,19 @@ def users(request: Request, principal: Annotated[Principal, Depends(page_princip
 def _form_context(portal: Portal, request: Request) -> dict[str, Any]:
     with read_session(portal.db) as session:
         teams = accounts.list_teams(session)
+        organisations = accounts.organisations(session, portal.settings.municipalities.values())
     return {"teams": teams, "roles": AccountRole, "pathway_roles": role_titles(request),
-            "municipalities": portal.settings.municipalities}
+            "municipalities": portal.settings.municipalities, "organisations": organisations,
+            "temporary_password": None}
+
+
+def _check_organisation(portal: Portal, organisation: str, lang: str) -> str | None:
+    """A Dutch message when the organisation is not one from the registry's list."""
+    with read_session(portal.db) as session:
+        known = accounts.organisations(session, portal.settings.municipalities.values())
+    if organisation not in known:
+        return translate("Kies een organisatie uit de lijst (een nieuwe organisatie komt erbij met een team).", lang)
+    return None
 
 
 @router.get("/admin/users/new")
@@ -64,7 +77,7 @@ def _values(form: FormData) -> dict[str, Any]:
         "organisation": str(form.get("organisation") or "").strip(),
         "municipality": str(form.get("municipality") or "").strip() or None,
         "teams": [str(t) for t in form.getlist("teams")], "pathway_roles": [str(r) for r in form.getlist("pathway_roles")],
-        "password": str(form.get("password") or ""), "active": form.get("active") == "true",
+        "active": form.get("active") == "true", "system": form.get("system") == "true",
     }
 
 
@@ -79,24 +92,40 @@ async def create_user(request: Request, principal: Annotated[Principal, Depends(
     except ValueError:
         role = AccountRole.WORKER
         errors["role"] = translate("Kies een rol.", lang)
-    if not values["organisation"]:
-        errors["organisation"] = translate("Vul dit veld in.", lang)
+    problem = _check_organisation(portal, values["organisation"], lang)
+    if problem:
+        errors["organisation"] = problem
+    password = accounts.temporary_password()  # the administrator hands it over; changed at first sign-in
     if not errors:
         try:
+            hashed = accounts.hash_password(password)  # outside the transaction: argon2 takes a while
             with write_session(portal.db) as session:
                 created = accounts.create_account(
                     session, username=values["username"], display_name=values["display_name"],
-                    password=values["password"], role=role, organisation=values["organisation"], now=portal.now(),
+                    password=password, role=role, organisation=values["organisation"], now=portal.now(),
                     teams=values["teams"], pathway_roles=values["pathway_roles"], municipality=values["municipality"],
-                    email=values["email"] or None)
+                    email=values["email"] or None, check_rules=False, must_change_password=True,
+                    system=values["system"], password_hash=hashed)
         except (ValidationError, ConflictError) as exc:
             errors["_"] = str(exc)
     if errors:
         return render(request, "admin_user.html", {**_form_context(portal, request), "user": None, "values": values,
                                                    "errors": errors, "tokens": [], "new_token": None},
                       principal=principal, status_code=422, title=translate("Nieuw account", lang))
-    _audit(portal, principal, f"created account {created.username} ({created.role.value})")
-    return redirect(f"/admin/users/{created.id}", translate("Account {name} aangemaakt.", lang, name=created.username))
+    _audit(portal, principal, f"created account {created.username} ({created.role.value}) with a temporary password")
+    return _user_page(request, principal, portal, created, temporary_password=password,
+                      message=translate("Account {name} aangemaakt.", lang, name=created.username))
+
+
+def _user_page(request: Request, principal: Principal, portal: Portal, user: accounts.Account, *,
+               temporary_password: str | None = None, message: str = "") -> Response:
+    with read_session(portal.db) as session:
+        tokens = accounts.list_tokens(session, user.id)
+    context = {**_form_context(portal, request), "user": user, "values": {}, "errors": {}, "tokens": tokens,
+               "new_token": None, "temporary_password": temporary_password}
+    if message:
+        context["flash_now"] = {"message": message, "kind": "ok"}
+    return render(request, "admin_user.html", context, principal=principal, title=user.display_name)
 
 
 def _user(portal: Portal, user_id: int) -> accounts.Account:
@@ -128,11 +157,14 @@ async def update_user(request: Request, user_id: int, principal: Annotated[Princ
         role = AccountRole(values["role"])
         if user.id == principal.account.id and (role is not AccountRole.ADMIN or not values["active"]):
             raise ValidationError("you cannot take away your own administrator rights")
+        problem = _check_organisation(portal, values["organisation"], lang)
+        if problem:
+            raise ValidationError(problem)
         with write_session(portal.db) as session:
             accounts.update_account(session, user_id, display_name=values["display_name"], role=role,
                                     organisation=values["organisation"] or None, teams=values["teams"],
                                     pathway_roles=values["pathway_roles"], municipality=values["municipality"] or "",
-                                    email=values["email"], active=values["active"])
+                                    email=values["email"], active=values["active"], system=values["system"])
     except (ValueError, ValidationError, NotFoundError) as exc:
         with read_session(portal.db) as session:
             tokens = accounts.list_tokens(session, user_id)
@@ -146,17 +178,20 @@ async def update_user(request: Request, user_id: int, principal: Annotated[Princ
 @router.post("/admin/users/{user_id}/password")
 async def reset_password(request: Request, user_id: int,
                          principal: Annotated[Principal, Depends(form_principal)]) -> Response:
+    """A temporary password, made by carepath and shown once: the person changes it at the next sign-in.
+    The administrator never chooses (and so never knows) a password the person keeps."""
     portal = _admin(request, principal)
     user = _user(portal, user_id)
-    form = await request.form()
-    try:
-        with write_session(portal.db) as session:
-            accounts.set_password(session, user_id, str(form.get("password") or ""), portal.now())
-    except ValidationError as exc:
-        return redirect(f"/admin/users/{user_id}", str(exc), "error")
-    _audit(portal, principal, f"set a new password for {user.username}")
-    return redirect(f"/admin/users/{user_id}", translate("Nieuw wachtwoord ingesteld; sessies zijn beëindigd.",
-                                                         principal.language))
+    if user.id == principal.account.id:
+        return redirect("/account", translate("Je eigen wachtwoord wijzig je hier.", principal.language), "warn")
+    password = accounts.temporary_password()
+    hashed = accounts.hash_password(password)  # outside the transaction: argon2 takes a while
+    with write_session(portal.db) as session:
+        accounts.set_password(session, user_id, password, portal.now(), check_rules=False, temporary=True,
+                              password_hash=hashed)
+    _audit(portal, principal, f"reset the password of {user.username} to a temporary one")
+    return _user_page(request, principal, portal, _user(portal, user_id), temporary_password=password,
+                      message=translate("Tijdelijk wachtwoord ingesteld; sessies zijn beëindigd.", principal.language))
 
 
 @router.post("/admin/users/{user_id}/unlock")
@@ -167,22 +202,6 @@ def unlock(request: Request, user_id: int, principal: Annotated[Principal, Depen
         accounts.unlock(session, user_id)
     _audit(portal, principal, f"unlocked {user.username}")
     return redirect(f"/admin/users/{user_id}", translate("Account gedeblokkeerd.", principal.language))
-
-
-@router.post("/admin/users/{user_id}/tokens")
-async def create_token(request: Request, user_id: int,
-                       principal: Annotated[Principal, Depends(form_principal)]) -> Response:
-    portal = _admin(request, principal)
-    user = _user(portal, user_id)
-    form = await request.form()
-    name = str(form.get("name") or "").strip()[:200] or "token"
-    with write_session(portal.db) as session:
-        secret, _token = accounts.create_token(session, user_id, name, portal.now())
-        tokens = accounts.list_tokens(session, user_id)
-    _audit(portal, principal, f"created API token '{name}' for {user.username}")
-    return render(request, "admin_user.html", {**_form_context(portal, request), "user": user, "values": {},
-                                               "errors": {}, "tokens": tokens, "new_token": secret},
-                  principal=principal, title=user.display_name)
 
 
 @router.post("/admin/tokens/{token_id}/revoke")

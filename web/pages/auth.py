@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import math
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from engine.errors import ValidationError
-from integrations.db import accounts
-from integrations.db.accounts import LockoutPolicy, SignInOutcome
+from integrations.db import accounts, signin_throttle
 from integrations.db.engine_factory import read_session, write_session
+from integrations.db.signin_throttle import ThrottlePolicy
+from web import password_work
 from web.auth import (
     LANGUAGE_COOKIE,
     LOGIN_CSRF_COOKIE,
@@ -23,7 +27,6 @@ from web.auth import (
     set_session_cookie,
 )
 from web.i18n import LANGUAGES, translate
-from web.timefmt import fmt_datetime
 from web.ui import (
     form_principal,
     home_of,
@@ -67,9 +70,11 @@ def login_form(request: Request, next: str = "") -> Response:
 
 
 @router.post("/login")
-def login(request: Request, username: Annotated[str, Form(max_length=200)] = "",
-          password: Annotated[str, Form(max_length=1000)] = "", csrf_token: Annotated[str, Form()] = "",
-          next: Annotated[str, Form()] = "") -> Response:
+async def login(request: Request, username: Annotated[str, Form(max_length=200)] = "",
+                password: Annotated[str, Form(max_length=1000)] = "", csrf_token: Annotated[str, Form()] = "",
+                next: Annotated[str, Form()] = "") -> Response:
+    """Sign in. The argon2 work runs outside any transaction, a few at a time and off the event
+    loop (`web/password_work.py`); failures slow the next try per address and per user name."""
     portal = portal_of(request)
     lang = language(request)
     try:
@@ -77,26 +82,53 @@ def login(request: Request, username: Annotated[str, Form(max_length=200)] = "",
     except CsrfError:
         return _login_page(request, translate("Het formulier was verlopen. Probeer het opnieuw.", lang), username,
                            400, next)
+    settings = portal.settings
+    policy = ThrottlePolicy(free_failures=settings.lockout_after, account_cap=settings.signin_account_cap,
+                            source_cap=settings.signin_source_cap)
+    source = request.client.host if request.client else "unknown"
+    name = username.strip().lower()[:64]
     now = portal.now()
-    policy = LockoutPolicy(portal.settings.lockout_after, portal.settings.lockout_for)
-    with write_session(portal.db) as session:
-        result = accounts.sign_in(session, username, password, now, policy)
-        if result.outcome is SignInOutcome.OK and result.account is not None:
-            value, _stored = accounts.start_session(session, result.account.id, now, portal.settings.session_max)
-    if result.outcome is SignInOutcome.LOCKED:
-        until = fmt_datetime(result.locked_until, lang)
-        return _login_page(request, translate(
-            "Te veel mislukte pogingen. Dit account is geblokkeerd tot {until}.", lang, until=until), username, 429,
-            next)
-    if result.outcome is not SignInOutcome.OK or result.account is None:
+
+    def wait_and_record() -> tuple[timedelta | None, accounts.PasswordRecord | None]:
+        with read_session(portal.db) as session:
+            wait = signin_throttle.wait_needed(
+                session, [signin_throttle.source_key(source), signin_throttle.account_key(name)], now)
+            return wait, (None if wait else accounts.password_record(session, name))
+
+    wait, record = await run_in_threadpool(wait_and_record)
+    if wait is not None:
+        seconds = max(1, math.ceil(wait.total_seconds()))
+        text = "Te veel mislukte pogingen. Probeer het over 1 seconde opnieuw." if seconds == 1 else \
+            "Te veel mislukte pogingen. Probeer het over {n} seconden opnieuw."
+        response = _login_page(request, translate(text, lang, n=seconds), username, 429, next)
+        response.headers["Retry-After"] = str(seconds)
+        return response
+    good = await password_work.verify(settings.hash_concurrency, record.password_hash if record else None, password)
+    if not good or record is None or not record.active:
+        def failed() -> None:
+            with write_session(portal.db) as session:
+                signin_throttle.record_failure(session, source, name, portal.now(), policy)
+
+        await run_in_threadpool(failed)
         return _login_page(request, translate("Gebruikersnaam of wachtwoord klopt niet.", lang), username, 401, next)
-    target = safe_next(next, "") or home_of_account(result.account)
-    response = RedirectResponse(target, status_code=303)
-    set_session_cookie(response, request, portal, value)
-    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
-    response.set_cookie(LANGUAGE_COOKIE, result.account.language, max_age=365 * 86400, path="/", samesite="lax",
+    new_hash = await password_work.hash_new(settings.hash_concurrency, password) \
+        if accounts.needs_rehash(record.password_hash) else None
+
+    def succeeded() -> tuple[str, accounts.Account]:
+        with write_session(portal.db) as session:
+            account = accounts.signed_in(session, record.user_id, portal.now(), new_hash)
+            signin_throttle.clear_account(session, name)
+            value, _stored = accounts.start_session(session, account.id, portal.now(), settings.session_max)
+        return value, account
+
+    value, account = await run_in_threadpool(succeeded)
+    target = "/account" if account.must_change_password else (safe_next(next, "") or home_of_account(account))
+    signed_in = RedirectResponse(target, status_code=303)
+    set_session_cookie(signed_in, request, portal, value)
+    signed_in.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
+    signed_in.set_cookie(LANGUAGE_COOKIE, account.language, max_age=365 * 86400, path="/", samesite="lax",
                         httponly=True, secure=is_https(request, portal))
-    return response
+    return signed_in
 
 
 def home_of_account(account: accounts.Account) -> str:
@@ -139,14 +171,22 @@ async def set_language(request: Request) -> Response:
     return response
 
 
-@router.get("/account")
-def account_page(request: Request, principal: Annotated[Principal, Depends(page_principal)]) -> Response:
+def _account_page(request: Request, principal: Principal, errors: dict[str, str], status: int = 200,
+                  new_token: str | None = None) -> Response:
+    from web.token_scope import OPERATIONS
+
     portal = portal_of(request)
     with read_session(portal.db) as session:
         teams = accounts.list_teams(session, list(principal.teams)) if principal.teams else []
         tokens = accounts.list_tokens(session, principal.account.id)
-    return render(request, "account.html", {"teams": teams, "tokens": tokens, "errors": {}},
-                  principal=principal, title=translate("Mijn account", principal.language))
+    return render(request, "account.html", {"teams": teams, "tokens": tokens, "errors": errors,
+                                            "new_token": new_token, "token_operations": OPERATIONS},
+                  principal=principal, status_code=status, title=translate("Mijn account", principal.language))
+
+
+@router.get("/account")
+def account_page(request: Request, principal: Annotated[Principal, Depends(page_principal)]) -> Response:
+    return _account_page(request, principal, {})
 
 
 @router.post("/account/password")
@@ -154,29 +194,33 @@ def change_password(request: Request, principal: Annotated[Principal, Depends(fo
                     current: Annotated[str, Form(max_length=1000)] = "",
                     new: Annotated[str, Form(max_length=1000)] = "",
                     repeat: Annotated[str, Form(max_length=1000)] = "") -> Response:
+    """A person changes their own password (also the temporary one an administrator gave them).
+    Hashing happens outside the write transaction."""
     portal = portal_of(request)
     lang = principal.language
     errors: dict[str, str] = {}
-    with write_session(portal.db) as session:
-        if not accounts.verify_password(session, principal.account.id, current):
-            errors["current"] = translate("Het huidige wachtwoord klopt niet.", lang)
-        elif new != repeat:
-            errors["repeat"] = translate("De twee nieuwe wachtwoorden zijn niet gelijk.", lang)
-        else:
-            try:
-                accounts.check_password_rules(new, principal.username)
-            except ValidationError:
-                errors["new"] = translate("Minstens 10 tekens, en niet je gebruikersnaam.", lang)
-        if not errors:
-            accounts.set_password(session, principal.account.id, new, portal.now())
-            value, _ = accounts.start_session(session, principal.account.id, portal.now(), portal.settings.session_max)
+    with read_session(portal.db) as session:
+        record = accounts.password_record(session, principal.username)
+    if record is None or not accounts.verify_hash(record.password_hash, current):
+        errors["current"] = translate("Het huidige wachtwoord klopt niet.", lang)
+    elif new != repeat:
+        errors["repeat"] = translate("De twee nieuwe wachtwoorden zijn niet gelijk.", lang)
+    elif new == current:
+        errors["new"] = translate("Kies een ander wachtwoord dan het huidige.", lang)
+    else:
+        try:
+            accounts.check_password_rules(new, principal.username, others=[principal.account.display_name])
+        except ValidationError as exc:
+            errors["new"] = str(exc)[:1].upper() + str(exc)[1:] + "."
     if errors:
-        with read_session(portal.db) as session:
-            teams = accounts.list_teams(session, list(principal.teams)) if principal.teams else []
-            tokens = accounts.list_tokens(session, principal.account.id)
-        return render(request, "account.html", {"teams": teams, "tokens": tokens, "errors": errors},
-                      principal=principal, status_code=422, title=translate("Mijn account", lang))
-    response = redirect("/account", translate("Je wachtwoord is gewijzigd. Andere sessies zijn beëindigd.", lang))
+        return _account_page(request, principal, errors, 422)
+    hashed = accounts.hash_password(new)
+    with write_session(portal.db) as session:
+        accounts.set_password(session, principal.account.id, new, portal.now(), check_rules=False,
+                              password_hash=hashed)
+        value, _ = accounts.start_session(session, principal.account.id, portal.now(), portal.settings.session_max)
+    target = home_of_account(principal.account) if principal.account.must_change_password else "/account"
+    response = redirect(target, translate("Je wachtwoord is gewijzigd. Andere sessies zijn beëindigd.", lang))
     set_session_cookie(response, request, portal, value)
     return response
 

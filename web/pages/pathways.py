@@ -23,7 +23,7 @@ from integrations.db.engine_factory import read_session
 from integrations.service import default_handlers
 from web import pathwayview
 from web.i18n import translate
-from web.portal import CASE_ROLES, Hidden, Portal
+from web.portal import CASE_ROLES, Conflict, Hidden, Invalid, Portal, Refused
 from web.principal import Principal
 from web.ui import form_principal, page_principal, portal_of, redirect, render
 
@@ -71,7 +71,29 @@ def editor(request: Request, principal: Annotated[Principal, Depends(page_princi
         else:
             name = f"{cp.pathway.id}.yaml"
             text = _bump_version(text, cp.pathway.version)
+            copy_as = _copy_id(portal, principal, cp.pathway.id)
+            if copy_as:  # another organisation's pathway: an edit is a copy under an id of one's own
+                from integrations.db.ownership import with_id
+
+                text, name = with_id(text, copy_as), f"{copy_as}.yaml"
+                return _editor_page(request, principal, text, name, message=translate(
+                    "Dit zorgpad is van een andere organisatie. Je bewerkt een kopie met een eigen id: {id}.",
+                    principal.language, id=copy_as))
     return _editor_page(request, principal, text, name)
+
+
+def _copy_id(portal: Portal, principal: Principal, pathway_id: str) -> str | None:
+    """None when the principal's organisation owns the pathway, else the id for their copy."""
+    import re
+
+    from integrations.db import ownership
+
+    with read_session(portal.db) as session:
+        owner = ownership.owner_of(session, pathway_id)
+    if owner is not None and owner.organisation == principal.organisation:
+        return None
+    slug = re.sub(r"[^a-z0-9]+", "-", principal.organisation.lower()).strip("-")[:20] or "kopie"
+    return f"{pathway_id}-{slug}"[:64].rstrip("-")
 
 
 def _bump_version(text: str, version: int) -> str:
@@ -158,18 +180,22 @@ async def editor_action(request: Request, principal: Annotated[Principal, Depend
             "Het zorgpad is in orde: {key}, {n} stappen.", lang, key=pathway.key, n=len(pathway.steps)))
     try:
         published = portal.publish(principal, pathway, text, name)
-    except ConflictError as exc:
+    except (ConflictError, Conflict, Invalid) as exc:
         return _editor_page(request, principal, text, name, checked=pathway, message=str(exc), status=409)
+    except Refused as exc:  # another organisation's pathway: say whose, and how to copy it
+        return _editor_page(request, principal, text, name, checked=pathway, message=str(exc), status=403)
+    version = published.version  # carepath's number, not the one in the text
     if not published.new:
-        return redirect(f"/pathways/{pathway.id}?version={pathway.version}",
+        return redirect(f"/pathways/{pathway.id}?version={version}",
                         translate("Deze versie was al gepubliceerd.", lang), "warn")
     with read_session(portal.db) as session:
-        running = caselists.running_cases(session, pathway.id, pathway.version, principal.teams, limit=1)
-    message = translate("{key} is gepubliceerd. Nieuwe zaken starten op deze versie.", lang, key=pathway.key)
+        running = caselists.running_cases(session, pathway.id, version, principal.teams, limit=1)
+    message = translate("{key} is gepubliceerd. Nieuwe zaken starten op deze versie.", lang,
+                        key=f"{pathway.id}@{version}")
     if running:
-        return redirect(f"/pathways/{pathway.id}/migrate?to={pathway.version}",
+        return redirect(f"/pathways/{pathway.id}/migrate?to={version}",
                         message + " " + translate("Lopende zaken blijven op hun versie tot je ze overzet.", lang))
-    return redirect(f"/pathways/{pathway.id}?version={pathway.version}", message)
+    return redirect(f"/pathways/{pathway.id}?version={version}", message)
 
 
 @router.get("/pathways/{pathway_id}")

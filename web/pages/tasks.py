@@ -184,12 +184,14 @@ async def complete(request: Request, task_id: str, principal: Annotated[Principa
     lang = principal.language
     form = await request.form()
     bundle = portal.task_page(principal, task_id, audit=False)
-    portal.require_task_role(principal, bundle.task)
-    raw, data, errors, general = _read_submission(form, bundle, lang)
+    portal.require_task_role(principal, bundle.task)  # role and assignee before the form is read or checked
     if bundle.task.status is not TaskStatus.OPEN or (bundle.task.assignee not in (None, principal.actor)):
         portal.audit(principal, "view", f"task {task_id}: completed or taken by a colleague first", bundle.state.id)
         conflict = _conflict_of(portal, principal, bundle)
-        return _render_task(request, principal, bundle, raw, {}, [], conflict, status=409)
+        kept = evaluation_raw(form, bundle) if bundle.task.type is TaskType.EVALUATION else \
+            forms.raw_values(bundle.schema, form)  # what was typed stays on screen; nothing is validated
+        return _render_task(request, principal, bundle, kept, {}, [], conflict, status=409)
+    raw, data, errors, general = _read_submission(form, bundle, lang)
     if errors or general:
         portal.audit(principal, "view", f"task {task_id} ({bundle.task.step_id}): form returned with errors",
                      bundle.state.id)
