@@ -115,9 +115,11 @@ def _install_errors(app: FastAPI) -> None:
 
     @app.exception_handler(PasswordChangeRequired)
     async def change_password_first(request: Request, exc: PasswordChangeRequired) -> Response:
-        from web.ui import redirect
+        from web.i18n import translate
+        from web.ui import language, redirect
 
-        return redirect("/account", "Je wachtwoord is tijdelijk. Kies eerst een eigen wachtwoord.", "warn")
+        return redirect("/account", translate("Je wachtwoord is tijdelijk. Kies eerst een eigen wachtwoord.",
+                                              language(request)), "warn")
 
     @app.exception_handler(ScopeError)
     async def out_of_scope(request: Request, exc: ScopeError) -> Response:

@@ -544,3 +544,68 @@ EN: dict[str, str] = {
     "Niet gevonden": "Not found",
     "Deze pagina of zaak bestaat niet, of is niet voor jou.": "This page or case does not exist, or is not for you.",
 }
+
+# Ownership and authority, sign-in, tokens (docs/security.md).
+EN.update({
+    "Alleen verwijzingen van mijn organisatie ({org}), geen zaken van het team":
+        "Only my organisation's referrals ({org}), no cases of the team",
+    "Alleen voor deze handelingen (niets aangevinkt: alles wat jouw account mag)":
+        "Only for these operations (none ticked: everything your account may do)",
+    "Dat token bestaat niet of was al ingetrokken.": "That token does not exist or was already revoked.",
+    "De zaak is afgesloten: persoonsgegevens zijn verborgen. Op de zaakpagina toon je ze met een reden, die in het "
+    "auditlog komt.": "The case is closed: personal data is hidden. Show it on the case page with a reason, which "
+                      "goes into the audit log.",
+    "Dit is een systeemaccount: het token is altijd beperkt tot de verwijzingen van {org}.":
+        "This is a system account: the token is always limited to the referrals of {org}.",
+    "Dit zorgpad is van een andere organisatie. Je bewerkt een kopie met een eigen id: {id}.":
+        "This pathway belongs to another organisation. You are editing a copy with an id of your own: {id}.",
+    "Geef het persoonlijk door. Bij de eerste keer inloggen kiest de gebruiker zelf een nieuw wachtwoord; het wordt "
+    "niet nog eens getoond.": "Hand it over in person. At the first sign-in the user chooses a new password; it is "
+                              "not shown again.",
+    "Je eigen wachtwoord wijzig je hier.": "You change your own password here.",
+    "Je wachtwoord is tijdelijk (ingesteld door een beheerder). Kies eerst een eigen wachtwoord; daarna kun je "
+    "verder.": "Your password is temporary (set by an administrator). Choose a password of your own first; then "
+               "you can go on.",
+    "Je wachtwoord is tijdelijk. Kies eerst een eigen wachtwoord.":
+        "Your password is temporary. Choose a password of your own first.",
+    "Kies een ander wachtwoord dan het huidige.": "Choose a password other than the current one.",
+    "Kies een organisatie uit de lijst (een nieuwe organisatie komt erbij met een team).":
+        "Choose an organisation from the list (a new organisation comes in with a team).",
+    "Maakt een tijdelijk wachtwoord dat je één keer ziet; de gebruiker wijzigt het bij de volgende keer inloggen.":
+        "Makes a temporary password you see once; the user changes it at the next sign-in.",
+    "Medewerkers en coördinatoren horen bij de organisatie van hun teams; die bepaalt van welke zorgpaden ze "
+    "versies publiceren.": "Workers and coordinators belong to the organisation of their teams; it decides which "
+                           "pathways they publish versions of.",
+    "Systeemaccount van een partner (alleen API; tokens beperkt tot de eigen organisatie)":
+        "A partner's system account (API only; tokens limited to its own organisation)",
+    "Tijdelijk wachtwoord": "Temporary password",
+    "Tijdelijk wachtwoord ingesteld; sessies zijn beëindigd.": "Temporary password set; sessions have ended.",
+    "Tijdelijk wachtwoord maken": "Make a temporary password",
+    "Tijdelijk wachtwoord maken? Lopende sessies eindigen.": "Make a temporary password? Open sessions end.",
+    "Tokens maakt de houder zelf op Mijn account; een beheerder kan ze alleen intrekken. Zo handelt niemand met een "
+    "token namens een ander.": "Tokens are made by their holder on My account; an administrator can only revoke "
+                               "them. So nobody acts for someone else with a token.",
+    "Voor een koppeling met een ander systeem. Een token maak je alleen voor jezelf; elke handeling ermee komt met "
+    "het nummer van het token in het auditlog. Geef een token niet meer rechten dan de koppeling nodig heeft.":
+        "For a link with another system. You make a token for yourself only; everything done with it goes into "
+        "the audit log with the token's number. Give a token no more rights than the link needs.",
+    "alle rechten van dit account": "all rights of this account",
+    "alleen verwijzingen van {org}": "only referrals of {org}",
+    "carepath maakt een tijdelijk wachtwoord; de gebruiker kiest bij de eerste keer inloggen een eigen wachtwoord.":
+        "carepath makes a temporary password; the user chooses their own at the first sign-in.",
+    "tijdelijk wachtwoord: nog niet gewijzigd": "temporary password: not changed yet",
+    "Te veel mislukte pogingen. Probeer het over 1 seconde opnieuw.":
+        "Too many failed attempts. Try again in 1 second.",
+    "Te veel mislukte pogingen. Probeer het over {n} seconden opnieuw.":
+        "Too many failed attempts. Try again in {n} seconds.",
+    "Taken lezen (werklijst en één taak)": "Read tasks (work list and one task)",
+    "Taken oppakken, teruggeven en afronden": "Claim, release and complete tasks",
+    "Taken overdragen (coördinator)": "Reassign tasks (coordinator)",
+    "Zaken lezen, met persoonsgegevens": "Read cases, with personal data",
+    "Zaken registreren, sluiten, pauzeren en heropenen": "Register, close, pause and reopen cases",
+    "Zorgpaden lezen": "Read pathways",
+    "Zorgpaden controleren, publiceren en zaken overzetten": "Check and publish pathways, migrate cases",
+    "Gemeentelijke rapportages lezen": "Read municipal reports",
+    "Verwerkingenlogboek exporteren (beheerder)": "Export the processing log (administrator)",
+    "Verwijzingen van de eigen partnerorganisatie": "Referrals of one's own partner organisation",
+})

@@ -19,13 +19,16 @@ from fastapi import FastAPI
 
 from engine.clock import ManualClock
 from integrations.db import accounts
+from integrations.db.accounts import AccountRole
 from integrations.db.engine_factory import read_session
 from integrations.service import CaseService
 from web.app import create_app, route_table
 from web.testing import (
     MUNICIPALITY,
+    PEOPLE,
     TEAM_A,
     TEAM_B,
+    Person,
     WebClient,
     api_token,
     cheap_password_hashing,
@@ -48,6 +51,7 @@ class Rule:
     form: dict[str, Any] | None = None
     json: dict[str, Any] | None = None
     query: str = ""
+    ids: dict[str, str] | None = None  # path parameters taken from other objects (e.g. an account nobody uses)
 
 
 R = Rule
@@ -59,6 +63,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/language"): R(EVERYONE, public=True, form={"language": "en", "next": "/"}),
     ("GET", "/account"): R(SIGNED_IN),
     ("POST", "/account/password"): R(SIGNED_IN, form={"current": "x", "new": "y", "repeat": "z"}),
+    ("POST", "/account/tokens"): R(SIGNED_IN, form={"name": "koppeling", "operations": "tasks.read"}),
+    ("POST", "/account/tokens/{token_id}/revoke"): R(SIGNED_IN),  # only one's own: others get "does not exist"
     ("GET", "/health"): R(EVERYONE, public=True),
     ("GET", "/work"): R(CASE_PEOPLE),
     ("GET", "/cases"): R(CASE_PEOPLE),
@@ -97,9 +103,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/admin/users/{user_id}"): R(frozenset({AD})),
     ("POST", "/admin/users/{user_id}"): R(frozenset({AD}), form={"role": "worker", "teams": TEAM_A,
                                                                "organisation": "AMW Test", "active": "true"}),
-    ("POST", "/admin/users/{user_id}/password"): R(frozenset({AD}), form={"password": "kort"}),
+    ("POST", "/admin/users/{user_id}/password"): R(frozenset({AD}), ids={"user_id": "spare_user_id"}),
     ("POST", "/admin/users/{user_id}/unlock"): R(frozenset({AD})),
-    ("POST", "/admin/users/{user_id}/tokens"): R(frozenset({AD}), form={"name": "koppeling"}),
     ("POST", "/admin/tokens/{token_id}/revoke"): R(frozenset({AD})),
     ("GET", "/admin/teams"): R(frozenset({AD})),
     ("POST", "/admin/teams"): R(frozenset({AD}), form={"id": "team-c", "name": "C", "organisation": "AMW"}),
@@ -116,6 +121,7 @@ RULES: dict[tuple[str, str], Rule] = {
                                                     "municipality": MUNICIPALITY,
                                                     "data": {"client_name": "X", "concern": "y"}}),
     ("GET", "/api/cases/{case_id}"): R(CASE_TEAM),
+    ("POST", "/api/cases/{case_id}/reveal"): R(CASE_TEAM, json={"reason": "klacht van de cliënt"}),
     ("GET", "/api/cases/{case_id}/history"): R(CASE_TEAM),
     ("GET", "/api/cases/{case_id}/audit"): R(frozenset({C})),
     ("POST", "/api/cases/{case_id}/close"): R(frozenset({C}), json={"reason_code": "client_moved"}),
@@ -133,6 +139,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/pathways/{pathway_id}/migrations"): R(frozenset({C}), json={"to_version": 1, "case_ids": []}),
     ("GET", "/api/reports/outcomes"): R(frozenset({A})),
     ("GET", "/api/reports/outcomes.csv"): R(frozenset({A})),
+    ("GET", "/api/audit/export"): R(frozenset({AD}), query="?start=2026-01-01&end=2026-12-31"),
 }
 
 
@@ -140,14 +147,19 @@ def app_routes(app: FastAPI) -> set[tuple[str, str]]:
     return {(method, path) for method, path, _ in route_table(app)}
 
 
+SPARE = "spare"  # an account nobody signs in with: the administrator resets its password
+
+
 @pytest.fixture
 def world(service: CaseService, clock: ManualClock) -> dict[str, Any]:
     cheap_password_hashing()
-    people = standard_accounts(service.db, clock.now())
+    people = standard_accounts(service.db, clock.now(), {**PEOPLE, SPARE: Person("sven", AccountRole.WORKER, (TEAM_A,))})
     app = create_app(service)
     sessions: dict[str, WebClient] = {ANON: WebClient(app)}
     tokens: dict[str, str] = {}
     for key, account in people.items():
+        if key == SPARE:
+            continue
         sessions[key] = WebClient(app)
         assert sessions[key].sign_in(account.username).status_code == 303
         tokens[key] = api_token(service.db, account.username, clock.now())
@@ -167,7 +179,8 @@ def _objects(service: CaseService, people: dict[str, accounts.Account], clock: M
     with read_session(service.db) as session:
         token = accounts.list_tokens(session, people[W].id)[0]
     return {"case_id": started.case_id, "task_id": started.opened_tasks[0], "escalation_id": f"{started.case_id}.e9",
-            "pathway_id": "test-visits", "version": "1", "message_id": f"{started.case_id}.m1", "user_id": str(people[W2].id), "token_id": str(token.id)}
+            "pathway_id": "test-visits", "version": "1", "message_id": f"{started.case_id}.m1", "user_id": str(people[W2].id), "token_id": str(token.id),
+            "spare_user_id": str(people[SPARE].id)}
 
 
 def _call(world: dict[str, Any], role: str, method: str, path: str, rule: Rule) -> Any:
@@ -187,7 +200,7 @@ def test_route_by_role(world: dict[str, Any], clock: ManualClock, key: tuple[str
     method, template = key
     rule = RULES[key]
     objects = _objects(world["service"], world["people"], clock)
-    path = template.format(**objects)
+    path = template.format(**{**objects, **{k: objects[v] for k, v in (rule.ids or {}).items()}})
     for role in ORDER:
         if role in (W, W2, C) and key == ("POST", "/logout"):
             continue  # signing out would end the session the next routes use

@@ -172,6 +172,11 @@ def test_the_editor_shows_problems_at_their_line_then_publishes_and_migrates(sql
                                                                               clock: ManualClock) -> None:
     cor = people(sqlite_service, clock, "coordinator")["coordinator"]
     case_id, _ = new_case(sqlite_service)
+    from integrations.db import ownership
+    from integrations.db.engine_factory import write_session
+
+    with write_session(sqlite_service.db) as session:  # only the owner's coordinators publish (docs/security.md)
+        ownership.set_owner(session, "test-visits", "AMW Test", clock.now(), "test")
     editor = cor.get("/pathways/editor?from=test-visits")
     assert "version: 2" in editor.text  # an edit starts as the next version
     line = BROKEN.splitlines().index("    due: two days") + 1
@@ -190,8 +195,11 @@ def test_the_editor_shows_problems_at_their_line_then_publishes_and_migrates(sql
     moved = cor.post("/pathways/test-visits/migrate", {"to": "2", "case": case_id, "reason": "nieuwe versie"})
     assert moved.status_code == 200 and "1 zaken overgezet naar versie 2." in moved.text
     assert sqlite_service.case(case_id).pathway_version == 2
-    again = cor.post("/pathways/editor", {"action": "publish", "source": visits_source(2), "name": "visits.yaml"})
-    assert again.status_code == 409  # version 2 exists with other content
+    again = cor.post("/pathways/editor", {"action": "publish", "source": visits_source(9, intake_title="Intake 2"),
+                                          "name": "visits.yaml"})
+    assert again.status_code == 303 and again.headers["location"] == "/pathways/test-visits?version=2"  # same text
+    changed = cor.post("/pathways/editor", {"action": "publish", "source": visits_source(2), "name": "visits.yaml"})
+    assert changed.status_code == 303 and "to=3" in changed.headers["location"]  # carepath numbers the versions
 
 
 def test_the_team_view_and_reassigning(sqlite_service: CaseService, clock: ManualClock) -> None:
@@ -228,17 +236,26 @@ def test_administration_of_accounts_and_tokens(sqlite_service: CaseService, cloc
     adam = people(sqlite_service, clock, "admin")["admin"]
     made = adam.post("/admin/users/new", {"username": "nina", "display_name": "Nina", "role": "worker",
                                           "organisation": "AMW Test", "teams": TEAM_A, "pathway_roles": "worker",
-                                          "password": "een goed wachtwoord", "active": "true"})
-    assert made.status_code == 303
-    user_url = made.headers["location"]
-    token_page = adam.post(f"{user_url}/tokens", {"name": "koppeling woningcorporatie"})
+                                          "active": "true"})
+    assert made.status_code == 200 and "Account nina aangemaakt." in made.text
+    temporary = re.search(r'id="temporary-password-value">([^<]+)<', made.text)
+    assert temporary is not None  # made by carepath, shown once; the administrator never picks it
+    user_url = re.search(r'action="(/admin/users/\d+)"', made.text)
+    assert user_url is not None and temporary.group(1) not in adam.get(user_url.group(1)).text
+    assert adam.post(f"{user_url.group(1)}/tokens", {"name": "stiekem"}).status_code in (404, 405)
+    nina = WebClient(adam.http.app)  # type: ignore[arg-type]
+    assert nina.sign_in("nina", temporary.group(1)).headers["location"] == "/account"
+    nina.refresh_csrf()
+    new = "paars konijn fietst naar zee"
+    assert nina.post("/account/password", {"current": temporary.group(1), "new": new, "repeat": new}).status_code == 303
+    nina.refresh_csrf()
+    token_page = nina.post("/account/tokens", {"name": "koppeling woningcorporatie"})
     token = re.search(r'id="token-value">(cpt_[^<]+)<', token_page.text)
     assert token is not None
-    me = adam.http.get("/api/me", headers={"Authorization": f"Bearer {token.group(1)}"})
+    me = nina.http.get("/api/me", headers={"Authorization": f"Bearer {token.group(1)}"})
     assert me.json()["username"] == "nina"
-    assert token.group(1) not in adam.get(user_url).text  # shown once only
-    nina = WebClient(adam.http.app)  # type: ignore[arg-type]
-    assert nina.sign_in("nina", "een goed wachtwoord").status_code == 303
+    assert token.group(1) not in nina.get("/account").text  # shown once only
+    assert "koppeling woningcorporatie" in adam.get(user_url.group(1)).text  # the administrator sees and may revoke it
 
 
 def test_english_is_available(sqlite_service: CaseService, clock: ManualClock) -> None:

@@ -171,7 +171,7 @@ async def set_language(request: Request) -> Response:
     return response
 
 
-def _account_page(request: Request, principal: Principal, errors: dict[str, str], status: int = 200,
+def account_response(request: Request, principal: Principal, errors: dict[str, str], status: int = 200,
                   new_token: str | None = None) -> Response:
     from web.token_scope import OPERATIONS
 
@@ -186,7 +186,7 @@ def _account_page(request: Request, principal: Principal, errors: dict[str, str]
 
 @router.get("/account")
 def account_page(request: Request, principal: Annotated[Principal, Depends(page_principal)]) -> Response:
-    return _account_page(request, principal, {})
+    return account_response(request, principal, {})
 
 
 @router.post("/account/password")
@@ -213,7 +213,7 @@ def change_password(request: Request, principal: Annotated[Principal, Depends(fo
         except ValidationError as exc:
             errors["new"] = str(exc)[:1].upper() + str(exc)[1:] + "."
     if errors:
-        return _account_page(request, principal, errors, 422)
+        return account_response(request, principal, errors, 422)
     hashed = accounts.hash_password(new)
     with write_session(portal.db) as session:
         accounts.set_password(session, principal.account.id, new, portal.now(), check_rules=False,

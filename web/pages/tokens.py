@@ -16,9 +16,10 @@ from fastapi.responses import Response
 from integrations.db import accounts
 from integrations.db.engine_factory import write_session
 from web.i18n import translate
+from web.pages.auth import account_response
 from web.principal import Principal
 from web.token_scope import clean_operations
-from web.ui import form_principal, portal_of, redirect, render
+from web.ui import form_principal, portal_of, redirect
 
 router = APIRouter(include_in_schema=False)
 
@@ -27,7 +28,6 @@ router = APIRouter(include_in_schema=False)
 async def create_token(request: Request, principal: Annotated[Principal, Depends(form_principal)]) -> Response:
     portal = portal_of(request)
     form = await request.form()
-    lang = principal.language
     name = str(form.get("name") or "").strip()[:200] or "token"
     partner = principal.account.system or form.get("partner") == "true"
     operations = clean_operations([str(o) for o in form.getlist("operations")], partner=partner)
@@ -37,10 +37,7 @@ async def create_token(request: Request, principal: Annotated[Principal, Depends
         portal.record_in(session, principal, "admin", f"created own API token {token.id} '{name}' "
                        f"(operations: {', '.join(operations) if operations else 'all of the account'}"
                        f"{'; partner ' + principal.organisation if partner else ''})")
-        teams = accounts.list_teams(session, list(principal.teams)) if principal.teams else []
-        tokens = accounts.list_tokens(session, principal.account.id)
-    return render(request, "account.html", {"teams": teams, "tokens": tokens, "errors": {}, "new_token": secret},
-                  principal=principal, title=translate("Mijn account", lang))
+    return account_response(request, principal, {}, new_token=secret)
 
 
 @router.post("/account/tokens/{token_id}/revoke")
