@@ -57,6 +57,16 @@ class WorkerModel:
         return cls(**dict(data))
 
 
+class SimulationLimitError(EngineError):
+    """The dry run recorded more events than it may: a pathway that fires timers every minute would
+    otherwise run for hours (the web app's editor sets the limit; the command line has none)."""
+
+    def __init__(self, events: int, limit: int) -> None:
+        super().__init__(f"the simulation recorded {events} events; the limit is {limit}")
+        self.events = events
+        self.limit = limit
+
+
 @dataclass
 class SimulationResult:
     timeline: list[str]
@@ -154,8 +164,9 @@ def fill_form(rng: random.Random, schema: Mapping[str, Any], model: WorkerModel,
 
 class Simulation:
     def __init__(self, cp: CompiledPathway, handlers: Mapping[str, StepHandler], model: WorkerModel,
-                 seed: int, start: datetime) -> None:
+                 seed: int, start: datetime, max_events: int | None = None) -> None:
         self.cp = cp
+        self.max_events = max_events
         self.model = model
         self.rng = random.Random(seed)
         self.clock = ManualClock(start)
@@ -270,7 +281,11 @@ class Simulation:
         arrivals = sorted(start + timedelta(seconds=self.rng.uniform(0, days * 86400 / 3)) for _ in range(cases))
         for n, when in enumerate(arrivals, 1):
             heapq.heappush(self._actions, (when, -n, f"C{n:05d}", ""))
+        rounds = 0
         while True:
+            rounds += 1
+            if self.max_events is not None and rounds % 64 == 0:
+                self._check_events()
             next_action = self._actions[0][0] if self._actions else None
             next_timer = self.runner.next_due()
             candidates = [t for t in (next_action, next_timer) if t is not None and t <= end]
@@ -293,8 +308,16 @@ class Simulation:
                 else:
                     self._act(case_id, task_id)
             self._plan_new()
+        if self.max_events is not None:
+            self._check_events()
         if end > self.clock.now():
             self.clock.set(end)
+
+    def _check_events(self) -> None:
+        assert self.max_events is not None
+        recorded = sum(len(history) for history in self.runner.histories.values())
+        if recorded > self.max_events:
+            raise SimulationLimitError(recorded, self.max_events)
 
 
 def _local(cp: CompiledPathway, moment: datetime) -> str:
@@ -419,7 +442,9 @@ def report(sim: Simulation, days: int, timeline_case: str | None = None) -> Simu
 
 
 def simulate(cp: CompiledPathway, handlers: Mapping[str, StepHandler], *, cases: int, days: int, seed: int,
-             start: datetime, model: WorkerModel | None = None, timeline_case: str | None = None) -> SimulationResult:
-    sim = Simulation(cp, handlers, model or WorkerModel(), seed, start)
+             start: datetime, model: WorkerModel | None = None, timeline_case: str | None = None,
+             max_events: int | None = None) -> SimulationResult:
+    """`max_events`: stop with `SimulationLimitError` once the run recorded more events than this."""
+    sim = Simulation(cp, handlers, model or WorkerModel(), seed, start, max_events)
     sim.run(cases, days)
     return report(sim, days, timeline_case)
