@@ -26,6 +26,7 @@ from engine.compiled import EVALUATION_STEP, CompiledPathway, evaluation_form_sc
 from engine.decide import Engine
 from engine.errors import EngineError
 from engine.events import Event
+from engine.json_validation import validator_for
 from engine.runner import InMemoryRunner
 from engine.state import CaseState, CaseStatus, Task, TaskStatus, TaskType, TrackStatus
 from engine.step_handlers import StepHandler
@@ -124,6 +125,10 @@ def _form_value(rng: random.Random, schema: Mapping[str, Any], model: WorkerMode
         return now.date().isoformat()
     if fmt == "date-time":
         return now.isoformat()
+    if fmt in ("email", "idn-email"):
+        return "gesimuleerd@voorbeeld.nl"
+    if fmt == "time":
+        return now.strftime("%H:%M:%S") + "Z"
     return "(gesimuleerd)"
 
 
@@ -229,7 +234,7 @@ class Simulation:
             schema = step.params.get("answer")
             if not isinstance(schema, Mapping):
                 return {}
-            return fill_form(self.rng, schema, self.model, step.id, now, Draft202012Validator(dict(schema)))
+            return fill_form(self.rng, schema, self.model, step.id, now, validator_for(schema))
         validator = self.cp.validators.get(step.id)
         if validator is None:
             return {}
