@@ -27,7 +27,7 @@ from engine.errors import CarepathError, NotFoundError
 from integrations.db.errors import StorageError
 from integrations.service import CaseService
 from web.auth import SAFE_METHODS, AuthError, CsrfError, same_origin
-from web.input_limits import JsonBodyLimits
+from web.input_limits import RequestLimits
 from web.pathway_work import PathwayWork, PathwayWorkLimit, PathwayWorkLimits
 from web.portal import Conflict, Hidden, Invalid, Portal, Refused
 from web.settings import WebSettings
@@ -248,7 +248,7 @@ def create_app(service: CaseService, db: Database | None = None, *, settings: We
     app.state.runtime_status = _offered.get("status")
     app.state.pathway_work = PathwayWork(PathwayWorkLimits.from_env())
     _install_errors(app)
-    app.add_middleware(JsonBodyLimits)  # inside SecurityHeaders: its answers get the headers too
+    app.add_middleware(RequestLimits)  # inside SecurityHeaders: its answers get the headers too
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     for module in (auth, work, inbox, cases, tasks, team, pathways, reports, admin):

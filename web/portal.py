@@ -682,7 +682,7 @@ def check_input(data: Any, what: str) -> None:
     """`Invalid` (with a Dutch message naming the field) for data beyond web.input_limits."""
     try:
         input_limits.check_data(data, what)
-    except input_limits.DataTooLarge as exc:
+    except input_limits.DataRefused as exc:
         raise Invalid(str(exc), {exc.field or "data": str(exc)}) from None
 
 

@@ -190,6 +190,8 @@ async def migrate(request: Request, pathway_id: str, principal: Annotated[Princi
         to = int(str(form.get("to") or "0"))
     except ValueError:
         to = 0
+    if not 1 <= to <= 1_000_000:  # as the GET's `to`; a 64-bit overflow reached the database
+        to = 0
     cp, _source = portal.pathway(principal, pathway_id, to or None)
     chosen = [str(v) for v in form.getlist("case")][:5000]
     reason = str(form.get("reason") or "").strip()[:500] or None
