@@ -10,6 +10,7 @@ from jsonschema import Draft202012Validator
 from engine.calendar import WorkCalendar, calendar_for
 from engine.definition import CloseReason, Outcome, Pathway, Role, Step, TrackTemplate
 from engine.errors import ValidationError
+from engine.json_validation import validator_for
 from engine.state import MAIN_FLOW
 
 EVALUATION_STEP = "evaluation"
@@ -111,13 +112,13 @@ def compile_pathway(pathway: Pathway, *, good_friday: bool = False) -> CompiledP
             steps[step.id] = step
             step_flow[step.id] = track.id
     validators: dict[str, Draft202012Validator] = {
-        "case_data": Draft202012Validator(strict_schema(dict(pathway.case_data)))
+        "case_data": validator_for(strict_schema(dict(pathway.case_data)))
     }
     for step in steps.values():
         if step.form is not None:
-            validators[step.id] = Draft202012Validator(strict_schema(dict(step.form)))
+            validators[step.id] = validator_for(strict_schema(dict(step.form)))
     if pathway.evaluation is not None:
-        validators[EVALUATION_STEP] = Draft202012Validator(evaluation_form_schema(pathway))
+        validators[EVALUATION_STEP] = validator_for(evaluation_form_schema(pathway))
     return CompiledPathway(
         pathway=pathway,
         calendar=calendar_for(pathway.calendar, pathway.school_holidays, good_friday=good_friday),

@@ -31,6 +31,7 @@ from engine.definition import (
 from engine.errors import ConflictError, EngineError, MissingFieldError, NotFoundError, ValidationError
 from engine.events import Event, apply, start_state
 from engine.expressions import evaluate
+from engine.json_validation import validator_for
 from engine.migration import MigrationPlan, plan_migration
 from engine.state import (
     MAIN_FLOW,
@@ -479,7 +480,7 @@ class Engine:
         key = (cp.key, step.id)
         if key not in self._answer_validators:
             schema = self.handler(step.kind).answer_schema(step)
-            self._answer_validators[key] = None if schema is None else Draft202012Validator(strict_schema(dict(schema)))
+            self._answer_validators[key] = None if schema is None else validator_for(strict_schema(dict(schema)))
         return self._answer_validators[key]
 
     def pathway(self, pathway_id: str, version: int) -> CompiledPathway:

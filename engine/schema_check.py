@@ -20,6 +20,7 @@ from jsonschema.exceptions import ValidationError as SchemaError
 
 from engine.definition import BUILTIN_KINDS
 from engine.errors import Problem
+from engine.json_validation import ENFORCED_FORMATS, pattern_problem
 from engine.suggest import did_you_mean, near_miss, one_of
 from engine.yaml_source import PathKey, SourceDocument
 
@@ -417,6 +418,18 @@ def _walk_schema(doc: SourceDocument, path: PathKey, schema: Any) -> list[Proble
         elif key == "pattern" and isinstance(value, str) and _regex_problem(value):
             problems.append(doc.problem((*path, key), f"`{value}` is not a valid regular expression: "
                                         f"{_regex_problem(value)}"))
+        elif key == "pattern" and isinstance(value, str) and pattern_problem(value):
+            problems.append(doc.problem(
+                (*path, key), f"`{value[:80]}` cannot be checked in linear time ({pattern_problem(value)})",
+                "leave out back-references such as \\1 and look-arounds such as (?=...) or (?!...); "
+                "carepath checks patterns with RE2, so that no input can stall it"))
+        elif key == "patternProperties":
+            problems.append(doc.problem((*path, key), "`patternProperties` is not supported in forms and case data",
+                                        "declare each field by name under `properties`", key=True))
+        elif key == "format" and isinstance(value, str) and value not in ENFORCED_FORMATS:
+            problems.append(doc.problem((*path, key), f"carepath cannot check the format `{value}`",
+                                        did_you_mean(value, ENFORCED_FORMATS) or
+                                        f"use {one_of(ENFORCED_FORMATS)}, or a `pattern`"))
         elif key in _SCHEMA_MAP_KEYWORDS and isinstance(value, dict):
             for name, sub in value.items():
                 problems.extend(_walk_schema(doc, (*path, key, name), sub))

@@ -26,6 +26,7 @@ from engine.compiled import EVALUATION_STEP, CompiledPathway, evaluation_form_sc
 from engine.decide import Engine
 from engine.errors import EngineError
 from engine.events import Event
+from engine.json_validation import validator_for
 from engine.runner import InMemoryRunner
 from engine.state import CaseState, CaseStatus, Task, TaskStatus, TaskType, TrackStatus
 from engine.step_handlers import StepHandler
@@ -55,6 +56,16 @@ class WorkerModel:
         if unknown:
             raise EngineError(f"unknown worker model settings: {', '.join(unknown)} (known: {', '.join(sorted(known))})")
         return cls(**dict(data))
+
+
+class SimulationLimitError(EngineError):
+    """The dry run recorded more events than it may: a pathway that fires timers every minute would
+    otherwise run for hours (the web app's editor sets the limit; the command line has none)."""
+
+    def __init__(self, events: int, limit: int) -> None:
+        super().__init__(f"the simulation recorded {events} events; the limit is {limit}")
+        self.events = events
+        self.limit = limit
 
 
 @dataclass
@@ -114,6 +125,10 @@ def _form_value(rng: random.Random, schema: Mapping[str, Any], model: WorkerMode
         return now.date().isoformat()
     if fmt == "date-time":
         return now.isoformat()
+    if fmt in ("email", "idn-email"):
+        return "gesimuleerd@voorbeeld.nl"
+    if fmt == "time":
+        return now.strftime("%H:%M:%S") + "Z"
     return "(gesimuleerd)"
 
 
@@ -154,8 +169,9 @@ def fill_form(rng: random.Random, schema: Mapping[str, Any], model: WorkerModel,
 
 class Simulation:
     def __init__(self, cp: CompiledPathway, handlers: Mapping[str, StepHandler], model: WorkerModel,
-                 seed: int, start: datetime) -> None:
+                 seed: int, start: datetime, max_events: int | None = None) -> None:
         self.cp = cp
+        self.max_events = max_events
         self.model = model
         self.rng = random.Random(seed)
         self.clock = ManualClock(start)
@@ -218,7 +234,7 @@ class Simulation:
             schema = step.params.get("answer")
             if not isinstance(schema, Mapping):
                 return {}
-            return fill_form(self.rng, schema, self.model, step.id, now, Draft202012Validator(dict(schema)))
+            return fill_form(self.rng, schema, self.model, step.id, now, validator_for(schema))
         validator = self.cp.validators.get(step.id)
         if validator is None:
             return {}
@@ -270,7 +286,11 @@ class Simulation:
         arrivals = sorted(start + timedelta(seconds=self.rng.uniform(0, days * 86400 / 3)) for _ in range(cases))
         for n, when in enumerate(arrivals, 1):
             heapq.heappush(self._actions, (when, -n, f"C{n:05d}", ""))
+        rounds = 0
         while True:
+            rounds += 1
+            if self.max_events is not None and rounds % 64 == 0:
+                self._check_events()
             next_action = self._actions[0][0] if self._actions else None
             next_timer = self.runner.next_due()
             candidates = [t for t in (next_action, next_timer) if t is not None and t <= end]
@@ -293,8 +313,16 @@ class Simulation:
                 else:
                     self._act(case_id, task_id)
             self._plan_new()
+        if self.max_events is not None:
+            self._check_events()
         if end > self.clock.now():
             self.clock.set(end)
+
+    def _check_events(self) -> None:
+        assert self.max_events is not None
+        recorded = sum(len(history) for history in self.runner.histories.values())
+        if recorded > self.max_events:
+            raise SimulationLimitError(recorded, self.max_events)
 
 
 def _local(cp: CompiledPathway, moment: datetime) -> str:
@@ -419,7 +447,9 @@ def report(sim: Simulation, days: int, timeline_case: str | None = None) -> Simu
 
 
 def simulate(cp: CompiledPathway, handlers: Mapping[str, StepHandler], *, cases: int, days: int, seed: int,
-             start: datetime, model: WorkerModel | None = None, timeline_case: str | None = None) -> SimulationResult:
-    sim = Simulation(cp, handlers, model or WorkerModel(), seed, start)
+             start: datetime, model: WorkerModel | None = None, timeline_case: str | None = None,
+             max_events: int | None = None) -> SimulationResult:
+    """`max_events`: stop with `SimulationLimitError` once the run recorded more events than this."""
+    sim = Simulation(cp, handlers, model or WorkerModel(), seed, start, max_events)
     sim.run(cases, days)
     return report(sim, days, timeline_case)

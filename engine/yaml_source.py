@@ -236,6 +236,22 @@ _TRUE = frozenset({"true", "True", "TRUE"})
 _FALSE = frozenset({"false", "False", "FALSE"})
 
 
+MAX_WHOLE_NUMBER = 2**63 - 1  # what a database's bigint holds; more digits than this are no count of anything
+
+
+def _whole_number(text: str) -> tuple[Any, str | None]:
+    """A decimal, octal (0o) or hexadecimal (0x) integer within 64 bits; a problem beyond that
+    (Python refuses to read more than 4,300 decimal digits at all)."""
+    digits = text.lstrip("+-")
+    base = 16 if digits.startswith("0x") else 8 if digits.startswith("0o") else 10
+    if len(digits) > 24:
+        return text, f"the number `{text[:20]}...` ({len(digits)} characters) is too large"
+    value = int(digits[2:] if base != 10 else digits, base)
+    if value > MAX_WHOLE_NUMBER:
+        return text, f"the number `{text}` is too large (at most {MAX_WHOLE_NUMBER})"
+    return (-value if text.startswith("-") else value), None
+
+
 def _resolve_plain(text: str) -> tuple[Any, str | None]:
     """YAML 1.2 core schema for an unquoted scalar: (value, problem message or None)."""
     if text and text[0] not in _NON_TEXT_START:
@@ -246,12 +262,8 @@ def _resolve_plain(text: str) -> tuple[Any, str | None]:
         return True, None
     if text in _FALSE:
         return False, None
-    if _INT.fullmatch(text):
-        return int(text), None
-    if _OCT.fullmatch(text):
-        return int(text[2:], 8), None
-    if _HEX.fullmatch(text):
-        return int(text[2:], 16), None
+    if _INT.fullmatch(text) or _OCT.fullmatch(text) or _HEX.fullmatch(text):
+        return _whole_number(text)
     if _FLOAT.fullmatch(text):
         number = float(text)
         if number in (float("inf"), float("-inf")):

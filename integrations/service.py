@@ -87,6 +87,7 @@ class FireReport:
 
 
 BatchHook = Callable[[Session, Sequence[timers.DueTimer], datetime], None]
+Within = Callable[[Session, "CommandResult"], None]  # more writes in a command's own transaction
 
 
 @dataclass
@@ -148,8 +149,10 @@ class CaseService:
     def _personal_fields(self, state: CaseState) -> tuple[str, ...]:
         return tuple(self.catalog.lookup(state.pathway_id, state.pathway_version).pathway.personal_data)
 
-    def execute(self, cmd: c.Command) -> CommandResult:
-        """Decide `cmd` on the stored case and save the outcome (the path every command takes)."""
+    def execute(self, cmd: c.Command, *, within: Within | None = None) -> CommandResult:
+        """Decide `cmd` on the stored case and save the outcome (the path every command takes).
+        `within(session, result)` writes what belongs with the change (an audit entry, deleting a
+        draft) in the same transaction: all of it commits, or none of it."""
         if isinstance(cmd, c.StartCase):
             raise TypeError("use start_case to start a case")
         what_hash = idempotency.command_hash(_what(cmd))
@@ -173,6 +176,8 @@ class CaseService:
                     result = CommandResult.of(decision)
                     if cmd.idempotency_key is not None:
                         idempotency.store(session, cmd.idempotency_key, cmd.case_id, what_hash, result.to_json(), now)
+                    if within is not None:
+                        within(session, result)
                     return result
             except StaleCaseError:
                 continue
@@ -185,13 +190,14 @@ class CaseService:
             f"({self._max_attempts} attempts); try again"
         )
 
-    def _task_command(self, task_id: str, build: Callable[[str], c.Command]) -> CommandResult:
+    def _task_command(self, task_id: str, build: Callable[[str], c.Command], *,
+                      within: Within | None = None) -> CommandResult:
         # Task ids are `<case id>.<n>` (the engine makes them so): no extra query to find the case.
         case_id, dot, number = task_id.rpartition(".")
         if not dot or not case_id or not number.isdigit():
             raise NotFoundError(f"no task {task_id}")
         try:
-            return self.execute(build(case_id))
+            return self.execute(build(case_id), within=within)
         except NotFoundError as exc:
             raise NotFoundError(f"no task {task_id}") from exc
 
@@ -271,9 +277,10 @@ class CaseService:
             reason=reason, idempotency_key=idempotency_key))
 
     def complete_task(self, task_id: str, data: Mapping[str, Any], *, actor: str,
-                      idempotency_key: str | None = None) -> CommandResult:
+                      idempotency_key: str | None = None, within: Within | None = None) -> CommandResult:
         return self._task_command(task_id, lambda case_id: c.CompleteTask(
-            case_id=case_id, actor=actor, task_id=task_id, data=dict(data), idempotency_key=idempotency_key))
+            case_id=case_id, actor=actor, task_id=task_id, data=dict(data), idempotency_key=idempotency_key),
+            within=within)
 
     def suspend(self, case_id: str, *, actor: str, reason: str, idempotency_key: str | None = None) -> CommandResult:
         return self.execute(c.SuspendCase(case_id=case_id, actor=actor, reason=reason, idempotency_key=idempotency_key))

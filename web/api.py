@@ -606,25 +606,32 @@ def _problems(exc: PathwayError) -> list[ProblemOut]:
     return [ProblemOut(line=p.line, column=p.column, path=p.path, message=p.message, hint=p.hint) for p in exc.problems]
 
 
-@router.post("/pathways/check", response_model=CheckOut, summary="Check a pathway file (nothing is stored)")
+@router.post("/pathways/check", response_model=CheckOut, responses=_errors(413), summary="Check a pathway file (nothing is stored)")
 def check_pathway(request: Request, body: PathwayTextIn, principal: Caller) -> CheckOut:
     portal = _portal(request)
     portal.require(principal, AccountRole.COORDINATOR)
     try:
-        pathway = portal.parse_pathway(body.source, body.name)
+        pathway = _checked_pathway(request, body)
     except PathwayError as exc:
         return CheckOut(valid=False, key=None, problems=_problems(exc))
     return CheckOut(valid=True, key=pathway.key, problems=[])
 
 
-@router.post("/pathways", response_model=PublishOut, status_code=201, responses=CHANGE,
+def _checked_pathway(request: Request, body: PathwayTextIn) -> Any:
+    """The pathway in `body`, checked in a worker process within the limits (web.pathway_work)."""
+    from web.pathway_work import pathway_work_of
+
+    return pathway_work_of(request).parse(body.source, body.name)
+
+
+@router.post("/pathways", response_model=PublishOut, status_code=201, responses={**CHANGE, **_errors(413)},
              summary="Publish the next version of a pathway of the caller's organisation (coordinators); "
                      "carepath numbers the version; 403 for another organisation's pathway; 422 lists the problems")
 def publish(request: Request, body: PathwayTextIn, principal: Caller) -> PublishOut:
     portal = _portal(request)
     portal.require(principal, AccountRole.COORDINATOR)
     try:
-        pathway = portal.parse_pathway(body.source, body.name)
+        pathway = _checked_pathway(request, body)
     except PathwayError as exc:
         raise Invalid(str(exc), {f"line {p.line}": p.message for p in exc.problems}) from None
     try:

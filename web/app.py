@@ -27,6 +27,8 @@ from engine.errors import CarepathError, NotFoundError
 from integrations.db.errors import StorageError
 from integrations.service import CaseService
 from web.auth import SAFE_METHODS, AuthError, CsrfError, same_origin
+from web.input_limits import RequestLimits
+from web.pathway_work import PathwayWork, PathwayWorkLimit, PathwayWorkLimits
 from web.portal import Conflict, Hidden, Invalid, Portal, Refused
 from web.settings import WebSettings
 from web.token_scope import ScopeError
@@ -160,6 +162,13 @@ def _install_errors(app: FastAPI) -> None:
             return api_error(409, "conflict", str(exc))
         return _page_error(request, 409, "Iemand was je voor", str(exc))
 
+    @app.exception_handler(PathwayWorkLimit)
+    async def work_limit(request: Request, exc: PathwayWorkLimit) -> Response:
+        if _is_api(request):
+            code = {413: "too_large", 503: "busy"}.get(exc.status, "limit")
+            return api_error(exc.status, code, str(exc))
+        return _page_error(request, exc.status, "Niet gelukt", str(exc))
+
     @app.exception_handler(SQLAlchemyError)
     @app.exception_handler(StorageError)
     async def storage(request: Request, exc: Exception) -> Response:
@@ -251,7 +260,9 @@ def create_app(service: CaseService, db: Database | None = None, *, settings: We
     app.state.portal = Portal(service, db or service.db, settings)
     app.state.templates = make_templates()
     app.state.runtime_status = _offered.get("status")
+    app.state.pathway_work = PathwayWork(PathwayWorkLimits.from_env())
     _install_errors(app)
+    app.add_middleware(RequestLimits)  # inside SecurityHeaders: its answers get the headers too
     app.add_middleware(SecurityHeaders)
     from web.tracing import Tracing
 

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from jsonschema import Draft202012Validator
 from sqlalchemy import Engine as Database
 from sqlalchemy import func, select
 
@@ -35,6 +34,7 @@ from engine.clock import Clock, ManualClock
 from engine.compiled import CompiledPathway
 from engine.errors import CarepathError, ConflictError
 from engine.expressions import evaluate
+from engine.json_validation import validator_for
 from engine.simulate import WorkerModel, choices, fill_form
 from engine.state import CaseState, CaseStatus, Task, TaskStatus, TaskType, TrackStatus
 from integrations.db import accounts
@@ -397,7 +397,7 @@ class _DemoRun:
         if task.type is TaskType.PARTNER:
             step = cp.steps[task.step_id]
             schema = step.params.get("answer")
-            data = fill_form(self.rng, schema, self.model, step.id, self.clock.now(), Draft202012Validator(dict(schema))) \
+            data = fill_form(self.rng, schema, self.model, step.id, self.clock.now(), validator_for(schema)) \
                 if isinstance(schema, Mapping) else {}
             self.service.complete_task(task_id, self._texts(data), actor=f"partner:{task.role}")
             return

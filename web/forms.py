@@ -12,6 +12,7 @@ same JSON Schema the engine uses, and each message lands next to its field.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -19,8 +20,12 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from engine.json_validation import validator_for
 from web.i18n import translate
+from web.input_limits import MAX_TEXT_CHARS
 
+_FORMAT_MESSAGES = {"date": "Vul een datum in.", "date-time": "Vul een datum en tijd in.",
+                    "email": "Vul een geldig e-mailadres in.", "idn-email": "Vul een geldig e-mailadres in."}
 RADIO_MAX = 6  # more options than this become a select
 TEXTAREA_FROM = 200  # strings allowed to be longer than this get a text area
 
@@ -270,6 +275,9 @@ def parse(schema: Mapping[str, Any], raw: Mapping[str, Any], lang: str = "nl",
         text = (value if isinstance(value, str) else "" if value is None else str(value)).strip()
         if text == "":
             continue
+        if len(text) > MAX_TEXT_CHARS:
+            errors[full] = translate("Hoogstens {n} tekens.", lang, n=MAX_TEXT_CHARS)
+            continue
         try:
             data[name] = _read(widget, sub, text, lang)
         except ValueError as exc:
@@ -295,6 +303,8 @@ def _read(widget: str, schema: Mapping[str, Any], text: str, lang: str) -> Any:
             number = float(cleaned)
         except ValueError:
             raise ValueError(translate("Vul een getal in.", lang)) from None
+        if not math.isfinite(number):  # float() reads "nan" and "inf"; neither is a number here
+            raise ValueError(translate("Vul een getal in.", lang))
         if widget == "integer":
             if not number.is_integer():
                 raise ValueError(translate("Vul een heel getal in.", lang))
@@ -343,10 +353,14 @@ def _message(error: Any, lang: str) -> str:
         return translate("Elke keuze één keer.", lang)
     if kind in ("enum", "const", "oneOf", "anyOf"):
         return translate("Kies uit de mogelijkheden.", lang)
+    if kind == "type" and isinstance(error.instance, float) and not math.isfinite(error.instance):
+        return translate("Vul een getal in.", lang)
     if kind == "type":
         return translate("Deze waarde past niet bij het veld.", lang)
     if kind == "pattern":
         return translate("Het formaat klopt niet.", lang)
+    if kind == "format":
+        return translate(_FORMAT_MESSAGES.get(str(value), "Het formaat klopt niet."), lang)
     if kind == "additionalProperties":
         return translate("Het formulier bevat een onbekend veld.", lang)
     return str(error.message)
@@ -355,7 +369,7 @@ def _message(error: Any, lang: str) -> str:
 def validate(schema: Mapping[str, Any], data: Mapping[str, Any], lang: str = "nl",
              validator: Draft202012Validator | None = None) -> tuple[dict[str, str], list[str]]:
     """Errors of `data` against the schema: ({field: message}, [messages about the whole form])."""
-    checker = validator or Draft202012Validator(dict(schema))
+    checker = validator or validator_for(schema)
     fields: dict[str, str] = {}
     general: list[str] = []
     for error in sorted(checker.iter_errors(dict(data)), key=lambda e: [str(p) for p in e.absolute_path]):

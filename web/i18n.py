@@ -543,6 +543,9 @@ EN: dict[str, str] = {
     "Er ging iets mis aan onze kant. Probeer het opnieuw.": "Something went wrong on our side. Please try again.",
     "Niet gevonden": "Not found",
     "Deze pagina of zaak bestaat niet, of is niet voor jou.": "This page or case does not exist, or is not for you.",
+    # availability and input limits (web/pathway_work.py, web/pages/reports.py)
+    "En nog {n} problemen; los eerst deze op.": "And {n} more problems; solve these first.",
+    "Kies een datum tussen {first} en {last}.": "Choose a date between {first} and {last}.",
 }
 
 # Ownership and authority, sign-in, tokens (docs/security.md).

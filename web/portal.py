@@ -41,6 +41,7 @@ from integrations.db.accounts import AccountRole
 from integrations.db.audit import AuditEntry
 from integrations.db.engine_factory import read_session, write_session
 from integrations.service import CaseService, CommandResult
+from web import input_limits
 from web.principal import Principal
 from web.settings import WebSettings
 
@@ -478,17 +479,22 @@ class Portal:
         if task is None:
             raise Hidden(task_id)
         self.check_completer(p, case_id, task)
+        check_input(data, "formuliergegevens")
+
+        def with_the_completion(session: Session, _result: CommandResult) -> None:
+            # The draft goes and the audit entry comes in the completion's own transaction.
+            accounts.delete_drafts(session, task_id)
+            audit.record_access(session, at=self.now(), who=p.actor, role=p.role.value, organisation=p.organisation,
+                                case_id=case_id, action="change", what=f"completed task {task_id} ({task.step_id})")
+
         try:
             if task.status is TaskStatus.OPEN and task.assignee is None:
                 self.service.claim(task_id, p.actor)
-            result = self.service.complete_task(task_id, dict(data), actor=p.actor)
+            result = self.service.complete_task(task_id, dict(data), actor=p.actor, within=with_the_completion)
         except ConflictError as exc:
             raise self._conflict(case_id, task_id, exc) from None
         except ValidationError as exc:
             raise Invalid(str(exc)) from None
-        with write_session(self.db) as session:
-            accounts.delete_drafts(session, task_id)
-        self.audit(p, "change", f"completed task {task_id} ({task.step_id})", case_id)
         return result
 
     def save_draft(self, p: Principal, task_id: str, fields: dict[str, Any]) -> datetime:
@@ -498,6 +504,7 @@ class Portal:
         if task is None:
             raise Hidden(task_id)
         self.require_task_role(p, task)
+        check_input(fields, "conceptgegevens")
         now = self.now()
         with write_session(self.db) as session:
             accounts.save_draft(session, p.account.id, task_id, case_id, fields, now)
@@ -599,6 +606,7 @@ class Portal:
             raise Invalid("choose one of your teams", {"team": "choose one of your teams"})
         if not _is_cbs_code(municipality):
             raise Invalid("choose the commissioning municipality", {"municipality": "a CBS code such as GM0344"})
+        check_input(data, "zaakgegevens")
         try:
             result = self.service.start_case(pathway_id, trigger, data, actor=p.actor, client_id=client_id or None,
                                              team=team, municipality=municipality, reason=note or None)
@@ -736,6 +744,14 @@ class Portal:
         found = reports.build(self.db, p.municipality or "", pathway_id, start, end, now=self.now())
         self.audit(p, "report", f"outcome report {p.municipality} {pathway_id or 'all pathways'} {start}..{end}")
         return found
+
+
+def check_input(data: Any, what: str) -> None:
+    """`Invalid` (with a Dutch message naming the field) for data beyond web.input_limits."""
+    try:
+        input_limits.check_data(data, what)
+    except input_limits.DataRefused as exc:
+        raise Invalid(str(exc), {exc.field or "data": str(exc)}) from None
 
 
 def _end_of_day(now: datetime) -> datetime:

@@ -3,26 +3,23 @@ publish) with problems shown at their line, and migrating running cases after a 
 
 from __future__ import annotations
 
-import statistics
-from collections import Counter
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from engine.compiled import compile_pathway
 from engine.definition import Pathway
-from engine.errors import ConflictError, PathwayError, Problem
+from engine.errors import ConflictError, Problem
 from engine.mermaid import to_mermaid
-from engine.simulate import simulate
-from engine.state import CaseStatus
 from integrations.db import caselists
 from integrations.db.accounts import AccountRole
 from integrations.db.engine_factory import read_session
-from integrations.service import default_handlers
 from web import pathwayview
 from web.i18n import translate
+from web.pathway_work import PathwayWorkLimit, pathway_work_of
 from web.portal import CASE_ROLES, Conflict, Hidden, Invalid, Portal, Refused
 from web.principal import Principal
 from web.ui import form_principal, page_principal, portal_of, redirect, render
@@ -120,32 +117,6 @@ def _editor_page(request: Request, principal: Principal, text: str, name: str, *
     }, principal=principal, status_code=status, title=translate("Zorgpad bewerken", principal.language))
 
 
-def _simulation_summary(portal: Portal, pathway: Pathway, lang: str) -> dict[str, Any]:
-    settings = portal.settings
-    compiled = compile_pathway(pathway)
-    start = portal.now().replace(microsecond=0)
-    result = simulate(compiled, default_handlers(), cases=settings.simulation_cases, days=settings.simulation_days,
-                      seed=1, start=start)
-    cases = result.cases
-    closed = [s for s in cases.values() if s.status is CaseStatus.CLOSED and s.closed_at is not None]
-    outcomes = Counter(s.outcome for s in closed)
-    lead = [(s.closed_at - s.opened_at).total_seconds() / 86400 for s in closed if s.closed_at]
-    late = total = 0
-    for state in cases.values():
-        for task in state.tasks.values():
-            if task.completed_at is not None:
-                total += 1
-                late += int(task.completed_at > task.due_at)
-    return {
-        "cases": len(cases), "days": settings.simulation_days, "closed": len(closed),
-        "open": len(cases) - len(closed),
-        "outcomes": [(o.label, outcomes.get(o.code, 0)) for o in pathway.outcomes],
-        "median_lead": f"{statistics.median(lead):.0f}" if lead else "—",
-        "on_time": f"{100 * (total - late) / total:.0f}%" if total else "—",
-        "summary": result.summary, "timeline": result.timeline[:40],
-    }
-
-
 @router.post("/pathways/editor")
 async def editor_action(request: Request, principal: Annotated[Principal, Depends(form_principal)]) -> Response:
     portal = portal_of(request)
@@ -168,13 +139,27 @@ async def editor_action(request: Request, principal: Annotated[Principal, Depend
                 "Het bestand is geen UTF-8-tekst.", lang), status=422)
         name = upload.filename.rsplit("/", 1)[-1][:200]
     text = text.replace("\r\n", "\n")
+    # Parsing, checking and simulating run in a worker process (web.pathway_work): never on this event loop.
+    work = pathway_work_of(request)
     try:
-        pathway = portal.parse_pathway(text, name)
-    except PathwayError as exc:
-        return _editor_page(request, principal, text, name, problems=list(exc.problems), status=422)
+        if action == "simulate":
+            settings = portal.settings
+            checked = await run_in_threadpool(
+                work.simulate, text, name, start=portal.now().replace(microsecond=0),
+                cases=settings.simulation_cases, days=settings.simulation_days)
+        else:
+            checked = await run_in_threadpool(work.check, text, name)
+    except PathwayWorkLimit as exc:
+        return await run_in_threadpool(partial(_editor_page, request, principal, text, name, message=str(exc),
+                                               status=exc.status))
+    if checked.pathway is None:
+        more = checked.total_problems - len(checked.problems)
+        return await run_in_threadpool(partial(
+            _editor_page, request, principal, text, name, problems=list(checked.problems), status=422,
+            message=translate("En nog {n} problemen; los eerst deze op.", lang, n=more) if more > 0 else ""))
+    pathway = checked.pathway
     if action == "simulate":
-        return _editor_page(request, principal, text, name, checked=pathway,
-                            simulation=_simulation_summary(portal, pathway, lang))
+        return _editor_page(request, principal, text, name, checked=pathway, simulation=checked.simulation)
     if action != "publish":
         return _editor_page(request, principal, text, name, checked=pathway, message=translate(
             "Het zorgpad is in orde: {key}, {n} stappen.", lang, key=pathway.key, n=len(pathway.steps)))
@@ -230,6 +215,8 @@ async def migrate(request: Request, pathway_id: str, principal: Annotated[Princi
     try:
         to = int(str(form.get("to") or "0"))
     except ValueError:
+        to = 0
+    if not 1 <= to <= 1_000_000:  # as the GET's `to`; a 64-bit overflow reached the database
         to = 0
     cp, _source = portal.pathway(principal, pathway_id, to or None)
     chosen = [str(v) for v in form.getlist("case")][:5000]

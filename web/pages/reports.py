@@ -18,14 +18,24 @@ from web.timefmt import local
 from web.ui import page_principal, portal_of, render
 
 router = APIRouter(include_in_schema=False)
+FIRST_REPORT_DAY, LAST_REPORT_DAY = date(2000, 1, 1), date(2099, 12, 31)
+
+
+def _within_range(name: str, day: date) -> date:
+    """`day` when reports can be made for it; 0001-01-01 and 9999-12-31 used to overflow (a 500)."""
+    if not FIRST_REPORT_DAY <= day <= LAST_REPORT_DAY:
+        message = translate("Kies een datum tussen {first} en {last}.", "nl", first="1-1-2000", last="31-12-2099")
+        raise Invalid(message, {name: message})
+    return day
 
 
 def period(request: Request, start: str, end: str) -> tuple[date, date]:
     """The chosen period; default the last twelve months up to today (Dutch time)."""
     today = local(portal_of(request).now()).date()
     try:
-        last = date.fromisoformat(end) if end else today
-        first = date.fromisoformat(start) if start else (last.replace(day=1) - timedelta(days=335)).replace(day=1)
+        last = _within_range("end", date.fromisoformat(end) if end else today)
+        first = _within_range("start", date.fromisoformat(start) if start else
+                              (last.replace(day=1) - timedelta(days=335)).replace(day=1))
     except ValueError:
         raise Invalid("a date is written as YYYY-MM-DD", {"start": "YYYY-MM-DD"}) from None
     if last < first:
