@@ -319,6 +319,7 @@ class ReportOut(BaseModel):
     as_of: datetime
     notes: list[str]
     tables: list[ReportTable]
+    perturbed: bool = False  # counts carry cell-key perturbation (docs/reporting.md)
 
 
 # --- plumbing ---------------------------------------------------------------------------------------
@@ -635,31 +636,34 @@ def migrate(request: Request, pathway_id: PATHWAY_ID, body: MigrateIn, principal
 # --- reports ----------------------------------------------------------------------------------------
 
 
-def _report_args(start: date | None, end: date | None, request: Request) -> tuple[date, date]:
-    from web.pages.reports import period
+def _report_args(period: str | None, start: date | None, end: date | None, request: Request) -> Any:
+    from web.pages.reports import chosen_period
 
-    return period(request, start.isoformat() if start else "", end.isoformat() if end else "")
+    return chosen_period(request, period or "", start.isoformat() if start else "", end.isoformat() if end else "")
 
 
 @router.get("/reports/outcomes", response_model=ReportOut,
-            summary="Outcome report of the analyst's municipality (small cells suppressed)")
+            summary="Outcome report of the analyst's municipality or funder (fixed ended periods, small cells "
+                    "suppressed, counts perturbed; at most CAREPATH_WEB_REPORTS_PER_HOUR an hour)")
 def report(request: Request, principal: Caller, pathway: Annotated[str | None, Query(max_length=64)] = None,
+           period: Annotated[str | None, Query(max_length=10, description="2026-03, 2026-K1 or 2026")] = None,
            start: date | None = None, end: date | None = None) -> ReportOut:
     from web import reports
 
-    first, last = _report_args(start, end, request)
-    found = _portal(request).report(principal, pathway, first, last)
+    chosen = _report_args(period, start, end, request)
+    found = _portal(request).report(principal, pathway, chosen)
     return ReportOut.model_validate(reports.as_dict(found))
 
 
 @router.get("/reports/outcomes.csv", summary="The same report as CSV for Excel (formula-safe)",
             responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
 def report_csv(request: Request, principal: Caller, pathway: Annotated[str | None, Query(max_length=64)] = None,
+               period: Annotated[str | None, Query(max_length=10, description="2026-03, 2026-K1 or 2026")] = None,
                start: date | None = None, end: date | None = None) -> Response:
     from web import reports
 
-    first, last = _report_args(start, end, request)
-    found = _portal(request).report(principal, pathway, first, last)
+    chosen = _report_args(period, start, end, request)
+    found = _portal(request).report(principal, pathway, chosen)
     return Response(reports.to_csv(found).encode("utf-8"), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="uitkomsten.csv"'})
 

@@ -661,12 +661,19 @@ class Portal:
         return done, refused
 
     # --- reports ----------------------------------------------------------------------------------
-    def report(self, p: Principal, pathway_id: str | None, start: Any, end: Any) -> Any:
+    def report(self, p: Principal, pathway_id: str | None, period: Any) -> Any:
+        """The protected report of the analyst's municipality or funder for a fixed, ended period;
+        at most `settings.reports_per_hour` an hour (web/reports.py)."""
         self.require(p, AccountRole.ANALYST)
         from web import reports
 
-        found = reports.build(self.db, p.municipality or "", pathway_id, start, end, now=self.now())
-        self.audit(p, "report", f"outcome report {p.municipality} {pathway_id or 'all pathways'} {start}..{end}")
+        scope = reports.scope_of(p)
+        reports.check_rate(self.db, p.actor, self.now(), self.settings.reports_per_hour)
+        try:
+            found = reports.build(self.db, scope, pathway_id, period, now=self.now())
+        except ValidationError as exc:
+            raise Invalid(str(exc), {"period": str(exc)}) from None
+        self.audit(p, "report", f"outcome report {scope} {pathway_id or 'all pathways'} {period.code}")
         return found
 
 

@@ -28,6 +28,7 @@ from engine.state import CaseState, CaseStatus, TaskStatus, TaskType
 from integrations.db.engine_factory import create_db_engine, read_session, write_session
 from integrations.db.models import CaseRow, TaskRow
 from integrations.migrations import alembic_config, upgrade_database
+from integrations.reporting.cellkey import record_key
 from integrations.reporting.figures import (
     SUPPRESSED,
     Report,
@@ -38,7 +39,6 @@ from integrations.reporting.figures import (
     report_as_dict,
     report_to_csv,
 )
-from integrations.reporting.cellkey import record_key
 from integrations.reporting.origin import OriginGroup, origin_group
 from integrations.service import CaseService
 from tests.fixtures.visits_pathway import YAML_PATH, visits_source
