@@ -24,7 +24,7 @@ from typing import Final
 MODULUS: Final = 2**31
 MAX_NOISE: Final = 2  # a published count is within +/- 2 of the true count
 # How often each perturbation occurs, out of 16 (a symmetric table with mean 0): -2, -1, 0, +1, +2.
-_TABLE: Final = ((-2, 2), (-1, 3), (0, 6), (1, 3), (2, 2))
+_TABLE: Final = ((-2, 1), (-1, 4), (0, 6), (1, 4), (2, 1))
 _SPREAD: Final = tuple(d for d, n in _TABLE for _ in range(n))
 _SALT: Final = b"carepath cell key v1"
 
