@@ -138,7 +138,7 @@ def test_the_cohort_is_real_history_and_can_be_removed(shipped: CaseService, db:
 def test_bad_cohorts_are_refused(shipped: CaseService, change: dict[str, object], message: str) -> None:
     values = {**SWA.__dict__, "clients": 5, **change}
     with pytest.raises(ValidationError, match=message):
-        write_cohort(shipped, CohortSpec(**values))  # type: ignore[arg-type]
+        write_cohort(shipped, CohortSpec(**values))
 
 
 def test_the_cli_writes_a_cohort(tmp_path: Path) -> None:
