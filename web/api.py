@@ -171,6 +171,9 @@ class StartCaseIn(Model):
     municipality: Annotated[str, Field(pattern=r"^GM[0-9]{4}$")]
     client_id: Annotated[str | None, Field(max_length=64)] = None
     note: Annotated[str | None, Field(max_length=1000)] = None
+    funder: Annotated[str | None, Field(max_length=100, description=(
+        "Who pays for this case when not the pathway's funder or the municipality: kind:code, e.g. "
+        "health_insurer:3311 (kinds: municipality, health_insurer, school_board, housing_corporation)"))] = None
 
 
 class CloseIn(Model):
@@ -476,7 +479,7 @@ def cases(request: Request, principal: Caller,
 def start_case(request: Request, body: StartCaseIn, principal: Caller) -> CommandOut:
     return _command(_portal(request).start_case(
         principal, pathway_id=body.pathway_id, trigger=body.trigger, data=body.data, team=body.team,
-        municipality=body.municipality, client_id=body.client_id, note=body.note))
+        municipality=body.municipality, client_id=body.client_id, note=body.note, funder=body.funder))
 
 
 def _case_out(state: CaseState, title: str, personal: tuple[str, ...], now: datetime) -> CaseOut:

@@ -549,7 +549,8 @@ class Portal:
                                                                           reason=note or None))
 
     def start_case(self, p: Principal, *, pathway_id: str, trigger: str, data: Mapping[str, Any], team: str,
-                   municipality: str, client_id: str | None, note: str | None) -> CommandResult:
+                   municipality: str, client_id: str | None, note: str | None,
+                   funder: str | None = None) -> CommandResult:
         self.require(p, AccountRole.COORDINATOR)
         if team not in p.teams:
             raise Invalid("choose one of your teams", {"team": "choose one of your teams"})
@@ -557,7 +558,8 @@ class Portal:
             raise Invalid("choose the commissioning municipality", {"municipality": "a CBS code such as GM0344"})
         try:
             result = self.service.start_case(pathway_id, trigger, data, actor=p.actor, client_id=client_id or None,
-                                             team=team, municipality=municipality, reason=note or None)
+                                             team=team, municipality=municipality, reason=note or None,
+                                             funder=funder or None)
         except ValidationError as exc:
             raise Invalid(str(exc)) from None
         except NotFoundError as exc:

@@ -63,6 +63,7 @@ def _values(form: FormData) -> dict[str, Any]:
         "email": str(form.get("email") or "").strip(), "role": str(form.get("role") or ""),
         "organisation": str(form.get("organisation") or "").strip(),
         "municipality": str(form.get("municipality") or "").strip() or None,
+        "funder": str(form.get("funder") or "").strip() or None,
         "teams": [str(t) for t in form.getlist("teams")], "pathway_roles": [str(r) for r in form.getlist("pathway_roles")],
         "password": str(form.get("password") or ""), "active": form.get("active") == "true",
     }
@@ -88,7 +89,7 @@ async def create_user(request: Request, principal: Annotated[Principal, Depends(
                     session, username=values["username"], display_name=values["display_name"],
                     password=values["password"], role=role, organisation=values["organisation"], now=portal.now(),
                     teams=values["teams"], pathway_roles=values["pathway_roles"], municipality=values["municipality"],
-                    email=values["email"] or None)
+                    email=values["email"] or None, funder=values["funder"])
         except (ValidationError, ConflictError) as exc:
             errors["_"] = str(exc)
     if errors:
