@@ -28,6 +28,7 @@ class StartCase(Command):
     pseudonym: str
     team: str | None = None
     municipality: str | None = None  # the commissioning municipality (CBS code such as GM0014)
+    funder: str | None = None  # funder key (engine/funding.py) when not the pathway's funder or the municipality
     assignments: dict[str, str] = field(default_factory=dict)  # role -> worker
 
 

@@ -31,6 +31,7 @@ from engine.definition import (
 from engine.errors import ConflictError, EngineError, MissingFieldError, NotFoundError, ValidationError
 from engine.events import Event, apply, start_state
 from engine.expressions import evaluate
+from engine.funding import parse_funder_key
 from engine.json_validation import validator_for
 from engine.migration import MigrationPlan, plan_migration
 from engine.state import (
@@ -508,6 +509,7 @@ class Engine:
                 "pathway_id": p.id, "pathway_version": p.version, "trigger": cmd.trigger,
                 "data": dict(cmd.data), "pseudonym": cmd.pseudonym, "team": cmd.team, "municipality": cmd.municipality,
                 "assignments": dict(cmd.assignments),
+                **_funder_of(cmd, p),
             },
         )
         state = start_state(first)
@@ -861,3 +863,14 @@ _HANDLERS: dict[type, Callable[[Engine, _Run, Any], None]] = {
     c.ResolveEscalation: Engine._resolve,
     c.UpdateCaseData: Engine._update_data,
 }
+
+
+def _funder_of(cmd: c.StartCase, pathway: Any) -> dict[str, str]:
+    """The funder a new case records: the one named at its start, else the pathway's; none when
+    neither names one (the municipality pays). A malformed funder key is refused."""
+    if cmd.funder is not None:
+        kind, code = parse_funder_key(cmd.funder)
+        return {"funder": f"{kind.value}:{code}"}
+    if pathway.funder is not None:
+        return {"funder": pathway.funder.key}
+    return {}

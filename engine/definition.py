@@ -13,6 +13,7 @@ from enum import Enum
 from typing import Any
 
 from engine.durations import Duration
+from engine.funding import Funder
 
 
 class CalendarKind(str, Enum):
@@ -228,6 +229,7 @@ class Pathway:
     lead_time: LeadTime | None = None
     school_holidays: tuple[SchoolHoliday, ...] = ()
     reopen_within: Duration | None = None
+    funder: Funder | None = None  # who pays for its cases unless a case names another (engine/funding.py)
     fingerprint: str = ""  # hash of the canonical content: same id+version, other content = error
 
     @property

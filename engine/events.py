@@ -105,6 +105,7 @@ def start_state(event: Event) -> CaseState:
         pseudonym=d["pseudonym"],
         team=d.get("team"),
         municipality=d.get("municipality"),
+        funder=d.get("funder"),
         assignments=dict(d.get("assignments") or {}),
         version=1,
     )

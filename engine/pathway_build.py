@@ -34,6 +34,13 @@ from engine.definition import (
     Trigger,
 )
 from engine.durations import Duration, parse_duration
+from engine.funding import Funder, FunderKind
+
+
+def _funder(value: Any) -> Funder | None:
+    if value is None:
+        return None
+    return Funder(kind=FunderKind(value["kind"]), code=value["code"], name=value.get("name", ""))
 
 
 def _duration(value: Any) -> Duration | None:
@@ -158,4 +165,5 @@ def build_pathway(data: dict[str, Any]) -> Pathway:
         school_holidays=tuple(SchoolHoliday(name=h["name"], first_day=h["from"], last_day=h["to"])
                               for h in data.get("school_holidays", ())),
         reopen_within=_duration(data.get("reopen_within")),
+        funder=_funder(data.get("funder")),
     )

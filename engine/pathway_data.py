@@ -107,6 +107,9 @@ def pathway_to_data(p: Pathway) -> dict[str, Any]:
                                    for h in p.school_holidays]
     if p.reopen_within is not None:
         data["reopen_within"] = str(p.reopen_within)
+    if p.funder is not None:
+        data["funder"] = {"kind": p.funder.kind.value, "code": p.funder.code,
+                          **({"name": p.funder.name} if p.funder.name else {})}
     data["triggers"] = []
     for trig in p.triggers:
         trigger: dict[str, Any] = {"type": trig.type, "label": trig.label}

@@ -268,6 +268,7 @@ class CaseState:
     pseudonym: str
     team: str | None = None
     municipality: str | None = None
+    funder: str | None = None  # funder key (engine/funding.py); None: the municipality pays
     version: int = 0  # number of events applied; the optimistic-locking token
     main: Position | None = None
     tracks: dict[str, TrackState] = field(default_factory=dict)
@@ -315,6 +316,7 @@ class CaseState:
             "pseudonym": self.pseudonym,
             "team": self.team,
             "municipality": self.municipality,
+            **({"funder": self.funder} if self.funder is not None else {}),
             "version": self.version,
             "main": None if self.main is None else self.main.to_json(),
             "tracks": {k: v.to_json() for k, v in self.tracks.items()},
@@ -351,6 +353,7 @@ class CaseState:
             pseudonym=d["pseudonym"],
             team=d["team"],
             municipality=d.get("municipality"),
+            funder=d.get("funder"),
             version=d["version"],
             main=None if main is None else Position.from_json(main),
             tracks={k: TrackState.from_json(v) for k, v in d["tracks"].items()},

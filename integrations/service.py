@@ -215,6 +215,7 @@ class CaseService:
         version: int | None = None,
         assignments: Mapping[str, str] | None = None,
         case_id: str | None = None,
+        funder: str | None = None,
         reason: str | None = None,
         idempotency_key: str | None = None,
     ) -> CommandResult:
@@ -228,6 +229,7 @@ class CaseService:
             "data": {k: v for k, v in data.items() if k not in personal}, "team": team, "municipality": municipality,
             "assignments": dict(assignments or {}), "case_id": case_id,
             "client": pseudonym if client_id is not None else None,
+            **({"funder": funder} if funder is not None else {}),
         })
         for _ in range(self._max_attempts):
             new_id = case_id or new_case_id()
@@ -244,7 +246,7 @@ class CaseService:
                         case_id=new_id, actor=actor, reason=reason, idempotency_key=idempotency_key,
                         pathway_id=pathway_id, pathway_version=version, trigger=trigger, data=dict(data),
                         pseudonym=pseudonym, team=team, municipality=municipality,
-                        assignments=dict(assignments or {}),
+                        assignments=dict(assignments or {}), funder=funder,
                     )
                     decision = self.engine.start(cmd, now)
                     repository.insert_case(session, decision, tuple(personal))

@@ -174,6 +174,9 @@ class StartCaseIn(Model):
     municipality: Annotated[str, Field(pattern=r"^GM[0-9]{4}$")]
     client_id: Annotated[str | None, Field(max_length=64)] = None
     note: Annotated[str | None, Field(max_length=1000)] = None
+    funder: Annotated[str | None, Field(max_length=100, description=(
+        "Who pays for this case when not the pathway's funder or the municipality: kind:code, e.g. "
+        "health_insurer:3311 (kinds: municipality, health_insurer, school_board, housing_corporation)"))] = None
 
 
 class CloseIn(Model):
@@ -322,6 +325,7 @@ class ReportOut(BaseModel):
     as_of: datetime
     notes: list[str]
     tables: list[ReportTable]
+    perturbed: bool = False  # counts carry cell-key perturbation (docs/reporting.md)
 
 
 # --- plumbing ---------------------------------------------------------------------------------------
@@ -483,7 +487,7 @@ def cases(request: Request, principal: Caller,
 def start_case(request: Request, body: StartCaseIn, principal: Caller) -> CommandOut:
     return _command(_portal(request).start_case(
         principal, pathway_id=body.pathway_id, trigger=body.trigger, data=body.data, team=body.team,
-        municipality=body.municipality, client_id=body.client_id, note=body.note))
+        municipality=body.municipality, client_id=body.client_id, note=body.note, funder=body.funder))
 
 
 def _case_out(state: CaseState, title: str, personal: tuple[str, ...], now: datetime) -> CaseOut:
@@ -666,31 +670,34 @@ def migrate(request: Request, pathway_id: PATHWAY_ID, body: MigrateIn, principal
 # --- reports ----------------------------------------------------------------------------------------
 
 
-def _report_args(start: date | None, end: date | None, request: Request) -> tuple[date, date]:
-    from web.pages.reports import period
+def _report_args(period: str | None, start: date | None, end: date | None, request: Request) -> Any:
+    from web.pages.reports import chosen_period
 
-    return period(request, start.isoformat() if start else "", end.isoformat() if end else "")
+    return chosen_period(request, period or "", start.isoformat() if start else "", end.isoformat() if end else "")
 
 
 @router.get("/reports/outcomes", response_model=ReportOut,
-            summary="Outcome report of the analyst's municipality (small cells suppressed)")
+            summary="Outcome report of the analyst's municipality or funder (fixed ended periods, small cells "
+                    "suppressed, counts perturbed; at most CAREPATH_WEB_REPORTS_PER_HOUR an hour)")
 def report(request: Request, principal: Caller, pathway: Annotated[str | None, Query(max_length=64)] = None,
+           period: Annotated[str | None, Query(max_length=10, description="2026-03, 2026-K1 or 2026")] = None,
            start: date | None = None, end: date | None = None) -> ReportOut:
     from web import reports
 
-    first, last = _report_args(start, end, request)
-    found = _portal(request).report(principal, pathway, first, last)
+    chosen = _report_args(period, start, end, request)
+    found = _portal(request).report(principal, pathway, chosen)
     return ReportOut.model_validate(reports.as_dict(found))
 
 
 @router.get("/reports/outcomes.csv", summary="The same report as CSV for Excel (formula-safe)",
             responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
 def report_csv(request: Request, principal: Caller, pathway: Annotated[str | None, Query(max_length=64)] = None,
+               period: Annotated[str | None, Query(max_length=10, description="2026-03, 2026-K1 or 2026")] = None,
                start: date | None = None, end: date | None = None) -> Response:
     from web import reports
 
-    first, last = _report_args(start, end, request)
-    found = _portal(request).report(principal, pathway, first, last)
+    chosen = _report_args(period, start, end, request)
+    found = _portal(request).report(principal, pathway, chosen)
     return Response(reports.to_csv(found).encode("utf-8"), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="uitkomsten.csv"'})
 

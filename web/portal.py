@@ -600,7 +600,8 @@ class Portal:
                                                                           reason=note or None))
 
     def start_case(self, p: Principal, *, pathway_id: str, trigger: str, data: Mapping[str, Any], team: str,
-                   municipality: str, client_id: str | None, note: str | None) -> CommandResult:
+                   municipality: str, client_id: str | None, note: str | None,
+                   funder: str | None = None) -> CommandResult:
         self.require(p, AccountRole.COORDINATOR)
         if team not in p.teams:
             raise Invalid("choose one of your teams", {"team": "choose one of your teams"})
@@ -609,7 +610,8 @@ class Portal:
         check_input(data, "zaakgegevens")
         try:
             result = self.service.start_case(pathway_id, trigger, data, actor=p.actor, client_id=client_id or None,
-                                             team=team, municipality=municipality, reason=note or None)
+                                             team=team, municipality=municipality, reason=note or None,
+                                             funder=funder or None)
         except ValidationError as exc:
             raise Invalid(str(exc)) from None
         except NotFoundError as exc:
@@ -737,12 +739,19 @@ class Portal:
         return done, refused
 
     # --- reports ----------------------------------------------------------------------------------
-    def report(self, p: Principal, pathway_id: str | None, start: Any, end: Any) -> Any:
+    def report(self, p: Principal, pathway_id: str | None, period: Any) -> Any:
+        """The protected report of the analyst's municipality or funder for a fixed, ended period;
+        at most `settings.reports_per_hour` an hour (web/reports.py)."""
         self.require(p, AccountRole.ANALYST)
         from web import reports
 
-        found = reports.build(self.db, p.municipality or "", pathway_id, start, end, now=self.now())
-        self.audit(p, "report", f"outcome report {p.municipality} {pathway_id or 'all pathways'} {start}..{end}")
+        scope = reports.scope_of(p)
+        reports.check_rate(self.db, p.actor, self.now(), self.settings.reports_per_hour)
+        try:
+            found = reports.build(self.db, scope, pathway_id, period, now=self.now())
+        except ValidationError as exc:
+            raise Invalid(str(exc), {"period": str(exc)}) from None
+        self.audit(p, "report", f"outcome report {scope} {pathway_id or 'all pathways'} {period.code}")
         return found
 
 

@@ -8,30 +8,68 @@ reads "x (onderdrukt)". CSV comes from `reporting.report_to_csv` unchanged.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from html import escape
 from typing import Any
 
+from fastapi import HTTPException
 from markupsafe import Markup
 from sqlalchemy import Engine
 
+from engine.errors import ValidationError
+from engine.funding import KIND_LABELS, parse_funder_key
 from integrations.reporting import figures as reporting
+from integrations.reporting import periods, published
 from integrations.reporting.figures import Report, Table
+from integrations.reporting.periods import Period
+from web.principal import Principal
 
 # Bar colours with at least 3:1 contrast against white (WCAG 1.4.11 non-text contrast).
 _COLOURS = ("#1f5f99", "#2e7d4f", "#8a4b00", "#6b3fa0", "#a3303a", "#3d5a6c", "#006d77", "#7a5c00")
 
 
-def build(db: Engine, municipality: str, pathway_id: str | None, start: date, end: date,
-          now: datetime | None = None) -> Report:
-    return reporting.build_report(db, municipality, pathway_id, start, end, now=now)
+def scope_of(principal: Principal) -> str:
+    """The funder key whose aggregates `principal` (an analyst) sees: their funder's or municipality's."""
+    return published.analyst_scope(principal.municipality, principal.account.funder)
+
+
+def check_rate(db: Engine, who: str, now: datetime, per_hour: int) -> None:
+    """429 with a Dutch message when `who` drew up `per_hour` reports in the last hour: many
+    queries are what a differencing attack needs, and no analyst reads sixty reports an hour."""
+    if published.recent_reports(db, who, now) >= per_hour:
+        raise HTTPException(status_code=429, headers={"Retry-After": "3600"},
+                            detail=f"U heeft het afgelopen uur al {per_hour} rapporten opgevraagd; probeer het later opnieuw.")
+
+
+def period_from(period: str, start: str, end: str, now: datetime) -> Period:
+    """The fixed period asked for: `period` (2026-03, 2026-K1, 2026), else `start`..`end` when that
+    is exactly a month, quarter or year, else the last quarter that has ended. ValidationError
+    (Dutch) for anything else, including a free period."""
+    if period:
+        return periods.parse_period(period)
+    if start or end:
+        try:
+            first, last = date.fromisoformat(start), date.fromisoformat(end)
+        except ValueError:
+            raise ValidationError("een datum schrijf je als JJJJ-MM-DD; geef begin en eind van een maand, kwartaal "
+                                  "of jaar, of kies een periode") from None
+        return periods.period_of(first, last)
+    return periods.latest_ended(now, periods.PeriodKind.QUARTER)
+
+
+def build(db: Engine, scope: str, pathway_id: str | None, period: Period, now: datetime) -> Report:
+    return published.published_report(db, scope, pathway_id, period, now=now)
 
 
 def cell_text(cell: reporting.Cell, unit: str, lang: str = "nl") -> str:
     if cell.suppressed:
         return "x"
     value = cell.value
+    if isinstance(value, float) and unit == "days":
+        text = f"{value:.0f}" if value == int(value) else f"{value:.1f}"
+        return text.replace(".", ",") if lang == "nl" else text
     if isinstance(value, float):
         text = f"{value:.1f}"
         return text.replace(".", ",") if lang == "nl" else text
@@ -106,3 +144,12 @@ def to_csv(report: Report) -> str:
 
 def as_dict(report: Report) -> dict[str, Any]:
     return reporting.report_as_dict(report)
+
+
+def scope_title(principal: Principal, municipalities: Mapping[str, str]) -> str:
+    """Whose figures the dashboard shows, as a heading: the municipality's name, or the funder."""
+    if principal.account.funder:
+        kind, code = parse_funder_key(principal.account.funder)
+        return f"{KIND_LABELS[kind]} {code} ({principal.organisation})"
+    code = principal.municipality or ""
+    return municipalities.get(code, code)

@@ -30,6 +30,7 @@ class WebSettings:
     simulation_cases: int = 60  # the coordinator's dry run before publishing
     simulation_days: int = 180
     title: str = "carepath"
+    reports_per_hour: int = 60  # reports an analyst may draw up per hour (integrations/reporting/published.py)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> WebSettings:
@@ -40,6 +41,8 @@ class WebSettings:
             settings = replace(settings, session_idle=timedelta(minutes=int(env["CAREPATH_WEB_SESSION_IDLE_MINUTES"])))
         if env.get("CAREPATH_WEB_SESSION_MAX_HOURS"):
             settings = replace(settings, session_max=timedelta(hours=int(env["CAREPATH_WEB_SESSION_MAX_HOURS"])))
+        if env.get("CAREPATH_WEB_REPORTS_PER_HOUR"):
+            settings = replace(settings, reports_per_hour=int(env["CAREPATH_WEB_REPORTS_PER_HOUR"]))
         if env.get("CAREPATH_WEB_LOCKOUT_AFTER"):
             settings = replace(settings, lockout_after=int(env["CAREPATH_WEB_LOCKOUT_AFTER"]))
         if env.get("CAREPATH_WEB_SIGNIN_ACCOUNT_CAP_SECONDS"):

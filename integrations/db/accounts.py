@@ -29,6 +29,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, delete
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from engine.errors import ConflictError, NotFoundError, ValidationError
+from engine.funding import parse_funder_key
 from integrations.db.models import Base, UTCDateTime
 from integrations.db.sql import rowcount
 
@@ -60,6 +61,7 @@ class UserRow(Base):
     role: Mapped[str] = mapped_column(String(20))  # AccountRole
     organisation: Mapped[str] = mapped_column(String(200))
     municipality: Mapped[str | None] = mapped_column(String(6))  # CBS code (GM0344) for analysts
+    funder: Mapped[str | None] = mapped_column(String(100))  # funder key (engine/funding.py): a funder's analyst
     pathway_roles: Mapped[list[str]] = mapped_column(JSON, default=list)
     language: Mapped[str] = mapped_column(String(5), default="nl")
     password_hash: Mapped[str] = mapped_column(String(200))
@@ -156,6 +158,7 @@ class Account:
     last_login_at: datetime | None
     must_change_password: bool = False  # an administrator set the password: change it before anything else
     system: bool = False  # a partner system: API only, with tokens limited to its organisation
+    funder: str | None = None  # an analyst of a funder other than a municipality: its funder key
 
     @property
     def actor(self) -> str:
@@ -245,7 +248,7 @@ def _account(row: UserRow, teams: Iterable[str]) -> Account:
         id=row.id, username=row.username, display_name=row.display_name, email=row.email,
         role=AccountRole(row.role), organisation=row.organisation, municipality=row.municipality,
         pathway_roles=tuple(row.pathway_roles or ()), teams=tuple(teams), language=row.language,
-        active=row.active, locked_until=row.locked_until, last_login_at=row.last_login_at,
+        active=row.active, locked_until=row.locked_until, last_login_at=row.last_login_at, funder=row.funder,
         must_change_password=bool(row.must_change_password), system=bool(row.system),
     )
 
@@ -322,7 +325,7 @@ def create_account(
     session: Session, *, username: str, display_name: str, password: str, role: AccountRole, organisation: str,
     now: datetime, teams: Sequence[str] = (), pathway_roles: Sequence[str] = (), municipality: str | None = None,
     email: str | None = None, language: str = "nl", check_rules: bool = True, must_change_password: bool = False,
-    system: bool = False, password_hash: str | None = None,
+    system: bool = False, password_hash: str | None = None, funder: str | None = None,
 ) -> Account:
     username = username.strip().lower()
     if not username or not all(ch.isalnum() or ch in "-_." for ch in username) or len(username) > 64:
@@ -331,12 +334,13 @@ def create_account(
         check_password_rules(password, username)
     if session.execute(select(UserRow.id).where(UserRow.username == username)).first() is not None:
         raise ConflictError(f"user name {username} is taken")
-    _check_account_shape(session, role, teams, municipality, organisation)
+    _check_account_shape(session, role, teams, municipality, organisation, funder)
     row = UserRow(
         username=username, display_name=display_name.strip() or username, email=email, role=role.value,
         organisation=organisation, municipality=municipality, pathway_roles=list(pathway_roles),
         language=language, password_hash=password_hash or hash_password(password), active=True, failed_logins=0,
         created_at=now, password_changed_at=now, must_change_password=must_change_password, system=system,
+        funder=funder if role is AccountRole.ANALYST else None,
     )
     session.add(row)
     session.flush()
@@ -345,7 +349,7 @@ def create_account(
 
 
 def _check_account_shape(session: Session, role: AccountRole, teams: Sequence[str], municipality: str | None,
-                         organisation: str | None = None) -> None:
+                         organisation: str | None = None, funder: str | None = None) -> None:
     all_teams = {t.id: t for t in list_teams(session)}
     unknown = sorted(set(teams) - set(all_teams))
     if unknown:
@@ -356,7 +360,9 @@ def _check_account_shape(session: Session, role: AccountRole, teams: Sequence[st
         if others:
             raise ValidationError(f"een medewerker of coördinator hoort bij de organisatie van zijn teams "
                                   f"({', '.join(others)}), niet bij {organisation}")
-    if role is AccountRole.ANALYST and not is_cbs_code(municipality):
+    if role is AccountRole.ANALYST and funder is not None:
+        parse_funder_key(funder)  # a funder's analyst: aggregates of the cases that funder pays for
+    elif role is AccountRole.ANALYST and not is_cbs_code(municipality):
         raise ValidationError("an analyst needs a municipality: its CBS code, e.g. GM0344")
     if role in (AccountRole.WORKER, AccountRole.COORDINATOR) and not teams:
         raise ValidationError("a worker or coordinator belongs to at least one team")
@@ -387,7 +393,7 @@ def update_account(
     new_teams = list(teams) if teams is not None else _teams_of(session, [user_id])[user_id]
     new_municipality = municipality if municipality is not None else row.municipality
     _check_account_shape(session, new_role, new_teams, new_municipality,
-                         organisation if organisation is not None else row.organisation)
+                         organisation if organisation is not None else row.organisation, row.funder)
     row.role = new_role.value
     if system is not None:
         row.system = system

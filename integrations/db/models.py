@@ -75,12 +75,18 @@ class CaseRow(Base):
     # For the municipal reports (integrations/reporting/figures.py): copies of the state, filled on every save.
     municipality: Mapped[str | None] = mapped_column(String(64))  # the commissioning municipality
     origin_group: Mapped[str | None] = mapped_column(String(16))  # reporting_origin.OriginGroup; never a country
+    # Who pays (engine/funding.py key; the municipality's when no other is named) and the record key of
+    # the cell-key perturbation (integrations/reporting/cellkey.py); migration 0009.
+    funder: Mapped[str | None] = mapped_column(String(100))
+    report_key: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
         Index("ix_cases_pathway_status", "pathway_id", "pathway_version", "status"),
         Index("ix_cases_team_status", "team", "status"),
         Index("ix_cases_report_opened", "municipality", "pathway_id", "opened_at"),
         Index("ix_cases_report_closed", "municipality", "pathway_id", "closed_at"),
+        Index("ix_cases_funder_opened", "funder", "pathway_id", "opened_at"),
+        Index("ix_cases_funder_closed", "funder", "pathway_id", "closed_at"),
     )
 
 
@@ -124,16 +130,44 @@ class TaskRow(Base):
     # Copies of the case's, for the municipal reports (integrations/reporting/figures.py): one index scan per report.
     municipality: Mapped[str | None] = mapped_column(String(64))
     pathway_id: Mapped[str | None] = mapped_column(String(64))
+    funder: Mapped[str | None] = mapped_column(String(100))  # the case's, and the task's own record key (0009)
+    report_key: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
         Index("ix_tasks_report", "municipality", "pathway_id", "due_at",
               postgresql_include=["type", "status", "completed_at", "case_id"]),
+        Index("ix_tasks_funder_report", "funder", "pathway_id", "due_at",
+              postgresql_include=["type", "status", "completed_at", "case_id", "report_key"]),
         # "my open tasks" and "the role's queue", both by due moment; only open tasks are indexed.
         Index("ix_tasks_open_assignee", "assignee", "due_at",
               postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
         Index("ix_tasks_queue", "role", "team", "due_at",
               postgresql_where=text("status = 'open' AND assignee IS NULL"),
               sqlite_where=text("status = 'open' AND assignee IS NULL")),
+    )
+
+
+class CaseTrackRow(Base):
+    """One intervention (a track: a problem area a case works on) per case and track, for the reports.
+
+    A projection of the case state's tracks, rewritten when a track changes; copies of the case's
+    pathway and funder make the intervention figures one index scan."""
+
+    __tablename__ = "case_tracks"
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    track_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    pathway_id: Mapped[str] = mapped_column(String(64))
+    funder: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(16))  # TrackStatus
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    result: Mapped[str | None] = mapped_column(String(32))  # achieved | not_achieved | stopped
+    report_key: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        Index("ix_case_tracks_started", "funder", "pathway_id", "started_at"),
+        Index("ix_case_tracks_closed", "funder", "pathway_id", "closed_at"),
     )
 
 

@@ -23,9 +23,11 @@ from engine.errors import ConflictError, NotFoundError
 from engine.events import Event
 from engine.state import CaseState, Task, TaskStatus, Timer, TimerStatus
 from integrations.db import outbox, personal_data
-from integrations.db.models import CaseEventRow, CasePersonalDataRow, CaseRow, TaskRow, TimerRow
+from integrations.db.models import CaseEventRow, CasePersonalDataRow, CaseRow, CaseTrackRow, TaskRow, TimerRow
 from integrations.db.sql import insert_many, rowcount, table
+from integrations.reporting.cellkey import record_key
 from integrations.reporting.origin import origin_group
+from integrations.reporting.projection import case_funder, track_rows
 
 
 class StaleCaseError(ConflictError):
@@ -74,6 +76,7 @@ class _Rows:
     changed_timers: list[dict[str, Any]] = field(default_factory=list)
     messages: list[dict[str, Any]] = field(default_factory=list)
     personal: dict[str, dict[str, Any]] = field(default_factory=dict)  # case id -> fields to store
+    tracks: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # case id -> its case_tracks rows
 
 
 # --- loading ----------------------------------------------------------------------------------------
@@ -150,7 +153,7 @@ def erase_personal_data(session: Session, case_id: str) -> bool:
 
 
 _CASE_FIELDS = ("pathway_id", "pathway_version", "status", "team", "pseudonym", "opened_at", "closed_at", "outcome",
-                "close_reason", "version", "state", "municipality", "origin_group")
+                "close_reason", "version", "state", "municipality", "origin_group", "funder", "report_key")
 
 
 def _case_columns(state: CaseState, fields: Iterable[str]) -> dict[str, Any]:
@@ -171,6 +174,8 @@ def _case_columns(state: CaseState, fields: Iterable[str]) -> dict[str, Any]:
         "state": state_json,
         "municipality": state.municipality,  # the report columns (integrations/reporting/figures.py)
         "origin_group": None if (group := origin_group(state.origin, state.origin_objection)) is None else group.value,
+        "funder": case_funder(state.funder, state.municipality),
+        "report_key": record_key(state.id),
     }
 
 
@@ -193,6 +198,8 @@ def _task_row(task: Task, state: CaseState) -> dict[str, Any]:
         "escalation_level": task.escalation_level,
         "municipality": state.municipality,  # the report columns (integrations/reporting/figures.py)
         "pathway_id": state.pathway_id,
+        "funder": case_funder(state.funder, state.municipality),
+        "report_key": record_key(task.id),
     }
 
 
@@ -230,6 +237,9 @@ def _collect(save: PendingSave, rows: _Rows) -> None:
         elif kind == "case_resumed":
             touched_timers.update(t.id for t in state.timers.values() if t.status is TimerStatus.PENDING)
             touched_tasks.update(t.id for t in state.tasks.values() if t.status is TaskStatus.OPEN)
+    if any(e.type.startswith("track_") for e in save.decision.events):  # the interventions, for the reports
+        rows.tracks[state.id] = track_rows(state.id, state.pathway_id, case_funder(state.funder, state.municipality),
+                                           state.tracks)
     rows.new_tasks.extend(_task_row(state.tasks[i], state) for i in new_tasks)
     rows.changed_tasks.extend(_task_row(state.tasks[i], state) for i in touched_tasks - new_tasks)
     rows.new_timers.extend(_timer_row(state.timers[i], state.id) for i in new_timers)
@@ -271,6 +281,9 @@ def _write(session: Session, rows: _Rows, new_case_ids: set[str]) -> None:
         connection.execute(_UPDATE_TIMER, _by_key(rows.changed_timers))
     if rows.messages:
         outbox.enqueue(session, rows.messages)
+    if rows.tracks:
+        connection.execute(delete(table(CaseTrackRow)).where(table(CaseTrackRow).c.case_id.in_(list(rows.tracks))))
+        insert_many(connection, table(CaseTrackRow), [r for found in rows.tracks.values() for r in found])
     for case_id, personal in rows.personal.items():
         if case_id in new_case_ids:
             if personal:

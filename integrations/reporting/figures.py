@@ -52,27 +52,33 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from engine.errors import CarepathError, NotFoundError, ValidationError
+from engine.funding import municipality_key
 from engine.state import TaskType
 from integrations.clock import SystemClock
 from integrations.db.engine_factory import read_session
 from integrations.db.errors import StorageError
-from integrations.db.models import CaseRow, PathwayVersionRow, TaskRow
+from integrations.db.models import CaseRow, CaseTrackRow, PathwayVersionRow, TaskRow
 from integrations.db.pathway_store import loader_parser
 from integrations.db.sql import table
+from integrations.reporting import cellkey
 from integrations.reporting.origin import OriginGroup
 from integrations.reporting.suppression import Equation, Figure, Why, protect
 
 __all__ = [
+    "EXACT",
+    "PUBLISHED",
     "SUPPRESSED",
     "Aggregates",
     "Cell",
     "LeadTimes",
     "PathwayInfo",
+    "Protection",
     "Report",
     "Row",
     "RowKind",
     "Table",
     "TaskCounts",
+    "TrackCounts",
     "assemble",
     "build_report",
     "report_as_dict",
@@ -167,6 +173,7 @@ class Report:
     as_of: datetime  # the moment the figures were computed (UTC)
     tables: tuple[Table, ...]
     notes: tuple[str, ...] = ()
+    perturbed: bool = False  # published counts carry cell-key perturbation (Protection.perturb)
 
     def table(self, key: str) -> Table:
         for t in self.tables:
@@ -187,6 +194,7 @@ class PathwayInfo:
     outcomes: tuple[tuple[str, str], ...]  # (code, Dutch label), in the pathway's order
     registers_origin: bool = False
     has_evaluation: bool = False
+    tracks: tuple[tuple[str, str], ...] = ()  # (track id, Dutch title): the problem areas
 
 
 @dataclass(frozen=True)
@@ -205,6 +213,19 @@ class TaskCounts:
     late: tuple[int, int] = (0, 0)
     not_done: tuple[int, int] = (0, 0)
     total: tuple[int, int] = (0, 0)
+    keys: Mapping[str, int] = field(default_factory=dict)  # bucket -> sum of the tasks' record keys
+
+
+@dataclass(frozen=True)
+class TrackCounts:
+    """Interventions (tracks) per (pathway, track): started in the period, and closed in it per result;
+    the clients with an intervention started in the period. Each with the sum of its record keys."""
+
+    started: Mapping[tuple[str, str], tuple[int, int]] = field(default_factory=dict)  # -> (count, key sum)
+    closed: Mapping[tuple[str, str, str | None], tuple[int, int]] = field(default_factory=dict)
+    clients: tuple[int, int] = (0, 0)
+    started_cases: int = 0  # distinct cases behind the interventions started (decides suppression)
+    closed_cases: Mapping[str, int] = field(default_factory=dict)  # result bucket or "total" -> distinct cases
 
 
 @dataclass(frozen=True)
@@ -218,6 +239,8 @@ class Aggregates:
     tasks: TaskCounts = TaskCounts()
     evaluations: TaskCounts = TaskCounts()
     pathways: tuple[str, ...] = ()  # pathways with cases of the municipality open at some moment of the period
+    keys: Mapping[Any, int] = field(default_factory=dict)  # the record-key sums of the case counts (_case_counts)
+    tracks: TrackCounts = TrackCounts()
 
 
 # --- SQL --------------------------------------------------------------------------------------------
@@ -234,45 +257,57 @@ _CASES = table(CaseRow)
 _TASKS = table(TaskRow)
 
 
+def scope_key(who: str) -> str:
+    """The funder key a report is for: a funder key as given, or a municipality's (CBS code)."""
+    return who if ":" in who else municipality_key(who)
+
+
 def _scope(municipality: str, pathway_id: str | None) -> list[Any]:
-    where: list[Any] = [_CASES.c.municipality == municipality]
+    where: list[Any] = [_CASES.c.funder == scope_key(municipality)]
     if pathway_id is not None:
         where.append(_CASES.c.pathway_id == pathway_id)
     return where
 
 
 def _case_counts(session: Session, scope: list[Any], lo: datetime, hi: datetime) -> tuple[
-        int, int, int, dict[tuple[str, str | None], int], dict[str | None, int], tuple[str, ...]]:
+        int, int, int, dict[tuple[str, str | None], int], dict[str | None, int], tuple[str, ...], dict[Any, int]]:
     c = _CASES.c
     started = case((c.opened_at >= lo, 1), else_=0)
     open_at_end = case((or_(c.closed_at.is_(None), c.closed_at >= hi), 1), else_=0)
     closed = case((and_(c.closed_at >= lo, c.closed_at < hi), 1), else_=0)
     inner = (
         select(c.pathway_id, c.outcome, c.origin_group, started.label("s"), open_at_end.label("o"),
-               closed.label("c"))
+               closed.label("c"), func.coalesce(c.report_key, 0).label("k"))
         .where(*scope, c.opened_at < hi, or_(c.closed_at.is_(None), c.closed_at >= lo))
         .subquery()
     )
     rows = session.execute(
         select(inner.c.pathway_id, inner.c.outcome, inner.c.origin_group, inner.c.s, inner.c.o, inner.c.c,
-               func.count())
+               func.count(), func.sum(inner.c.k))
         .group_by(inner.c.pathway_id, inner.c.outcome, inner.c.origin_group, inner.c.s, inner.c.o, inner.c.c)
     ).all()
     n_started = n_open = n_closed = 0
     by_outcome: dict[tuple[str, str | None], int] = defaultdict(int)
     by_origin: dict[str | None, int] = defaultdict(int)
     pathways: set[str] = set()
-    for pathway, outcome, origin, s, o, cl, n in rows:
+    keys: dict[Any, int] = defaultdict(int)  # the same names with the sum of the record keys
+    for pathway, outcome, origin, s, o, cl, n, k in rows:
         pathways.add(pathway)
+        k = int(k or 0)
         if s:
             n_started += n
             by_origin[origin] += n
+            keys["started"] += k
+            keys[("origin", origin)] += k
         if o:
             n_open += n
+            keys["open"] += k
         if cl:
             n_closed += n
             by_outcome[(pathway, outcome)] += n
-    return n_started, n_open, n_closed, dict(by_outcome), dict(by_origin), tuple(sorted(pathways))
+            keys["closed"] += k
+            keys[("outcome", pathway, outcome)] += k
+    return n_started, n_open, n_closed, dict(by_outcome), dict(by_origin), tuple(sorted(pathways)), dict(keys)
 
 
 def _percentile(ordered: Mapping[int, float], n: int, p: float) -> float:
@@ -314,13 +349,13 @@ def _task_counts(session: Session, municipality: str, pathway_id: str | None, lo
                  min_cell: int) -> dict[str, TaskCounts]:
     """Human tasks and evaluations due in [lo, cut), not cancelled, per type and bucket: (tasks, cases).
 
-    `tasks.municipality`/`pathway_id` (copies of the case's) make this one scan of `ix_tasks_report`.
+    `tasks.funder`/`pathway_id` (copies of the case's) make this one scan of `ix_tasks_funder_report`.
     The number of distinct cases behind a bucket only decides suppression, so on PostgreSQL it is
     first bounded from below by a 64-bit bitmap of hashed case ids (bit_or, no sort): a bucket whose
     bitmap has `min_cell` bits set has at least that many cases. Only a bucket with at least
     `min_cell` tasks but fewer bits is counted exactly (count distinct)."""
     t = _TASKS.c
-    where = [t.municipality == municipality, t.due_at >= lo, t.due_at < cut, t.status != "cancelled",
+    where = [t.funder == scope_key(municipality), t.due_at >= lo, t.due_at < cut, t.status != "cancelled",
              t.type.in_([TaskType.HUMAN.value, TaskType.EVALUATION.value])]
     if pathway_id is not None:
         where.append(t.pathway_id == pathway_id)
@@ -331,40 +366,92 @@ def _task_counts(session: Session, municipality: str, pathway_id: str | None, lo
     pending = t.completed_at.is_(None)
     in_time = t.completed_at <= t.due_at
     bit = cast(literal(1), BigInteger).op("<<")(func.hashtext(t.case_id).op("&")(63))
-    inner = select(t.type, pending.label("pending"), in_time.label("in_time"), bit.label("bit")).where(*where).subquery()
+    inner = select(t.type, pending.label("pending"), in_time.label("in_time"), bit.label("bit"),
+                   func.coalesce(t.report_key, 0).label("k")).where(*where).subquery()
     rows = session.execute(
-        select(inner.c.type, inner.c.pending, inner.c.in_time, func.count(), func.bit_or(inner.c.bit))
+        select(inner.c.type, inner.c.pending, inner.c.in_time, func.count(), func.bit_or(inner.c.bit),
+               func.sum(inner.c.k))
         .group_by(inner.c.type, inner.c.pending, inner.c.in_time)
     ).all()
     found: dict[str, dict[str, tuple[int, int]]] = defaultdict(dict)
     masks: dict[str, int] = defaultdict(int)
-    for kind, is_pending, is_in_time, n, mask in rows:
+    keys: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for kind, is_pending, is_in_time, n, mask, k in rows:
         mask = int(mask) & 0xFFFF_FFFF_FFFF_FFFF
-        found[kind]["not_done" if is_pending else "on_time" if is_in_time else "late"] = (int(n), mask.bit_count())
+        name = "not_done" if is_pending else "on_time" if is_in_time else "late"
+        found[kind][name] = (int(n), mask.bit_count())
         masks[kind] |= mask
+        keys[kind][name] += int(k or 0)
+        keys[kind]["total"] += int(k or 0)
     for kind, buckets in found.items():
         buckets["total"] = (sum(n for n, _ in buckets.values()), masks[kind].bit_count())
     if any(n >= min_cell > bits for buckets in found.values() for n, bits in buckets.values()):
         return _task_counts_exact(session, where, bucket)
-    return {kind: TaskCounts(**buckets) for kind, buckets in found.items()}
+    return {kind: TaskCounts(**buckets, keys=dict(keys[kind])) for kind, buckets in found.items()}
 
 
 def _task_counts_exact(session: Session, where: list[Any], bucket: Any) -> dict[str, TaskCounts]:
     t = _TASKS.c
-    inner = select(t.type, bucket.label("b"), t.case_id).where(*where).subquery()
+    inner = select(t.type, bucket.label("b"), t.case_id, func.coalesce(t.report_key, 0).label("k")).where(
+        *where).subquery()
     per_bucket = session.execute(
-        select(inner.c.type, inner.c.b, func.count(), func.count(distinct(inner.c.case_id)))
+        select(inner.c.type, inner.c.b, func.count(), func.count(distinct(inner.c.case_id)), func.sum(inner.c.k))
         .group_by(inner.c.type, inner.c.b)
     ).all()
     totals = session.execute(
-        select(inner.c.type, func.count(), func.count(distinct(inner.c.case_id))).group_by(inner.c.type)
+        select(inner.c.type, func.count(), func.count(distinct(inner.c.case_id)), func.sum(inner.c.k))
+        .group_by(inner.c.type)
     ).all()
     found: dict[str, dict[str, tuple[int, int]]] = defaultdict(dict)
-    for kind, b, n, cases in per_bucket:
+    keys: dict[str, dict[str, int]] = defaultdict(dict)
+    for kind, b, n, cases, k in per_bucket:
         found[kind][b] = (int(n), int(cases))
-    for kind, n, cases in totals:
+        keys[kind][b] = int(k or 0)
+    for kind, n, cases, k in totals:
         found[kind]["total"] = (int(n), int(cases))
-    return {kind: TaskCounts(**buckets) for kind, buckets in found.items()}
+        keys[kind]["total"] = int(k or 0)
+    return {kind: TaskCounts(**buckets, keys=keys[kind]) for kind, buckets in found.items()}
+
+
+_TRACKS = table(CaseTrackRow)
+
+
+def track_counts(session: Session, municipality: str, pathway_id: str | None, lo: datetime,
+                 hi: datetime) -> TrackCounts:
+    """Interventions of the scope started and closed in [lo, hi), and the clients (distinct
+    pseudonyms) with one started: three grouped scans of `case_tracks` over its indexes."""
+    t = _TRACKS.c
+    where: list[Any] = [t.funder == scope_key(municipality)]
+    if pathway_id is not None:
+        where.append(t.pathway_id == pathway_id)
+    started = {(pid, track): (int(n), int(k or 0)) for pid, track, n, k in session.execute(
+        select(t.pathway_id, t.track_id, func.count(), func.sum(t.report_key))
+        .where(*where, t.started_at >= lo, t.started_at < hi).group_by(t.pathway_id, t.track_id))}
+    closed = {(pid, track, result): (int(n), int(k or 0)) for pid, track, result, n, k in session.execute(
+        select(t.pathway_id, t.track_id, t.result, func.count(), func.sum(t.report_key))
+        .where(*where, t.closed_at >= lo, t.closed_at < hi).group_by(t.pathway_id, t.track_id, t.result))}
+    c = _CASES.c
+    per_client = (select(c.pseudonym, func.min(func.coalesce(c.report_key, 0)).label("k"))
+                  .select_from(_TRACKS.join(_CASES, c.id == t.case_id))
+                  .where(*where, t.started_at >= lo, t.started_at < hi).group_by(c.pseudonym).subquery())
+    n, k = session.execute(select(func.count(), func.sum(per_client.c.k))).one()
+    started_cases = session.execute(select(func.count(distinct(t.case_id))).where(
+        *where, t.started_at >= lo, t.started_at < hi)).scalar_one()
+    bucket = case((t.result == "achieved", "achieved"), (t.result == "not_achieved", "not_achieved"), else_="stopped")
+    closed_where = [*where, t.closed_at >= lo, t.closed_at < hi]
+    closed_cases = {str(b): int(m) for b, m in session.execute(
+        select(bucket, func.count(distinct(t.case_id))).where(*closed_where).group_by(bucket))}
+    closed_cases["total"] = int(session.execute(
+        select(func.count(distinct(t.case_id))).where(*closed_where)).scalar_one())
+    return TrackCounts(started=started, closed=closed, clients=(int(n or 0), int(k or 0)),
+                       started_cases=int(started_cases), closed_cases=closed_cases)
+
+
+RESULTS: Final = (("achieved", "Behaald"), ("not_achieved", "Niet behaald"), ("stopped", "Gestopt"))
+
+
+def _result_bucket(result: str | None) -> str:
+    return result if result in ("achieved", "not_achieved") else "stopped"
 
 
 def _no_jit(session: Session) -> None:
@@ -376,9 +463,10 @@ def _no_jit(session: Session) -> None:
 def _case_part(session: Session, municipality: str, pathway_id: str | None, start: date, end: date) -> Aggregates:
     lo, hi = period_bounds(start, end)
     scope = _scope(municipality, pathway_id)
-    started, open_at_end, closed, by_outcome, by_origin, pathways = _case_counts(session, scope, lo, hi)
+    started, open_at_end, closed, by_outcome, by_origin, pathways, keys = _case_counts(session, scope, lo, hi)
     return Aggregates(started=started, open_at_end=open_at_end, closed=closed, closed_by_outcome=by_outcome,
-                      started_by_origin=by_origin, lead_times=_lead_times(session, scope, lo, hi), pathways=pathways)
+                      started_by_origin=by_origin, lead_times=_lead_times(session, scope, lo, hi), pathways=pathways,
+                      keys=keys, tracks=track_counts(session, municipality, pathway_id, lo, hi))
 
 
 def _task_part(session: Session, municipality: str, pathway_id: str | None, start: date, end: date, now: datetime,
@@ -438,6 +526,7 @@ class _VersionFacts:
     outcomes: tuple[tuple[str, str], ...]
     registers_origin: bool
     has_evaluation: bool
+    tracks: tuple[tuple[str, str], ...] = ()
 
 
 _FACTS: dict[str, _VersionFacts | None] = {}  # by source sha256: each stored version is parsed once per process
@@ -461,7 +550,8 @@ def _facts(session: Session, pathway_id: str, version: int, sha: str) -> _Versio
             pathway = None
         if pathway is not None:
             facts = _VersionFacts(pathway.title, tuple((o.code, o.label) for o in pathway.outcomes),
-                                  pathway.origin_registration, pathway.evaluation is not None)
+                                  pathway.origin_registration, pathway.evaluation is not None,
+                                  tuple((t.id, t.title) for t in pathway.tracks))
     with _FACTS_LOCK:
         _FACTS[sha] = facts
     return facts
@@ -483,6 +573,7 @@ def pathway_infos(session: Session, pathway_ids: Iterable[str]) -> list[PathwayI
     for pid, versions in by_id.items():
         title: str | None = None
         outcomes: dict[str, str] = {}
+        tracks: dict[str, str] = {}
         origin = evaluation = False
         for version, sha in versions:  # newest first
             facts = _facts(session, pid, version, sha)
@@ -491,9 +582,11 @@ def pathway_infos(session: Session, pathway_ids: Iterable[str]) -> list[PathwayI
             title = title or facts.title
             for code, label in facts.outcomes:
                 outcomes.setdefault(code, label)
+            for track_id, track_title in facts.tracks:
+                tracks.setdefault(track_id, track_title)
             origin = origin or facts.registers_origin
             evaluation = evaluation or facts.has_evaluation
-        infos.append(PathwayInfo(pid, title or pid, tuple(outcomes.items()), origin, evaluation))
+        infos.append(PathwayInfo(pid, title or pid, tuple(outcomes.items()), origin, evaluation, tuple(tracks.items())))
     return infos
 
 
@@ -518,21 +611,47 @@ def suppressed_note(min_cell: int) -> str:
             f"uit de totalen te berekenen is")
 
 
+@dataclass(frozen=True)
+class Protection:
+    """What protects a report beyond small-cell suppression (docs/reporting.md, "Protection").
+
+    `EXACT` (the default of `build_report`) publishes true counts: for the organisation's own use
+    and tests. `PUBLISHED` is what an analyst gets (`integrations.reporting.published`)."""
+
+    perturb: bool = False  # cell-key perturbation of every published count (cellkey.py)
+    percentile_min: int = 0  # lead-time percentiles only over at least this many closed cases (and min_cell)
+    single_pathway_percentiles: bool = False  # no percentiles over all pathways (the difference with one
+    # pathway's would be about the others' few cases)
+    whole_days: bool = False  # percentiles rounded to whole days
+
+
+EXACT: Final = Protection()
+PUBLISHED: Final = Protection(perturb=True, percentile_min=50, single_pathway_percentiles=True, whole_days=True)
+
+
 class _Builder:
     """Figures and equations of one report, then cells once suppression has run."""
 
-    def __init__(self, min_cell: int) -> None:
+    def __init__(self, min_cell: int, perturb: bool = False) -> None:
         self.min_cell = min_cell
+        self.perturb = perturb
         self.figures: dict[str, Figure] = {}
+        self.keys: dict[str, int] = {}  # figure -> sum of the record keys of what it counts
         self.equations: list[Equation] = []
         self.why: dict[str, Why] = {}
 
-    def count(self, key: str, value: int, cases: int | None = None, *, at_least: int = 0) -> str:
+    def count(self, key: str, value: int, cases: int | None = None, *, at_least: int = 0, ck: int = 0) -> str:
         figure = Figure(value, cases, at_least)
         existing = self.figures.setdefault(key, figure)
         if existing != figure:
             raise ValueError(f"figure {key} given twice with different values")
+        self.keys.setdefault(key, ck)
         return key
+
+    def value(self, key: str) -> int:
+        """The published value of a published figure: true, or perturbed by its cell key."""
+        true = self.figures[key].value
+        return cellkey.perturb(true, self.keys.get(key, 0)) if self.perturb else true
 
     def equation(self, total: str, parts: Sequence[str]) -> None:
         self.equations.append(Equation(total, tuple(parts)))
@@ -545,7 +664,7 @@ class _Builder:
 
     def cell(self, key: str) -> Cell:
         if self.published(key):
-            return Cell(self.figures[key].value)
+            return Cell(self.value(key))
         return Cell(SUPPRESSED, suppressed_note(self.min_cell))
 
     def share(self, key: str, base: str) -> Cell:
@@ -553,7 +672,14 @@ class _Builder:
             return Cell(SUPPRESSED, "aandeel van een onderdrukt aantal")
         if not self.published(base):
             return Cell(SUPPRESSED, "het totaal waarvan dit een aandeel is, is onderdrukt")
-        return Cell(_pct(self.figures[key].value, self.figures[base].value))
+        whole = self.value(base)
+        return Cell(min(100.0, _pct(self.value(key), whole)) if whole else 0.0)
+
+    def ratio(self, part: str, whole: str) -> Cell:
+        """`part` per `whole` (interventions per client), one decimal, from the published values."""
+        if not (self.published(part) and self.published(whole)) or not self.value(whole):
+            return Cell(SUPPRESSED, "berekend uit een onderdrukt aantal")
+        return Cell(round(self.value(part) / self.value(whole), 1))
 
     def rows(self, items: Iterable[tuple[str, str, RowKind, str | None]]) -> tuple[Row, ...]:
         """(figure key, label, kind, share base or None) -> rows of (count[, share])."""
@@ -582,13 +708,15 @@ def assemble(
     end: date,
     min_cell: int = DEFAULT_MIN_CELL,
     as_of: datetime,
+    protection: Protection = EXACT,
 ) -> Report:
     """The report's tables from its aggregates, small cells suppressed (no database needed).
 
     Tables: cases; closed per pathway (all pathways only); the outcomes of each pathway; lead time;
     tasks; evaluations (when a pathway in scope evaluates); origin (when a pathway in scope
     registers origin)."""
-    b = _Builder(min_cell)
+    b = _Builder(min_cell, protection.perturb)
+    keys = agg.keys
     by_id = {p.id: p for p in pathways}
     single = pathway_id is not None
     # All pathways: those with cases of the municipality in the period (a pathway it does not
@@ -599,20 +727,24 @@ def assemble(
     with_evaluations = any(info.has_evaluation for info in scope)
 
     # Every figure, and the sums between them, before anything is suppressed.
-    started = b.count("cases.started", agg.started)
-    open_end = b.count("cases.open_at_end", agg.open_at_end)
-    closed = b.count("cases.closed", agg.closed)
+    started = b.count("cases.started", agg.started, ck=keys.get("started", 0))
+    open_end = b.count("cases.open_at_end", agg.open_at_end, ck=keys.get("open", 0))
+    closed = b.count("cases.closed", agg.closed, ck=keys.get("closed", 0))
     outcome_rows: dict[str, list[tuple[str, str]]] = {}
     pathway_totals: list[str] = []
     for info in scope:  # the pathway's outcome codes (all versions), then codes it does not know
         total = closed if single else b.count(
-            f"closed.{info.id}", sum(n for (pid, _), n in agg.closed_by_outcome.items() if pid == info.id))
+            f"closed.{info.id}", sum(n for (pid, _), n in agg.closed_by_outcome.items() if pid == info.id),
+            ck=sum(keys.get(("outcome", info.id, code), 0) for (pid, code) in agg.closed_by_outcome if pid == info.id))
         known = {code for code, _ in info.outcomes}
-        rows = [(b.count(f"outcomes.{info.id}.{code}", agg.closed_by_outcome.get((info.id, code), 0)), label)
+        rows = [(b.count(f"outcomes.{info.id}.{code}", agg.closed_by_outcome.get((info.id, code), 0),
+                         ck=keys.get(("outcome", info.id, code), 0)), label)
                 for code, label in info.outcomes]
         unknown = sum(n for (pid, code), n in agg.closed_by_outcome.items() if pid == info.id and code not in known)
         if unknown:  # shown only when not empty, which a reader can tell
-            rows.append((b.count(f"outcomes.{info.id}.{UNKNOWN_OUTCOME}", unknown, at_least=1),
+            rows.append((b.count(f"outcomes.{info.id}.{UNKNOWN_OUTCOME}", unknown, at_least=1,
+                                 ck=sum(keys.get(("outcome", pid, code), 0) for (pid, code) in agg.closed_by_outcome
+                                        if pid == info.id and code not in known)),
                          "Uitkomst onbekend of vervallen"))
         if rows:
             b.equation(total, [key for key, _ in rows])
@@ -623,19 +755,24 @@ def assemble(
     groups: list[tuple[str, str]] = []
     registered = not_registered = ""
     if with_origin:
-        groups = [(b.count(f"origin.{code}", agg.started_by_origin.get(code, 0)), label) for code, label in ORIGIN_ROWS]
-        registered = b.count("origin.registered", sum(b.figures[key].value for key, _ in groups))
-        not_registered = b.count("origin.not_registered", agg.started - b.figures[registered].value)
+        groups = [(b.count(f"origin.{code}", agg.started_by_origin.get(code, 0), ck=keys.get(("origin", code), 0)),
+                   label) for code, label in ORIGIN_ROWS]
+        registered = b.count("origin.registered", sum(b.figures[key].value for key, _ in groups),
+                             ck=sum(b.keys[key] for key, _ in groups))
+        not_registered = b.count("origin.not_registered", agg.started - b.figures[registered].value,
+                                 ck=keys.get("started", 0) - b.keys[registered])
         b.equation(registered, [key for key, _ in groups])
         b.equation(started, [registered, not_registered])
     task_keys: dict[str, list[str]] = {}
     for name, counts in (("tasks", agg.tasks), ("evaluations", agg.evaluations)):
         if name == "evaluations" and not with_evaluations:
             continue
-        parts = [b.count(f"{name}.{bucket}", *getattr(counts, bucket)) for bucket in ("on_time", "late", "not_done")]
-        total = b.count(f"{name}.total", *counts.total)
+        parts = [b.count(f"{name}.{bucket}", *getattr(counts, bucket), ck=counts.keys.get(bucket, 0))
+                 for bucket in ("on_time", "late", "not_done")]
+        total = b.count(f"{name}.total", *counts.total, ck=counts.keys.get("total", 0))
         b.equation(total, parts)
         task_keys[name] = [*parts, total]
+    interventions = _intervention_figures(b, agg.tracks, scope, single)
 
     b.solve()
 
@@ -669,11 +806,17 @@ def assemble(
             notes=("Zaken afgesloten in de periode, naar de uitkomst waarmee ze zijn afgesloten.",),
         ))
     lead = agg.lead_times
-    if not b.published(closed) or lead.count < min_cell or lead.median is None or lead.p90 is None:
+    percentile_min = max(min_cell, protection.percentile_min)
+    if protection.single_pathway_percentiles and not single:
+        note = "alleen per zorgpad"
+        lead_cells = (Cell(SUPPRESSED, note), Cell(SUPPRESSED, note))
+    elif not b.published(closed) or lead.count < percentile_min or lead.median is None or lead.p90 is None:
         # Also when the number of closed cases is suppressed to protect another cell: a published
         # median would tell it is at least min_cell.
-        note = "het aantal afgesloten zaken is onderdrukt"
+        note = f"alleen over {percentile_min} of meer afgesloten zaken"
         lead_cells = (Cell(SUPPRESSED, note), Cell(SUPPRESSED, note))
+    elif protection.whole_days:
+        lead_cells = (Cell(float(round(lead.median))), Cell(float(round(lead.p90))))
     else:
         lead_cells = (Cell(round(lead.median, 1)), Cell(round(lead.p90, 1)))
     tables.append(Table(
@@ -682,7 +825,10 @@ def assemble(
          Row("lead_time.p90", "90e percentiel", (lead_cells[1],))),
         notes=("Van de start tot de afsluiting, in kalenderdagen, van de zaken afgesloten in de periode "
                "(dezelfde zaken als 'Afgesloten in de periode'). Percentielen met lineaire interpolatie; "
-               f"niet berekend over minder dan {min_cell} zaken.",),
+               f"niet berekend over minder dan {percentile_min} zaken"
+               + ("; afgerond op hele dagen" if protection.whole_days else "")
+               + ("; alleen per zorgpad, niet over alle paden samen" if protection.single_pathway_percentiles else "")
+               + ".",),
     ))
     for name, title, labels, what in _TASK_TABLES:
         if name not in task_keys:
@@ -696,6 +842,7 @@ def assemble(
             notes=(f"{what} met een termijn in de periode die al verstreken is; vervallen taken tellen niet mee. "
                    f"Een aantal wordt onderdrukt als de taken van minder dan {min_cell} zaken komen.",),
         ))
+    tables.extend(_intervention_tables(b, interventions))
     if with_origin:
         tables.append(Table(
             "origin", "Bereik naar herkomst", ("Aantal", "Aandeel (%)"), ("count", "percent"),
@@ -721,8 +868,102 @@ def assemble(
             f"opdracht van deze gemeente.",
             f"x = onderdrukt: berekend uit minder dan {min_cell} zaken, of onderdrukt zodat zo'n cel niet uit "
             f"de totalen te berekenen is.",
+            *([f"Elk gepubliceerd aantal is licht verstoord (hoogstens {cellkey.MAX_NOISE} erbij of eraf, steeds "
+               f"hetzelfde voor dezelfde zaken), zodat verschillen tussen rapporten geen losse zaken verraden; "
+               f"een totaal kan daardoor iets afwijken van de som van zijn delen."] if protection.perturb else []),
         ),
+        perturbed=protection.perturb,
     )
+
+
+# --- interventions ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Interventions:
+    started: str
+    clients: str
+    results: list[tuple[str, str]]  # (figure, label) per result bucket
+    closed: str
+    areas: list[tuple[str, str, str, str]]  # (label, started, closed, achieved) figures per problem area
+
+
+def _intervention_figures(b: _Builder, tc: TrackCounts, scope: Sequence[PathwayInfo],
+                          single: bool) -> _Interventions | None:
+    """The intervention figures (tracks: one per problem area a case works on) and their sums;
+    None when no pathway in scope has tracks. Areas count at most one intervention per case, so
+    an area's count is its number of cases; totals are judged by their distinct cases."""
+    if not any(info.tracks for info in scope) and not tc.started and not tc.closed:
+        return None
+    areas: list[tuple[str, str, str]] = []  # (pathway, track, label)
+    for info in scope:
+        titles = dict(info.tracks)
+        seen = {*titles, *(t for p, t in tc.started if p == info.id), *(t for p, t, _ in tc.closed if p == info.id)}
+        for track_id in [*titles, *sorted(seen - set(titles))]:
+            title = titles.get(track_id, track_id)
+            areas.append((info.id, track_id, title if single else f"{info.title}: {title}"))
+    area_figures = []
+    for pid, track_id, label in areas:
+        n, k = tc.started.get((pid, track_id), (0, 0))
+        done = [(v, _result_bucket(r)) for (p, t, r), v in tc.closed.items() if p == pid and t == track_id]
+        base = f"interventions.area.{pid}.{track_id}"
+        area_figures.append((
+            label,
+            b.count(f"{base}.started", n, ck=k),
+            b.count(f"{base}.closed", sum(v[0] for v, _ in done), ck=sum(v[1] for v, _ in done)),
+            b.count(f"{base}.achieved", sum(v[0] for v, r in done if r == "achieved"),
+                    ck=sum(v[1] for v, r in done if r == "achieved")),
+        ))
+    started = b.count("interventions.started", sum(n for n, _ in tc.started.values()), tc.started_cases,
+                      ck=sum(k for _, k in tc.started.values()))
+    clients = b.count("interventions.clients", *tc.clients[:1], ck=tc.clients[1])
+    results = []
+    for bucket, label in RESULTS:
+        found = [v for (_, _, r), v in tc.closed.items() if _result_bucket(r) == bucket]
+        results.append((b.count(f"interventions.{bucket}", sum(n for n, _ in found), tc.closed_cases.get(bucket, 0),
+                                ck=sum(k for _, k in found)), label))
+    closed = b.count("interventions.closed", sum(n for n, _ in tc.closed.values()), tc.closed_cases.get("total", 0),
+                     ck=sum(k for _, k in tc.closed.values()))
+    b.equation(closed, [key for key, _ in results])
+    if area_figures:
+        b.equation(started, [a[1] for a in area_figures])
+        b.equation(closed, [a[2] for a in area_figures])
+        b.equation(results[0][0], [a[3] for a in area_figures])
+    return _Interventions(started, clients, results, closed, area_figures)
+
+
+def _intervention_tables(b: _Builder, found: _Interventions | None) -> list[Table]:
+    if found is None:
+        return []
+    achieved = found.results[0][0]
+    return [
+        Table("interventions", "Interventies", ("Aantal",), ("count",), (
+            Row(found.started, "Interventies gestart in de periode", (b.cell(found.started),)),
+            Row(found.clients, "Cliënten voor wie een interventie startte", (b.cell(found.clients),)),
+        ), notes=("Een interventie is het werk aan één probleemgebied (leefgebied) van een zaak; een zaak kan "
+                  "aan meerdere probleemgebieden tegelijk werken. Cliënten: verschillende personen "
+                  "(een cliënt met twee zaken telt één keer).",)),
+        Table("interventions_per_client", "Interventies per cliënt", ("Gemiddeld",), ("ratio",), (
+            Row("interventions.per_client", "Gestarte interventies per cliënt",
+                (b.ratio(found.started, found.clients),)),
+        ), notes=("Berekend uit de gepubliceerde aantallen hierboven.",)),
+        Table("intervention_results", "Afgeronde interventies naar resultaat", ("Aantal", "Aandeel (%)"),
+              ("count", "percent"),
+              b.rows([*[(key, label, RowKind.ITEM, found.closed) for key, label in found.results],
+                      (found.closed, "Totaal afgerond in de periode", RowKind.TOTAL, None)]),
+              sums=((found.closed, tuple(key for key, _ in found.results)),),
+              notes=("Interventies afgesloten in de periode. Behaald: het doel van het probleemgebied is bereikt "
+                     "(het aandeel is het deel dat met succes is afgerond). Een aantal wordt onderdrukt als het "
+                     "van te weinig zaken komt.",)),
+        Table("interventions_by_area", "Interventies per probleemgebied",
+              ("Gestart", "Afgerond", "Behaald", "Behaald (%)"), ("count", "count", "count", "percent"),
+              (*[Row(s, label, (b.cell(s), b.cell(c), b.cell(a), b.share(a, c))) for label, s, c, a in found.areas],
+               Row(found.started, "Totaal", (b.cell(found.started), b.cell(found.closed), b.cell(achieved),
+                                             b.share(achieved, found.closed)), RowKind.TOTAL)),
+              sums=((found.started, tuple(a[1] for a in found.areas)),) if found.areas else (),
+              notes=("Per probleemgebied: gestart en afgerond in de periode, en hoeveel van de afgeronde behaald; "
+                     "het aandeel behaald is van de afgeronde.",)),
+    ]
 
 
 # --- the entry point --------------------------------------------------------------------------------
@@ -737,10 +978,13 @@ def build_report(
     *,
     min_cell: int = DEFAULT_MIN_CELL,
     now: datetime | None = None,
+    protection: Protection = EXACT,
 ) -> Report:
-    """The outcome report of `municipality` for one pathway (or all: None) over `start`..`end`
-    (both days included, Dutch time). `now` (default: the system clock) decides which task
-    deadlines have passed."""
+    """The outcome report of `municipality` (a CBS code, or any funder key such as
+    ``health_insurer:3311``: the cases that funder pays for) for one pathway (or all: None) over
+    `start`..`end` (both days included, Dutch time). `now` (default: the system clock) decides which
+    task deadlines have passed. Free periods and exact figures: analysts get
+    `integrations.reporting.published.published_report` instead."""
     if not municipality or not municipality.strip():
         raise ValidationError("a report needs the municipality it is for")
     if end < start:
@@ -756,7 +1000,7 @@ def build_report(
         with read_session(db_or_session) as session:
             agg, infos = _aggregate_in(session, municipality, pathway_id, start, end, moment, min_cell)
     return assemble(agg, infos, municipality=municipality, pathway_id=pathway_id, start=start, end=end,
-                    min_cell=min_cell, as_of=moment)
+                    min_cell=min_cell, as_of=moment, protection=protection)
 
 
 def _check_published(session: Session, pathway_id: str | None) -> None:
@@ -840,7 +1084,7 @@ def report_as_dict(report: Report) -> dict[str, Any]:
     return {
         "municipality": report.municipality, "pathway_id": report.pathway_id, "pathway_title": report.pathway_title,
         "start": report.start.isoformat(), "end": report.end.isoformat(), "min_cell": report.min_cell,
-        "as_of": report.as_of.isoformat(), "notes": list(report.notes),
+        "as_of": report.as_of.isoformat(), "notes": list(report.notes), "perturbed": report.perturbed,
         "tables": [{
             "key": t.key, "title": t.title, "columns": list(t.columns), "units": list(t.units),
             "notes": list(t.notes), "sums": [{"total": total, "parts": list(parts)} for total, parts in t.sums],

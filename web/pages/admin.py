@@ -76,6 +76,7 @@ def _values(form: FormData) -> dict[str, Any]:
         "email": str(form.get("email") or "").strip(), "role": str(form.get("role") or ""),
         "organisation": str(form.get("organisation") or "").strip(),
         "municipality": str(form.get("municipality") or "").strip() or None,
+        "funder": str(form.get("funder") or "").strip() or None,
         "teams": [str(t) for t in form.getlist("teams")], "pathway_roles": [str(r) for r in form.getlist("pathway_roles")],
         "active": form.get("active") == "true", "system": form.get("system") == "true",
     }
@@ -105,7 +106,7 @@ async def create_user(request: Request, principal: Annotated[Principal, Depends(
                     password=password, role=role, organisation=values["organisation"], now=portal.now(),
                     teams=values["teams"], pathway_roles=values["pathway_roles"], municipality=values["municipality"],
                     email=values["email"] or None, check_rules=False, must_change_password=True,
-                    system=values["system"], password_hash=hashed)
+                    system=values["system"], password_hash=hashed, funder=values["funder"])
         except (ValidationError, ConflictError) as exc:
             errors["_"] = str(exc)
     if errors:

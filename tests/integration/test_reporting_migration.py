@@ -1,0 +1,59 @@
+"""Migration 0009 on SQLite and PostgreSQL: existing cases, tasks and their tracks get a funder, record
+keys and intervention rows from their state JSON, and the migration goes down again."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from sqlalchemy import inspect, text
+
+from integrations.db.engine_factory import create_db_engine
+from integrations.migrations import upgrade_database
+from integrations.reporting.cellkey import record_key
+from tests.integration.test_reporting import _migrate, blank_database  # noqa: F401  (the fixture)
+
+
+def test_0009_fills_funders_keys_and_interventions(blank_database: str) -> None:  # noqa: F811
+    engine = create_db_engine(blank_database)
+    try:
+        _migrate(engine, blank_database, "0006_queue_index")
+        moment = datetime(2026, 3, 2, tzinfo=UTC)
+        track: dict[str, object] = {"id": "debts", "status": "closed", "owner_role": "worker", "position": None,
+                 "started_at": "2026-03-03T09:00:00+00:00", "closed_at": "2026-04-01T09:00:00+00:00",
+                 "result": "achieved", "progress": [], "lead_time_exceeded_at": None}
+        planned = {**track, "id": "housing", "status": "planned", "started_at": None, "closed_at": None, "result": None}
+        states = {"a": {"municipality": "GM0344", "pathway_id": "test-visits", "tracks": {"debts": track,
+                                                                                           "housing": planned}},
+                  "b": {"municipality": "GM0344", "funder": "health_insurer:3311", "tracks": {}},
+                  "c": {"municipality": None}}
+        with engine.begin() as connection:
+            for case_id, state in states.items():
+                connection.execute(text(
+                    "INSERT INTO cases (id, pathway_id, pathway_version, status, pseudonym, opened_at, version, state)"
+                    " VALUES (:id, 'test-visits', 1, 'open', 'p', :at, 1, :state)"
+                ), {"id": case_id, "at": moment, "state": json.dumps(state)})
+                connection.execute(text(
+                    "INSERT INTO tasks (id, case_id, type, step, flow, title, role, status, due_at, created_at, "
+                    "reminders_sent, escalation_level) VALUES (:id, :case, 'human_task', 's', 'main', 't', 'w', "
+                    "'open', :at, :at, 0, 0)"
+                ), {"id": case_id + ".1", "case": case_id, "at": moment})
+        upgrade_database(blank_database, engine)
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT id, funder, report_key FROM cases ORDER BY id")).all() == [
+                ("a", "municipality:GM0344", record_key("a")), ("b", "health_insurer:3311", record_key("b")),
+                ("c", None, record_key("c"))]
+            assert connection.execute(text("SELECT id, funder, report_key FROM tasks ORDER BY id")).all() == [
+                ("a.1", "municipality:GM0344", record_key("a.1")), ("b.1", "health_insurer:3311", record_key("b.1")),
+                ("c.1", None, record_key("c.1"))]
+            rows = connection.execute(text(
+                "SELECT case_id, track_id, pathway_id, funder, status, result, report_key FROM case_tracks")).all()
+            assert rows == [("a", "debts", "test-visits", "municipality:GM0344", "closed", "achieved",
+                             record_key("a/debts"))]  # a planned track is no intervention yet
+            assert "funder" in {c["name"] for c in inspect(engine).get_columns("web_users")}
+        _migrate(engine, blank_database, "0006_queue_index", down=True)
+        assert "funder" not in {c["name"] for c in inspect(engine).get_columns("cases")}
+        assert "case_tracks" not in inspect(engine).get_table_names()
+        upgrade_database(blank_database, engine)
+    finally:
+        engine.dispose()
