@@ -43,6 +43,7 @@ class SignalRow(Base):
     case_opened: Mapped[bool] = mapped_column(Boolean)  # False: the opener still has to start it
     disposition: Mapped[str] = mapped_column(String(20))  # new_case | linked | not_taken_up
     status: Mapped[str] = mapped_column(String(60))  # EnumSignaalstatus
+    reason: Mapped[str | None] = mapped_column(String(300))  # why not taken up or refused, in Dutch (never to partners)
     feedback_queued: Mapped[bool] = mapped_column(Boolean)  # "opgepakt"/"niet opgepakt" sent to the partner
 
     __table_args__ = (

@@ -44,6 +44,7 @@ def upgrade() -> None:
         sa.Column("case_opened", sa.Boolean(), nullable=False),
         sa.Column("disposition", sa.String(20), nullable=False),
         sa.Column("status", sa.String(60), nullable=False),
+        sa.Column("reason", sa.String(300)),
         sa.Column("feedback_queued", sa.Boolean(), nullable=False),
     )
     op.create_index("ix_ddas_signals_export", "ddas_signals", ["municipality", "signaaldatum"])
