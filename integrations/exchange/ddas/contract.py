@@ -129,7 +129,9 @@ def dutch(error: SchemaError) -> tuple[str, str]:
         schema = error.schema if isinstance(error.schema, Mapping) else {}
         extra = sorted(set(error.instance) - set(schema.get("properties", {}))) if isinstance(
             error.instance, Mapping) else []
-        return field, "onbekend veld: " + ", ".join(extra) if extra else "onbekende velden"
+        if len(extra) == 1:
+            return _path([*error.absolute_path, extra[0]]), "onbekend veld (niet in het DDAS-schema)"
+        return field, "onbekende velden: " + ", ".join(extra)
     if kind == "type":
         return field, f"verwacht {_TYPES_NL.get(str(value), value)}, gevonden {_short(error.instance)}"
     if kind == "enum":
