@@ -18,7 +18,15 @@ from integrations.db.signal_tables import SignalClientRow, SignalRow
 from integrations.exchange.ddas import codes
 from integrations.exchange.ddas.contract import default_contract
 from integrations.exchange.ddas.export import export_pages
-from integrations.exchange.ddas.importer import LINKED, NEW_CASE, NOT_TAKEN_UP, REFUSED, UNCHANGED, Route, SignalImporter
+from integrations.exchange.ddas.importer import (
+    LINKED,
+    NEW_CASE,
+    NOT_TAKEN_UP,
+    REFUSED,
+    UNCHANGED,
+    Route,
+    SignalImporter,
+)
 from integrations.exchange.ddas.opener import CaseOpener
 from integrations.exchange.ddas.retention import erase_due
 from integrations.exchange.ddas.samples import PARTNERS, delivery, signal
@@ -191,7 +199,7 @@ def test_export_of_a_handled_case_validates_against_the_shared_schema(
     open_zaak = next(z for z in levering["vroegsignaalzaken"] if z["vroegsignalen"] == [{"ID": "S00000002"}])
     assert "resultaat" not in open_zaak
     # Another period holds none of these signals; paging splits at the page size.
-    assert list(export_pages(signals_service, "GM0014", date(2026, 3, 1), date(2026, 3, 31)))[0].signals == 0
+    assert [p.signals for p in export_pages(signals_service, "GM0014", date(2026, 3, 1), date(2026, 3, 31))] == [0]
     assert [p.signals for p in export_pages(signals_service, "GM0014", date(2026, 2, 1), date(2026, 2, 28),
                                              page_size=1)] == [1, 1]
 

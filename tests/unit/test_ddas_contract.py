@@ -37,7 +37,7 @@ def test_the_schema_is_read_in_place_from_the_shared_standards() -> None:
 
 def test_a_missing_schema_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv(SCHEMA_ENV, str(tmp_path / "nowhere.json"))
-    with pytest.raises(ContractMissing, match="het DDAS-schema .* ontbreekt.*nowhere.json"):
+    with pytest.raises(ContractMissing, match=r"het DDAS-schema .* ontbreekt.*nowhere\.json"):
         load_schema()
 
 
