@@ -544,3 +544,7 @@ EN: dict[str, str] = {
     "Niet gevonden": "Not found",
     "Deze pagina of zaak bestaat niet, of is niet voor jou.": "This page or case does not exist, or is not for you.",
 }
+
+from web.signals_texts import TEXTS as _SIGNAL_TEXTS  # noqa: E402  (early signalling, web/signals.py)
+
+EN.update(_SIGNAL_TEXTS)

@@ -45,10 +45,10 @@ def register(subparsers: Any) -> None:
     keep.set_defaults(handler=_retention)
 
 
-def _routes(given: list[str]) -> Any:
-    from integrations.exchange.ddas.importer import parse_routes, routes_from_env
+def _routes(given: list[str], service: Any) -> Any:
+    from integrations.exchange.ddas.importer import load_routes, parse_routes
 
-    return parse_routes(",".join(given)) if given else routes_from_env()
+    return parse_routes(",".join(given)) if given else load_routes(service)
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -60,12 +60,12 @@ def _import(args: argparse.Namespace) -> int:
         print(f"carepath signals import: bestand {args.file} bestaat niet", file=sys.stderr)
         return EXIT_USAGE
     try:
-        routes = _routes(args.route)
-    except ValueError as exc:
-        print(f"carepath signals import: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    try:
         service = _service()
+        try:
+            routes = _routes(args.route, service)
+        except ValueError as exc:
+            print(f"carepath signals import: {exc}", file=sys.stderr)
+            return EXIT_USAGE
         importer = SignalImporter(service, routes, keep_outcomes=args.report is not None)
         print(f"{args.file.name}: controle tegen het DDAS-schema ...", file=sys.stderr)
         checked = importer.check(args.file)
@@ -76,7 +76,7 @@ def _import(args: argparse.Namespace) -> int:
                     e.to_json() for e in checked.errors]}, ensure_ascii=False, indent=1), encoding="utf-8")
             return EXIT_REFUSED
         with _Progress(checked.signals, "signalen", quiet=args.no_progress) as bar:
-            report = importer.import_file(args.file, progress=bar.update)
+            report = importer.import_file(args.file, progress=bar.update, checked=checked)
         if report.errors:  # the file changed between the check and the import
             _print_errors(args.file.name, report.errors)
             return EXIT_REFUSED

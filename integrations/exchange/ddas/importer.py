@@ -67,6 +67,21 @@ def routes_from_env() -> dict[str, Route]:
     return parse_routes(os.environ.get(ROUTES_ENV, ""))
 
 
+ROUTES_SETTING = "ddas_routes"  # in web_settings: {"routes": "GM0014=team@user:x,..."}, written by the demo or an admin
+
+
+def load_routes(service: CaseService) -> dict[str, Route]:
+    """`$CAREPATH_SIGNAL_ROUTES` when set, else the routes stored in the database (`web_settings`)."""
+    if os.environ.get(ROUTES_ENV):
+        return routes_from_env()
+    from integrations.db import accounts
+    from integrations.db.engine_factory import read_session
+
+    with read_session(service.db) as session:
+        stored = accounts.get_setting(session, ROUTES_SETTING)
+    return parse_routes(str(stored.get("routes", ""))) if stored else {}
+
+
 def parse_routes(text: str) -> dict[str, Route]:
     """`GM0014=noord-groningen@user:anna,GM1966=noord-groningen` (the `@worker` is optional)."""
     routes: dict[str, Route] = {}
@@ -178,11 +193,13 @@ class SignalImporter:
     def check(self, path: Path) -> reader.CheckResult:
         return reader.check(path, self.contract)
 
-    def import_file(self, path: Path, *, progress: Progress | None = None, name: str | None = None) -> ImportReport:
-        """Check the whole file, then import it batch by batch. A file with errors imports nothing."""
+    def import_file(self, path: Path, *, progress: Progress | None = None, name: str | None = None,
+                    checked: reader.CheckResult | None = None) -> ImportReport:
+        """Check the whole file (unless `checked` is its check), then import it batch by batch. A file
+        with errors imports nothing."""
         started = time.perf_counter()
         report = ImportReport(file=name or path.name, sha256=file_sha256(path))
-        checked = self.check(path)
+        checked = checked or self.check(path)
         if not checked.ok:
             report.errors = checked.errors
             report.seconds = time.perf_counter() - started
