@@ -78,7 +78,6 @@ def test_upload_case_contact_attempt_end_result_export(server: tuple[str, CaseSe
                        files={"file": ("februari.json", _file(), "application/json")})
     assert page.status_code == 200, re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.text))[-800:]
     assert "3 signalen: 2 nieuwe zaak, 1 gekoppeld (herhaalde melding)" in page.text
-    assert "Niet opgepakt" not in page.text or "herhaalde melding" in page.text
     case_id = re.search(r'<tr class="signal-new_case"><td>1</td><td>S00000001</td>.*?href="/cases/(C[0-9A-F]+)"',
                         page.text, re.S)
     assert case_id is not None
