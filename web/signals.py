@@ -67,6 +67,11 @@ def export_municipalities(p: Principal, routes: Mapping[str, Route]) -> list[str
     return []
 
 
+def _may_upload_or_refuse(request: Request, p: Principal) -> None:
+    if not may_upload(p, load_routes(portal_of(request).service)):
+        raise Refused("vroegsignalen importeren is niet voor jouw rol of team")
+
+
 async def _spool(chunks: AsyncIterator[bytes]) -> Path:
     """The upload in a temporary file (deleted by the caller), refused past the size limit."""
     limit = _upload_limit()
@@ -119,6 +124,7 @@ async def _run(request: Request, chunks: AsyncIterator[bytes], name: str, p: Pri
 async def api_import(request: Request, principal: Caller) -> JSONResponse:
     """The request body is the DDAS file (`application/json`). 200 with the result per signal; 422 with
     every error (nothing imported) when the file does not meet the DDAS schema."""
+    _may_upload_or_refuse(request, principal)  # before reading a byte of the body
     report = await _run(request, request.stream(), request.headers.get("x-filename", "upload.json"), principal)
     return JSONResponse(report.to_json(), status_code=422 if report.errors else 200)
 
@@ -177,6 +183,7 @@ def signals_page(request: Request, principal: Annotated[Principal, Depends(page_
 
 @router.post("/signalen")
 async def signals_upload(request: Request, principal: Annotated[Principal, Depends(form_principal)]) -> Response:
+    _may_upload_or_refuse(request, principal)
     form = await request.form()
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
