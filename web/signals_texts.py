@@ -26,4 +26,9 @@ TEXTS: dict[str, str] = {
     "Veld": "Field",
     "Fout": "Error",
     "Geen signalen in dit bestand.": "No signals in this file.",
+    "Signaalpartner": "Signal partner",
+    "Datum signaal": "Signal date",
+    "Status": "Status",
+    "crisissignaal": "crisis signal",
+    "warme overdracht": "warm transfer",
 }

@@ -83,6 +83,9 @@ def test_upload_case_contact_attempt_end_result_export(server: tuple[str, CaseSe
     assert case_id is not None
     case_page = intake.get(f"/cases/{case_id.group(1)}")
     assert case_page.status_code == 200 and "Crisissignaal - eerste contact binnen 3 werkdagen" in case_page.text
+    # The repeat signal shows on the case it was linked to, with how sure the match is.
+    assert 'id="case-signals"' in case_page.text and "S00000002" in case_page.text
+    assert "Niet opgepakt: herhaalde melding" in case_page.text and "zeker (BSN)" in case_page.text
     # The worker records the contact attempt in DDAS codes through the API, then the end result.
     headers = {"X-CSRF-Token": csrf}
     tasks = intake.get(f"/api/cases/{case_id.group(1)}").json()

@@ -93,3 +93,28 @@ def signal_status(disposition: str, stored: str, report: CaseReport | None) -> s
     if report.resultaat in _STATUS_FROM_RESULT:
         return report.resultaat
     return codes.OPGEPAKT
+
+
+@dataclass(frozen=True)
+class CaseSignal:
+    """One signal as the case page shows it: no client data, just what it was and how it matched."""
+
+    signal_id: str
+    partner_type: str
+    signaaldatum: date | None
+    crisis: bool
+    warm: bool
+    status: str
+    match: str
+    repeat: bool
+
+
+def signals_of_case(session: Session, case_id: str) -> list[CaseSignal]:
+    """The signals that opened or were linked to this case, oldest first."""
+    from integrations.db.signal_tables import SignalRow
+    from integrations.exchange.ddas.matching import MATCH_LABELS, MatchLevel
+
+    rows = session.execute(select(SignalRow).where(SignalRow.case_id == case_id)
+                           .order_by(SignalRow.received_at, SignalRow.key)).scalars()
+    return [CaseSignal(r.signal_id, r.partner_type, r.signaaldatum, r.crisis, r.warm, r.status,
+                       MATCH_LABELS[MatchLevel(r.match)], r.disposition == "linked") for r in rows]
