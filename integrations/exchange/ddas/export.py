@@ -82,13 +82,18 @@ def export_pages(service: CaseService, municipality: str, first: date, last: dat
         yield ExportPage(number, document, len(rows), zaken)
         if len(rows) < page_size:
             return
-        last_row = rows[-1][0]
-        after = (last_row.signaaldatum, last_row.key)
+        after = (rows[-1].signaaldatum, rows[-1].key)
+
+
+# Plain columns, not ORM objects: 50,000 mapped instances cost more than the whole export otherwise.
+_COLUMNS = (SignalRow.key, SignalRow.signal_id, SignalRow.partner, SignalRow.partner_type, SignalRow.crisis,
+            SignalRow.warm, SignalRow.bedrag, SignalRow.ontstaansdatum, SignalRow.signaaldatum, SignalRow.status,
+            SignalRow.disposition, SignalRow.case_id)
 
 
 def _page_rows(session: Session, municipality: str, first: date, last: date, after: tuple[date, str] | None,
                limit: int) -> list[Any]:
-    query = (select(SignalRow, SignalClientRow.data)
+    query = (select(*_COLUMNS, SignalClientRow.data)
              .outerjoin(SignalClientRow, SignalClientRow.key == SignalRow.key)
              .where(SignalRow.municipality == municipality, SignalRow.signaaldatum >= first,
                     SignalRow.signaaldatum <= last)
@@ -101,12 +106,13 @@ def _page_rows(session: Session, municipality: str, first: date, last: date, aft
 
 def _page(session: Session, service: CaseService, rows: list[Any], header: dict[str, Any], municipality: str,
           number: int) -> tuple[dict[str, Any], int]:
-    case_ids = sorted({row.case_id for row, _ in rows if row.case_id})
+    case_ids = sorted({row.case_id for row in rows if row.case_id})
     reports = case_reports(session, service.catalog, case_ids)
     seen: dict[str, str] = {}  # exported ID -> partner: IDs are unique per partner, the delivery needs them unique
     signals: list[dict[str, Any]] = []
     by_case: dict[str, list[str]] = {}
-    for row, client in rows:
+    for row in rows:
+        client = row.data
         exported = row.signal_id if seen.setdefault(row.signal_id, row.partner) == row.partner else \
             f"{row.signal_id}@{row.partner}"
         report = reports.get(row.case_id) if row.case_id else None

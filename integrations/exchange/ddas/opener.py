@@ -31,7 +31,7 @@ from integrations.db.sql import insert_many, table
 from integrations.exchange.ddas import codes
 from integrations.exchange.ddas.importer import LINKED, NEW_CASE, NOT_TAKEN_UP, Route
 from integrations.exchange.ddas.matching import MATCH_LABELS, MatchLevel, address_text
-from integrations.service import CaseService
+from integrations.service import CaseService, new_case_id
 
 log = logging.getLogger("carepath.signals")
 
@@ -45,6 +45,12 @@ _MARK_OPENED = (update(table(SignalRow)).where(table(SignalRow).c.key == bindpar
                 .values(case_opened=True, status=codes.OPGEPAKT))
 _MARK_FEEDBACK = (update(table(SignalRow)).where(table(SignalRow).c.key == bindparam("k_key"))
                   .values(feedback_queued=True))
+
+
+_OPEN_COLUMNS = (SignalRow.key, SignalRow.case_id, SignalRow.municipality, SignalRow.pathway_id, SignalRow.warm,
+                 SignalRow.crisis, SignalRow.client_key, SignalRow.address_key, SignalRow.match, SignalRow.signaaldatum,
+                 SignalRow.received_at, SignalRow.partner_type, SignalRow.partner_name, SignalRow.bedrag,
+                 SignalRow.ontstaansdatum)
 
 
 @dataclass
@@ -121,16 +127,18 @@ class CaseOpener:
 
     def _open_batch(self, session: Session, versions: Mapping[str, int], report: OpenReport) -> int:
         rows = session.execute(
-            select(SignalRow, SignalClientRow.data)
+            select(*_OPEN_COLUMNS, SignalClientRow.data)
             .join(SignalClientRow, SignalClientRow.key == SignalRow.key)
             .where(SignalRow.case_opened.is_(False), SignalRow.disposition == NEW_CASE)
             .order_by(SignalRow.received_at, SignalRow.key)
             .limit(self.batch_size)
         ).all()
         now = self.service.clock.now()
+        renamed = _free_case_ids(session, [r.case_id for r in rows if r.case_id])
         started: list[tuple[Decision, tuple[str, ...]]] = []
         opened: list[dict[str, Any]] = []
-        for signal, client in rows:
+        for signal in rows:
+            client = signal.data
             route = self.routes.get(signal.municipality)
             pathway_id = signal.pathway_id
             try:
@@ -138,7 +146,7 @@ class CaseOpener:
                 assignments = {"outreach_worker": route.duty_worker} if (
                     route is not None and route.duty_worker and signal.warm) else {}
                 decision = self.service.engine.start(c.StartCase(
-                    case_id=str(signal.case_id), actor=IMPORT_ACTOR, pathway_id=pathway_id,
+                    case_id=renamed.get(str(signal.case_id), str(signal.case_id)), actor=IMPORT_ACTOR, pathway_id=pathway_id,
                     pathway_version=versions[pathway_id], trigger="ddas_signal",
                     data=_case_data(pathway_id, signal, client),
                     pseudonym=signal.client_key or signal.address_key or "", team=route.team if route else None,
@@ -181,3 +189,15 @@ class CaseOpener:
         if rows:
             session.connection().execute(_MARK_FEEDBACK, [{"k_key": row.key} for row in rows])
         return len(rows)
+
+
+def _free_case_ids(session: Session, case_ids: list[str]) -> dict[str, str]:
+    """Case ids the importer chose are random; should one exist already (a one-in-billions draw), give
+    its signals a fresh one so the batch does not fail on it forever. Returns old -> new."""
+    if not case_ids:
+        return {}
+    taken = set(session.execute(select(CaseRow.id).where(CaseRow.id.in_(case_ids))).scalars())
+    renamed = {old: new_case_id() for old in taken}
+    for old, new in renamed.items():
+        session.execute(update(SignalRow).where(SignalRow.case_id == old).values(case_id=new))
+    return renamed
