@@ -209,6 +209,29 @@ class Evaluation:
 
 
 @dataclass(frozen=True)
+class DdasResults:
+    """Early signalling: the DDAS end result of a closed case (by close reason first, else outcome)."""
+
+    by_close_reason: Mapping[str, str]
+    by_outcome: Mapping[str, str]
+
+    def result_for(self, close_reason: str | None, outcome: str | None) -> str | None:
+        if close_reason is not None and close_reason in self.by_close_reason:
+            return self.by_close_reason[close_reason]
+        return self.by_outcome.get(outcome) if outcome is not None else None
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How long early-signal data of this pathway is kept (None: not erased by the retention flow)."""
+
+    signal_not_taken_up: Duration | None = None
+    signal_unmatched: Duration | None = None
+    signal_taken_up: Duration | None = None
+    personal_data_after_close: Duration | None = None
+
+
+@dataclass(frozen=True)
 class Pathway:
     id: str
     version: int
@@ -230,6 +253,8 @@ class Pathway:
     school_holidays: tuple[SchoolHoliday, ...] = ()
     reopen_within: Duration | None = None
     funder: Funder | None = None  # who pays for its cases unless a case names another (engine/funding.py)
+    ddas: DdasResults | None = None  # early signalling: DDAS end results (docs/early-signalling.md)
+    retention: Retention | None = None  # early signalling: how long signal data is kept
     fingerprint: str = ""  # hash of the canonical content: same id+version, other content = error
 
     @property

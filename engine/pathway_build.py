@@ -16,6 +16,7 @@ from engine.definition import (
     Branch,
     CalendarKind,
     CloseReason,
+    DdasResults,
     EscalationAction,
     EscalationStep,
     Evaluation,
@@ -24,6 +25,7 @@ from engine.definition import (
     Outcome,
     Pathway,
     Reminder,
+    Retention,
     Role,
     RoleKind,
     SchoolHoliday,
@@ -166,4 +168,19 @@ def build_pathway(data: dict[str, Any]) -> Pathway:
                               for h in data.get("school_holidays", ())),
         reopen_within=_duration(data.get("reopen_within")),
         funder=_funder(data.get("funder")),
+        ddas=_ddas(data.get("ddas")),
+        retention=_retention(data.get("retention")),
     )
+
+
+def _ddas(data: dict[str, Any] | None) -> DdasResults | None:
+    if data is None:
+        return None
+    results = data["end_results"]
+    return DdasResults(by_close_reason=dict(results.get("by_close_reason", {})), by_outcome=dict(results["by_outcome"]))
+
+
+def _retention(data: dict[str, Any] | None) -> Retention | None:
+    if data is None:
+        return None
+    return Retention(**{key: parse_duration(value) for key, value in data.items()})

@@ -166,6 +166,13 @@ def pathway_to_data(p: Pathway) -> dict[str, Any]:
                 track["lead_time"] = _lead_time(t.lead_time)
             track["steps"] = [_step(s) for s in t.steps]
             data["tracks"].append(track)
+    if p.ddas is not None:
+        results: dict[str, Any] = {"by_outcome": dict(p.ddas.by_outcome)}
+        if p.ddas.by_close_reason:
+            results["by_close_reason"] = dict(p.ddas.by_close_reason)
+        data["ddas"] = {"end_results": results}
+    if p.retention is not None:
+        data["retention"] = {name: str(value) for name, value in vars(p.retention).items() if value is not None}
     return data
 
 

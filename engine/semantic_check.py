@@ -120,7 +120,25 @@ class SemanticChecker:
         self._check_tracks_started()
         self._check_evaluation()
         self._check_reminders(("defaults",), _dict(self.data.get("defaults")))
+        self._check_ddas()
         return self.problems
+
+    def _check_ddas(self) -> None:
+        """Early signalling: the DDAS end results name declared codes, and every outcome has one."""
+        results = _dict(_dict(self.data.get("ddas")).get("end_results"))
+        reasons = {c for r in _list(self.data.get("close_reasons")) if (c := _text(_dict(r).get("code")))}
+        for key, known, what in (("by_close_reason", reasons, "close reason"), ("by_outcome", self.outcomes, "outcome")):
+            for code in _dict(results.get(key)):
+                if code not in known:
+                    self.report(("ddas", "end_results", key, code), f"unknown {what} `{code}`",
+                                did_you_mean(code, known) or f"declared: {one_of(sorted(known))}",
+                                key=True)
+        if "by_outcome" in results:
+            missing = sorted(set(self.outcomes) - set(_dict(results.get("by_outcome"))))
+            if missing:
+                self.report(("ddas", "end_results", "by_outcome"),
+                            f"no DDAS end result for outcome(s) {', '.join(missing)}",
+                            "every outcome needs one, so every closed case reports one end result")
 
     # ------------------------------------------------------------ collecting
 
@@ -221,6 +239,8 @@ class SemanticChecker:
         yield from _chain_paths(evaluation, ("evaluation",))
         for index, track in enumerate(_list(data.get("tracks"))):
             yield from _lead_time_paths(_dict(track).get("lead_time"), ("tracks", index, "lead_time"))
+        for key in _dict(data.get("retention")):
+            yield ("retention", key)
         for flow in self.flows.values():
             for step in flow.steps:
                 for key in ("due", "timeout"):

@@ -131,6 +131,7 @@ class CaseService:
         self.catalog = catalog
         self.engine = Engine(catalog.lookup, handlers)
         self._pseudonym = pseudonymiser
+        self.pseudonymiser = pseudonymiser  # early-signal matching keys (integrations/exchange/ddas)
         self._max_attempts = max_attempts
         self._lock_cases_in_sweep = not is_sqlite(db)
         self.unpublished: list[tuple[str, str]] = []  # (file, why) of pathway files build_service skipped

@@ -270,6 +270,9 @@ def create_app(service: CaseService, db: Database | None = None, *, settings: We
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     for module in (auth, work, inbox, cases, tasks, team, pathways, reports, admin, tokens):
         app.include_router(module.router)
+    from web import signals  # early signalling (DDAS): upload, result per signal, delivery download
+
+    app.include_router(signals.router)
     app.include_router(api.router)
     api.install_openapi(app)
     return app

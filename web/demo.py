@@ -190,6 +190,9 @@ def seed(service: CaseService, db: Database | None = None, clock: Clock | None =
             return False
     runner = _DemoRun(service, db, now, months, seed)
     runner.run(cases)
+    from web.demo_signals import seed_signals  # early signalling: a DDAS delivery for Noord-Groningen
+
+    seed_signals(service, now)
     with write_session(db) as session:
         accounts.put_setting(session, MARKER, {"cases": cases, "seed": seed, "until": now.isoformat(),
                                                "started": runner.started, "actions": runner.actions}, now)

@@ -617,3 +617,6 @@ EN.update({
     "Verwerkingenlogboek exporteren (beheerder)": "Export the processing log (administrator)",
     "Verwijzingen van de eigen partnerorganisatie": "Referrals of one's own partner organisation",
 })
+from web.signals_texts import TEXTS as _SIGNAL_TEXTS  # noqa: E402  (early signalling, web/signals.py)
+
+EN.update(_SIGNAL_TEXTS)

@@ -18,6 +18,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "integrations.cli.pathways", "integrations.cli.cases", "integrations.cli.simulate", "integrations.cli.runtime",
     "integrations.cli.security",
     "integrations.cli.cohort",
+    "integrations.cli.signals",
 )
 
 

@@ -307,6 +307,22 @@ def insert_case(session: Session, decision: Decision, personal_fields: tuple[str
     _write(session, rows, {state.id})
 
 
+def insert_cases(session: Session, started: Sequence[tuple[Decision, tuple[str, ...]]]) -> None:
+    """Store many cases the engine has just started, in bulk (the early-signal import opens
+    thousands at a time): the case rows, events, tasks, timers, outbox and personal data."""
+    if not started:
+        return
+    rows = _Rows()
+    connection = session.connection()
+    insert_many(connection, _CASES, [{"id": d.state.id, **_case_columns(d.state, fields)} for d, fields in started])
+    for decision, fields in started:
+        _collect(PendingSave(0, decision, fields), rows)
+    personal = [{"case_id": case_id, "data": data} for case_id, data in rows.personal.items() if data]
+    rows.personal = {}
+    _write(session, rows, set())
+    insert_many(connection, table(CasePersonalDataRow), personal)
+
+
 def _case_update(save: PendingSave) -> dict[str, Any]:
     columns = _case_columns(save.decision.state, save.personal_fields)
     return {"k_id": save.decision.state.id, "k_loaded": save.loaded_version,

@@ -141,6 +141,46 @@ def dispatch_flow(batches_per_task: int = 10) -> dict[str, Any]:
     return {**result.to_json(), "tasks": chunk}
 
 
+# --- early signals: the watched inbox and retention (integrations/runtime/signal_jobs.py) -----------
+
+SIGNAL_INBOX_FLOW = "carepath-signal-inbox"
+RETENTION_FLOW = "carepath-retention"
+
+
+@task(name="import-signal-file", **_TASK_OPTIONS)
+def import_signal_file(path: str) -> dict[str, Any]:
+    """One inbox file: imported, cases opened, moved to done/ or rejected/ with its report."""
+    from pathlib import Path
+
+    from integrations.runtime.signal_jobs import import_inbox_file
+
+    return import_inbox_file(current(), Path(path))
+
+
+@flow(name=SIGNAL_INBOX_FLOW, persist_result=False, log_prints=False)
+def signal_inbox_flow() -> dict[str, Any]:
+    """Import every complete DDAS file waiting in the inbox folder, oldest first (one task per file)."""
+    from integrations.runtime.signal_jobs import waiting_files
+
+    files = [import_signal_file(str(path)) for path in waiting_files(current())]
+    _label_run(f"signal-inbox · {len(files)} bestand(en)", ["carepath", "signals"])
+    return {"files": len(files), "rejected": sum(1 for f in files if f["rejected"]),
+            "signals": sum(sum(f["counts"].values()) for f in files), "opened": sum(f["opened"] for f in files)}
+
+
+@task(name="erase-due", **_TASK_OPTIONS)
+def erase_due_task() -> dict[str, Any]:
+    from integrations.runtime.signal_jobs import run_retention
+
+    return run_retention(current())
+
+
+@flow(name=RETENTION_FLOW, persist_result=False, log_prints=False)
+def retention_flow() -> dict[str, Any]:
+    """Erase the early-signal data whose retention term has passed; counts only, never names."""
+    return erase_due_task()
+
+
 # --- calling flows in this process ------------------------------------------------------------------
 
 
@@ -153,5 +193,7 @@ def call_in_process(which: str, *, api_url: str | None = None, **parameters: Any
     if api_url is not None:
         updates["api.url"] = api_url
     with temporary_settings(updates=updates):
-        outcome: dict[str, Any] = (sweep_flow if which == "sweep" else dispatch_flow)(**parameters)
+        flows: dict[str, Any] = {"sweep": sweep_flow, "signal-inbox": signal_inbox_flow, "retention": retention_flow}
+        chosen = flows.get(which, dispatch_flow)
+        outcome: dict[str, Any] = chosen(**parameters)
     return outcome

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from integrations.runtime import signal_jobs
 from integrations.runtime.context import Runtime
 from integrations.runtime.dispatch import deliverable_by_channel
 from integrations.runtime.embedded import EmbeddedPrefectServer
@@ -32,6 +33,7 @@ from integrations.runtime.sweep import due_by_pathway
 log = logging.getLogger("carepath.runtime")
 
 JOBS = ("sweep", "dispatch")
+SERVE_JOBS = (*JOBS, *signal_jobs.SIGNAL_JOBS)  # what `carepath serve` runs
 
 
 @dataclass
@@ -74,15 +76,23 @@ class RuntimeLoop:
         self._next = dict.fromkeys(jobs, 0.0)
         self.intervals = {"sweep": runtime.config.sweep.every.total_seconds(),
                           "dispatch": runtime.config.dispatch.every.total_seconds()}
+        # Early signals (signal_jobs.py): the watched inbox and retention, when asked for.
+        self.intervals.update(signal_jobs.intervals())
+        for job in jobs:
+            self.status.jobs.setdefault(job, JobStatus())
 
     # --- one job ----------------------------------------------------------------------------------
     def _has_work(self, job: str) -> bool:
+        if job in signal_jobs.SIGNAL_JOBS:
+            return signal_jobs.has_work(self.runtime, job)
         now = self.runtime.service.clock.now()
         if job == "sweep":
             return bool(due_by_pathway(self.runtime.service, now))
         return bool(deliverable_by_channel(self.runtime.service, now))
 
     def _plain(self, job: str) -> dict[str, Any]:
+        if job in signal_jobs.SIGNAL_JOBS:
+            return signal_jobs.run_plain(self.runtime, job)
         if job == "sweep":
             return self.runtime.sweep_once().to_json()
         return self.runtime.dispatch_once().to_json()

@@ -26,7 +26,7 @@ from typing import Any
 from integrations.runtime import prefect_env
 from integrations.runtime.context import Runtime, build_runtime, install
 from integrations.runtime.embedded import EmbeddedPrefectServer
-from integrations.runtime.loop import RuntimeLoop
+from integrations.runtime.loop import SERVE_JOBS, RuntimeLoop
 
 log = logging.getLogger("carepath.serve")
 
@@ -125,7 +125,7 @@ def _serve(*, host: str, port: int, data_dir: Path, demo: bool, use_prefect: boo
             seed_demo(runtime)
         except Exception:
             log.exception("--demo: seeding the demo data failed; carepath runs without it")
-    loop = RuntimeLoop(runtime, use_prefect=use_prefect, prefect_server=prefect_server)
+    loop = RuntimeLoop(runtime, use_prefect=use_prefect, prefect_server=prefect_server, jobs=SERVE_JOBS)
     app = make_app(runtime, loop, demo)
     stop = threading.Event()
     say = announce or (lambda line: print(line, flush=True))

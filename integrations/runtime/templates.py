@@ -156,7 +156,13 @@ def _fallback(f: MessageFacts) -> Rendered:
                     f"Dossier: {f.case_id}{_open(f)}")
 
 
+def _ddas_feedback(f: MessageFacts) -> Rendered:
+    # Early signalling: the partner hears only "opgepakt" or "niet opgepakt", never why (DDAS, Wgs).
+    return Rendered("Terugmelding vroegsignaal", str(f.payload.get("message", "")))
+
+
 TEMPLATES: dict[str, Callable[[MessageFacts], Rendered]] = {
+    "ddas_terugmelding": _ddas_feedback,
     "task_opened": _task_opened,
     "task_reassigned": _task_reassigned,
     "reminder_before": _reminder_before,

@@ -20,7 +20,8 @@ from fastapi import FastAPI
 from engine.clock import ManualClock
 from integrations.db import accounts
 from integrations.db.accounts import AccountRole
-from integrations.db.engine_factory import read_session
+from integrations.db.engine_factory import read_session, write_session
+from integrations.exchange.ddas.importer import ROUTES_SETTING
 from integrations.service import CaseService
 from web.app import create_app, route_table
 from web.testing import (
@@ -140,6 +141,12 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/reports/outcomes"): R(frozenset({A})),
     ("GET", "/api/reports/outcomes.csv"): R(frozenset({A})),
     ("GET", "/api/audit/export"): R(frozenset({AD}), query="?start=2026-01-01&end=2026-12-31"),
+    # --- early signals (web/signals.py; team A takes the signals of the analyst's municipality) ---
+    ("GET", "/signalen"): R(frozenset({C, A})),
+    ("POST", "/signalen"): R(frozenset({C})),
+    ("GET", "/signalen/levering.json"): R(frozenset({C, A}), query=f"?municipality={MUNICIPALITY}"),
+    ("POST", "/api/signals"): R(frozenset({C})),
+    ("GET", "/api/signals/export"): R(frozenset({C, A}), query=f"?municipality={MUNICIPALITY}"),
 }
 
 
@@ -154,6 +161,8 @@ SPARE = "spare"  # an account nobody signs in with: the administrator resets its
 def world(service: CaseService, clock: ManualClock) -> dict[str, Any]:
     cheap_password_hashing()
     people = standard_accounts(service.db, clock.now(), {**PEOPLE, SPARE: Person("sven", AccountRole.WORKER, (TEAM_A,))})
+    with write_session(service.db) as session:  # early signals of the analyst's municipality go to team A
+        accounts.put_setting(session, ROUTES_SETTING, {"routes": f"{MUNICIPALITY}={TEAM_A}"}, clock.now())
     app = create_app(service)
     sessions: dict[str, WebClient] = {ANON: WebClient(app)}
     tokens: dict[str, str] = {}

@@ -11,6 +11,7 @@ from engine.clock import ManualClock
 from integrations.db import accounts
 from integrations.db.engine_factory import read_session
 from integrations.db.models import CaseRow, TaskRow
+from integrations.db.signal_tables import SignalRow
 from integrations.service import build_service
 from web import caseview, forms, pathwayview
 from web.demo import ACCOUNTS, DEMO_PASSWORD, TEAMS, seed
@@ -66,7 +67,11 @@ def test_demo_seed_makes_a_monday_morning_once(sqlite_db: Engine, tmp_path: Path
     service = build_service(url, clock, db=sqlite_db, data_dir=tmp_path)
     assert seed(service, cases=32, months=4) is True
     with read_session(sqlite_db) as session:
-        cases = dict(session.execute(select(CaseRow.status, func.count()).group_by(CaseRow.status)).all())
+        cases = dict(session.execute(select(CaseRow.status, func.count()).where(
+            CaseRow.id.not_in(select(SignalRow.case_id).where(SignalRow.case_id.is_not(None))))
+            .group_by(CaseRow.status)).all())
+        signal_cases = session.execute(select(func.count()).select_from(CaseRow).where(
+            CaseRow.id.in_(select(SignalRow.case_id)))).scalar()
         open_tasks = session.execute(select(func.count()).select_from(TaskRow).where(TaskRow.status == "open")).scalar()
         overdue = session.execute(select(func.count()).select_from(TaskRow).where(
             TaskRow.status == "open", TaskRow.due_at < clock.now())).scalar()
@@ -76,10 +81,11 @@ def test_demo_seed_makes_a_monday_morning_once(sqlite_db: Engine, tmp_path: Path
     assert sum(cases.values()) == 32
     assert cases.get("closed", 0) > 0 and cases.get("open", 0) > 0
     assert open_tasks and open_tasks > 0 and overdue is not None and overdue >= 0
-    assert pathways == {t.pathway for t in TEAMS} and teams == {t.id for t in TEAMS}
+    assert pathways == {t.pathway for t in TEAMS} | {"early-signal"} and teams == {t.id for t in TEAMS}
+    assert signal_cases and signal_cases > 10  # the demo DDAS delivery (web/demo_signals.py)
     assert made == {a.username for a in ACCOUNTS}
     assert seed(service, cases=32, months=4) is False  # a second run adds nothing
     with read_session(sqlite_db) as session:
-        assert session.execute(select(func.count()).select_from(CaseRow)).scalar() == 32
+        assert session.execute(select(func.count()).select_from(CaseRow)).scalar() == 32 + signal_cases
         outcome, _account = accounts.sign_in(session, "anna", DEMO_PASSWORD, clock.now())
     assert outcome is accounts.SignInOutcome.OK

@@ -65,7 +65,16 @@ def _case_response(request: Request, principal: Principal, case_id: str, why: st
         "names": bundle.names, "personal_shown": bundle.personal_shown, "errors": errors or {},
         "team_name": _team_names(portal, [state.team] if state.team else []).get(state.team or "", state.team),
         "municipality_name": portal.settings.municipalities.get(state.municipality or "", state.municipality),
+        "signals": _signals(portal, case_id),  # early signals (DDAS) that opened or were linked to the case
     }, principal=principal, status_code=status_code, title=translate("Zaak {id}", principal.language, id=case_id))
+
+
+def _signals(portal: Any, case_id: str) -> list[Any]:
+    from integrations.db.engine_factory import read_session
+    from integrations.exchange.ddas.results import signals_of_case
+
+    with read_session(portal.db) as session:
+        return signals_of_case(session, case_id)
 
 
 @router.get("/cases/new")
