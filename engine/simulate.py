@@ -185,7 +185,7 @@ class Simulation:
     # --- behaviour ----------------------------------------------------------
     def _case_data(self) -> tuple[str, dict[str, Any]]:
         trigger = self.cp.pathway.triggers[0]
-        for _ in range(50):
+        for _ in range(500):  # conditional case data (if/then/else) makes a match rarer
             data = fill_form(self.rng, self.cp.pathway.case_data, self.model, "case", self.clock.now(),
                          self.cp.validators["case_data"])
             try:

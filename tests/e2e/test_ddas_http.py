@@ -32,7 +32,7 @@ PEOPLE = {
     "supplier": Person("inforing", accounts.AccountRole.WORKER, ("suppliers",), ("signal_supplier",),
                        organisation="INFORING"),
     "analyst": Person("ada", accounts.AccountRole.ANALYST, municipality="GM0014", organisation="Gemeente Groningen"),
-    "stranger": Person("olga", accounts.AccountRole.WORKER, ("team-b",), ("outreach_worker",)),
+    "stranger": Person("olga", accounts.AccountRole.WORKER, ("team-b",), ("outreach_worker",), organisation="AMW Elders"),
 }
 
 
