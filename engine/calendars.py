@@ -30,4 +30,7 @@ def step_calendar(cp: CompiledPathway, step: Step, role_id: str | None = None) -
     """The calendar of a step: its own, else that of the role doing it, else the pathway's."""
     if step.calendar is not None:
         return _calendar(cp, step.calendar)
-    return role_calendar(cp, role_id if role_id is not None else step.role)
+    if role_id is None:
+        role_param = step.params.get("role")  # an automated step done by a role (a joint decision)
+        role_id = step.role if step.role is not None else role_param if isinstance(role_param, str) else None
+    return role_calendar(cp, role_id)

@@ -566,6 +566,9 @@ class SemanticChecker:
         if step.kind == StepKind.HUMAN_TASK.value:
             form = step.data.get("form")
             return form if isinstance(form, dict) else None
+        recorded = semantic_constructs.recorded_form(step.kind, _dict(step.data.get("params")))
+        if recorded is not None:
+            return recorded
         spec = self.kinds.get(step.kind)
         if spec is not None and spec.answer_schema_param is not None:
             answer = _dict(step.data.get("params")).get(spec.answer_schema_param)

@@ -281,3 +281,17 @@ def working_calendar_problem(ch: SemanticChecker, path: PathKey) -> str | None:
                                            for s in ch.steps.values()):
         return "this pathway runs" if calendar == ch.calendar else "its role runs"
     return "this step runs"
+
+
+def recorded_form(kind: str, params: dict[str, Any]) -> dict[str, Any] | None:
+    """The fields a hand-over or joint decision step records (for `form.` and `steps.<id>.`), else None."""
+    if kind == "handover":
+        return {"type": "object", "properties": {"child_case": {"type": "string"}, "outcome": {"type": "string"}}}
+    if kind == "joint_decision":
+        decision = _dict(params.get("decision"))
+        return {"type": "object", "properties": {
+            **_dict(decision.get("properties")),
+            "agreed": {"type": "boolean"}, "worker": {"type": "string"}, "partner": {"type": "string"},
+            "partner_name": {"type": "string"}, "partner_decision": {"type": "object"},
+        }}
+    return None
