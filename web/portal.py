@@ -41,6 +41,7 @@ from integrations.db.accounts import AccountRole
 from integrations.db.audit import AuditEntry
 from integrations.db.engine_factory import read_session, write_session
 from integrations.service import CaseService, CommandResult
+from web.pathway_access import PathwayAccess
 from web.principal import Principal
 from web.settings import WebSettings
 
@@ -124,6 +125,7 @@ class Portal:
         self._published: tuple[datetime, list[tuple[str, int, datetime]]] | None = None
         self._names: dict[str, str] = {}
         self._names_at: datetime | None = None
+        self._access: tuple[list[tuple[str, int, datetime]], PathwayAccess] | None = None
 
     def now(self) -> datetime:
         return self.service.clock.now()
@@ -138,12 +140,41 @@ class Portal:
     def sees_team(p: Principal, team: str | None) -> bool:
         return p.role in CASE_ROLES and team is not None and team in p.teams
 
+    def access(self) -> PathwayAccess:
+        """The access rules of the published pathway versions (rebuilt when that list changes)."""
+        published = self.published()
+        cached = self._access
+        if cached is None or cached[0] is not published:
+            pathways = []
+            for pathway_id, version, _at in published:
+                try:
+                    pathways.append(self.service.catalog.lookup(pathway_id, version).pathway)
+                except NotFoundError:
+                    continue
+            cached = (published, PathwayAccess(pathways))
+            self._access = cached
+        return cached[1]
+
+    def sees_case(self, p: Principal, team: str | None, pathway: tuple[str, int] | None) -> bool:
+        """The team rule, and the `access` rule of the case's pathway version."""
+        if p.role not in CASE_ROLES or pathway is None:
+            return False
+        return self.access().sees(p.teams, team, *pathway)
+
+    def visibility(self, p: Principal, teams: Sequence[str] | None = None) -> caselists.Visibility:
+        """The list condition for `p` (or for some of their teams, then without other teams' cases)."""
+        return self.access().visibility(list(teams) if teams is not None else p.teams, admit=teams is None)
+
+    def holds_role(self, p: Principal, state: CaseState, role_id: str) -> bool:
+        return self.access().holds(p.pathway_roles, state.pathway_id, state.pathway_version, role_id)
+
     def _case_access(self, p: Principal, case_id: str) -> tuple[str | None, str]:
         if p.role not in CASE_ROLES:
             raise Hidden(case_id)
         with read_session(self.db) as session:
             found = caselists.case_team(session, case_id)
-        if found is None or not self.sees_team(p, found[0]):
+            pathway = caselists.case_pathway(session, case_id)
+        if found is None or not self.sees_case(p, found[0], pathway):
             raise Hidden(case_id)
         return found
 
@@ -152,7 +183,8 @@ class Portal:
             raise Hidden(task_id)
         with read_session(self.db) as session:
             found = caselists.task_case(session, task_id)
-        if found is None or not self.sees_team(p, found[1]):
+            pathway = caselists.case_pathway(session, found[0]) if found is not None else None
+        if found is None or not self.sees_case(p, found[1], pathway):
             raise Hidden(task_id)
         return found[0]
 
@@ -167,21 +199,23 @@ class Portal:
         return state.status is not CaseStatus.CLOSED and (
             p.role is AccountRole.COORDINATOR or (p.role is AccountRole.WORKER and self.carries_case(p, state)))
 
-    @staticmethod
-    def may_take(p: Principal, task: Task) -> bool:
-        return task.status is TaskStatus.OPEN and task.assignee is None and task.role in p.pathway_roles
+    def _holds(self, p: Principal, task: Task, state: CaseState | None) -> bool:
+        if state is None:
+            return task.role in p.pathway_roles
+        return self.holds_role(p, state, task.role)
 
-    @staticmethod
-    def require_task_role(p: Principal, task: Task) -> None:
-        """Refused unless the task is the principal's or belongs to a pathway role they carry."""
-        if task.assignee != p.actor and task.role not in p.pathway_roles:
+    def may_take(self, p: Principal, task: Task, state: CaseState | None = None) -> bool:
+        return task.status is TaskStatus.OPEN and task.assignee is None and self._holds(p, task, state)
+
+    def require_task_role(self, p: Principal, task: Task, state: CaseState | None = None) -> None:
+        """Refused unless the task is the principal's or belongs to a role they carry in its pathway."""
+        if task.assignee != p.actor and not self._holds(p, task, state):
             raise Refused(f"you do not carry the role {task.role} of this task")
 
-    @staticmethod
-    def may_complete(p: Principal, task: Task) -> bool:
+    def may_complete(self, p: Principal, task: Task, state: CaseState | None = None) -> bool:
         if task.status is not TaskStatus.OPEN:
             return False
-        return task.assignee == p.actor or (task.assignee is None and task.role in p.pathway_roles)
+        return task.assignee == p.actor or (task.assignee is None and self._holds(p, task, state))
 
     # --- audit ------------------------------------------------------------------------------------
     def audit(self, p: Principal, action: str, what: str, case_id: str | None = None, why: str | None = None) -> None:
@@ -208,7 +242,7 @@ class Portal:
             state = repository.load_case(session, case_id)
         except NotFoundError:
             raise Hidden(case_id) from None
-        if not self.sees_team(p, state.team):
+        if not self.sees_case(p, state.team, (state.pathway_id, state.pathway_version)):
             raise Hidden(case_id)
         return state
 
@@ -244,12 +278,15 @@ class Portal:
         due_before = {"overdue": now, "today": _end_of_day(now), "week": now + timedelta(days=7)}.get(due or "")
         limit = self.settings.worklist_limit
         with self._reading(p) as (session, record):
+            visibility = self.visibility(p)
             mine = [] if scope == "queue" else caselists.work_items(
                 session, teams=p.teams, worker=p.actor, mine=True, queue=False, pathway=pathway or None,
-                due_before=due_before, task_type=task_type or None, role=role or None, limit=limit)
+                due_before=due_before, task_type=task_type or None, role=role or None, limit=limit,
+                visibility=visibility)
             queue = [] if scope == "mine" else caselists.work_items(
                 session, teams=p.teams, roles=p.pathway_roles, mine=False, queue=True, pathway=pathway or None,
-                due_before=due_before, task_type=task_type or None, role=role or None, limit=limit)
+                due_before=due_before, task_type=task_type or None, role=role or None, limit=limit,
+                visibility=visibility, queue_clause=self.access().queue_clause(p.pathway_roles))
             unread = self.unread_messages(session, p)
             record("list", f"work list ({len(mine)} own tasks, {len(queue)} in queue)")
         return WorkLists(mine, queue, unread)
@@ -261,7 +298,7 @@ class Portal:
         with self._reading(p) as (session, record):
             rows, total = caselists.case_list(session, p.teams, status=status or None, pathway=pathway or None,
                                               team=team or None, case_id_prefix=query or None, limit=size,
-                                              offset=max(0, page - 1) * size)
+                                              offset=max(0, page - 1) * size, visibility=self.visibility(p))
             record("list", f"case list ({len(rows)} of {total} cases)")
         return rows, total
 
@@ -334,7 +371,8 @@ class Portal:
 
     def _team_check(self, session: Session, p: Principal, case_id: str) -> None:
         found = caselists.case_team(session, case_id) if p.role in CASE_ROLES else None
-        if found is None or not self.sees_team(p, found[0]):
+        pathway = caselists.case_pathway(session, case_id) if found is not None else None
+        if found is None or not self.sees_case(p, found[0], pathway):
             raise Hidden(case_id)
 
     def case_history(self, p: Principal, case_id: str) -> list[Event]:
@@ -382,7 +420,8 @@ class Portal:
         open_case = state.status is CaseStatus.OPEN
         return TaskBundle(
             task=task, state=state, cp=cp, step=step, schema=schema, names=names, draft=draft,
-            may_complete=open_case and self.may_complete(p, task), may_claim=open_case and self.may_take(p, task),
+            may_complete=open_case and self.may_complete(p, task, state),
+            may_claim=open_case and self.may_take(p, task, state),
             may_release=task.status is TaskStatus.OPEN and task.assignee == p.actor, question=question,
         )
 
@@ -406,7 +445,7 @@ class Portal:
             raise Hidden(task_id)
         if task.assignee == p.actor and task.status is TaskStatus.OPEN:
             return CommandResult(case_id, state.version, (), ())
-        if task.role not in p.pathway_roles:
+        if not self.holds_role(p, state, task.role):
             raise Refused(f"you do not carry the role {task.role} of this task")
         try:
             result = self.service.claim(task_id, p.actor)
@@ -431,7 +470,7 @@ class Portal:
         task = state.tasks.get(task_id)
         if task is None:
             raise Hidden(task_id)
-        self.require_task_role(p, task)
+        self.require_task_role(p, task, state)
         if task.status is TaskStatus.OPEN and task.assignee not in (None, p.actor):
             raise self._conflict(case_id, task_id, ConflictError(f"task {task_id} is with {task.assignee}"))
         try:
@@ -453,7 +492,7 @@ class Portal:
         task = state.tasks.get(task_id)
         if task is None:
             raise Hidden(task_id)
-        self.require_task_role(p, task)
+        self.require_task_role(p, task, state)
         now = self.now()
         with write_session(self.db) as session:
             accounts.save_draft(session, p.account.id, task_id, case_id, fields, now)
@@ -576,10 +615,12 @@ class Portal:
             team_rows = accounts.list_teams(session, teams)
             members = [a for a in accounts.list_accounts(session, teams=teams)
                        if a.role in CASE_ROLES and a.active]
-            load = {row.assignee: row for row in caselists.caseload(session, teams, now)}
-            overdue = caselists.team_tasks(session, teams, overdue_at=now, limit=200)
-            queue = [t for t in caselists.team_tasks(session, teams, limit=500) if t.assignee is None][:200]
-            escalations = caselists.open_escalations(session, teams)
+            visibility = self.visibility(p, teams)
+            load = {row.assignee: row for row in caselists.caseload(session, teams, now, visibility)}
+            overdue = caselists.team_tasks(session, teams, overdue_at=now, limit=200, visibility=visibility)
+            queue = [t for t in caselists.team_tasks(session, teams, limit=500, visibility=visibility)
+                     if t.assignee is None][:200]
+            escalations = caselists.open_escalations(session, teams, visibility=visibility)
             record("list", f"team view ({', '.join(teams)}): caseload, {len(overdue)} overdue tasks, "
                            f"{len(escalations)} open escalations")
         names = self.names([t.assignee for t in overdue] + list(load))

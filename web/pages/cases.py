@@ -57,8 +57,8 @@ def _case_response(request: Request, principal: Principal, case_id: str, why: st
         "add_track": state.status is CaseStatus.OPEN and bool(view.addable_tracks) and (
             principal.role is AccountRole.COORDINATOR or portal.carries_case(principal, state)),
     }
-    task_rights = {t.id: {"complete": portal.may_complete(principal, t) and state.status is CaseStatus.OPEN,
-                          "claim": portal.may_take(principal, t) and state.status is CaseStatus.OPEN}
+    task_rights = {t.id: {"complete": portal.may_complete(principal, t, state) and state.status is CaseStatus.OPEN,
+                          "claim": portal.may_take(principal, t, state) and state.status is CaseStatus.OPEN}
                    for t in view.open_tasks}
     return render(request, "case.html", {
         "state": state, "pathway": bundle.cp.pathway, "view": view, "may": may, "task_rights": task_rights,

@@ -1,0 +1,104 @@
+"""Privacy and roles per pathway in the web app and the API: a pathway with `access.teams` is seen
+only by those teams (whatever team registered the case: pages, API, lists, search, work lists,
+team view), and with `role_scope: pathway` a plain role id does not take its tasks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from engine.clock import ManualClock
+from integrations.db import accounts
+from integrations.db.accounts import AccountRole
+from integrations.db.engine_factory import write_session
+from integrations.service import CaseService
+from tests.integration.conftest import empty_tables, make_service
+from web.app import create_app
+from web.testing import PASSWORD, TEAM_A, WebClient, api_token, cheap_password_hashing, standard_accounts
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
+CRISIS_TEAM = "crisis-noord"
+DATA = {"client_name": "Sara de Vries", "phone": "0612345678", "address": "Dorpsstraat 1",
+        "risk_level": "high", "problem_area": "violence"}
+
+
+@pytest.fixture
+def sqlite_service(sqlite_database: tuple[str, Engine], clock: ManualClock, data_dir: Path) -> CaseService:
+    empty_tables(sqlite_database[1])
+    service = make_service(*sqlite_database, clock, data_dir)
+    for name in ("crisis-chain.yaml", "youth-debt.yaml"):
+        service.publish_pathway((EXAMPLES / name).read_text(encoding="utf-8"), str(EXAMPLES / name))
+    return service
+
+
+def _people(service: CaseService, clock: ManualClock) -> dict[str, WebClient]:
+    cheap_password_hashing()
+    standard_accounts(service.db, clock.now())
+    with write_session(service.db) as session:
+        accounts.upsert_team(session, CRISIS_TEAM, "Crisisteam Noord", "AMW Test")
+        for username, roles in (("kim", ("crisis-chain:front_office", "crisis-chain:case_manager")),
+                                ("kees", ("front_office", "case_manager"))):
+            accounts.create_account(session, username=username, display_name=username.capitalize(),
+                                    password=PASSWORD, role=AccountRole.WORKER, organisation="AMW Test",
+                                    now=clock.now(), teams=(CRISIS_TEAM,), pathway_roles=roles)
+        # Wanda of team A also holds the crisis roles by their plain ids.
+        wanda = accounts.find_account(session, "wanda")
+        assert wanda is not None
+        accounts.update_account(session, wanda.id, pathway_roles=["worker", "front_office", "case_manager"])
+    app = create_app(service)
+    clients = {}
+    for name in ("wanda", "cor", "kim", "kees"):
+        clients[name] = WebClient(app)
+        assert clients[name].sign_in(name).status_code == 303
+    return clients
+
+
+def test_a_restricted_pathway_is_seen_only_by_its_teams(sqlite_service: CaseService, clock: ManualClock) -> None:
+    service = sqlite_service
+    people = _people(service, clock)
+    # Registered in the wrong team (team A): still only the crisis team sees it.
+    started = service.start_case("crisis-chain", "police_report", DATA, actor="user:cor", team=TEAM_A,
+                                 municipality="GM1966")
+    case_id, task_id = started.case_id, started.opened_tasks[0]
+    for name in ("wanda", "cor"):
+        client = people[name]
+        assert client.get(f"/cases/{case_id}").status_code == 404
+        assert client.get(f"/tasks/{task_id}").status_code == 404
+        assert case_id not in client.get("/cases").text
+        assert case_id not in client.get(f"/cases?q={case_id[:5]}").text
+        assert "Sara de Vries" not in client.get("/work").text
+        assert case_id not in client.get("/work").text
+        assert client.api("GET", f"/api/cases/{case_id}").status_code == 404
+        assert client.api("GET", f"/api/cases/{case_id}/history").status_code == 404
+        assert case_id not in client.api("GET", "/api/cases").text
+        assert task_id not in client.api("GET", "/api/tasks").text
+        assert client.api("POST", f"/api/tasks/{task_id}/claim").status_code == 404
+    assert case_id not in people["cor"].get("/team").text
+    kim = people["kim"]
+    page = kim.get(f"/cases/{case_id}")
+    assert page.status_code == 200 and "Sara de Vries" in page.text
+    assert case_id in kim.get("/cases").text
+    assert task_id in kim.api("GET", "/api/tasks").text
+    token = api_token(service.db, "kim", clock.now())
+    listed = kim.http.get("/api/cases", headers={"Authorization": f"Bearer {token}"})
+    assert case_id in listed.text
+
+
+def test_plain_role_ids_do_not_take_tasks_of_a_pathway_with_its_own_roles(sqlite_service: CaseService,
+                                                                          clock: ManualClock) -> None:
+    service = sqlite_service
+    people = _people(service, clock)
+    started = service.start_case("crisis-chain", "police_report", DATA, actor="user:cor", team=CRISIS_TEAM,
+                                 municipality="GM1966")
+    task_id = started.opened_tasks[0]
+    kees, kim = people["kees"], people["kim"]
+    assert task_id not in kees.api("GET", "/api/tasks").text  # not in his queue
+    assert kees.api("POST", f"/api/tasks/{task_id}/claim").status_code == 403
+    assert kees.api("POST", f"/api/tasks/{task_id}/complete", json={"data": {"reached": True}}).status_code == 403
+    assert task_id in kim.api("GET", "/api/tasks").text
+    assert kim.api("POST", f"/api/tasks/{task_id}/claim").status_code == 200
+    done = kim.api("POST", f"/api/tasks/{task_id}/complete", json={"data": {"reached": True}})
+    assert done.status_code == 200, done.text
+    assert service.case(started.case_id).tasks[task_id].completed_by == "user:kim"
