@@ -41,7 +41,7 @@ from integrations.db.accounts import AccountRole
 from integrations.db.audit import AuditEntry
 from integrations.db.engine_factory import read_session, write_session
 from integrations.service import CaseService, CommandResult
-from web.pathway_access import PathwayAccess
+from integrations.pathway_access import PathwayAccess
 from web.principal import Principal
 from web.settings import WebSettings
 
