@@ -543,4 +543,16 @@ EN: dict[str, str] = {
     "Er ging iets mis aan onze kant. Probeer het opnieuw.": "Something went wrong on our side. Please try again.",
     "Niet gevonden": "Not found",
     "Deze pagina of zaak bestaat niet, of is niet voor jou.": "This page or case does not exist, or is not for you.",
+    # origin registration on the case page
+    "Herkomst": "Origin",
+    "Geboorteland van cliënt en ouders (landcode, bijvoorbeeld NL, MA, TR). Alleen met instemming: maakt de cliënt bezwaar, dan wordt niets bewaard.":
+        "Country of birth of client and parents (country code, e.g. NL, MA, TR). Only with consent: if the client objects, nothing is kept.",
+    "Cliënt": "Client",
+    "Moeder": "Mother",
+    "Vader": "Father",
+    "Herkomst vastleggen": "Record origin",
+    "Bezwaar vastleggen? Er wordt dan geen herkomst bewaard.": "Record the objection? No origin is kept then.",
+    "Cliënt maakt bezwaar": "Client objects",
+    "Het bezwaar is vastgelegd; er wordt geen herkomst bewaard.": "The objection is recorded; no origin is kept.",
+    "Het geboorteland is vastgelegd.": "The country of birth is recorded.",
 }

@@ -40,8 +40,8 @@ from integrations.db import accounts, audit, caselists, repository
 from integrations.db.accounts import AccountRole
 from integrations.db.audit import AuditEntry
 from integrations.db.engine_factory import read_session, write_session
-from integrations.service import CaseService, CommandResult
 from integrations.pathway_access import PathwayAccess
+from integrations.service import CaseService, CommandResult
 from web.principal import Principal
 from web.settings import WebSettings
 
@@ -579,6 +579,31 @@ class Portal:
         return self._case_command(p, case_id, f"added track {track_id}", reason,
                                   lambda: self.service.add_track(case_id, track_id, actor=p.actor,
                                                                  reason=reason or None))
+
+    def register_origin(self, p: Principal, case_id: str, origin: Mapping[str, str | None]) -> CommandResult:
+        """Country of birth of client and parents (ISO 3166 codes), where the pathway registers origin."""
+        state = self._origin_access(p, case_id)
+        codes = {k: v.strip().upper() for k, v in origin.items() if v and v.strip()}
+        if not codes:
+            raise Invalid("give at least one country of birth", {"client": "a country code such as NL"})
+        if not self._lookup(state).pathway.origin_registration:
+            raise Invalid(f"pathway {state.pathway_id} does not register origin")
+        return self._case_command(p, case_id, "registered origin (country of birth)", None,
+                                  lambda: self.service.register_origin(case_id, codes, actor=p.actor))
+
+    def object_to_origin(self, p: Principal, case_id: str) -> CommandResult:
+        """The client objects: nothing about origin is kept, and nothing can be added."""
+        self._origin_access(p, case_id)
+        return self._case_command(p, case_id, "recorded the client's objection to registering origin", None,
+                                  lambda: self.service.object_to_origin(case_id, actor=p.actor))
+
+    def _origin_access(self, p: Principal, case_id: str) -> CaseState:
+        self.require(p, *CASE_ROLES)
+        self._case_access(p, case_id)
+        state = self._load(case_id)
+        if p.role is not AccountRole.COORDINATOR and not self.carries_case(p, state):
+            raise Refused("only a coordinator or a worker on the case records origin")
+        return state
 
     def resolve_escalation(self, p: Principal, case_id: str, escalation_id: str, note: str | None) -> CommandResult:
         self.require(p, AccountRole.COORDINATOR)

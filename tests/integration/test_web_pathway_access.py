@@ -102,3 +102,28 @@ def test_plain_role_ids_do_not_take_tasks_of_a_pathway_with_its_own_roles(sqlite
     done = kim.api("POST", f"/api/tasks/{task_id}/complete", json={"data": {"reached": True}})
     assert done.status_code == 200, done.text
     assert service.case(started.case_id).tasks[task_id].completed_by == "user:kim"
+
+
+def test_origin_registration_in_the_web_app_and_the_api(sqlite_service: CaseService, clock: ManualClock) -> None:
+    service = sqlite_service
+    people = _people(service, clock)
+    case_id = service.start_case("crisis-chain", "police_report", DATA, actor="user:cor", team=CRISIS_TEAM,
+                                 municipality="GM1966").case_id
+    kim, kees = people["kim"], people["kees"]
+    assert "Herkomst vastleggen" not in kim.get(f"/cases/{case_id}").text  # not on the case (yet)
+    assert kim.api("POST", f"/api/cases/{case_id}/origin", json={"client": "NL"}).status_code == 403
+    task_id = service.case(case_id).open_tasks()[0].id
+    assert kim.api("POST", f"/api/tasks/{task_id}/claim").status_code == 200  # now she carries the case
+    page = kim.get(f"/cases/{case_id}")
+    assert "Herkomst vastleggen" in page.text and "Cliënt maakt bezwaar" in page.text
+    assert kim.api("POST", f"/api/cases/{case_id}/origin", json={"client": "Nederland"}).status_code == 422
+    assert kim.api("POST", f"/api/cases/{case_id}/origin", json={}).status_code == 422
+    done = kim.post(f"/cases/{case_id}/origin", {"client": "nl", "mother": "MA", "father": ""})
+    assert done.status_code == 303
+    assert service.case(case_id).origin == {"client": "NL", "mother": "MA"}
+    assert kees.api("POST", f"/api/cases/{case_id}/origin", json={"objects": True}).status_code == 403
+    assert kim.api("POST", f"/api/cases/{case_id}/origin", json={"objects": True}).status_code == 200
+    state = service.case(case_id)
+    assert state.origin is None and state.origin_objection
+    assert kim.api("POST", f"/api/cases/{case_id}/origin", json={"client": "NL"}).status_code == 409
+    assert "Herkomst vastleggen" not in kim.get(f"/cases/{case_id}").text
