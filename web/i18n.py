@@ -555,4 +555,16 @@ EN: dict[str, str] = {
     "Cliënt maakt bezwaar": "Client objects",
     "Het bezwaar is vastgelegd; er wordt geen herkomst bewaard.": "The objection is recorded; no origin is kept.",
     "Het geboorteland is vastgelegd.": "The country of birth is recorded.",
+    # hand-over and joint decisions on the case page
+    "Gekoppelde zaken": "Linked cases",
+    "Overgedragen naar": "Handed over to",
+    "Gestart vanuit": "Started from",
+    "Overgedragen naar zaak {case} ({pathway})": "Handed over to case {case} ({pathway})",
+    "Gestart door overdracht vanuit zaak {case} ({pathway})": "Started by a hand-over from case {case} ({pathway})",
+    "Gezamenlijk besluit: {title}": "Joint decision: {title}",
+    "eens": "agreed",
+    "niet eens": "not agreed",
+    "Uitkomst van zaak {case}: {outcome}": "Outcome of case {case}: {outcome}",
+    "Overdracht naar ander zorgpad": "Hand-over to another pathway",
+    "Gezamenlijk besluit met partner": "Joint decision with a partner",
 }
