@@ -567,4 +567,5 @@ EN: dict[str, str] = {
     "Uitkomst van zaak {case}: {outcome}": "Outcome of case {case}: {outcome}",
     "Overdracht naar ander zorgpad": "Hand-over to another pathway",
     "Gezamenlijk besluit met partner": "Joint decision with a partner",
+    "Naam van wie bevestigt": "Name of the person confirming",
 }

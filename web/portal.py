@@ -395,6 +395,13 @@ class Portal:
         if task.type is TaskType.EVALUATION:
             return None, evaluation_form_schema(cp.pathway), None
         step = cp.steps[task.step_id]
+        if step.kind == "joint_decision":  # both sides record the same decision; the partner names who confirms
+            decision = dict(step.params.get("decision") or {"type": "object", "properties": {}})
+            if task.type is TaskType.PARTNER:
+                decision["properties"] = {**decision.get("properties", {}), "name": {
+                    "type": "string", "title": "Naam van wie bevestigt", "minLength": 1, "maxLength": 200}}
+                decision["required"] = [*decision.get("required", []), "name"]
+            return step, decision, str(step.params.get("question") or "") or None
         if task.type is TaskType.PARTNER:
             answer = step.params.get("answer")
             question = step.params.get("question")
