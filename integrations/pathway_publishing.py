@@ -53,6 +53,35 @@ def plan(service: CaseService, text: str, source: str) -> PublishPlan:
     return PublishPlan(pathway, previous, diff(base, pathway), already_published=existing is not None)
 
 
+def handover_warnings(service: CaseService, pathway: Pathway) -> list[str]:
+    """What a hand-over step of `pathway` would run into with the pathways published now: a target
+    that is not published, an unknown trigger, mapped fields the target does not have, or required
+    fields of the target that nothing fills in."""
+    found: list[str] = []
+    steps = list(pathway.steps) + [s for t in pathway.tracks for s in t.steps]
+    for step in (s for s in steps if s.kind == "handover"):
+        target_id = str(step.params.get("pathway"))
+        try:
+            with read_session(service.db) as session:
+                version = service.catalog.latest_version(session, target_id)
+            target = service.catalog.lookup(target_id, version).pathway
+        except NotFoundError:
+            found.append(f"stap {step.id}: zorgpad {target_id} is (nog) niet gepubliceerd; de overdracht lukt pas "
+                         "als het er is")
+            continue
+        trigger = str(step.params.get("trigger"))
+        if trigger not in {t.type for t in target.triggers}:
+            found.append(f"stap {step.id}: {target.key} heeft geen aanleiding {trigger!r} "
+                         f"(wel: {', '.join(t.type for t in target.triggers)})")
+        fields = dict(target.case_data.get("properties", {}))
+        mapped = set(dict(step.params.get("map") or {}))
+        for name in sorted(mapped - set(fields)):
+            found.append(f"stap {step.id}: {target.key} kent geen zaakgegeven {name!r}")
+        for name in sorted(set(target.case_data.get("required", [])) - mapped):
+            found.append(f"stap {step.id}: {target.key} vraagt {name!r}, maar `map` vult het niet")
+    return found
+
+
 def dry_run(service: CaseService, result: PublishPlan, *, sample: int = 2000) -> PublishPlan:
     """The web app's migration dry run for the running cases on older versions (after publishing)."""
     pathway = result.pathway

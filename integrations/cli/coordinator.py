@@ -85,6 +85,8 @@ def run_publish(args: argparse.Namespace) -> int:
     print(f"{pathway.key} ({pathway.title}) is in orde; wijzigingen {since}:")
     for line in plan.changes or ["geen inhoudelijke wijzigingen"]:
         print(f"  - {line}")
+    for warning in pathway_publishing.handover_warnings(service, pathway):
+        print(f"  waarschuwing: {warning}")
     if args.dry_run:
         print("proefrun: er is niets gepubliceerd")
         return EXIT_OK

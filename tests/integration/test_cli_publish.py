@@ -91,7 +91,16 @@ def test_origin_registration_and_objection(installation: str, tmp_path: Path,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     for name, text in (("crisis-chain.yaml", CRISIS), ("youth-debt.yaml", YOUTH)):
         (tmp_path / name).write_text(text, encoding="utf-8")
-        assert _run(capsys, "publish", str(tmp_path / name))[0] == 0
+        code, out, _ = _run(capsys, "publish", str(tmp_path / name))
+        assert code == 0
+        if name == "crisis-chain.yaml":  # published before the pathway it hands over to
+            assert "waarschuwing: stap debt_handover: zorgpad youth-debt is (nog) niet gepubliceerd" in out
+    bad_map = tmp_path / "crisis-2.yaml"
+    bad_map.write_text(CRISIS.replace("version: 1", "version: 2").replace(
+        "map: {client_name: client_name, phone: phone}", "map: {naam: client_name}"), encoding="utf-8")
+    code, out, _ = _run(capsys, "publish", str(bad_map), "--dry-run")
+    assert code == 0 and "youth-debt@1 kent geen zaakgegeven 'naam'" in out
+    assert "youth-debt@1 vraagt 'client_name', maar `map` vult het niet" in out
     service = _service(installation, tmp_path)
     data = {"client_name": "Sara", "risk_level": "low", "problem_area": "housing"}
     crisis = service.start_case("crisis-chain", "police_report", data, actor="carla").case_id
