@@ -331,3 +331,11 @@ def test_access_teams_and_role_scope_are_part_of_the_model_and_its_fingerprint()
     assert data["access"] == {"teams": ["crisis-noord"]} and data["role_scope"] == "pathway"
     assert data["registration"]["code_lists"]["areas"]["debts"] == "SC"
     assert data["message_templates"][0]["id"] == "police_safety_check"
+
+
+def test_the_example_round_trips_through_its_canonical_form() -> None:
+    from engine.loader import dump_pathway
+
+    again = load_pathway(dump_pathway(CRISIS), "dumped.yaml", KINDS)
+    assert again == CRISIS and fingerprint(again) == fingerprint(CRISIS)
+    assert dump_pathway(again) == dump_pathway(CRISIS)
