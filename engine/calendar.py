@@ -383,19 +383,19 @@ class WorkCalendar:
             raise CalendarError(f"{start.isoformat()} + {d} is outside the supported date range") from exc
 
     def due(self, start: datetime, d: Duration) -> datetime:
-        """A deadline `d` after `start`: `add`, moved off days that are not working days.
+        """A deadline `d` after `start`: `add`, moved off holidays.
 
-        Like the Algemene termijnenwet: a deadline in calendar days, weeks or
-        months that falls on a weekend or a public holiday (or, in
-        `nl-school-weeks`, a school holiday) moves to the same wall-clock time
-        on the next working day. In `24x7` every day counts and nothing moves;
-        minutes and hours are elapsed time and do not move either.
+        A deadline in calendar days, weeks or months that falls on a public
+        holiday this calendar observes (or, in `nl-school-weeks`, a school
+        holiday) moves to the same wall-clock time on the next working day. In
+        `24x7` every day counts and nothing moves; minutes and hours are elapsed
+        time and do not move either; working days never land on a holiday.
         """
         moment = self.add(start, d)
         if self.kind is CalendarKind.ALWAYS or d.unit in (Unit.MINUTES, Unit.HOURS) or d.unit in _WORKING_UNITS:
             return moment
         local = moment.astimezone(AMSTERDAM)
-        if self._is_working_ordinal(local.date().toordinal()):
+        if self.holiday_name(local.date()) is None:
             return moment
         day = date.fromordinal(self._nth_working_day_after(local.date(), 1))
         return _resolve_wall(datetime.combine(day, local.time().replace(tzinfo=None)))

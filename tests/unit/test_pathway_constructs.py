@@ -101,7 +101,7 @@ def test_working_weeks_are_five_working_days_in_english_and_dutch() -> None:
     assert nl.add(utc(2026, 3, 30, 8), Duration(1, Unit.WORKING_WEEKS)) == utc(2026, 4, 7, 15)
 
 
-def test_a_deadline_never_lands_on_a_public_holiday_or_weekend_unless_24x7() -> None:
+def test_a_deadline_never_lands_on_a_public_holiday_unless_24x7() -> None:
     nl = calendar_for(CalendarKind.WORKING_DAYS)
     always = calendar_for(CalendarKind.ALWAYS)
     sunday = utc(2026, 4, 26, 10)  # 12:00 local; King's Day is Monday 27 April 2026
@@ -110,12 +110,15 @@ def test_a_deadline_never_lands_on_a_public_holiday_or_weekend_unless_24x7() -> 
     assert always.due(sunday, Duration(1, Unit.DAYS)) == utc(2026, 4, 27, 10)
     friday = utc(2026, 12, 18, 11)  # a Friday; + 1 week = Christmas Day, then Boxing Day and Sunday
     assert nl.due(friday, Duration(1, Unit.WEEKS)) == utc(2026, 12, 28, 11)
-    assert nl.due(utc(2026, 3, 6, 11), Duration(1, Unit.DAYS)) == utc(2026, 3, 9, 11)  # Saturday -> Monday
+    assert nl.due(utc(2026, 3, 6, 11), Duration(1, Unit.DAYS)) == utc(2026, 3, 7, 11)  # a Saturday stays
+    # Easter Sunday (5 April 2026) and Easter Monday are holidays: both move to Tuesday.
+    assert nl.due(utc(2026, 4, 2, 10), Duration(3, Unit.DAYS)) == utc(2026, 4, 7, 10)
+    assert nl.due(utc(2026, 4, 3, 10), Duration(3, Unit.DAYS)) == utc(2026, 4, 7, 10)
     assert nl.due(friday, Duration(3, Unit.HOURS)) == utc(2026, 12, 18, 14)  # elapsed time never moves
     for day in range(1, 366):
         start = datetime.fromordinal(date(2026, 1, 1).toordinal() + day - 1).replace(hour=9, tzinfo=UTC)
         for d in (Duration(1, Unit.DAYS), Duration(2, Unit.WEEKS), Duration(1, Unit.MONTHS)):
-            assert nl.is_working_day(nl.local(nl.due(start, d)).date())
+            assert nl.holiday_name(nl.local(nl.due(start, d)).date()) is None
 
 
 def test_front_office_counts_24x7_and_the_case_manager_working_days(runner: InMemoryRunner) -> None:
