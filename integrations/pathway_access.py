@@ -56,6 +56,13 @@ class PathwayAccess:
             return bool(allowed & set(teams))
         return case_team is not None and case_team in teams
 
+    def sees_pathway(self, teams: Sequence[str], case_team: str | None, pathway_id: str) -> bool:
+        """`sees` when only the pathway id is known (an inbox message): restricted if any version is."""
+        allowed = [rules.teams for (p, _v), rules in self._rules.items() if p == pathway_id and rules.teams]
+        if allowed:
+            return any(teams_ & set(teams) for teams_ in allowed)
+        return case_team is not None and case_team in teams
+
     def visibility(self, teams: Sequence[str], *, admit: bool = True) -> Visibility:
         """The case-list condition for someone in `teams` (`admit`: include restricted pathways'
         cases of other teams that admit one of `teams`)."""

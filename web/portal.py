@@ -314,7 +314,8 @@ class Portal:
             for team in p.teams:
                 for item in inbox.inbox(session, p.actor, p.pathway_roles, team, unread_only=unread_only,
                                         limit=limit):
-                    found.setdefault(item.id, item)
+                    if self.access().sees_pathway(p.teams, item.team, item.pathway_id):  # the pathway's `access`
+                        found.setdefault(item.id, item)
             unread = len({i.id for i in found.values() if i.read_at is None}) if unread_only else sum(
                 1 for i in found.values() if i.read_at is None)
             record("list", f"inbox ({len(found)} messages)")

@@ -55,13 +55,17 @@ def _people(service: CaseService, clock: ManualClock) -> dict[str, WebClient]:
     return clients
 
 
-def test_a_restricted_pathway_is_seen_only_by_its_teams(sqlite_service: CaseService, clock: ManualClock) -> None:
+def test_a_restricted_pathway_is_seen_only_by_its_teams(sqlite_service: CaseService, clock: ManualClock,
+                                                        data_dir: Path) -> None:
+    from tests.integration.runtime_support import make_runtime, runtime_config
+
     service = sqlite_service
     people = _people(service, clock)
     # Registered in the wrong team (team A): still only the crisis team sees it.
     started = service.start_case("crisis-chain", "police_report", DATA, actor="user:cor", team=TEAM_A,
                                  municipality="GM1966")
     case_id, task_id = started.case_id, started.opened_tasks[0]
+    make_runtime(service, data_dir, runtime_config()).dispatch_once(clock.now())  # "new task" to the team's inbox
     for name in ("wanda", "cor"):
         client = people[name]
         assert client.get(f"/cases/{case_id}").status_code == 404
@@ -76,6 +80,7 @@ def test_a_restricted_pathway_is_seen_only_by_its_teams(sqlite_service: CaseServ
         assert task_id not in client.api("GET", "/api/tasks").text
         assert client.api("POST", f"/api/tasks/{task_id}/claim").status_code == 404
     assert case_id not in people["cor"].get("/team").text
+    assert case_id not in people["wanda"].get("/inbox").text  # wanda holds front_office by its plain id
     kim = people["kim"]
     page = kim.get(f"/cases/{case_id}")
     assert page.status_code == 200 and "Sara de Vries" in page.text
