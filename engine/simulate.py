@@ -22,7 +22,7 @@ from jsonschema import Draft202012Validator
 
 from engine import commands as c
 from engine import handover, joint
-from engine.calendars import role_calendar
+from engine.calendars import role_calendar, step_calendar
 from engine.clock import ManualClock
 from engine.compiled import EVALUATION_STEP, CompiledPathway, evaluation_form_schema
 from engine.decide import Engine
@@ -203,7 +203,9 @@ class Simulation:
             when = now + timedelta(seconds=span * self.rng.uniform(self.model.early_fraction_min, 0.95))
         else:
             when = task.due_at + timedelta(days=self.rng.uniform(0.1, self.model.late_days_max))
-        when = role_calendar(self.cp, task.role).next_delivery_moment(when)  # people work in their hours
+        step = self.cp.steps.get(task.step_id)
+        calendar = step_calendar(self.cp, step, task.role) if step is not None else role_calendar(self.cp, task.role)
+        when = calendar.next_delivery_moment(when)  # people work in their hours
         self._seq += 1
         heapq.heappush(self._actions, (when, self._seq, case_id, task.id))
 

@@ -342,3 +342,18 @@ def test_the_example_round_trips_through_its_canonical_form() -> None:
     again = load_pathway(dump_pathway(CRISIS), "dumped.yaml", KINDS)
     assert again == CRISIS and fingerprint(again) == fingerprint(CRISIS)
     assert dump_pathway(again) == dump_pathway(CRISIS)
+
+
+def test_the_example_simulates_with_joint_decisions_and_hand_overs() -> None:
+    from engine.simulate import simulate
+
+    result = simulate(compile_pathway(CRISIS), default_handlers(), cases=30, days=150, seed=3,
+                      start=utc(2026, 1, 5, 8))
+    assert not any(line.strip().startswith("refused worker actions") for line in result.summary), result.summary
+    closed = [s for s in result.cases.values() if s.status is CaseStatus.CLOSED]
+    assert len(closed) >= 20
+    decided = [s.records["safety_decision"] for s in closed if "agreed" in s.records.get("safety_decision", {})]
+    assert decided and all(d["partner_name"] == "(gesimuleerd)" for d in decided)
+    assert {d["agreed"] for d in decided} == {True, False}
+    handed = [s for s in closed if "debt_handover" in s.records]
+    assert handed and all(s.records["debt_handover"]["outcome"] == "gesimuleerd" for s in handed)
