@@ -274,6 +274,8 @@ class Portal:
              task_type: str | None = None, role: str | None = None) -> WorkLists:
         """My tasks and my roles' queue, soonest due first, and my unread messages."""
         self.require(p, *CASE_ROLES)
+        if role and ":" in role:  # a role of one pathway (`pathway:role`)
+            pathway, _, role = role.partition(":")
         now = self.now()
         due_before = {"overdue": now, "today": _end_of_day(now), "week": now + timedelta(days=7)}.get(due or "")
         limit = self.settings.worklist_limit

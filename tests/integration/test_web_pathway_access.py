@@ -132,3 +132,19 @@ def test_origin_registration_in_the_web_app_and_the_api(sqlite_service: CaseServ
     assert state.origin is None and state.origin_objection
     assert kim.api("POST", f"/api/cases/{case_id}/origin", json={"client": "NL"}).status_code == 409
     assert "Herkomst vastleggen" not in kim.get(f"/cases/{case_id}").text
+
+
+def test_roles_are_titled_per_pathway_and_offered_as_pathway_roles(sqlite_service: CaseService,
+                                                                   clock: ManualClock) -> None:
+    service = sqlite_service
+    people = _people(service, clock)
+    service.start_case("crisis-chain", "police_report", DATA, actor="user:cor", team=CRISIS_TEAM,
+                       municipality="GM1966")
+    work = people["kim"].get("/work?role=crisis-chain:front_office").text
+    assert "Cliënt bellen en risico inschatten" in work and "Frontoffice crisisdienst" in work
+    admin = WebClient(people["kim"].http.app)
+    cheap_password_hashing()
+    assert admin.sign_in("adam").status_code == 303
+    page = admin.get("/admin/users/new").text
+    assert 'value="crisis-chain:case_manager"' in page and "Casemanager huiselijk geweld (Crisisketen huiselijk geweld)" in page
+    assert 'value="coordinator"' in page  # the shared catalogue's role keeps its plain id
