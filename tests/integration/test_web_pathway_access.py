@@ -148,3 +148,13 @@ def test_roles_are_titled_per_pathway_and_offered_as_pathway_roles(sqlite_servic
     page = admin.get("/admin/users/new").text
     assert 'value="crisis-chain:case_manager"' in page and "Casemanager huiselijk geweld (Crisisketen huiselijk geweld)" in page
     assert 'value="coordinator"' in page  # the shared catalogue's role keeps its plain id
+
+
+def test_the_example_pathway_page_and_api(sqlite_service: CaseService, clock: ManualClock) -> None:
+    kim = _people(sqlite_service, clock)["kim"]
+    page = kim.get("/pathways/crisis-chain")
+    assert page.status_code == 200, page.text[:500]
+    assert "Gezamenlijk besluit met partner" in page.text and "Overdracht naar ander zorgpad" in page.text
+    assert "4 werkweken" in page.text
+    version = kim.api("GET", "/api/pathways/crisis-chain/versions/1")
+    assert version.status_code == 200 and "Casemanager huiselijk geweld, 4 werkweken" in version.json()["mermaid"]
