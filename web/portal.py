@@ -706,7 +706,9 @@ class Portal:
         with read_session(self.db) as session:
             running = caselists.running_cases(session, pathway_id, to_version, p.teams, limit)
         plans = []
-        for case_id, _version, _team in running:
+        for case_id, version, team in running:
+            if not self.sees_case(p, team, (pathway_id, version)):
+                continue  # a case of a version that admits other teams only
             try:
                 state = self.service.case(case_id)
                 plans.append(self.service.engine.plan_migration(state, to_version))
