@@ -346,7 +346,8 @@ def _seeded_data_dir(work: Path) -> dict[str, str]:
     env.update({"CAREPATH_DATA_DIR": str(work), "CAREPATH_PATHWAYS_DIR": str(YAML_PATH.parent),
                 "PYTHONPATH": str(ROOT)})
     (work / "case.json").write_text(json.dumps({"client_name": "X", "concern": "y"}))
-    subprocess.run([*CARPATH, "case", "start", "test-visits", "--trigger", "signal", "--data", str(work / "case.json")],
+    subprocess.run([*CARPATH, "case", "start", "test-visits", "--trigger", "signal", "--data", str(work / "case.json"),
+                    "--municipality", "GM0014"],
                    env=env, check=True, capture_output=True, timeout=120)
     return env
 

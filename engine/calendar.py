@@ -87,6 +87,7 @@ AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 END_OF_WORKING_DAY = time(17, 0)
 
 _GOOD_FRIDAY = "Goede Vrijdag"
+_WORKING_UNITS = {Unit.WORKING_DAYS: 1, Unit.WORKING_WEEKS: 5}  # a working week is five working days
 _LIBERATION_DAY = (5, 5)
 
 
@@ -370,9 +371,9 @@ class WorkCalendar:
             if unit is Unit.HOURS:
                 return moment + timedelta(hours=n)
             local = moment.astimezone(AMSTERDAM)
-            if unit is Unit.WORKING_DAYS:
+            if unit in _WORKING_UNITS:
                 self._require_working_days(d)
-                return _end_of_working_day(self._nth_working_day_after(local.date(), n))
+                return _end_of_working_day(self._nth_working_day_after(local.date(), n * _WORKING_UNITS[unit]))
             wall = local.replace(tzinfo=None)
             if unit is Unit.MONTHS:
                 return _resolve_wall(_shift_months(wall, n))
@@ -380,6 +381,24 @@ class WorkCalendar:
             return _resolve_wall(wall + timedelta(days=days))
         except (OverflowError, ValueError) as exc:
             raise CalendarError(f"{start.isoformat()} + {d} is outside the supported date range") from exc
+
+    def due(self, start: datetime, d: Duration) -> datetime:
+        """A deadline `d` after `start`: `add`, moved off holidays.
+
+        A deadline in calendar days, weeks or months that falls on a public
+        holiday this calendar observes (or, in `nl-school-weeks`, a school
+        holiday) moves to the same wall-clock time on the next working day. In
+        `24x7` every day counts and nothing moves; minutes and hours are elapsed
+        time and do not move either; working days never land on a holiday.
+        """
+        moment = self.add(start, d)
+        if self.kind is CalendarKind.ALWAYS or d.unit in (Unit.MINUTES, Unit.HOURS) or d.unit in _WORKING_UNITS:
+            return moment
+        local = moment.astimezone(AMSTERDAM)
+        if self.holiday_name(local.date()) is None:
+            return moment
+        day = date.fromordinal(self._nth_working_day_after(local.date(), 1))
+        return _resolve_wall(datetime.combine(day, local.time().replace(tzinfo=None)))
 
     def subtract(self, moment: datetime, d: Duration) -> datetime:
         """The moment `d` before `moment` (UTC), e.g. a reminder `before` a due moment.
@@ -396,9 +415,9 @@ class WorkCalendar:
             if unit is Unit.HOURS:
                 return at - timedelta(hours=n)
             local = at.astimezone(AMSTERDAM)
-            if unit is Unit.WORKING_DAYS:
+            if unit in _WORKING_UNITS:
                 self._require_working_days(d)
-                return _end_of_working_day(self._nth_working_day_before(local.date(), n))
+                return _end_of_working_day(self._nth_working_day_before(local.date(), n * _WORKING_UNITS[unit]))
             wall = local.replace(tzinfo=None)
             if unit is Unit.MONTHS:
                 return _resolve_wall(_shift_months(wall, -n))

@@ -122,3 +122,23 @@ class MigrateCase(Command):
     """Pin a running case to a newer version of its pathway (see engine.migration)."""
 
     to_version: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class LinkCase(Command):
+    """Record a hand-over link: `relation` is what `other_case` is to this case (parent or child)."""
+
+    relation: str  # "parent" | "child"
+    other_case: str
+    pathway_id: str
+    step_id: str  # the parent's hand-over step
+    wait: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordHandoverOutcome(Command):
+    """The case started by a hand-over step closed with `outcome` (sent to the parent case)."""
+
+    step_id: str
+    child_case: str
+    outcome: str

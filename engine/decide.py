@@ -16,6 +16,9 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from engine import commands as c
+from engine import handover, joint
+from engine.calendar import WorkCalendar
+from engine.calendars import role_calendar, step_calendar
 from engine.compiled import EVALUATION_STEP, CompiledPathway, strict_schema
 from engine.definition import (
     Branch,
@@ -23,6 +26,7 @@ from engine.definition import (
     EscalationStep,
     Expr,
     LeadTime,
+    Pathway,
     Reminder,
     Step,
     StepKind,
@@ -150,7 +154,7 @@ class _Run:
             "task_id": task_id,
             "payload": dict(payload or {}),
             "created_at": self.now.isoformat(),
-            "deliver_after": self.cp.calendar.next_delivery_moment(self.now).isoformat(),
+            "deliver_after": role_calendar(self.cp, to_role).next_delivery_moment(self.now).isoformat(),
         }
         self.emit("message_queued", {"message": {k: v for k, v in message.items() if v is not None}})
 
@@ -198,7 +202,8 @@ class _Run:
             if handler.enter(_Context(self, flow, step)) is StepResult.CONTINUE:
                 self.follow(flow, step, None)
             elif step.timeout is not None and step.on_timeout is not None:
-                self.set_timer(TimerKind.TIMEOUT, self.cp.calendar.add(self.now, step.timeout), step.id, flow)
+                self.set_timer(TimerKind.TIMEOUT, step_calendar(self.cp, step).due(self.now, step.timeout), step.id,
+                               flow)
 
     def follow(self, flow: str, step: Step, form: Mapping[str, Any] | None) -> None:
         target = self.choose(step, step.next, form)
@@ -278,13 +283,13 @@ class _Run:
         assert step.due is not None
         self.open_task(
             TaskType.HUMAN, flow, step.id, step.title, self.role_for(flow, step),
-            self.cp.calendar.add(self.now, step.due),
+            step_calendar(self.cp, step, self.role_for(flow, step)).due(self.now, step.due),
         )
 
     def deadlines(self, task: Task) -> list[_Deadline]:
         """The task's reminders and escalation rungs in time order (recomputed, never stored)."""
         reminders, escalation = self.policy(task)
-        cal = self.cp.calendar
+        cal = self.task_calendar(task)
         items: list[_Deadline] = []
         for r in reminders:
             if r.before is not None:
@@ -295,6 +300,16 @@ class _Run:
             items.append(_Deadline(cal.add(task.due_at, e.after), "escalation", None, e))
         items.sort(key=lambda d: (d.at, d.what != "reminder"))
         return items
+
+    def task_calendar(self, task: Task) -> WorkCalendar:
+        """The clock a task's reminders and escalations count in (see `engine.calendars`)."""
+        if task.type is TaskType.EVALUATION:
+            ev = self.cp.pathway.evaluation
+            return role_calendar(self.cp, ev.role if ev is not None else None)
+        step = self.cp.steps[task.step_id]
+        if task.type is TaskType.PARTNER or step.kind != StepKind.HUMAN_TASK.value:
+            return step_calendar(self.cp, step, task.role)
+        return step_calendar(self.cp, step, self.role_for(task.flow, step))
 
     def policy(self, task: Task) -> tuple[tuple[Reminder, ...], tuple[EscalationStep, ...]]:
         if task.type is TaskType.EVALUATION:
@@ -398,6 +413,7 @@ class _Run:
                 self.cancel_task(task)
         self.cancel_timers(lambda t: True)
         self.emit("case_closed", {"outcome": outcome, "reason_code": reason_code})
+        handover.notify_parent(self, outcome)
 
     def escalate(self, rung: EscalationStep, subject: dict[str, Any], tasks: list[Task]) -> None:
         """Carry out one escalation rung (for an overdue task or an exceeded lead time)."""
@@ -441,7 +457,7 @@ class _Context:
         return evaluate(Expr(source), self._run.variables())
 
     def due(self, duration: Any) -> datetime:
-        return self._run.cp.calendar.add(self._run.now, duration)
+        return step_calendar(self._run.cp, self._step).due(self._run.now, duration)
 
     def queue_message(
         self,
@@ -457,6 +473,13 @@ class _Context:
 
     def open_partner_task(self, role: str, title: str, due: datetime) -> str:
         return self._run.open_task(TaskType.PARTNER, self._flow, self._step.id, title, role, due).id
+
+    def open_worker_task(self, role: str, title: str, due: datetime) -> str:
+        return self._run.open_task(TaskType.HUMAN, self._flow, self._step.id, title, role, due).id
+
+    @property
+    def pathway(self) -> Pathway:
+        return self._run.cp.pathway
 
     def wait_until(self, moment: datetime) -> None:
         self._run.set_timer(TimerKind.WAIT, max(moment, self._run.now), self._step.id, self._flow)
@@ -612,6 +635,14 @@ class Engine:
             self._complete_evaluation(run, task, cmd.data)
             return
         step = run.cp.steps[task.step_id]
+        if step.kind == joint.KIND:
+            validator = self._answer_validator(run.cp, step)
+            errors = sorted(validator.iter_errors(cmd.data), key=lambda e: list(e.absolute_path)) if validator else []
+            if errors:
+                raise ValidationError(f"answer to {task.id} ({step.id}) is not valid: "
+                                      + "; ".join(e.message for e in errors[:10]))
+            joint.complete(run, task, step, cmd.data)
+            return
         if task.type is TaskType.PARTNER:
             validator = self._answer_validator(run.cp, step)
             if validator is not None:
@@ -714,7 +745,7 @@ class Engine:
         already_open = any(t.type is TaskType.EVALUATION and t.status is TaskStatus.OPEN for t in run.state.tasks.values())
         if not already_open:
             run.open_task(TaskType.EVALUATION, MAIN_FLOW, EVALUATION_STEP, f"{ev.title} ({timer.index})",
-                          ev.role, run.cp.calendar.add(run.now, ev.due), sequence=timer.index)
+                          ev.role, role_calendar(run.cp, ev.role).due(run.now, ev.due), sequence=timer.index)
         run.set_timer(TimerKind.EVALUATION, run.cp.calendar.add(timer.due_at, ev.every), "case", MAIN_FLOW,
                       timer.index + 1)
 
@@ -874,3 +905,6 @@ def _funder_of(cmd: c.StartCase, pathway: Any) -> dict[str, str]:
     if pathway.funder is not None:
         return {"funder": pathway.funder.key}
     return {}
+
+
+_HANDLERS.update(handover.COMMANDS)

@@ -85,6 +85,44 @@ class Role:
     title: str
     kind: RoleKind
     description: str = ""
+    calendar: CalendarKind | None = None  # the role's own clock (None: the pathway's)
+    shared: bool = False  # from the organisation's shared role catalogue (see `Pathway.role_scope`)
+    may_receive: tuple[str, ...] = ()  # partner: the case_data fields its messages may contain
+
+
+class RoleScope(str, Enum):
+    """Whether a pathway's role ids are its own or the organisation's shared ones."""
+
+    SHARED = "shared"  # an account's plain role id counts in this pathway (the default, as before)
+    PATHWAY = "pathway"  # only `pathway_id:role` counts, except roles marked `shared: true`
+
+
+@dataclass(frozen=True)
+class MessageTemplate:
+    """A message to a partner: Dutch text with `{field}` placeholders and `{due}`."""
+
+    id: str
+    partner: str  # role id of kind partner
+    text: str
+    subject: str = ""
+
+
+@dataclass(frozen=True)
+class RegistrationField:
+    """One field of the registration export: where its value comes from, and its code list."""
+
+    name: str
+    source: str  # a case_data field, or outcome / municipality / opened_on / closed_on
+    code_list: str | None = None
+
+
+@dataclass(frozen=True)
+class Registration:
+    """The registration export model this pathway reports in."""
+
+    model: str
+    fields: tuple[RegistrationField, ...]
+    code_lists: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -168,6 +206,7 @@ class Step:
     # automated kinds that wait for an answer
     timeout: Duration | None = None
     on_timeout: str | None = None
+    calendar: CalendarKind | None = None  # this step's own clock (None: its role's, else the pathway's)
 
 
 @dataclass(frozen=True)
@@ -255,6 +294,10 @@ class Pathway:
     funder: Funder | None = None  # who pays for its cases unless a case names another (engine/funding.py)
     ddas: DdasResults | None = None  # early signalling: DDAS end results (docs/early-signalling.md)
     retention: Retention | None = None  # early signalling: how long signal data is kept
+    access_teams: tuple[str, ...] = ()  # non-empty: only members of these teams see the cases
+    role_scope: RoleScope = RoleScope.SHARED
+    message_templates: tuple[MessageTemplate, ...] = ()
+    registration: Registration | None = None
     fingerprint: str = ""  # hash of the canonical content: same id+version, other content = error
 
     @property
@@ -276,6 +319,12 @@ class Pathway:
             if t.id == track_id:
                 return t
         raise KeyError(track_id)
+
+    def template(self, template_id: str) -> MessageTemplate:
+        for t in self.message_templates:
+            if t.id == template_id:
+                return t
+        raise KeyError(template_id)
 
     def role(self, role_id: str) -> Role:
         for r in self.roles:

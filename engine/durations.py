@@ -16,6 +16,7 @@ class Unit(str, Enum):
     HOURS = "hours"
     DAYS = "days"  # calendar days
     WORKING_DAYS = "working days"
+    WORKING_WEEKS = "working weeks"  # five working days each
     WEEKS = "weeks"
     MONTHS = "months"
 
@@ -41,6 +42,10 @@ _UNIT_WORDS: dict[str, Unit] = {
     "working days": Unit.WORKING_DAYS,
     "werkdag": Unit.WORKING_DAYS,
     "werkdagen": Unit.WORKING_DAYS,
+    "working week": Unit.WORKING_WEEKS,
+    "working weeks": Unit.WORKING_WEEKS,
+    "werkweek": Unit.WORKING_WEEKS,
+    "werkweken": Unit.WORKING_WEEKS,
     "week": Unit.WEEKS,
     "weeks": Unit.WEEKS,
     "weken": Unit.WEEKS,
@@ -86,7 +91,7 @@ def parse_duration(text: object) -> Duration:
     unit = _UNIT_WORDS.get(word)
     if unit is None:
         raise DurationError(
-            f"unknown unit '{word}' in '{text}': use minutes, hours, days, working days, weeks or months"
+            f"unknown unit '{word}' in '{text}': use minutes, hours, days, working days, working weeks, weeks or months"
         )
     if amount == 0:
         raise DurationError(f"'{text}' is zero: a duration must be at least 1")

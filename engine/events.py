@@ -248,6 +248,10 @@ def apply(state: CaseState, event: Event) -> None:
         state.data.update(d["changes"])
     elif kind == "case_migrated":
         state.pathway_version = d["to_version"]
+    elif kind == "case_linked":
+        state.links.append(dict(d["link"]))
+    elif kind == "step_recorded":
+        state.records[d["step_id"]] = dict(d["data"])
     elif kind == "case_started":
         raise ReplayError(f"case {state.id}: a second case_started at {event.seq}")
     else:

@@ -10,8 +10,18 @@ CEL operators render as written.
 from __future__ import annotations
 
 from engine.definition import Pathway, Step, StepKind, TrackTemplate
+from engine.duration_words import describe
 
 _RESULT_WORDS = {"achieved": "behaald", "not_achieved": "niet behaald", "stopped": "gestopt"}
+_WORDS = {  # Dutch word: English word (language "en")
+    "Einde": "End", "Track klaar": "Track done", "behaald": "achieved", "niet behaald": "not achieved",
+    "gestopt": "stopped", "na {n}x": "after {n}x", "geen antwoord na {d}": "no answer after {d}", "Start": "Start",
+}
+
+
+def _w(text: str, language: str, **values: object) -> str:
+    chosen = _WORDS.get(text, text) if language == "en" else text
+    return chosen.format(**values) if values else chosen
 _ESCAPES = (("#", "#35;"), ("&", "#amp;"), ('"', "#quot;"), ("<", "#lt;"), (">", "#gt;"), ("|", "#124;"), ("`", "#96;"))
 
 
@@ -23,53 +33,65 @@ def label(text: str) -> str:
     return f'"{flat}"'
 
 
-def _node(step: Step, pathway: Pathway) -> str:
+def _role_title(pathway: Pathway, role_id: str) -> str:
+    return next((r.title for r in pathway.roles if r.id == role_id), role_id)
+
+
+def _node(step: Step, pathway: Pathway, language: str = "nl", owner: str | None = None) -> str:
     title = step.title or step.id
     node_id = f"s_{step.id}"
     if step.kind == StepKind.END.value:
         outcome = next((o.label for o in pathway.outcomes if o.code == step.outcome), step.outcome or "")
-        return f"{node_id}([{label(f'Einde: {outcome}')}])"
+        text = _w("Einde", language) + f": {outcome}"
+        return f"{node_id}([{label(text)}])"
     if step.kind == StepKind.CLOSE_TRACK.value:
-        result = _RESULT_WORDS.get(step.result or "", step.result or "")
-        return f"{node_id}([{label(f'Track klaar: {result}')}])"
+        result = _w(_RESULT_WORDS.get(step.result or "", step.result or ""), language)
+        text = _w("Track klaar", language) + f": {result}"
+        return f"{node_id}([{label(text)}])"
     if step.kind == StepKind.DECISION.value:
         return f"{node_id}{{{label(title)}}}"
     if step.kind == StepKind.TRACKS.value:
         return f"{node_id}[[{label(title)}]]"
     if step.kind == StepKind.HUMAN_TASK.value:
-        return f"{node_id}[{label(f'{title} ({step.role})' if step.role else title)}]"
+        role = step.role or owner
+        details = [_role_title(pathway, role)] if role else []
+        if step.due is not None:
+            details.append(describe(step.due, language))
+        text = f"{title} ({', '.join(details)})" if details else title
+        return f"{node_id}[{label(text)}]"
     return f"{node_id}[/{label(f'{step.kind}: {title}')}/]"
 
 
-def _edges(step: Step) -> list[str]:
+def _edges(step: Step, language: str = "nl") -> list[str]:
     lines = []
     for branch in step.next:
         arrow = f" -->|{label(branch.when.source)}| " if branch.when is not None else " --> "
         lines.append(f"  s_{step.id}{arrow}s_{branch.goto}")
     if step.on_max_visits is not None:
-        lines.append(f"  s_{step.id} -.->|{label(f'na {step.max_visits}x')}| s_{step.on_max_visits}")
-    if step.on_timeout is not None:
-        lines.append(f"  s_{step.id} -.->|{label(f'geen antwoord na {step.timeout}')}| s_{step.on_timeout}")
+        lines.append(f"  s_{step.id} -.->|{label(_w('na {n}x', language, n=step.max_visits))}| s_{step.on_max_visits}")
+    if step.on_timeout is not None and step.timeout is not None:
+        waited = describe(step.timeout, language)
+        lines.append(f"  s_{step.id} -.->|{label(_w('geen antwoord na {d}', language, d=waited))}| s_{step.on_timeout}")
     return lines
 
 
-def _track(track: TrackTemplate, pathway: Pathway) -> list[str]:
+def _track(track: TrackTemplate, pathway: Pathway, language: str = "nl") -> list[str]:
     lines = [f"  subgraph t_{track.id}[{label(track.title)}]", "    direction TB"]
-    lines += [f"    {_node(step, pathway)}" for step in track.steps]
+    lines += [f"    {_node(step, pathway, language, track.owner)}" for step in track.steps]
     lines.append("  end")
     for step in track.steps:
-        lines += _edges(step)
+        lines += _edges(step, language)
     return lines
 
 
-def to_mermaid(pathway: Pathway) -> str:
-    """The flowchart text (ends with a newline)."""
+def to_mermaid(pathway: Pathway, language: str = "nl") -> str:
+    """The flowchart text (ends with a newline): role titles and durations in Dutch, or English with "en"."""
     lines = ["flowchart TD", f"  start(({label('Start')}))", f"  start --> s_{pathway.first_step}"]
-    lines += [f"  {_node(step, pathway)}" for step in pathway.steps]
+    lines += [f"  {_node(step, pathway, language)}" for step in pathway.steps]
     for step in pathway.steps:
-        lines += _edges(step)
+        lines += _edges(step, language)
     for track in pathway.tracks:
-        lines += _track(track, pathway)
+        lines += _track(track, pathway, language)
     for step in pathway.steps:
         if step.kind != StepKind.TRACKS.value:
             continue

@@ -22,12 +22,16 @@ from engine.definition import (
     Evaluation,
     Expr,
     LeadTime,
+    MessageTemplate,
     Outcome,
     Pathway,
+    Registration,
+    RegistrationField,
     Reminder,
     Retention,
     Role,
     RoleKind,
+    RoleScope,
     SchoolHoliday,
     Step,
     StepKind,
@@ -114,6 +118,28 @@ def _step(data: dict[str, Any], defaults: _Defaults, owner: str | None) -> Step:
         result=data.get("result"),
         timeout=_duration(data.get("timeout")),
         on_timeout=data.get("on_timeout"),
+        calendar=_calendar(data.get("calendar")),
+    )
+
+
+def _calendar(value: Any) -> CalendarKind | None:
+    return None if value is None else CalendarKind(value)
+
+
+def _role(r: dict[str, Any]) -> Role:
+    return Role(id=r["id"], title=r["title"], kind=RoleKind(r["kind"]), description=r.get("description", ""),
+                calendar=_calendar(r.get("calendar")), shared=bool(r.get("shared", False)),
+                may_receive=tuple(r.get("may_receive", ())))
+
+
+def _registration(data: dict[str, Any] | None) -> Registration | None:
+    if data is None:
+        return None
+    return Registration(
+        model=data["model"],
+        fields=tuple(RegistrationField(name=f["name"], source=f["from"], code_list=f.get("code_list"))
+                     for f in data["fields"]),
+        code_lists={name: dict(codes) for name, codes in data.get("code_lists", {}).items()},
     )
 
 
@@ -147,8 +173,7 @@ def build_pathway(data: dict[str, Any]) -> Pathway:
         case_data=copy.deepcopy(data["case_data"]),
         personal_data=tuple(data.get("personal_data", ())),
         origin_registration=bool(data.get("origin_registration", False)),
-        roles=tuple(Role(id=r["id"], title=r["title"], kind=RoleKind(r["kind"]),
-                         description=r.get("description", "")) for r in data["roles"]),
+        roles=tuple(_role(r) for r in data["roles"]),
         outcomes=tuple(Outcome(code=o["code"], label=o["label"], description=o.get("description", ""),
                                successful=o.get("successful")) for o in data["outcomes"]),
         close_reasons=tuple(CloseReason(code=c["code"], label=c["label"], outcome=c.get("outcome"))
@@ -170,6 +195,12 @@ def build_pathway(data: dict[str, Any]) -> Pathway:
         funder=_funder(data.get("funder")),
         ddas=_ddas(data.get("ddas")),
         retention=_retention(data.get("retention")),
+        access_teams=tuple(data.get("access", {}).get("teams", ())),
+        role_scope=RoleScope(data.get("role_scope", RoleScope.SHARED.value)),
+        message_templates=tuple(MessageTemplate(id=t["id"], partner=t["partner"], text=t["text"],
+                                                subject=t.get("subject", ""))
+                                for t in data.get("message_templates", ())),
+        registration=_registration(data.get("registration")),
     )
 
 

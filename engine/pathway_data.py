@@ -20,6 +20,7 @@ from engine.definition import (
     LeadTime,
     Pathway,
     Reminder,
+    RoleScope,
     Step,
     StepKind,
     TrackMode,
@@ -87,6 +88,8 @@ def _step(s: Step) -> dict[str, Any]:
     if s.timeout is not None:
         data["timeout"] = str(s.timeout)
         data["on_timeout"] = s.on_timeout
+    if s.calendar is not None:
+        data["calendar"] = s.calendar.value
     if s.max_visits is not None:
         data["max_visits"] = s.max_visits
         data["on_max_visits"] = s.on_max_visits
@@ -124,9 +127,28 @@ def pathway_to_data(p: Pathway) -> dict[str, Any]:
     if p.origin_registration:
         data["origin_registration"] = True
     data["roles"] = [
-        {"id": r.id, "title": r.title, "kind": r.kind.value, **({"description": r.description} if r.description else {})}
+        {"id": r.id, "title": r.title, "kind": r.kind.value, **({"description": r.description} if r.description else {}),
+         **({"calendar": r.calendar.value} if r.calendar is not None else {}), **({"shared": True} if r.shared else {}),
+         **({"may_receive": list(r.may_receive)} if r.may_receive else {})}
         for r in p.roles
     ]
+    if p.access_teams:
+        data["access"] = {"teams": list(p.access_teams)}
+    if p.role_scope is not RoleScope.SHARED:
+        data["role_scope"] = p.role_scope.value
+    if p.message_templates:
+        data["message_templates"] = [
+            {"id": t.id, "partner": t.partner, **({"subject": t.subject} if t.subject else {}), "text": t.text}
+            for t in p.message_templates
+        ]
+    if p.registration is not None:
+        reg = p.registration
+        data["registration"] = {
+            "model": reg.model,
+            "fields": [{"name": f.name, "from": f.source, **({"code_list": f.code_list} if f.code_list else {})}
+                       for f in reg.fields],
+            **({"code_lists": {k: dict(v) for k, v in reg.code_lists.items()}} if reg.code_lists else {}),
+        }
     if p.lead_time is not None:
         data["lead_time"] = _lead_time(p.lead_time)
     data["outcomes"] = []

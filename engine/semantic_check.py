@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine import flow_graph
+from engine import flow_graph, semantic_constructs
 from engine.definition import BUILTIN_KINDS, CalendarKind, RoleKind, StepKind
 from engine.durations import UNIT_WORDS, DurationError, Unit, parse_duration
 from engine.errors import Problem
@@ -121,6 +121,7 @@ class SemanticChecker:
         self._check_evaluation()
         self._check_reminders(("defaults",), _dict(self.data.get("defaults")))
         self._check_ddas()
+        semantic_constructs.run(self)
         return self.problems
 
     def _check_ddas(self) -> None:
@@ -263,8 +264,10 @@ class SemanticChecker:
             except DurationError as exc:
                 self.report(path, str(exc), _duration_hint(value))
                 continue
-            if duration.unit is Unit.WORKING_DAYS and self.calendar == CalendarKind.ALWAYS.value:
-                self.report(path, f"`{value}` counts working days, but this pathway runs on the 24x7 calendar",
+            where = (semantic_constructs.working_calendar_problem(self, path)
+                     if duration.unit in (Unit.WORKING_DAYS, Unit.WORKING_WEEKS) else None)
+            if where is not None:
+                self.report(path, f"`{value}` counts working days, but {where} on the 24x7 calendar",
                             "use days or hours, or change the calendar")
 
     def _role_refs(self) -> Iterator[tuple[PathKey, frozenset[RoleKind], str]]:
@@ -583,6 +586,9 @@ class SemanticChecker:
         if step.kind == StepKind.HUMAN_TASK.value:
             form = step.data.get("form")
             return form if isinstance(form, dict) else None
+        recorded = semantic_constructs.recorded_form(step.kind, _dict(step.data.get("params")))
+        if recorded is not None:
+            return recorded
         spec = self.kinds.get(step.kind)
         if spec is not None and spec.answer_schema_param is not None:
             answer = _dict(step.data.get("params")).get(spec.answer_schema_param)

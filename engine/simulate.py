@@ -21,6 +21,8 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from engine import commands as c
+from engine import handover, joint
+from engine.calendars import role_calendar, step_calendar
 from engine.clock import ManualClock
 from engine.compiled import EVALUATION_STEP, CompiledPathway, evaluation_form_schema
 from engine.decide import Engine
@@ -176,6 +178,8 @@ class Simulation:
         self.rng = random.Random(seed)
         self.clock = ManualClock(start)
         engine = Engine(lambda pid, ver: cp, handlers)
+        self.handlers = handlers
+        self._handovers_seen = 0  # outbox messages looked at for hand-overs
         self.runner = InMemoryRunner(engine, self.clock)
         self._actions: list[tuple[datetime, int, str, str]] = []  # (when, seq, case, task)
         self._seq = 0
@@ -215,11 +219,37 @@ class Simulation:
             when = now + timedelta(seconds=span * self.rng.uniform(self.model.early_fraction_min, 0.95))
         else:
             when = task.due_at + timedelta(days=self.rng.uniform(0.1, self.model.late_days_max))
-        when = self.cp.calendar.next_delivery_moment(when)  # people work in working hours
+        step = self.cp.steps.get(task.step_id)
+        calendar = step_calendar(self.cp, step, task.role) if step is not None else role_calendar(self.cp, task.role)
+        when = calendar.next_delivery_moment(when)  # people work in their hours
         self._seq += 1
         heapq.heappush(self._actions, (when, self._seq, case_id, task.id))
 
+    def _plan_handovers(self) -> None:
+        """A hand-over's other case is not simulated itself: its outcome comes back after 1-30 days."""
+        outbox = self.runner.outbox
+        for message in outbox[self._handovers_seen:]:
+            if message.get("channel") == handover.CHANNEL and message.get("template") == handover.START_TEMPLATE:
+                when = self.clock.now() + timedelta(days=self.rng.uniform(1, 30))
+                self._seq += 1
+                heapq.heappush(self._actions, (when, self._seq, message["case_id"],
+                                               f"handover:{message['payload'].get('step', '')}"))
+        self._handovers_seen = len(outbox)
+
+    def _handover_outcome(self, case_id: str, step_id: str) -> None:
+        child = f"{case_id}-H{step_id}"
+        step = self.cp.steps[step_id]
+        try:
+            self.runner.handle(c.LinkCase(case_id=case_id, actor="sim:handover", relation="child", other_case=child,
+                                          pathway_id=str(step.params.get("pathway")), step_id=step_id,
+                                          wait=bool(step.params.get("wait"))))
+            self.runner.handle(c.RecordHandoverOutcome(case_id=case_id, actor="sim:handover", step_id=step_id,
+                                                       child_case=child, outcome="gesimuleerd"))
+        except EngineError as exc:
+            self.errors.append(f"{case_id} ({step_id}): {exc}")
+
     def _plan_new(self) -> None:
+        self._plan_handovers()
         for state in self.runner.cases.values():
             for task in state.tasks.values():
                 if task.status is TaskStatus.OPEN and task.id not in self._planned:
@@ -230,10 +260,16 @@ class Simulation:
         if task.type is TaskType.EVALUATION:
             return self._evaluation_data(state, task)
         step = self.cp.steps[task.step_id]
-        if task.type is TaskType.PARTNER:
-            schema = step.params.get("answer")
+        if task.type is TaskType.PARTNER or step.kind == joint.KIND:
+            handler = self.handlers.get(step.kind)
+            schema = handler.answer_schema(step) if handler is not None else None
             if not isinstance(schema, Mapping):
                 return {}
+            if step.kind == joint.KIND:  # both sides decide the same fields; the partner names who confirms
+                schema = {**schema, "properties": {k: v for k, v in schema.get("properties", {}).items()
+                                                   if k not in joint.EXTRA_FIELDS}}
+                data = fill_form(self.rng, schema, self.model, step.id, now, validator_for(schema))
+                return {**data, "name": "(gesimuleerd)"} if task.type is TaskType.PARTNER else data
             return fill_form(self.rng, schema, self.model, step.id, now, validator_for(schema))
         validator = self.cp.validators.get(step.id)
         if validator is None:
@@ -303,7 +339,9 @@ class Simulation:
                 when, seq, case_id, task_id = heapq.heappop(self._actions)
                 if when > self.clock.now():
                     self.clock.set(when)
-                if task_id == "":
+                if task_id.startswith("handover:"):
+                    self._handover_outcome(case_id, task_id.removeprefix("handover:"))
+                elif task_id == "":
                     trigger, data = self._case_data()
                     self.runner.start(c.StartCase(
                         case_id=case_id, actor="sim:intake", pathway_id=self.cp.pathway.id,

@@ -289,6 +289,7 @@ class CaseState:
     outcome: str | None = None
     close_reason: str | None = None
     open_escalations: list[dict[str, Any]] = field(default_factory=list)
+    links: list[dict[str, Any]] = field(default_factory=list)  # hand-overs: the parent case or child cases
 
     # --- queries -------------------------------------------------------------
     def open_tasks(self) -> list[Task]:
@@ -337,6 +338,7 @@ class CaseState:
             "outcome": self.outcome,
             "close_reason": self.close_reason,
             "open_escalations": self.open_escalations,
+            **({"links": self.links} if self.links else {}),
         }
 
     @classmethod
@@ -374,6 +376,7 @@ class CaseState:
             outcome=d["outcome"],
             close_reason=d["close_reason"],
             open_escalations=list(d["open_escalations"]),
+            links=[dict(link) for link in d.get("links", [])],
         )
 
     def clone(self) -> CaseState:
@@ -388,4 +391,5 @@ class CaseState:
         c.assignments = dict(self.assignments)
         c.origin = None if self.origin is None else dict(self.origin)
         c.open_escalations = [dict(e) for e in self.open_escalations]
+        c.links = [dict(link) for link in self.links]
         return c

@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, Protocol
 
-from engine.definition import Step
+from engine.definition import Pathway, Step
 from engine.durations import Duration
 
 
@@ -54,6 +54,13 @@ class StepContext(Protocol):
 
     def wait_until(self, moment: datetime) -> None:
         """Hold the flow on this step until `moment`."""
+
+    def open_worker_task(self, role: str, title: str, due: datetime) -> str:
+        """Open a task for a role of the organisation on this step (a joint decision); returns its id."""
+
+    @property
+    def pathway(self) -> Pathway:
+        """The pathway the case runs on (its message templates, registration model, roles)."""
 
 
 class StepHandler(Protocol):

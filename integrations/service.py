@@ -219,12 +219,16 @@ class CaseService:
         funder: str | None = None,
         reason: str | None = None,
         idempotency_key: str | None = None,
+        pseudonym: str | None = None,
     ) -> CommandResult:
-        """Start a case on `pathway_id` (its newest version unless `version` is given)."""
+        """Start a case on `pathway_id` (its newest version unless `version` is given).
+
+        `pseudonym`: the client's pseudonym when it is known without the client id (a hand-over
+        from another case of the same client)."""
         with self._storage(f"starting a case on {pathway_id}"), read_session(self.db) as session:
             version = version if version is not None else self.catalog.latest_version(session, pathway_id)
         personal = self.catalog.lookup(pathway_id, version).pathway.personal_data
-        pseudonym = self._pseudonym(client_id)
+        pseudonym = pseudonym or self._pseudonym(client_id)
         what_hash = idempotency.command_hash({
             "command": "StartCase", "pathway": f"{pathway_id}@{version}", "trigger": trigger,
             "data": {k: v for k, v in data.items() if k not in personal}, "team": team, "municipality": municipality,

@@ -15,9 +15,13 @@ SPEC = TaskKindSpec(
         "additionalProperties": False,
         "properties": {
             "model": {
-                "enum": ["amw"],
+                "type": "string",
+                "pattern": "^[a-z][a-z0-9-]{1,62}$",
                 "default": "amw",
-                "description": "Registration model of the export; 'amw' is the national AMW model.",
+                "description": (
+                    "Registration model of the export: 'amw' (the national AMW model), or the `model` "
+                    "declared under `registration:` in this pathway (its fields and code lists)."
+                ),
             },
             "include_origin": {
                 "type": "boolean",

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from engine import handover, partner_messages
 from engine.definition import Step
 from engine.durations import Duration, Unit, parse_duration
 from engine.errors import EngineError
@@ -50,13 +51,23 @@ class SendMessage(_NoAnswer):
         return StepResult.CONTINUE
 
 
+def _from_template(ctx: StepContext, due: datetime | None) -> dict[str, Any]:
+    """The payload of a message written as a `message_templates` entry (only allowed fields filled in)."""
+    template = ctx.pathway.template(str(ctx.step.params["template"]))
+    allowed = ctx.pathway.role(template.partner).may_receive
+    text = partner_messages.render(template.text, ctx.case_data, allowed, due)
+    return {"template": template.id, "subject": template.subject, "message": text}
+
+
 class NotifyPartner(_NoAnswer):
     def enter(self, ctx: StepContext) -> StepResult:
+        params = ctx.step.params
+        payload = _from_template(ctx, None) if "template" in params else {"message": params["message"]}
         ctx.queue_message(
             "webhook",
             "partner_notification",
-            to_role=str(ctx.step.params["partner"]),
-            payload={"message": ctx.step.params["message"]},
+            to_role=str(params["partner"]),
+            payload=payload,
         )
         return StepResult.CONTINUE
 
@@ -66,12 +77,14 @@ class RequestPartner:
         params = ctx.step.params
         due = ctx.due(ctx.step.timeout or DEFAULT_PARTNER_DUE)
         partner = str(params["partner"])
-        task_id = ctx.open_partner_task(partner, ctx.step.title or str(params["question"]), due)
+        question = _from_template(ctx, due)["message"] if "template" in params else str(params["question"])
+        task_id = ctx.open_partner_task(partner, ctx.step.title or question, due)
         ctx.queue_message(
             "webhook",
             "partner_request",
             to_role=partner,
-            payload={"question": params["question"], "task_id": task_id, "answer_before": due.isoformat()},
+            payload={"question": question, "task_id": task_id, "answer_before": due.isoformat(),
+                     **({"template": params["template"]} if "template" in params else {})},
         )
         return StepResult.WAIT
 
@@ -98,12 +111,60 @@ class Wait(_NoAnswer):
 class ExportRegistration(_NoAnswer):
     def enter(self, ctx: StepContext) -> StepResult:
         params = ctx.step.params
+        declared = ctx.pathway.registration
+        model = params.get("model") or (declared.model if declared is not None else "amw")
         ctx.queue_message(
             "export",
             "registration",
-            payload={"model": params.get("model", "amw"), "include_origin": bool(params.get("include_origin"))},
+            payload={"model": model, "include_origin": bool(params.get("include_origin"))},
         )
         return StepResult.CONTINUE
+
+
+class Handover:
+    """Queue the start of a case on another pathway; wait for its outcome when asked to."""
+
+    def enter(self, ctx: StepContext) -> StepResult:
+        params = ctx.step.params
+        wait = bool(params.get("wait", False))
+        ctx.queue_message(
+            handover.CHANNEL,
+            handover.START_TEMPLATE,
+            payload={"pathway": params["pathway"], "trigger": params["trigger"], "wait": wait,
+                     "data": handover.mapped_data(params["map"], ctx.case_data)},
+        )
+        return StepResult.WAIT if wait else StepResult.CONTINUE
+
+    def answer_schema(self, step: Step) -> Mapping[str, Any] | None:
+        return None
+
+
+class JointDecision:
+    """Open the two tasks of a joint decision: one for the role, one for the partner."""
+
+    def enter(self, ctx: StepContext) -> StepResult:
+        params = ctx.step.params
+        due = ctx.due(parse_duration(params["due"]))
+        title = ctx.step.title or str(params["question"])
+        ctx.open_worker_task(str(params["role"]), title, due)
+        task_id = ctx.open_partner_task(str(params["partner"]), title, due)
+        ctx.queue_message(
+            "webhook",
+            "partner_request",
+            to_role=str(params["partner"]),
+            payload={"question": params["question"], "task_id": task_id, "answer_before": due.isoformat(),
+                     "joint_decision": True},
+        )
+        return StepResult.WAIT
+
+    def answer_schema(self, step: Step) -> Mapping[str, Any] | None:
+        schema = step.params.get("decision")
+        if not isinstance(schema, Mapping):
+            return None
+        properties = dict(schema.get("properties", {}))
+        properties.setdefault("name", {"type": "string", "maxLength": 200, "title": "Naam van wie bevestigt"})
+        properties.setdefault("note", {"type": "string", "maxLength": 2000, "title": "Toelichting"})
+        return {**schema, "properties": properties}
 
 
 def default_handlers() -> dict[str, StepHandler]:
@@ -115,4 +176,6 @@ def default_handlers() -> dict[str, StepHandler]:
         "request_partner": RequestPartner(),
         "wait": Wait(),
         "export_registration": ExportRegistration(),
+        "handover": Handover(),
+        "joint_decision": JointDecision(),
     }

@@ -11,13 +11,18 @@ SPEC = TaskKindSpec(
     params_schema={
         "type": "object",
         "additionalProperties": False,
-        "required": ["partner", "message"],
+        "required": ["partner"],
         "properties": {
             "partner": {"type": "string", "description": "Role id of the partner (a role of kind partner)."},
             "message": {
                 "type": "string",
                 "minLength": 1,
                 "description": "What the partner is told. Share no more about the client than needed.",
+            },
+            "template": {
+                "type": "string",
+                "pattern": "^[a-z][a-z0-9_]*$",
+                "description": "Instead of `message`: a message_templates id (its {fields} filled in).",
             },
         },
     },

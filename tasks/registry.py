@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from engine.kinds import TaskKindSpec
-from tasks import export_registration, notify_partner, request_partner, send_letter, send_message, wait
+from tasks import (
+    export_registration,
+    handover,
+    joint_decision,
+    notify_partner,
+    request_partner,
+    send_letter,
+    send_message,
+    wait,
+)
 
-_MODULES = (send_letter, send_message, notify_partner, request_partner, wait, export_registration)
+_MODULES = (send_letter, send_message, notify_partner, request_partner, wait, export_registration, handover,
+            joint_decision)
 
 
 def default_kinds() -> dict[str, TaskKindSpec]:

@@ -14,10 +14,15 @@ SPEC = TaskKindSpec(
     params_schema={
         "type": "object",
         "additionalProperties": False,
-        "required": ["partner", "question", "answer"],
+        "required": ["partner", "answer"],
         "properties": {
             "partner": {"type": "string", "description": "Role id of the partner asked (a role of kind partner)."},
             "question": {"type": "string", "minLength": 1, "description": "The question as the partner reads it."},
+            "template": {
+                "type": "string",
+                "pattern": "^[a-z][a-z0-9_]*$",
+                "description": "Instead of `question`: a message_templates id ({fields} and {due} filled in).",
+            },
             "answer": {
                 "type": "object",
                 "description": "JSON Schema (type object) of the answer the partner gives.",

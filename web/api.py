@@ -450,7 +450,7 @@ def release(request: Request, task_id: ID, principal: Caller) -> CommandOut:
 def complete(request: Request, task_id: ID, body: CompleteIn, principal: Caller) -> CommandOut:
     portal = _portal(request)
     bundle = portal.task_page(principal, task_id, audit=False)
-    portal.check_completer(principal, bundle.state.id, bundle.task)  # before the form: strangers learn nothing
+    portal.check_completer(principal, bundle.state.id, bundle.task, bundle.state)  # before the form: strangers learn nothing
     if bundle.task.type.value != "evaluation":
         fields, general = forms.validate(bundle.schema, body.data, principal.language)
         if fields or general:
@@ -563,6 +563,25 @@ def reopen(request: Request, case_id: ID, body: ReasonIn, principal: Caller) -> 
              summary="Add a problem track to a case")
 def add_track(request: Request, case_id: ID, body: TrackIn, principal: Caller) -> CommandOut:
     return _command(_portal(request).add_track(principal, case_id, body.track_id, body.reason))
+
+
+class OriginIn(Model):
+    """Country of birth as ISO 3166 alpha-2 codes, or the client's objection (then nothing else)."""
+
+    client: Annotated[str | None, Field(pattern="^[A-Za-z]{2}$")] = None
+    mother: Annotated[str | None, Field(pattern="^[A-Za-z]{2}$")] = None
+    father: Annotated[str | None, Field(pattern="^[A-Za-z]{2}$")] = None
+    objects: bool = False
+
+
+@router.post("/cases/{case_id}/origin", response_model=CommandOut, responses=CHANGE,
+             summary="Record country of birth of client and parents, or the client's objection")
+def register_origin(request: Request, case_id: ID, body: OriginIn, principal: Caller) -> CommandOut:
+    portal = _portal(request)
+    if body.objects:
+        return _command(portal.object_to_origin(principal, case_id))
+    return _command(portal.register_origin(principal, case_id,
+                                           {"client": body.client, "mother": body.mother, "father": body.father}))
 
 
 @router.post("/cases/{case_id}/escalations/{escalation_id}/resolve", response_model=CommandOut, responses=CHANGE,

@@ -357,6 +357,20 @@ def _describe(event: Event, state: CaseState, cp: CompiledPathway, name: Callabl
         return TimelineItem(event.at, "note", t("Cliënt maakt bezwaar tegen registratie van herkomst"), who)
     if kind == "case_data_updated":
         return TimelineItem(event.at, "note", t("Zaakgegevens gewijzigd"), who, event.reason or "")
+    if kind == "case_linked":
+        link = d["link"]
+        text = "Overgedragen naar zaak {case} ({pathway})" if link.get("relation") == "child" else \
+            "Gestart door overdracht vanuit zaak {case} ({pathway})"
+        return TimelineItem(event.at, "note", t(text, case=link.get("case_id"), pathway=link.get("pathway")), who)
+    if kind == "step_recorded":
+        step = cp.steps.get(d["step_id"])
+        data = d.get("data") or {}
+        if "partner_name" in data:
+            return TimelineItem(event.at, "note", t("Gezamenlijk besluit: {title}", title=step.title if step else
+                                                    d["step_id"]),
+                                who, t("eens" if data.get("agreed") else "niet eens") + f" — {data['partner_name']}")
+        return TimelineItem(event.at, "note", t("Uitkomst van zaak {case}: {outcome}", case=data.get("child_case"),
+                                                 outcome=data.get("outcome")), who)
     if kind == "message_queued":
         return None  # the step that sent it is on the timeline already; the outbox is the runtime's
     return None

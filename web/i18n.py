@@ -551,6 +551,31 @@ EN: dict[str, str] = {
     # availability and input limits (web/pathway_work.py, web/pages/reports.py)
     "En nog {n} problemen; los eerst deze op.": "And {n} more problems; solve these first.",
     "Kies een datum tussen {first} en {last}.": "Choose a date between {first} and {last}.",
+    # origin registration on the case page
+    "Herkomst": "Origin",
+    "Geboorteland van cliënt en ouders (landcode, bijvoorbeeld NL, MA, TR). Alleen met instemming: maakt de cliënt bezwaar, dan wordt niets bewaard.":
+        "Country of birth of client and parents (country code, e.g. NL, MA, TR). Only with consent: if the client objects, nothing is kept.",
+    "Cliënt": "Client",
+    "Moeder": "Mother",
+    "Vader": "Father",
+    "Herkomst vastleggen": "Record origin",
+    "Bezwaar vastleggen? Er wordt dan geen herkomst bewaard.": "Record the objection? No origin is kept then.",
+    "Cliënt maakt bezwaar": "Client objects",
+    "Het bezwaar is vastgelegd; er wordt geen herkomst bewaard.": "The objection is recorded; no origin is kept.",
+    "Het geboorteland is vastgelegd.": "The country of birth is recorded.",
+    # hand-over and joint decisions on the case page
+    "Gekoppelde zaken": "Linked cases",
+    "Overgedragen naar": "Handed over to",
+    "Gestart vanuit": "Started from",
+    "Overgedragen naar zaak {case} ({pathway})": "Handed over to case {case} ({pathway})",
+    "Gestart door overdracht vanuit zaak {case} ({pathway})": "Started by a hand-over from case {case} ({pathway})",
+    "Gezamenlijk besluit: {title}": "Joint decision: {title}",
+    "eens": "agreed",
+    "niet eens": "not agreed",
+    "Uitkomst van zaak {case}: {outcome}": "Outcome of case {case}: {outcome}",
+    "Overdracht naar ander zorgpad": "Hand-over to another pathway",
+    "Gezamenlijk besluit met partner": "Joint decision with a partner",
+    "Naam van wie bevestigt": "Name of the person confirming",
 }
 
 # Ownership and authority, sign-in, tokens (docs/security.md).

@@ -25,12 +25,14 @@ KIND_WORDS = {
     "request_partner": "Vraag aan partner",
     "wait": "Wachten",
     "export_registration": "Registratie",
+    "handover": "Overdracht naar ander zorgpad",
+    "joint_decision": "Gezamenlijk besluit met partner",
 }
 _ACTIONS = {"notify": "melden aan", "reassign": "overdragen aan", "raise": "escaleren naar"}
 _RESULTS = {"achieved": "behaald", "not_achieved": "niet behaald", "stopped": "gestopt"}
 _UNITS_NL = {"minute": "minuut", "minutes": "minuten", "hour": "uur", "hours": "uur", "day": "dag", "days": "dagen",
              "working day": "werkdag", "working days": "werkdagen", "week": "week", "weeks": "weken",
-             "month": "maand", "months": "maanden"}
+             "month": "maand", "months": "maanden", "working week": "werkweek", "working weeks": "werkweken"}
 
 
 def duration(value: Any, lang: str) -> str:

@@ -40,6 +40,7 @@ from integrations.db import accounts, audit, caselists, repository
 from integrations.db.accounts import AccountRole
 from integrations.db.audit import AuditEntry
 from integrations.db.engine_factory import read_session, write_session
+from integrations.pathway_access import PathwayAccess
 from integrations.service import CaseService, CommandResult
 from web import input_limits
 from web.principal import Principal
@@ -125,6 +126,7 @@ class Portal:
         self._published: tuple[datetime, list[tuple[str, int, datetime]]] | None = None
         self._names: dict[str, str] = {}
         self._names_at: datetime | None = None
+        self._access: tuple[list[tuple[str, int, datetime]], PathwayAccess] | None = None
 
     def now(self) -> datetime:
         return self.service.clock.now()
@@ -139,12 +141,41 @@ class Portal:
     def sees_team(p: Principal, team: str | None) -> bool:
         return p.role in CASE_ROLES and team is not None and team in p.teams
 
+    def access(self) -> PathwayAccess:
+        """The access rules of the published pathway versions (rebuilt when that list changes)."""
+        published = self.published()
+        cached = self._access
+        if cached is None or cached[0] is not published:
+            pathways = []
+            for pathway_id, version, _at in published:
+                try:
+                    pathways.append(self.service.catalog.lookup(pathway_id, version).pathway)
+                except NotFoundError:
+                    continue
+            cached = (published, PathwayAccess(pathways))
+            self._access = cached
+        return cached[1]
+
+    def sees_case(self, p: Principal, team: str | None, pathway: tuple[str, int] | None) -> bool:
+        """The team rule, and the `access` rule of the case's pathway version."""
+        if p.role not in CASE_ROLES or pathway is None:
+            return False
+        return self.access().sees(p.teams, team, *pathway)
+
+    def visibility(self, p: Principal, teams: Sequence[str] | None = None) -> caselists.Visibility:
+        """The list condition for `p` (or for some of their teams, then without other teams' cases)."""
+        return self.access().visibility(list(teams) if teams is not None else p.teams, admit=teams is None)
+
+    def holds_role(self, p: Principal, state: CaseState, role_id: str) -> bool:
+        return self.access().holds(p.pathway_roles, state.pathway_id, state.pathway_version, role_id)
+
     def _case_access(self, p: Principal, case_id: str) -> tuple[str | None, str]:
         if p.role not in CASE_ROLES:
             raise Hidden(case_id)
         with read_session(self.db) as session:
             found = caselists.case_team(session, case_id)
-        if found is None or not self.sees_team(p, found[0]):
+            pathway = caselists.case_pathway(session, case_id)
+        if found is None or not self.sees_case(p, found[0], pathway):
             raise Hidden(case_id)
         return found
 
@@ -153,7 +184,8 @@ class Portal:
             raise Hidden(task_id)
         with read_session(self.db) as session:
             found = caselists.task_case(session, task_id)
-        if found is None or not self.sees_team(p, found[1]):
+            pathway = caselists.case_pathway(session, found[0]) if found is not None else None
+        if found is None or not self.sees_case(p, found[1], pathway):
             raise Hidden(task_id)
         return found[0]
 
@@ -168,21 +200,23 @@ class Portal:
         return state.status is not CaseStatus.CLOSED and (
             p.role is AccountRole.COORDINATOR or (p.role is AccountRole.WORKER and self.carries_case(p, state)))
 
-    @staticmethod
-    def may_take(p: Principal, task: Task) -> bool:
-        return task.status is TaskStatus.OPEN and task.assignee is None and task.role in p.pathway_roles
+    def _holds(self, p: Principal, task: Task, state: CaseState | None) -> bool:
+        if state is None:
+            return task.role in p.pathway_roles
+        return self.holds_role(p, state, task.role)
 
-    @staticmethod
-    def require_task_role(p: Principal, task: Task) -> None:
-        """Refused unless the task is the principal's or belongs to a pathway role they carry."""
-        if task.assignee != p.actor and task.role not in p.pathway_roles:
+    def may_take(self, p: Principal, task: Task, state: CaseState | None = None) -> bool:
+        return task.status is TaskStatus.OPEN and task.assignee is None and self._holds(p, task, state)
+
+    def require_task_role(self, p: Principal, task: Task, state: CaseState | None = None) -> None:
+        """Refused unless the task is the principal's or belongs to a role they carry in its pathway."""
+        if task.assignee != p.actor and not self._holds(p, task, state):
             raise Refused(f"you do not carry the role {task.role} of this task")
 
-    @staticmethod
-    def may_complete(p: Principal, task: Task) -> bool:
+    def may_complete(self, p: Principal, task: Task, state: CaseState | None = None) -> bool:
         if task.status is not TaskStatus.OPEN:
             return False
-        return task.assignee == p.actor or (task.assignee is None and task.role in p.pathway_roles)
+        return task.assignee == p.actor or (task.assignee is None and self._holds(p, task, state))
 
     # --- audit ------------------------------------------------------------------------------------
     def audit(self, p: Principal, action: str, what: str, case_id: str | None = None, why: str | None = None) -> None:
@@ -213,7 +247,7 @@ class Portal:
             state = repository.load_case(session, case_id)
         except NotFoundError:
             raise Hidden(case_id) from None
-        if not self.sees_team(p, state.team):
+        if not self.sees_case(p, state.team, (state.pathway_id, state.pathway_version)):
             raise Hidden(case_id)
         return state
 
@@ -247,16 +281,21 @@ class Portal:
         self.require(p, *CASE_ROLES)
         if p.partner is not None:  # a partner-limited token: only the partner requests of its roles
             task_type = "partner_request"
+        if role and ":" in role:  # a role of one pathway (`pathway:role`)
+            pathway, _, role = role.partition(":")
         now = self.now()
         due_before = {"overdue": now, "today": _end_of_day(now), "week": now + timedelta(days=7)}.get(due or "")
         limit = self.settings.worklist_limit
         with self._reading(p) as (session, record):
+            visibility = self.visibility(p)
             mine = [] if scope == "queue" else caselists.work_items(
                 session, teams=p.teams, worker=p.actor, mine=True, queue=False, pathway=pathway or None,
-                due_before=due_before, task_type=task_type or None, role=role or None, limit=limit)
+                due_before=due_before, task_type=task_type or None, role=role or None, limit=limit,
+                visibility=visibility)
             queue = [] if scope == "mine" else caselists.work_items(
                 session, teams=p.teams, roles=p.pathway_roles, mine=False, queue=True, pathway=pathway or None,
-                due_before=due_before, task_type=task_type or None, role=role or None, limit=limit)
+                due_before=due_before, task_type=task_type or None, role=role or None, limit=limit,
+                visibility=visibility, queue_clause=self.access().queue_clause(p.pathway_roles))
             unread = self.unread_messages(session, p)
             record("list", f"work list ({len(mine)} own tasks, {len(queue)} in queue)")
         return WorkLists(mine, queue, unread)
@@ -270,7 +309,7 @@ class Portal:
         with self._reading(p) as (session, record):
             rows, total = caselists.case_list(session, p.teams, status=status or None, pathway=pathway or None,
                                               team=team or None, case_id_prefix=query or None, limit=size,
-                                              offset=max(0, page - 1) * size)
+                                              offset=max(0, page - 1) * size, visibility=self.visibility(p))
             record("list", f"case list ({len(rows)} of {total} cases)")
         return rows, total
 
@@ -286,7 +325,8 @@ class Portal:
             for team in p.teams:
                 for item in inbox.inbox(session, p.actor, p.pathway_roles, team, unread_only=unread_only,
                                         limit=limit):
-                    found.setdefault(item.id, item)
+                    if self.access().sees_pathway(p.teams, item.team, item.pathway_id):  # the pathway's `access`
+                        found.setdefault(item.id, item)
             unread = len({i.id for i in found.values() if i.read_at is None}) if unread_only else sum(
                 1 for i in found.values() if i.read_at is None)
             record("list", f"inbox ({len(found)} messages)")
@@ -362,7 +402,8 @@ class Portal:
 
     def _team_check(self, session: Session, p: Principal, case_id: str) -> None:
         found = caselists.case_team(session, case_id) if p.role in CASE_ROLES and p.partner is None else None
-        if found is None or not self.sees_team(p, found[0]):
+        pathway = caselists.case_pathway(session, case_id) if found is not None else None
+        if found is None or not self.sees_case(p, found[0], pathway):
             raise Hidden(case_id)
 
     def case_history(self, p: Principal, case_id: str) -> list[Event]:
@@ -385,6 +426,13 @@ class Portal:
         if task.type is TaskType.EVALUATION:
             return None, evaluation_form_schema(cp.pathway), None
         step = cp.steps[task.step_id]
+        if step.kind == "joint_decision":  # both sides record the same decision; the partner names who confirms
+            decision = dict(step.params.get("decision") or {"type": "object", "properties": {}})
+            if task.type is TaskType.PARTNER:
+                decision["properties"] = {**decision.get("properties", {}), "name": {
+                    "type": "string", "title": "Naam van wie bevestigt", "minLength": 1, "maxLength": 200}}
+                decision["required"] = [*decision.get("required", []), "name"]
+            return step, decision, str(step.params.get("question") or "") or None
         if task.type is TaskType.PARTNER:
             answer = step.params.get("answer")
             question = step.params.get("question")
@@ -414,7 +462,8 @@ class Portal:
         open_case = state.status is CaseStatus.OPEN
         return TaskBundle(
             task=task, state=state, cp=cp, step=step, schema=schema, names=names, draft=draft,
-            may_complete=open_case and self.may_complete(p, task), may_claim=open_case and self.may_take(p, task),
+            may_complete=open_case and self.may_complete(p, task, state),
+            may_claim=open_case and self.may_take(p, task, state),
             may_release=task.status is TaskStatus.OPEN and task.assignee == p.actor, question=question,
         )
 
@@ -440,7 +489,7 @@ class Portal:
             raise Hidden(task_id)
         if task.assignee == p.actor and task.status is TaskStatus.OPEN:
             return CommandResult(case_id, state.version, (), ())
-        if task.role not in p.pathway_roles:
+        if not self.holds_role(p, state, task.role):
             raise Refused(f"you do not carry the role {task.role} of this task")
         try:
             result = self.service.claim(task_id, p.actor)
@@ -462,12 +511,12 @@ class Portal:
         self.audit(p, "change", f"released task {task_id} to its role's queue", case_id)
         return result
 
-    def check_completer(self, p: Principal, case_id: str, task: Task) -> None:
+    def check_completer(self, p: Principal, case_id: str, task: Task, state: CaseState | None = None) -> None:
         """Role and assignee, checked before any form is read: someone who may not complete the task
         learns nothing about its form (no 422 listing its fields)."""
         if p.partner is not None and task.type is not TaskType.PARTNER:
             raise Hidden(task.id)
-        self.require_task_role(p, task)
+        self.require_task_role(p, task, state)
         if task.status is TaskStatus.OPEN and task.assignee not in (None, p.actor):
             raise self._conflict(case_id, task.id, ConflictError(f"task {task.id} is with {task.assignee}"))
 
@@ -478,7 +527,7 @@ class Portal:
         task = state.tasks.get(task_id)
         if task is None:
             raise Hidden(task_id)
-        self.check_completer(p, case_id, task)
+        self.check_completer(p, case_id, task, state)
         check_input(data, "formuliergegevens")
 
         def with_the_completion(session: Session, _result: CommandResult) -> None:
@@ -503,7 +552,7 @@ class Portal:
         task = state.tasks.get(task_id)
         if task is None:
             raise Hidden(task_id)
-        self.require_task_role(p, task)
+        self.require_task_role(p, task, state)
         check_input(fields, "conceptgegevens")
         now = self.now()
         with write_session(self.db) as session:
@@ -592,6 +641,31 @@ class Portal:
                                   lambda: self.service.add_track(case_id, track_id, actor=p.actor,
                                                                  reason=reason or None))
 
+    def register_origin(self, p: Principal, case_id: str, origin: Mapping[str, str | None]) -> CommandResult:
+        """Country of birth of client and parents (ISO 3166 codes), where the pathway registers origin."""
+        state = self._origin_access(p, case_id)
+        codes = {k: v.strip().upper() for k, v in origin.items() if v and v.strip()}
+        if not codes:
+            raise Invalid("give at least one country of birth", {"client": "a country code such as NL"})
+        if not self._lookup(state).pathway.origin_registration:
+            raise Invalid(f"pathway {state.pathway_id} does not register origin")
+        return self._case_command(p, case_id, "registered origin (country of birth)", None,
+                                  lambda: self.service.register_origin(case_id, codes, actor=p.actor))
+
+    def object_to_origin(self, p: Principal, case_id: str) -> CommandResult:
+        """The client objects: nothing about origin is kept, and nothing can be added."""
+        self._origin_access(p, case_id)
+        return self._case_command(p, case_id, "recorded the client's objection to registering origin", None,
+                                  lambda: self.service.object_to_origin(case_id, actor=p.actor))
+
+    def _origin_access(self, p: Principal, case_id: str) -> CaseState:
+        self.require(p, *CASE_ROLES)
+        self._case_access(p, case_id)
+        state = self._load(case_id)
+        if p.role is not AccountRole.COORDINATOR and not self.carries_case(p, state):
+            raise Refused("only a coordinator or a worker on the case records origin")
+        return state
+
     def resolve_escalation(self, p: Principal, case_id: str, escalation_id: str, note: str | None) -> CommandResult:
         self.require(p, AccountRole.COORDINATOR)
         self._case_access(p, case_id)
@@ -630,10 +704,12 @@ class Portal:
             team_rows = accounts.list_teams(session, teams)
             members = [a for a in accounts.list_accounts(session, teams=teams)
                        if a.role in CASE_ROLES and a.active]
-            load = {row.assignee: row for row in caselists.caseload(session, teams, now)}
-            overdue = caselists.team_tasks(session, teams, overdue_at=now, limit=200)
-            queue = [t for t in caselists.team_tasks(session, teams, limit=500) if t.assignee is None][:200]
-            escalations = caselists.open_escalations(session, teams)
+            visibility = self.visibility(p, teams)
+            load = {row.assignee: row for row in caselists.caseload(session, teams, now, visibility)}
+            overdue = caselists.team_tasks(session, teams, overdue_at=now, limit=200, visibility=visibility)
+            queue = [t for t in caselists.team_tasks(session, teams, limit=500, visibility=visibility)
+                     if t.assignee is None][:200]
+            escalations = caselists.open_escalations(session, teams, visibility=visibility)
             record("list", f"team view ({', '.join(teams)}): caseload, {len(overdue)} overdue tasks, "
                            f"{len(escalations)} open escalations")
         names = self.names([t.assignee for t in overdue] + list(load))
@@ -708,7 +784,9 @@ class Portal:
         with read_session(self.db) as session:
             running = caselists.running_cases(session, pathway_id, to_version, p.teams, limit)
         plans = []
-        for case_id, _version, _team in running:
+        for case_id, version, team in running:
+            if not self.sees_case(p, team, (pathway_id, version)):
+                continue  # a case of a version that admits other teams only
             try:
                 state = self.service.case(case_id)
                 plans.append(self.service.engine.plan_migration(state, to_version))

@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "integrations.cli.security",
     "integrations.cli.cohort",
     "integrations.cli.signals",
+    "integrations.cli.coordinator",
 )
 
 

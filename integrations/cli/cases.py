@@ -50,7 +50,9 @@ def register(subparsers: Any) -> None:
     start.add_argument("--trigger", required=True, help="the signal type that starts the case")
     start.add_argument("--data", required=True, type=Path, metavar="FILE", help="case data as JSON ('-' = stdin)")
     start.add_argument("--client-id", help="client identifier (e.g. BSN); only its pseudonym is stored")
-    start.add_argument("--team", help="team the case belongs to")
+    start.add_argument("--team", help="team the case belongs to (one that exists)")
+    start.add_argument("--municipality", required=True, metavar="GMxxxx",
+                       help="the commissioning municipality, a CBS code such as GM0344")
     start.add_argument("--as", dest="actor", help=f"who starts it (default: ${WORKER_ENV} or your login)")
     start.add_argument("--key", help="idempotency key: repeating the command with it starts no second case")
     start.set_defaults(handler=_command(run_case_start, "case start"))
@@ -167,8 +169,12 @@ def run_case_start(args: argparse.Namespace) -> int:
     for path, why in service.unpublished:
         if Path(path).stem == pathway_id:
             print(f"carepath case start: warning: {path} was not published: {why}", file=sys.stderr)
+    from integrations.cli.case_checks import check_start
+
+    check_start(service, args.team, args.municipality)
     result = service.start_case(pathway_id, args.trigger, data, actor=_actor(args.actor), client_id=args.client_id,
-                                team=args.team, version=version, idempotency_key=args.key)
+                                team=args.team, municipality=args.municipality, version=version,
+                                idempotency_key=args.key)
     state = service.case(result.case_id)
     again = " (already started with this key)" if result.duplicate else ""
     print(f"case {result.case_id} started on {state.pathway_id}@{state.pathway_version}{again}")
@@ -342,6 +348,9 @@ def run_tasks(args: argparse.Namespace) -> int:
 def run_task_complete(args: argparse.Namespace) -> int:
     service = _service()
     _may_complete(service, args.task_id, _actor(args.worker))  # before the form is read: a stranger learns nothing
+    from integrations.cli.case_checks import check_worker
+
+    check_worker(service, args.task_id, _actor(args.worker))
     data = _read_json(args.data)
     result = service.complete_task(args.task_id, data, actor=_actor(args.worker), idempotency_key=args.key)
     state = service.case(result.case_id)

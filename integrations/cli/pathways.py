@@ -101,7 +101,9 @@ def run_graph(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     except OSError as exc:
         return _usage_error("graph", f"cannot read {args.path}: {exc.strerror or exc}")
-    sys.stdout.write(to_mermaid(pathway))
+    from integrations.cli.language import cli_language
+
+    sys.stdout.write(to_mermaid(pathway, cli_language()))
     return EXIT_VALID
 
 

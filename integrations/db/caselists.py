@@ -14,12 +14,40 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, not_, or_, select
 from sqlalchemy import case as when
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from integrations.db.models import CaseRow, TaskRow
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """Which cases a person sees: their teams' cases, except those of pathway versions that admit
+    only other teams (`hidden`), plus every case of the versions that admit one of their teams
+    (`admitted`), whatever team registered it. Built by the web app from the pathways' `access`."""
+
+    teams: tuple[str, ...]
+    hidden: tuple[tuple[str, int], ...] = ()
+    admitted: tuple[tuple[str, int], ...] = ()
+
+    def clause(self) -> ColumnElement[bool]:
+        """The condition on `cases` (joined wherever it is used)."""
+        clause: ColumnElement[bool] = CaseRow.team.in_(list(self.teams))
+        if self.hidden:
+            clause = and_(clause, not_(_versions(self.hidden)))
+        if self.admitted:
+            clause = or_(clause, _versions(self.admitted))
+        return clause
+
+
+def _versions(pairs: Sequence[tuple[str, int]]) -> ColumnElement[bool]:
+    return or_(*[and_(CaseRow.pathway_id == p, CaseRow.pathway_version == v) for p, v in pairs])
+
+
+def _teams_clause(teams: Sequence[str], visibility: Visibility | None, column: Any) -> ColumnElement[bool]:
+    return visibility.clause() if visibility is not None else column.in_(list(teams))
 
 
 @dataclass(frozen=True)
@@ -55,6 +83,7 @@ def work_items(
     session: Session, *, teams: Sequence[str], worker: str | None = None, roles: Sequence[str] = (),
     mine: bool = True, queue: bool = True, pathway: str | None = None, due_before: datetime | None = None,
     task_type: str | None = None, role: str | None = None, limit: int = 500,
+    visibility: Visibility | None = None, queue_clause: ColumnElement[bool] | None = None,
 ) -> list[WorkItem]:
     """Open tasks of cases in `teams`: the worker's own (`mine`) and/or the unclaimed ones of
     `roles` (`queue`), soonest due first (so overdue first, then due soon)."""
@@ -63,13 +92,15 @@ def work_items(
     parts = []
     if mine and worker is not None:
         parts.append(TaskRow.assignee == worker)
-    if queue and roles:
+    if queue and queue_clause is not None:
+        parts.append(and_(TaskRow.assignee.is_(None), queue_clause))
+    elif queue and roles:
         parts.append(and_(TaskRow.assignee.is_(None), TaskRow.role.in_(list(roles))))
     if not parts:
         return []
     query = (
         select(*_WORK_COLUMNS).join(CaseRow, CaseRow.id == TaskRow.case_id)
-        .where(TaskRow.status == "open", TaskRow.team.in_(list(teams)), or_(*parts))
+        .where(TaskRow.status == "open", _teams_clause(teams, visibility, TaskRow.team), or_(*parts))
     )
     if pathway:
         query = query.where(CaseRow.pathway_id == pathway)
@@ -83,13 +114,13 @@ def work_items(
 
 
 def team_tasks(session: Session, teams: Sequence[str], *, overdue_at: datetime | None = None,
-               limit: int = 500) -> list[WorkItem]:
+               limit: int = 500, visibility: Visibility | None = None) -> list[WorkItem]:
     """Open tasks of the teams' cases (only those due before `overdue_at`, when given)."""
     if not teams:
         return []
     query = (
         select(*_WORK_COLUMNS).join(CaseRow, CaseRow.id == TaskRow.case_id)
-        .where(TaskRow.status == "open", TaskRow.team.in_(list(teams)))
+        .where(TaskRow.status == "open", _teams_clause(teams, visibility, TaskRow.team))
     )
     if overdue_at is not None:
         query = query.where(TaskRow.due_at < overdue_at)
@@ -108,10 +139,11 @@ class Caseload:
     escalated: int
 
 
-def caseload(session: Session, teams: Sequence[str], now: datetime) -> list[Caseload]:
+def caseload(session: Session, teams: Sequence[str], now: datetime,
+             visibility: Visibility | None = None) -> list[Caseload]:
     if not teams:
         return []
-    rows = session.execute(
+    query = (
         select(
             TaskRow.assignee,
             func.count(),
@@ -120,9 +152,14 @@ def caseload(session: Session, teams: Sequence[str], now: datetime) -> list[Case
             func.sum(TaskRow.reminders_sent),
             func.sum(when((TaskRow.escalation_level > 0, 1), else_=0)),
         )
-        .where(TaskRow.status == "open", TaskRow.team.in_(list(teams)))
+        .where(TaskRow.status == "open")
         .group_by(TaskRow.assignee)
     )
+    if visibility is not None:
+        query = query.join(CaseRow, CaseRow.id == TaskRow.case_id).where(visibility.clause())
+    else:
+        query = query.where(TaskRow.team.in_(list(teams)))
+    rows = session.execute(query)
     return [Caseload(a, int(n), int(o or 0), int(c), int(r or 0), int(e or 0)) for a, n, o, c, r, e in rows]
 
 
@@ -143,11 +180,12 @@ class CaseListRow:
 def case_list(
     session: Session, teams: Sequence[str], *, status: str | None = None, pathway: str | None = None,
     team: str | None = None, case_id_prefix: str | None = None, limit: int = 50, offset: int = 0,
+    visibility: Visibility | None = None,
 ) -> tuple[list[CaseListRow], int]:
     """A page of the teams' cases, newest first, and how many there are in all."""
     if not teams:
         return [], 0
-    where: list[ColumnElement[bool]] = [CaseRow.team.in_(list(teams))]
+    where: list[ColumnElement[bool]] = [_teams_clause(teams, visibility, CaseRow.team)]
     if status:
         where.append(CaseRow.status == status)
     if pathway:
@@ -183,6 +221,12 @@ def case_team(session: Session, case_id: str) -> tuple[str | None, str] | None:
     return None if row is None else (row[0], row[1])
 
 
+def case_pathway(session: Session, case_id: str) -> tuple[str, int] | None:
+    """(pathway id, version) of a case, or None: for the pathway's access rule."""
+    row = session.execute(select(CaseRow.pathway_id, CaseRow.pathway_version).where(CaseRow.id == case_id)).first()
+    return None if row is None else (row[0], row[1])
+
+
 def task_case(session: Session, task_id: str) -> tuple[str, str | None] | None:
     """(case id, team) of a task, or None when there is no such task."""
     row = session.execute(select(TaskRow.case_id, TaskRow.team).where(TaskRow.id == task_id)).first()
@@ -203,13 +247,15 @@ def _escalation_count(session: Session) -> Any:
     return func.json_array_length(CaseRow.state, "$.open_escalations")
 
 
-def open_escalations(session: Session, teams: Sequence[str], limit: int = 200) -> list[OpenEscalation]:
+def open_escalations(session: Session, teams: Sequence[str], limit: int = 200,
+                     visibility: Visibility | None = None) -> list[OpenEscalation]:
     """Escalations raised and not yet answered in the teams' open cases, oldest first."""
     if not teams:
         return []
     rows = session.execute(
         select(CaseRow.id, CaseRow.pathway_id, CaseRow.team, CaseRow.state["open_escalations"])
-        .where(CaseRow.team.in_(list(teams)), CaseRow.status != "closed", _escalation_count(session) > 0)
+        .where(_teams_clause(teams, visibility, CaseRow.team), CaseRow.status != "closed",
+               _escalation_count(session) > 0)
         .limit(limit)
     )
     found = [

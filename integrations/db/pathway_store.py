@@ -134,6 +134,11 @@ class PathwayCatalog:
             if (pathway.id, pathway.version) not in self._compiled:
                 self._compiled[(pathway.id, pathway.version)] = compile_pathway(pathway)
 
+    def forget(self, pathway_id: str, version: int) -> None:
+        """Drop a withdrawn version from the cache (`integrations.pathway_publishing.unpublish`)."""
+        with self._lock:
+            self._compiled.pop((pathway_id, version), None)
+
     # --- lookup -----------------------------------------------------------------------------------
     def lookup(self, pathway_id: str, version: int) -> CompiledPathway:
         """The compiled pathway version (the engine's `PathwayLookup`)."""

@@ -61,7 +61,7 @@ from integrations.service import CaseService
 log = logging.getLogger("carepath.dispatch")
 
 TRANSACTIONAL = frozenset({"inbox", "letter", "export"})
-REMOTE = frozenset({"email", "webhook"})
+REMOTE = frozenset({"email", "webhook", "handover"})  # handover: starts or answers another case
 SKIPPED = "skipped"  # outbox status: a reminder whose task was done before it could go out
 OBSOLETE_WHEN_DONE = frozenset({"reminder_before", "reminder_overdue"})
 FILE_DIRS = {"letter": "letters", "export": "exports", "email": "mail"}
@@ -357,9 +357,25 @@ class Dispatcher:
             "tracks": {k: v.get("result") or v.get("status") for k, v in (state.get("tracks") or {}).items()},
             "exported_at": now.isoformat(),
         }
+        declared = self._declared_registration(m)
+        if declared is not None:
+            from engine.registration import facts
+            from engine.registration import record as registration_record
+
+            record["declared"] = registration_record(declared, state.get("data") or {}, {
+                **facts(state), "outcome": row.outcome, "opened_on": row.opened_at.date().isoformat(),
+                "closed_on": row.closed_at.date().isoformat() if row.closed_at else None})
         if m.payload.get("include_origin") and state.get("origin") and not state.get("origin_objection"):
             record["origin"] = state["origin"]
         return record
+
+    def _declared_registration(self, m: Claimed) -> Any:
+        """The registration model the case's pathway declares, when the message asks for that model."""
+        try:
+            declared = self.service.catalog.lookup(m.pathway_id, m.pathway_version).pathway.registration
+        except CarepathError:
+            return None
+        return declared if declared is not None and declared.model == m.payload.get("model") else None
 
     def _finish(self, session: Session, done: list[tuple[Claimed, datetime, str, str | None]]) -> None:
         """Mark messages delivered (or skipped) and write their attempt records, in the caller's transaction."""
@@ -384,7 +400,9 @@ class Dispatcher:
     # --- remote channels ------------------------------------------------------------------------------
     def _send_remote(self, messages: list[Claimed], result: DispatchResult) -> None:
         emails = [m for m in messages if m.channel == "email"]
-        others = [m for m in messages if m.channel != "email"]
+        for m in (m for m in messages if m.channel == "handover"):
+            self._send_one(m, result, functools.partial(self._deliver_handover, m), self.config.webhook_timeout)
+        others = [m for m in messages if m.channel not in ("email", "handover")]
         if emails:
             with self._mailer() as mailer:
                 for m in emails:
@@ -439,6 +457,14 @@ class Dispatcher:
                                 + f" on {m.pathway_id} (config.yaml: workers/roles)", permanent=True)
         rendered = self._render(m)
         return mailer.send(m.id, to, rendered.subject, rendered.body, self.service.clock.now())
+
+    def _deliver_handover(self, m: Claimed) -> str:
+        from integrations import handover
+
+        try:
+            return handover.deliver(self.service, m.id, m.case_id, m.template, m.payload)
+        except handover.HandoverError as exc:
+            raise DeliveryError(str(exc), permanent=exc.permanent) from exc
 
     def _send_webhook(self, m: Claimed) -> str:
         if m.to_role is None:

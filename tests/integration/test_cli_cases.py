@@ -66,13 +66,37 @@ def cli(request: pytest.FixtureRequest, tmp_path: Path) -> Cli:
     return Cli(env, tmp_path, url)
 
 
+def _team_with_workers(cli: Cli) -> None:
+    """Team noord with anna (role worker) and bob (coordinator role only); zuid works elsewhere."""
+    from integrations.db import accounts
+    from integrations.db.accounts import AccountRole
+    from integrations.db.engine_factory import write_session
+
+    now = datetime.now(UTC)
+    with write_session(cli.service(ManualClock(now)).db) as session:
+        accounts.upsert_team(session, "noord", "Team Noord", "AMW")
+        accounts.upsert_team(session, "zuid", "Team Zuid", "AMW")
+        for username, team, roles in (("anna", "noord", ["worker"]), ("bob", "noord", ["coordinator"]),
+                                      ("zuid", "zuid", ["worker"])):
+            accounts.create_account(session, username=username, display_name=username, password="lang wachtwoord 1",
+                                    role=AccountRole.WORKER, organisation="AMW", now=now, teams=[team],
+                                    pathway_roles=roles)
+
+
 def test_start_show_list_and_complete(cli: Cli) -> None:
     upgraded = cli("db", "upgrade")
     assert upgraded.returncode == 0, upgraded.stderr
     assert f"is at revision {head_revision()}" in upgraded.stdout and "test-visits@1" in upgraded.stdout
 
+    unknown_team = cli("case", "start", "test-visits", "--trigger", "signal", "--data", cli.file("case.json", CLIENT),
+                       "--team", "noord", "--municipality", "GM0014")
+    assert unknown_team.returncode == 1 and "onbekend team 'noord'" in unknown_team.stderr
+    _team_with_workers(cli)
+    bad_municipality = cli("case", "start", "test-visits", "--trigger", "signal", "--data",
+                           cli.file("case.json", CLIENT), "--team", "noord", "--municipality", "Groningen")
+    assert bad_municipality.returncode == 1 and "geen CBS-gemeentecode" in bad_municipality.stderr
     started = cli("case", "start", "test-visits", "--trigger", "signal", "--data", cli.file("case.json", CLIENT),
-                  "--client-id", "123456782", "--team", "noord")
+                  "--client-id", "123456782", "--team", "noord", "--municipality", "GM0014")
     assert started.returncode == 0, started.stderr
     case_id = started.stdout.split()[1]
     task_id = started.stdout.split("open task ")[1].split(":")[0]
@@ -92,6 +116,12 @@ def test_start_show_list_and_complete(cli: Cli) -> None:
     assert cli("tasks", "--worker", "anna").stdout.strip() == "no open tasks"
 
     form = cli.file("form.json", {"outcome": "help", "problems": ["debts", "housing"]})
+    nobody = cli("task", "complete", task_id, "--data", form, "--worker", "nobody")
+    assert nobody.returncode == 1 and "nobody is geen actief account" in nobody.stderr
+    elsewhere = cli("task", "complete", task_id, "--data", form, "--worker", "zuid")
+    assert elsewhere.returncode == 1 and "zuid werkt niet in een team dat zaak" in elsewhere.stderr
+    wrong_role = cli("task", "complete", task_id, "--data", form, "--worker", "bob")
+    assert wrong_role.returncode == 1 and "bob heeft niet de rol" in wrong_role.stderr
     done = cli("task", "complete", task_id, "--data", form, "--worker", "anna")
     assert done.returncode == 0, done.stderr
     assert f"task {task_id} completed; case {case_id} is open" in done.stdout
@@ -126,7 +156,8 @@ def test_tick_fires_what_is_due(cli: Cli) -> None:
 def test_refusals_and_usage_errors(cli: Cli) -> None:
     missing = cli("case", "show", "C404")
     assert (missing.returncode, missing.stderr.strip()) == (1, "carepath case show: no case C404")
-    no_file = cli("case", "start", "test-visits", "--trigger", "signal", "--data", "nope.json")
+    no_file = cli("case", "start", "test-visits", "--trigger", "signal", "--data", "nope.json",
+                  "--municipality", "GM0014")
     assert no_file.returncode == 2 and "cannot read nope.json" in no_file.stderr
     no_task = cli("task", "complete", "C404.3", "--data", cli.text("broken.json", '{"outcome": '))
     # Who may complete the task is checked before the form is read: a stranger learns nothing about it.
@@ -138,9 +169,10 @@ def test_refusals_and_usage_errors(cli: Cli) -> None:
     a_list = cli("task", "complete", task_id, "--data", cli.file("list.json", ["help"]))
     assert a_list.returncode == 2 and "must hold a JSON object, not list" in a_list.stderr
     invalid = cli("case", "start", "test-visits", "--trigger", "signal", "--data",
-                  cli.file("invalid.json", {"concern": "x"}))
+                  cli.file("invalid.json", {"concern": "x"}), "--municipality", "GM0014")
     assert invalid.returncode == 1 and "case data for test-visits@1 is not valid" in invalid.stderr
-    unknown = cli("case", "start", "test-visits@9", "--trigger", "signal", "--data", cli.file("c.json", CLIENT))
+    unknown = cli("case", "start", "test-visits@9", "--trigger", "signal", "--data", cli.file("c.json", CLIENT),
+                  "--municipality", "GM0014")
     assert unknown.returncode == 1 and "pathway test-visits@9 is not published" in unknown.stderr
     usage = cli("case", "start", "test-visits")
     assert usage.returncode == 2 and "--trigger" in usage.stderr

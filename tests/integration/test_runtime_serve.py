@@ -115,7 +115,8 @@ def test_serve_runs_the_web_app_sweep_and_dispatch_in_its_data_dir(
     env, cwd, smtp, partners = installation
     data = Path(env["CAREPATH_DATA_DIR"])
     (cwd / "client.json").write_text(json.dumps({"client_name": "Henk de Wit"}), encoding="utf-8")
-    started = _run(env, cwd, "case", "start", ALWAYS_ID, "--trigger", "signal", "--data", "client.json")
+    started = _run(env, cwd, "case", "start", ALWAYS_ID, "--trigger", "signal", "--data", "client.json",
+                   "--municipality", "GM0014")
     assert started.returncode == 0, started.stderr
     (cwd / "client.json").unlink()
 
@@ -191,7 +192,8 @@ def test_sweep_dispatch_and_incidents_commands(installation: tuple[dict[str, str
                                                ) -> None:
     env, cwd, smtp, partners = installation
     (cwd / "client.json").write_text(json.dumps({"client_name": "Henk de Wit"}), encoding="utf-8")
-    assert _run(env, cwd, "case", "start", ALWAYS_ID, "--trigger", "signal", "--data", "client.json").returncode == 0
+    assert _run(env, cwd, "case", "start", ALWAYS_ID, "--trigger", "signal", "--data", "client.json",
+                "--municipality", "GM0014").returncode == 0
     partners.statuses[:] = [410]  # the partner refuses for good: an incident
 
     swept = _run(env, cwd, "sweep", "--once", "--no-prefect")

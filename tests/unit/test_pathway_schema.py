@@ -68,7 +68,8 @@ def test_kind_examples_list_every_builtin_and_shipped_kind() -> None:
     assert set(examples) == set(BUILTIN_KINDS) | set(default_kinds())
 
 
-KIND_MODULES = ["send_letter", "send_message", "notify_partner", "request_partner", "wait", "export_registration"]
+KIND_MODULES = ["send_letter", "send_message", "notify_partner", "request_partner", "wait", "export_registration",
+                "handover", "joint_decision"]
 
 
 @pytest.mark.parametrize("module", KIND_MODULES)

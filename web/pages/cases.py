@@ -56,9 +56,11 @@ def _case_response(request: Request, principal: Principal, case_id: str, why: st
         "coordinate": principal.role is AccountRole.COORDINATOR,
         "add_track": state.status is CaseStatus.OPEN and bool(view.addable_tracks) and (
             principal.role is AccountRole.COORDINATOR or portal.carries_case(principal, state)),
+        "origin": bundle.cp.pathway.origin_registration and not state.origin_objection and state.status
+        is not CaseStatus.CLOSED and (principal.role is AccountRole.COORDINATOR or portal.carries_case(principal, state)),
     }
-    task_rights = {t.id: {"complete": portal.may_complete(principal, t) and state.status is CaseStatus.OPEN,
-                          "claim": portal.may_take(principal, t) and state.status is CaseStatus.OPEN}
+    task_rights = {t.id: {"complete": portal.may_complete(principal, t, state) and state.status is CaseStatus.OPEN,
+                          "claim": portal.may_take(principal, t, state) and state.status is CaseStatus.OPEN}
                    for t in view.open_tasks}
     return render(request, "case.html", {
         "state": state, "pathway": bundle.cp.pathway, "view": view, "may": may, "task_rights": task_rights,
@@ -192,6 +194,24 @@ async def suspend(request: Request, case_id: str, principal: Annotated[Principal
     except (Invalid, Conflict) as exc:
         return redirect(f"/cases/{case_id}", str(exc), "error")
     return redirect(f"/cases/{case_id}", translate("De zaak is gepauzeerd; termijnen staan stil.", principal.language))
+
+
+@router.post("/cases/{case_id}/origin")
+async def register_origin(request: Request, case_id: str,
+                          principal: Annotated[Principal, Depends(form_principal)]) -> Response:
+    portal = portal_of(request)
+    form = await request.form()
+    try:
+        if form.get("objects"):
+            portal.object_to_origin(principal, case_id)
+            message = "Het bezwaar is vastgelegd; er wordt geen herkomst bewaard."
+        else:
+            portal.register_origin(principal, case_id, {key: str(form.get(key) or "")[:2]
+                                                        for key in ("client", "mother", "father")})
+            message = "Het geboorteland is vastgelegd."
+    except (Invalid, Conflict) as exc:
+        return redirect(f"/cases/{case_id}", str(exc), "error")
+    return redirect(f"/cases/{case_id}", translate(message, principal.language))
 
 
 @router.post("/cases/{case_id}/resume")

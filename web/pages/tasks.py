@@ -184,7 +184,7 @@ async def complete(request: Request, task_id: str, principal: Annotated[Principa
     lang = principal.language
     form = await request.form()
     bundle = portal.task_page(principal, task_id, audit=False)
-    portal.require_task_role(principal, bundle.task)  # role and assignee before the form is read or checked
+    portal.require_task_role(principal, bundle.task, bundle.state)  # role and assignee before the form is read or checked
     if bundle.task.status is not TaskStatus.OPEN or (bundle.task.assignee not in (None, principal.actor)):
         portal.audit(principal, "view", f"task {task_id}: completed or taken by a colleague first", bundle.state.id)
         conflict = _conflict_of(portal, principal, bundle)

@@ -34,6 +34,6 @@ def team(request: Request, principal: Annotated[Principal, Depends(page_principa
               if actor is not None and actor not in {m.actor for m in view.members}]
     return render(request, "team.html", {
         "view": view, "rows": rows, "queue_load": queue, "others": others, "team": team,
-        "pathways": pathway_titles(request), "roles": role_titles(request),
+        "pathways": pathway_titles(request), "roles": role_titles(request, per_pathway=True),
         "members": [m for m in view.members],
     }, principal=principal, title=translate("Team", principal.language))

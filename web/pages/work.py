@@ -7,6 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
+from engine.definition import RoleScope
+from integrations.pathway_access import qualified
 from web.i18n import translate
 from web.portal import CASE_ROLES
 from web.principal import Principal
@@ -24,12 +26,21 @@ def pathway_titles(request: Request) -> dict[str, str]:
     return titles
 
 
-def role_titles(request: Request) -> dict[str, str]:
+def role_titles(request: Request, *, per_pathway: bool = False) -> dict[str, str]:
+    """Role id -> title, for choosing roles on an account; `per_pathway` also gives every role's own
+    title under `pathway:role`, for showing a task's role (two pathways may title one id differently)."""
     portal = portal_of(request)
     titles: dict[str, str] = {}
     for pathway_id, version, _at in portal.published():
-        for role in portal.service.catalog.lookup(pathway_id, version).pathway.roles:
-            titles.setdefault(role.id, role.title)
+        pathway = portal.service.catalog.lookup(pathway_id, version).pathway
+        for role in pathway.roles:
+            if pathway.role_scope is RoleScope.PATHWAY and not role.shared:
+                # The pathway's own role: held as `pathway:role`, titled per pathway.
+                titles.setdefault(qualified(pathway_id, role.id), f"{role.title} ({pathway.title})")
+            else:
+                titles.setdefault(role.id, role.title)
+            if per_pathway:
+                titles[qualified(pathway_id, role.id)] = role.title
     return titles
 
 
@@ -52,7 +63,7 @@ def work(request: Request, principal: Annotated[Principal, Depends(page_principa
     }
     context = {
         "mine": mine, "queue": queue, "counts": counts, "pathways": pathway_titles(request),
-        "roles": role_titles(request), "limit": portal.settings.worklist_limit,
+        "roles": role_titles(request, per_pathway=True), "limit": portal.settings.worklist_limit,
         "filters": {"scope": scope, "pathway": pathway, "due": due, "type": type, "role": role},
     }
     template = "_work_lists.html" if is_htmx(request) and request.headers.get("hx-target") == "work-lists" \
