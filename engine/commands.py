@@ -121,3 +121,25 @@ class MigrateCase(Command):
     """Pin a running case to a newer version of its pathway (see engine.migration)."""
 
     to_version: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnswerReferral(Command):
+    """A partner's answer to a referral (engine.referrals): a new FHIR Task status.
+
+    `channel` says how it came in: the partner's account, the e-mail link, or the worker
+    on the partner's behalf (phone). `completed` carries the partner's answer in `data`;
+    `rejected` needs a `reason`.
+    """
+
+    task_id: str
+    status: str
+    channel: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordConsent(Command):
+    """The client consents to sharing data with a partner role; held referrals to it go out."""
+
+    partner: str

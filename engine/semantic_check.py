@@ -227,6 +227,7 @@ class SemanticChecker:
                     if key in step.data:
                         yield (*step.path, key)
                 yield from _chain_paths(step.data, step.path)
+                yield from _chain_paths(step.data.get("params"), (*step.path, "params"))
                 spec = self.kinds.get(step.kind)
                 params = _dict(step.data.get("params"))
                 for name in spec.duration_params if spec else ():
@@ -285,6 +286,8 @@ class SemanticChecker:
         for flow in self.flows.values():
             for step in flow.steps:
                 yield step.path
+                if isinstance(step.data.get("params"), dict):
+                    yield (*step.path, "params")  # a request_partner step's chain for the partner
 
     def _check_roles(self) -> None:
         for path, allowed, what in self._role_refs():

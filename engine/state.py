@@ -288,6 +288,10 @@ class CaseState:
     outcome: str | None = None
     close_reason: str | None = None
     open_escalations: list[dict[str, Any]] = field(default_factory=list)
+    # closed-loop referrals (engine.referrals): partner task id -> status record
+    referrals: dict[str, dict[str, Any]] = field(default_factory=dict)
+    consents: list[str] = field(default_factory=list)  # partner roles the client consented to
+    held_referrals: dict[str, dict[str, Any]] = field(default_factory=dict)  # flow -> referral waiting for consent
 
     # --- queries -------------------------------------------------------------
     def open_tasks(self) -> list[Task]:
@@ -335,6 +339,9 @@ class CaseState:
             "outcome": self.outcome,
             "close_reason": self.close_reason,
             "open_escalations": self.open_escalations,
+            **({"referrals": self.referrals} if self.referrals else {}),
+            **({"consents": self.consents} if self.consents else {}),
+            **({"held_referrals": self.held_referrals} if self.held_referrals else {}),
         }
 
     @classmethod
@@ -371,6 +378,9 @@ class CaseState:
             outcome=d["outcome"],
             close_reason=d["close_reason"],
             open_escalations=list(d["open_escalations"]),
+            referrals={k: dict(v) for k, v in d.get("referrals", {}).items()},
+            consents=list(d.get("consents", [])),
+            held_referrals={k: dict(v) for k, v in d.get("held_referrals", {}).items()},
         )
 
     def clone(self) -> CaseState:
@@ -385,4 +395,7 @@ class CaseState:
         c.assignments = dict(self.assignments)
         c.origin = None if self.origin is None else dict(self.origin)
         c.open_escalations = [dict(e) for e in self.open_escalations]
+        c.referrals = {k: dict(v) for k, v in self.referrals.items()}
+        c.consents = list(self.consents)
+        c.held_referrals = {k: dict(v) for k, v in self.held_referrals.items()}
         return c

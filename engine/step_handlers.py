@@ -55,6 +55,12 @@ class StepContext(Protocol):
     def wait_until(self, moment: datetime) -> None:
         """Hold the flow on this step until `moment`."""
 
+    def consent_given(self, partner: str) -> bool:
+        """Whether the client's consent to share with `partner` is recorded (engine.referrals)."""
+
+    def hold_for_consent(self, partner: str) -> None:
+        """Keep this step's referral unsent until the client's consent for `partner` is recorded."""
+
 
 class StepHandler(Protocol):
     def enter(self, ctx: StepContext) -> StepResult: ...

@@ -64,8 +64,12 @@ class NotifyPartner(_NoAnswer):
 class RequestPartner:
     def enter(self, ctx: StepContext) -> StepResult:
         params = ctx.step.params
-        due = ctx.due(ctx.step.timeout or DEFAULT_PARTNER_DUE)
         partner = str(params["partner"])
+        if not ctx.consent_given(partner):
+            ctx.hold_for_consent(partner)  # the case page says why the step waits
+            return StepResult.WAIT
+        within = params.get("answer_within")
+        due = ctx.due(parse_duration(str(within)) if within else ctx.step.timeout or DEFAULT_PARTNER_DUE)
         task_id = ctx.open_partner_task(partner, ctx.step.title or str(params["question"]), due)
         ctx.queue_message(
             "webhook",
