@@ -278,9 +278,8 @@ def _apply_referral(state: CaseState, event: Event) -> None:
     elif event.type == "referral_held":
         state.held_referrals[d["flow"]] = {"step_id": d["step_id"], "partner": d["partner"],
                                            "since": event.at.isoformat()}
-    elif event.type == "consent_recorded":
-        if d["partner"] not in state.consents:
-            state.consents.append(d["partner"])
+    elif event.type == "consent_recorded" and d["partner"] not in state.consents:
+        state.consents.append(d["partner"])
 
 
 def replay(events: list[Event]) -> CaseState:
