@@ -902,6 +902,10 @@ class Engine:
         if cmd.reason:
             data["reason"] = cmd.reason
         run.emit("referral_updated", data)
+        if channel is AnswerChannel.LINK and new not in TERMINAL:
+            # the link was spent on this answer: the partner gets a fresh one for the next
+            run.message("email", "referral_link", to_role=task.role, task_id=task.id,
+                        payload={"task_id": task.id, "title": task.title, "due_at": task.due_at.isoformat()})
         if new in TERMINAL and task.status is TaskStatus.OPEN:
             # rejected, cancelled or failed: the flow goes where a timeout would (the worker follows up)
             step = run.cp.steps[task.step_id]

@@ -77,6 +77,13 @@ class RequestPartner:
             to_role=partner,
             payload={"question": params["question"], "task_id": task_id, "answer_before": due.isoformat()},
         )
+        # the partner contact's e-mail with a single-use link (made when the e-mail goes out)
+        ctx.queue_message(
+            "email",
+            "referral_link",
+            to_role=partner,
+            payload={"task_id": task_id, "title": ctx.step.title or str(params["question"]), "due_at": due.isoformat()},
+        )
         return StepResult.WAIT
 
     def answer_schema(self, step: Step) -> Mapping[str, Any] | None:

@@ -12,6 +12,7 @@ so the web app answers at once. See docs/runtime.md for why this shape.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import importlib
 import inspect
 import logging
@@ -117,6 +118,10 @@ def _serve(*, host: str, port: int, data_dir: Path, demo: bool, use_prefect: boo
            prefect_server: EmbeddedPrefectServer | None, runtime_loop: bool,
            announce: Callable[[str], None] | None) -> int:
     runtime = build_runtime(data_dir=data_dir)
+    if demo and not runtime.config.webhook_sink:
+        # The demo's partners have no endpoints: their webhooks go to the local sink
+        # (<data dir>/webhooks) instead of becoming hundreds of failed deliveries.
+        runtime.config = dataclasses.replace(runtime.config, webhook_sink=True)
     install(runtime)
     for source, why in runtime.service.unpublished:
         log.warning("pathway %s not published: %s", source, why)
