@@ -243,6 +243,9 @@ def create_app(service: CaseService, db: Database | None = None, *, settings: We
     for module in (auth, work, inbox, cases, tasks, team, pathways, reports, admin):
         app.include_router(module.router)
     app.include_router(api.router)
+    from web.pages import referrals as referral_pages  # partners in the loop (docs/partners.md)
+
+    referral_pages.install(app)
     api.install_openapi(app)
     return app
 

@@ -544,3 +544,13 @@ EN: dict[str, str] = {
     "Niet gevonden": "Not found",
     "Deze pagina of zaak bestaat niet, of is niet voor jou.": "This page or case does not exist, or is not for you.",
 }
+
+
+def _merge_partner_texts() -> None:
+    from web.i18n_partners import EN_PARTNERS
+
+    for dutch, english in EN_PARTNERS.items():
+        EN.setdefault(dutch, english)
+
+
+_merge_partner_texts()

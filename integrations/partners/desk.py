@@ -208,6 +208,19 @@ class ReferralDesk:
             ).all()
         return self._cards(rows, now)
 
+    def for_team(self, teams: Sequence[str], now: datetime, limit: int = 200) -> list[ReferralCard]:
+        """Every referral of a coordinator's teams, open ones first."""
+        if not teams:
+            return []
+        with read_session(self.service.db) as session:
+            rows = session.execute(
+                select(TaskRow.id, CaseRow.state)
+                .join(CaseRow, CaseRow.id == TaskRow.case_id)
+                .where(TaskRow.type == "partner_request", TaskRow.team.in_(list(teams)))
+                .order_by(TaskRow.status.desc(), TaskRow.due_at).limit(limit)
+            ).all()
+        return self._cards(rows, now)
+
     def for_worker(self, actor: str, teams: Sequence[str], now: datetime, limit: int = 200) -> list[ReferralCard]:
         """Referrals in the cases a worker carries (their role in the case), open ones first."""
         if not teams:
