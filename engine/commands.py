@@ -143,3 +143,11 @@ class RecordConsent(Command):
     """The client consents to sharing data with a partner role; held referrals to it go out."""
 
     partner: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordMeetingDecision(Command):
+    """A decision about this case taken in a partner meeting (engine.meetings); open or closed cases."""
+
+    meeting: str  # the meeting's id
+    decision: str

@@ -930,6 +930,14 @@ class Engine:
             if held["partner"] == cmd.partner and pos is not None and pos.step_id == held["step_id"]:
                 run.enter(flow, held["step_id"])
 
+    def _meeting_decision(self, run: _Run, cmd: c.RecordMeetingDecision) -> None:
+        text = cmd.decision.strip()
+        if not text:
+            raise ValidationError(f"case {run.state.id}: a meeting decision needs a text")
+        if len(text) > 2000:
+            raise ValidationError(f"case {run.state.id}: a meeting decision is at most 2000 characters")
+        run.emit("meeting_decision_recorded", {"meeting": cmd.meeting, "decision": text})
+
     def _update_data(self, run: _Run, cmd: c.UpdateCaseData) -> None:
         self._require_open(run, "change its data")
         merged = {**run.state.data, **cmd.changes}
@@ -954,4 +962,5 @@ _HANDLERS: dict[type, Callable[[Engine, _Run, Any], None]] = {
     c.UpdateCaseData: Engine._update_data,
     c.AnswerReferral: Engine._answer_referral,
     c.RecordConsent: Engine._record_consent,
+    c.RecordMeetingDecision: Engine._meeting_decision,
 }

@@ -208,6 +208,18 @@ class Evaluation:
 
 
 @dataclass(frozen=True)
+class PartnerMeeting:
+    """A recurring meeting with the partners; its agenda is generated (engine.meetings)."""
+
+    title: str
+    every: Duration
+    first: str  # ISO date of the first meeting
+    chair: str  # role id
+    attendees: tuple[str, ...]  # partner role ids
+    at: str = "10:00"  # local starting time
+
+
+@dataclass(frozen=True)
 class Pathway:
     id: str
     version: int
@@ -229,6 +241,7 @@ class Pathway:
     school_holidays: tuple[SchoolHoliday, ...] = ()
     reopen_within: Duration | None = None
     fingerprint: str = ""  # hash of the canonical content: same id+version, other content = error
+    partner_meeting: PartnerMeeting | None = None
 
     @property
     def key(self) -> str:

@@ -256,7 +256,8 @@ def apply(state: CaseState, event: Event) -> None:
     state.version = event.seq
 
 
-_REFERRAL_EVENTS = frozenset({"referral_sent", "referral_updated", "referral_held", "consent_recorded"})
+_REFERRAL_EVENTS = frozenset({"referral_sent", "referral_updated", "referral_held", "consent_recorded",
+                              "meeting_decision_recorded"})
 
 
 def _apply_referral(state: CaseState, event: Event) -> None:
@@ -280,6 +281,7 @@ def _apply_referral(state: CaseState, event: Event) -> None:
                                            "since": event.at.isoformat()}
     elif event.type == "consent_recorded" and d["partner"] not in state.consents:
         state.consents.append(d["partner"])
+    # meeting_decision_recorded: the history is the record; the state does not change
 
 
 def replay(events: list[Event]) -> CaseState:

@@ -22,6 +22,7 @@ from engine.definition import (
     Expr,
     LeadTime,
     Outcome,
+    PartnerMeeting,
     Pathway,
     Reminder,
     Role,
@@ -158,4 +159,12 @@ def build_pathway(data: dict[str, Any]) -> Pathway:
         school_holidays=tuple(SchoolHoliday(name=h["name"], first_day=h["from"], last_day=h["to"])
                               for h in data.get("school_holidays", ())),
         reopen_within=_duration(data.get("reopen_within")),
+        partner_meeting=_partner_meeting(data.get("partner_meeting")),
     )
+
+
+def _partner_meeting(data: dict[str, Any] | None) -> PartnerMeeting | None:
+    if data is None:
+        return None
+    return PartnerMeeting(title=data["title"], every=parse_duration(data["every"]), first=data["first"],
+                          chair=data["chair"], attendees=tuple(data["attendees"]), at=data.get("at", "10:00"))

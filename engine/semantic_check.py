@@ -219,6 +219,8 @@ class SemanticChecker:
             if key in evaluation:
                 yield ("evaluation", key)
         yield from _chain_paths(evaluation, ("evaluation",))
+        if "every" in _dict(data.get("partner_meeting")):
+            yield ("partner_meeting", "every")
         for index, track in enumerate(_list(data.get("tracks"))):
             yield from _lead_time_paths(_dict(track).get("lead_time"), ("tracks", index, "lead_time"))
         for flow in self.flows.values():
@@ -262,6 +264,11 @@ class SemanticChecker:
                         yield (*path, key, index, "to"), _PEOPLE, "a reminder or escalation"
         if "role" in _dict(data.get("evaluation")):
             yield ("evaluation", "role"), _PEOPLE, "the evaluation"
+        meeting = _dict(data.get("partner_meeting"))
+        if "chair" in meeting:
+            yield ("partner_meeting", "chair"), _PEOPLE, "the chair of the partner meeting"
+        for index, _attendee in enumerate(_list(meeting.get("attendees"))):
+            yield ("partner_meeting", "attendees", index), _PARTNERS, "an attendee of the partner meeting"
         for index, track in enumerate(_list(data.get("tracks"))):
             if "owner" in _dict(track):
                 yield ("tracks", index, "owner"), _PEOPLE, "a track owner"

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 COMMAND_MODULES: tuple[str, ...] = (
     "integrations.cli.pathways", "integrations.cli.cases", "integrations.cli.simulate", "integrations.cli.runtime",
+    "integrations.cli.exchange",
 )
 
 

@@ -143,6 +143,19 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/verwijzing/{token}"): R(frozenset(), public=True, nobody_has_it=True),
     ("POST", "/verwijzing/{token}"): R(frozenset(), public=True, form={"status": "accepted"}, nobody_has_it=True),
     ("POST", "/cases/{case_id}/toestemming"): R(CASE_TEAM, form={"partner": "bank"}),
+    ("GET", "/agenda"): R(CASE_PEOPLE),
+    ("POST", "/agenda"): R(CASE_PEOPLE),
+    ("POST", "/agenda/intrekken"): R(CASE_PEOPLE),
+    ("GET", "/agenda/{token}.ics"): R(frozenset(), public=True, nobody_has_it=True),
+    ("GET", "/storingen"): R(frozenset({C, AD})),
+    ("POST", "/storingen/{incident_id}/opnieuw"): R(frozenset(), nobody_has_it=True),
+    ("POST", "/storingen/{incident_id}/afsluiten"): R(frozenset(), nobody_has_it=True),
+    ("GET", "/overleg"): R(frozenset({C})),
+    ("POST", "/overleg"): R(frozenset({C}), form={"pathway": "test-visits", "team": TEAM_A}),
+    ("GET", "/overleg/{meeting_id}"): R(frozenset(), nobody_has_it=True),
+    ("POST", "/overleg/{meeting_id}/besluit"): R(frozenset(), form={"case_id": "x", "decision": "y"},
+                                                 nobody_has_it=True),
+    ("GET", "/fhir/{kind}/{resource_id}"): R(frozenset(), nobody_has_it=True),
 }
 
 
@@ -178,7 +191,8 @@ def _objects(service: CaseService, people: dict[str, accounts.Account], clock: M
         token = accounts.list_tokens(session, people[W].id)[0]
     return {"case_id": started.case_id, "task_id": started.opened_tasks[0], "escalation_id": f"{started.case_id}.e9",
             "pathway_id": "test-visits", "version": "1", "message_id": f"{started.case_id}.m1", "user_id": str(people[W2].id), "token_id": str(token.id),
-            "token": "no-such-link"}
+            "token": "no-such-link", "incident_id": "999999", "meeting_id": "999999", "kind": "CarePlan",
+            "resource_id": started.case_id}
 
 
 def _call(world: dict[str, Any], role: str, method: str, path: str, rule: Rule) -> Any:

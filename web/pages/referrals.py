@@ -33,7 +33,8 @@ def desk_of(request: Request) -> ReferralDesk:
 
 
 def install(app: FastAPI) -> None:
-    """The desk on the app, and the helpers the case page uses for its referrals panel."""
+    """The partner pages on the app (referrals, calendar feed, incidents, partner meetings), the
+    referral desk, and the helpers the case page uses for its referrals panel."""
     portal = app.state.portal
     desk = ReferralDesk(portal.service)
     app.state.referral_desk = desk
@@ -42,7 +43,10 @@ def install(app: FastAPI) -> None:
     env.globals["held_referrals"] = desk.held_of_case
     env.globals["consent_candidates"] = desk.consent_candidates
     env.globals["REFERRAL_STATUS"] = {s.value: label for s, label in DUTCH_STATUS.items()}
-    app.include_router(router)
+    from web.pages import agenda, incidents, meetings
+
+    for module in (router, agenda.router, incidents.router, meetings.router):
+        app.include_router(module)
 
 
 def _may_see(p: Principal, view: ReferralView) -> bool:
