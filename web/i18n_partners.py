@@ -90,4 +90,5 @@ EN_PARTNERS: dict[str, str] = {
     'volgende keer': 'next time',
     '{n} open storingen': '{n} open incidents',
     'Storing afgesloten.': 'Incident dismissed.',
+    'Dit zorgpad heeft geen ketenoverleg.': 'This pathway has no partner meeting.',
 }

@@ -46,7 +46,7 @@ def agenda(service: CaseService, cp: CompiledPathway, team: str, now: datetime) 
     """The agenda of the coming meeting over the team's cases of the pathway (all versions)."""
     meeting = cp.pathway.partner_meeting
     if meeting is None:
-        raise ValidationError(f"pathway {cp.key} declares no partner meeting")
+        raise ValidationError(f"zorgpad {cp.key} heeft geen ketenoverleg")
     coming, previous = next_meeting(meeting, cp.calendar, now)
     with read_session(service.db) as session:
         rows = session.execute(
@@ -62,10 +62,10 @@ def start_meeting(service: CaseService, cp: CompiledPathway, team: str, *, chair
     """Hold the meeting now: its agenda is fixed (case ids per section) and decisions may follow."""
     meeting = cp.pathway.partner_meeting
     if meeting is None:
-        raise ValidationError(f"pathway {cp.key} declares no partner meeting")
+        raise ValidationError(f"zorgpad {cp.key} heeft geen ketenoverleg")
     unknown = sorted(set(attendees) - set(meeting.attendees))
     if unknown:
-        raise ValidationError(f"not attendees of this meeting: {', '.join(unknown)}")
+        raise ValidationError(f"geen deelnemers van dit overleg: {', '.join(unknown)}")
     generated = agenda(service, cp, team, now)
     with write_session(service.db) as session:
         row = PartnerMeetingRow(pathway_id=cp.pathway.id, team=team, held_on=now, chaired_by=chair,
@@ -98,6 +98,6 @@ def record_decision(service: CaseService, meeting: Meeting, case_id: str, decisi
                     actor: str) -> CommandResult:
     """A decision about one case of the meeting's agenda: an event on that case."""
     if case_id not in meeting.case_ids:
-        raise ValidationError(f"case {case_id} is not on the agenda of meeting {meeting.id}")
+        raise ValidationError(f"zaak {case_id} staat niet op de agenda van overleg {meeting.id}")
     return service.execute(c.RecordMeetingDecision(case_id=case_id, actor=actor, meeting=str(meeting.id),
                                                    decision=decision))

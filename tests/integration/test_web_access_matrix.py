@@ -155,7 +155,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/overleg/{meeting_id}"): R(frozenset(), nobody_has_it=True),
     ("POST", "/overleg/{meeting_id}/besluit"): R(frozenset(), form={"case_id": "x", "decision": "y"},
                                                  nobody_has_it=True),
-    ("GET", "/fhir/{kind}/{resource_id}"): R(frozenset(), nobody_has_it=True),
+    ("GET", "/fhir/{kind}/{resource_id}"): R(CASE_TEAM),  # FHIR for systems: 401 without a token, like /api/
 }
 
 
@@ -196,7 +196,7 @@ def _objects(service: CaseService, people: dict[str, accounts.Account], clock: M
 
 
 def _call(world: dict[str, Any], role: str, method: str, path: str, rule: Rule) -> Any:
-    if path.startswith("/api/"):
+    if path.startswith(("/api/", "/fhir/")):
         client = world["sessions"][ANON]
         headers = {} if role == ANON else {"Authorization": f"Bearer {world['tokens'][role]}"}
         return client.http.request(method, path + rule.query, headers=headers,
@@ -224,7 +224,7 @@ def test_route_by_role(world: dict[str, Any], clock: ManualClock, key: tuple[str
             assert status in (403, 404), where
             continue
         if role == ANON and not rule.public:
-            if path.startswith("/api/"):
+            if path.startswith(("/api/", "/fhir/")):
                 assert status == 401, where
             else:
                 assert status == 303 and response.headers["location"].startswith("/login"), where

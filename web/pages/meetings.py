@@ -53,10 +53,16 @@ async def meeting_start(request: Request, principal: Annotated[Principal, Depend
     team = str(form.get("team") or "")
     if team not in principal.teams:
         raise Hidden(team)
-    cp = _pathway(request, str(form.get("pathway") or ""))
+    try:
+        cp = _pathway(request, str(form.get("pathway") or ""))
+    except Hidden:
+        return redirect("/overleg", translate("Dit zorgpad heeft geen ketenoverleg.", principal.language), "error")
     attendees = [str(a) for a in form.getlist("attendees")]
-    meeting_id = meetings.start_meeting(portal.service, cp, team, chair=principal.actor, attendees=attendees,
-                                        now=portal.now())
+    try:
+        meeting_id = meetings.start_meeting(portal.service, cp, team, chair=principal.actor, attendees=attendees,
+                                            now=portal.now())
+    except CarepathError as exc:
+        return redirect("/overleg", str(exc), "error")
     portal.audit(principal, "meeting", f"ketenoverleg {meeting_id} gestart ({cp.pathway.id}, {team})")
     return redirect(f"/overleg/{meeting_id}", translate("Overleg gestart; de agenda staat vast.", principal.language))
 
