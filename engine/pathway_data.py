@@ -163,6 +163,10 @@ def pathway_to_data(p: Pathway) -> dict[str, Any]:
                 track["lead_time"] = _lead_time(t.lead_time)
             track["steps"] = [_step(s) for s in t.steps]
             data["tracks"].append(track)
+    if p.partner_meeting is not None:
+        m = p.partner_meeting
+        data["partner_meeting"] = {"title": m.title, "every": str(m.every), "first": m.first, "at": m.at,
+                                   "chair": m.chair, "attendees": list(m.attendees)}
     return data
 
 

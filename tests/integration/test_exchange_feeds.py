@@ -157,3 +157,21 @@ def test_the_coordinator_holds_a_partner_meeting_and_decisions_land_on_the_cases
     assert "Kredietbank belt de huurder deze week" in cor.get(f"/cases/{started.case_id}").text
     refused = cor.post(f"{meeting_url}/besluit", {"case_id": "NOT-ON-AGENDA", "decision": "x"})
     assert refused.status_code == 303 and "staat niet op de agenda" in unquote(refused.headers["set-cookie"])
+
+
+def test_the_demo_starts_without_failed_deliveries(sqlite_database: tuple[str, Engine], clock: ManualClock,
+                                                   data_dir: Path) -> None:
+    from integrations.runtime.server import demo_config
+    from web.demo import seed
+
+    url, engine = sqlite_database
+    empty_tables(engine)
+    service = build_service(url, clock, data_dir=data_dir, db=engine)
+    cheap_password_hashing()
+    seed(service, cases=40, months=3)
+    config = demo_config(RuntimeConfig())  # what `carepath serve --demo` runs with
+    result = Dispatcher(service, config, ConfigDirectory(config), data_dir).dispatch_once()
+    assert result.sent["webhook"] > 0 and result.failed == 0 and result.incidents == 0
+    with read_session(service.db) as session:
+        assert incidents.list_incidents(session) == []
+    assert sorted((data_dir / "webhooks").glob("*.json"))
