@@ -881,19 +881,19 @@ class Engine:
         self._require_open(run, "answer a referral")
         record = run.state.referrals.get(cmd.task_id)
         if record is None:
-            raise NotFoundError(f"case {run.state.id} has no referral {cmd.task_id}")
+            raise NotFoundError(f"zaak {run.state.id} heeft geen verwijzing {cmd.task_id}")
         try:
             channel = AnswerChannel(cmd.channel)
         except ValueError:
-            raise ValidationError(f"unknown answer channel {cmd.channel!r} (account, link, phone)") from None
+            raise ValidationError(f"onbekende manier van antwoorden {cmd.channel!r} (account, link, phone)") from None
         new = parse_status(cmd.status)
         check_transition(cmd.task_id, ReferralStatus(record["status"]), new)
         if new is ReferralStatus.REJECTED and not (cmd.reason or "").strip():
-            raise ValidationError(f"referral {cmd.task_id}: say why it is rejected")
+            raise ValidationError(f"verwijzing {cmd.task_id}: geef de reden van de afwijzing")
         task = run.state.tasks[cmd.task_id]
         if new is ReferralStatus.COMPLETED:
             if task.status is not TaskStatus.OPEN:
-                raise ConflictError(f"referral {cmd.task_id} can no longer be answered (task {task.status.value})")
+                raise ConflictError(f"verwijzing {cmd.task_id} kan niet meer worden beantwoord")
             run.emit("referral_updated", {"task_id": task.id, "status": new.value, "channel": channel.value})
             self._complete(run, c.CompleteTask(case_id=cmd.case_id, actor=cmd.actor, task_id=task.id,
                                                data=dict(cmd.data)))
@@ -923,7 +923,7 @@ class Engine:
         self._require_open(run, "record consent")
         role = run.cp.roles.get(cmd.partner)
         if role is None or role.kind is not RoleKind.PARTNER:
-            raise ValidationError(f"{cmd.partner!r} is not a partner role of {run.cp.key}")
+            raise ValidationError(f"{cmd.partner!r} is geen partnerrol van zorgpad {run.cp.key}")
         run.emit("consent_recorded", {"partner": cmd.partner})
         for flow, held in list(run.state.held_referrals.items()):
             pos = run.state.position_of(flow)
@@ -933,9 +933,9 @@ class Engine:
     def _meeting_decision(self, run: _Run, cmd: c.RecordMeetingDecision) -> None:
         text = cmd.decision.strip()
         if not text:
-            raise ValidationError(f"case {run.state.id}: a meeting decision needs a text")
+            raise ValidationError(f"zaak {run.state.id}: een besluit van het ketenoverleg heeft een tekst nodig")
         if len(text) > 2000:
-            raise ValidationError(f"case {run.state.id}: a meeting decision is at most 2000 characters")
+            raise ValidationError(f"zaak {run.state.id}: een besluit is ten hoogste 2000 tekens")
         run.emit("meeting_decision_recorded", {"meeting": cmd.meeting, "decision": text})
 
     def _update_data(self, run: _Run, cmd: c.UpdateCaseData) -> None:

@@ -86,16 +86,16 @@ def parse_status(value: str) -> ReferralStatus:
         return ReferralStatus(value)
     except ValueError:
         known = ", ".join(s.value for s in ReferralStatus)
-        raise ValidationError(f"unknown referral status {value!r} (known: {known})") from None
+        raise ValidationError(f"onbekende status van een verwijzing: {value!r} (bekend: {known})") from None
 
 
 def check_transition(referral_id: str, current: ReferralStatus, new: ReferralStatus) -> None:
     """Refuse a status change the lifecycle does not allow (a completed referral stays completed)."""
     if new not in _NEXT.get(current, frozenset()):
-        allowed = ", ".join(sorted(s.value for s in _NEXT.get(current, frozenset()))) or "none (it is final)"
+        allowed = ", ".join(sorted(DUTCH_STATUS[s] for s in _NEXT.get(current, frozenset()))) or "geen (definitief)"
         raise ConflictError(
-            f"referral {referral_id} is {current.value} ({DUTCH_STATUS[current]}); it cannot become "
-            f"{new.value} (allowed: {allowed})"
+            f"verwijzing {referral_id} is {DUTCH_STATUS[current]} ({current.value}); zij kan niet meer "
+            f"{DUTCH_STATUS[new]} ({new.value}) worden (wel mogelijk: {allowed})"
         )
 
 
