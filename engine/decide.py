@@ -902,7 +902,7 @@ class Engine:
         if cmd.reason:
             data["reason"] = cmd.reason
         run.emit("referral_updated", data)
-        if channel is AnswerChannel.LINK and new not in TERMINAL:
+        if channel is AnswerChannel.LINK and new not in TERMINAL and new is not ReferralStatus.RECEIVED:
             # the link was spent on this answer: the partner gets a fresh one for the next
             run.message("email", "referral_link", to_role=task.role, task_id=task.id,
                         payload={"task_id": task.id, "title": task.title, "due_at": task.due_at.isoformat()})

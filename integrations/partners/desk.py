@@ -170,6 +170,14 @@ class ReferralDesk:
             case_id=_case_of(task_id), actor=actor, task_id=task_id, status=status, channel=channel.value,
             reason=(reason or "").strip() or None, data=dict(data or {})))
 
+    def mark_received(self, view: ReferralView, channel: AnswerChannel, *, actor: str) -> bool:
+        """The partner opened a referral that was only sent: it is now `received` (FHIR). Opening a
+        link does not spend it."""
+        if view.card.referral.status is not ReferralStatus.REQUESTED or not view.next_statuses:
+            return False
+        self.answer(view.card.task_id, ReferralStatus.RECEIVED.value, channel, actor=actor)
+        return True
+
     def link_target(self, token: str, now: datetime) -> links.ReferralLink:
         with read_session(self.service.db) as session:
             return links.find_link(session, token, now)

@@ -90,7 +90,7 @@ def test_the_partner_answers_from_its_own_account_and_sees_only_what_the_step_sh
     page = bank.get(f"/verwijzingen/{task_id}")
     assert page.status_code == 200 and "Jan Jansen" in page.text and "1450,00" in page.text
     assert "jan@example.org" not in page.text  # e-mail is not in the step's `shares`
-    assert "Verstuurd" in page.text
+    assert "Ontvangen" in page.text  # opening it marked it received (FHIR)
 
     assert bank.post(f"/verwijzingen/{task_id}", {"status": "rejected"}).status_code == 422  # no reason
     accepted = bank.post(f"/verwijzingen/{task_id}", {"status": "accepted"})

@@ -42,8 +42,17 @@ def test_a_referral_is_requested_then_accepted_then_completed_and_the_track_move
     runner, task_id = _to_referral(["credit_bank"])
     (ref,) = referrals_of(runner.case("C1").referrals)
     assert (ref.status, ref.partner, ref.dutch_status) == (ReferralStatus.REQUESTED, "credit_bank", "Verstuurd")
-    _answer(runner, task_id, "accepted")
-    _answer(runner, task_id, "in-progress", channel="link")
+
+    def links_queued() -> int:
+        return sum(1 for e in runner.histories["C1"] if e.type == "message_queued"
+                   and e.data["message"]["template"] == "referral_link")
+
+    assert links_queued() == 1  # the first e-mail with a link
+    _answer(runner, task_id, "received", channel="link")  # opening the link spends nothing
+    assert links_queued() == 1
+    _answer(runner, task_id, "accepted", channel="link")  # an answer by link: a fresh link for the next
+    assert links_queued() == 2
+    _answer(runner, task_id, "in-progress", channel="account")
     _answer(runner, task_id, "completed", data={"debt_help_started": True})
     state = runner.case("C1")
     (ref,) = referrals_of(state.referrals)

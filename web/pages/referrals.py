@@ -123,6 +123,9 @@ def referral_page(request: Request, task_id: str, principal: Annotated[Principal
     portal = portal_of(request)
     portal.require(principal, *REFERRAL_ROLES)
     view = _view_for(request, principal, task_id)
+    if principal.role is AccountRole.PARTNER and desk_of(request).mark_received(
+            view, AnswerChannel.ACCOUNT, actor=principal.actor):
+        view = _view_for(request, principal, task_id)
     portal.audit(principal, "read", f"verwijzing {task_id}", case_id=view.card.case_id)
     return render(request, "referral.html", {**_context(view, principal.language), "on_behalf":
                                              principal.role is not AccountRole.PARTNER, "action":
@@ -161,6 +164,8 @@ def link_page(request: Request, token: str) -> Response:
     desk = desk_of(request)
     target = desk.link_target(token, portal.now())  # NotFoundError -> the ordinary 404 page
     view, _state = desk.view(target.task_id, portal.now())
+    if desk.mark_received(view, AnswerChannel.LINK, actor=f"partner-link:{target.partner}"):
+        view, _state = desk.view(target.task_id, portal.now())
     portal.service.record_access(who=f"partner-link:{target.partner}", role="partner", organisation=target.partner,
                                  case_id=view.card.case_id, action="read", what=f"verwijzing {target.task_id} (link)")
     return render(request, "referral.html", {**_context(view, "nl"), "on_behalf": False,
