@@ -18,6 +18,7 @@ import pytest
 
 from engine.clock import ManualClock
 from tests.e2e.conftest import NOW, Site, console_errors, sign_in
+from tests.e2e.test_browser import UNLABELLED
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -116,6 +117,7 @@ def test_referrals_come_back_escalate_and_reach_the_partner_meeting(partner_site
         bank.locator(f"#refrow-{by_step['request_debt_help'].replace('.', '-')}").get_by_role("link").click()
         bank.wait_for_url(re.compile(r"/verwijzingen/.+$"))
         assert "Hanneke Brouwer" in bank.locator("#shared-data").inner_text()
+        assert bank.evaluate(UNLABELLED) == []
         bank.get_by_label("Geaccepteerd").check()
         bank.get_by_role("button", name="Antwoord versturen").click()
         bank.wait_for_url(re.compile(r"/verwijzingen$"))
@@ -172,6 +174,7 @@ def test_referrals_come_back_escalate_and_reach_the_partner_meeting(partner_site
         carla.goto(f"{site.url}/overleg")
         carla.get_by_role("button", name="Overleg starten").first.click()
         carla.wait_for_url(re.compile(r"/overleg/\d+$"))
+        assert carla.evaluate(UNLABELLED) == []
         overdue = carla.locator("#section-overdue").inner_text()
         assert silent_id in overdue and "Gerrit" not in carla.content() and "Postma" not in carla.content()
         row = carla.locator(f"#case-{silent_id}-overdue")
