@@ -142,3 +142,33 @@ class RecordHandoverOutcome(Command):
     step_id: str
     child_case: str
     outcome: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnswerReferral(Command):
+    """A partner's answer to a referral (engine.referrals): a new FHIR Task status.
+
+    `channel` says how it came in: the partner's account, the e-mail link, or the worker
+    on the partner's behalf (phone). `completed` carries the partner's answer in `data`;
+    `rejected` needs a `reason`.
+    """
+
+    task_id: str
+    status: str
+    channel: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordConsent(Command):
+    """The client consents to sharing data with a partner role; held referrals to it go out."""
+
+    partner: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordMeetingDecision(Command):
+    """A decision about this case taken in a partner meeting (engine.meetings); open or closed cases."""
+
+    meeting: str  # the meeting's id
+    decision: str

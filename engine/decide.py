@@ -28,6 +28,7 @@ from engine.definition import (
     LeadTime,
     Pathway,
     Reminder,
+    RoleKind,
     Step,
     StepKind,
     TrackMode,
@@ -38,6 +39,15 @@ from engine.expressions import evaluate
 from engine.funding import parse_funder_key
 from engine.json_validation import validator_for
 from engine.migration import MigrationPlan, plan_migration
+from engine.referrals import (
+    TERMINAL,
+    AnswerChannel,
+    ReferralStatus,
+    check_transition,
+    consent_condition,
+    parse_status,
+    partner_policy,
+)
 from engine.state import (
     MAIN_FLOW,
     CaseState,
@@ -201,6 +211,8 @@ class _Run:
             handler = self.engine.handler(kind)
             if handler.enter(_Context(self, flow, step)) is StepResult.CONTINUE:
                 self.follow(flow, step, None)
+            elif flow in self.state.held_referrals:
+                pass  # a referral waiting for the client's consent: its timeout starts when it is sent
             elif step.timeout is not None and step.on_timeout is not None:
                 self.set_timer(TimerKind.TIMEOUT, step_calendar(self.cp, step).due(self.now, step.timeout), step.id,
                                flow)
@@ -317,7 +329,7 @@ class _Run:
             assert ev is not None
             return ev.reminders, ev.escalation
         if task.type is TaskType.PARTNER:
-            return (), ()
+            return partner_policy(self.cp.steps[task.step_id])
         step = self.cp.steps[task.step_id]
         return step.reminders, step.escalation
 
@@ -330,10 +342,18 @@ class _Run:
         if index < len(items):
             self.set_timer(TimerKind.TASK_DEADLINE, max(items[index].at, self.now), task.id, task.flow, index)
 
-    def cancel_task(self, task: Task) -> None:
+    def cancel_task(self, task: Task, referral_status: ReferralStatus = ReferralStatus.CANCELLED,
+                    referral_reason: str | None = None) -> None:
         if task.status is TaskStatus.OPEN:
             self.emit("task_cancelled", {"task_id": task.id})
         self.cancel_timers(lambda t: t.ref == task.id)
+        referral = self.state.referrals.get(task.id)
+        if referral is not None and ReferralStatus(referral["status"]) not in TERMINAL:
+            data: dict[str, Any] = {"task_id": task.id, "status": referral_status.value,
+                                    "channel": AnswerChannel.SYSTEM.value}
+            if referral_reason:
+                data["reason"] = referral_reason
+            self.emit("referral_updated", data)
 
     # --- tracks -----------------------------------------------------------
     def open_tracks(self, step: Step) -> None:
@@ -472,7 +492,21 @@ class _Context:
                           payload={"step": self._step.id, **(payload or {})})
 
     def open_partner_task(self, role: str, title: str, due: datetime) -> str:
-        return self._run.open_task(TaskType.PARTNER, self._flow, self._step.id, title, role, due).id
+        task_id = self._run.open_task(TaskType.PARTNER, self._flow, self._step.id, title, role, due).id
+        self._run.emit("referral_sent", {"task_id": task_id, "partner": role, "step_id": self._step.id,
+                                         "flow": self._flow})
+        return task_id
+
+    def consent_given(self, partner: str) -> bool:
+        """Whether the client consented to this partner: recorded on the case, or the step's condition."""
+        if partner in self._run.state.consents:
+            return True
+        condition = consent_condition(self._step)
+        return condition is None or self._run.holds(Expr(condition), self._run.variables())
+
+    def hold_for_consent(self, partner: str) -> None:
+        """Keep the referral unsent until the client's consent for `partner` is recorded."""
+        self._run.emit("referral_held", {"flow": self._flow, "step_id": self._step.id, "partner": partner})
 
     def open_worker_task(self, role: str, title: str, due: datetime) -> str:
         return self._run.open_task(TaskType.HUMAN, self._flow, self._step.id, title, role, due).id
@@ -657,6 +691,11 @@ class Engine:
                 # Whoever does unclaimed work takes it, and with it the role in this case (one worker
                 # carries a family): the next tasks of that role go straight to them.
                 run.emit("task_claimed", {"task_id": task.id, "worker": cmd.actor})
+        referral = run.state.referrals.get(task.id)
+        if referral is not None and ReferralStatus(referral["status"]) not in TERMINAL:
+            # an answer recorded as a plain task completion (CLI, API): the worker, on the partner's behalf
+            run.emit("referral_updated", {"task_id": task.id, "status": ReferralStatus.COMPLETED.value,
+                                          "channel": AnswerChannel.PHONE.value})
         run.emit("task_completed", {"task_id": task.id, "data": dict(cmd.data)})
         run.cancel_timers(lambda t: t.ref == task.id or (t.kind is TimerKind.TIMEOUT and t.ref == step.id))
         pos = run.state.position_of(task.flow)
@@ -756,7 +795,7 @@ class Engine:
         step = run.cp.steps[timer.ref]
         for task in list(run.state.tasks.values()):
             if task.step_id == step.id and task.status is TaskStatus.OPEN:
-                run.cancel_task(task)
+                run.cancel_task(task, ReferralStatus.FAILED, "geen antwoord binnen de termijn")
         if timer.kind is TimerKind.TIMEOUT and step.on_timeout is not None:
             run.enter(timer.flow, step.on_timeout)
         else:
@@ -871,6 +910,68 @@ class Engine:
             raise NotFoundError(f"case {run.state.id} has no open escalation {cmd.escalation_id}")
         run.emit("escalation_resolved", {"escalation_id": cmd.escalation_id})
 
+    def _answer_referral(self, run: _Run, cmd: c.AnswerReferral) -> None:
+        """One partner answer, however it came in; `completed` records the outcome like a form."""
+        self._require_open(run, "answer a referral")
+        record = run.state.referrals.get(cmd.task_id)
+        if record is None:
+            raise NotFoundError(f"zaak {run.state.id} heeft geen verwijzing {cmd.task_id}")
+        try:
+            channel = AnswerChannel(cmd.channel)
+        except ValueError:
+            raise ValidationError(f"onbekende manier van antwoorden {cmd.channel!r} (account, link, phone)") from None
+        new = parse_status(cmd.status)
+        check_transition(cmd.task_id, ReferralStatus(record["status"]), new)
+        if new is ReferralStatus.REJECTED and not (cmd.reason or "").strip():
+            raise ValidationError(f"verwijzing {cmd.task_id}: geef de reden van de afwijzing")
+        task = run.state.tasks[cmd.task_id]
+        if new is ReferralStatus.COMPLETED:
+            if task.status is not TaskStatus.OPEN:
+                raise ConflictError(f"verwijzing {cmd.task_id} kan niet meer worden beantwoord")
+            run.emit("referral_updated", {"task_id": task.id, "status": new.value, "channel": channel.value})
+            self._complete(run, c.CompleteTask(case_id=cmd.case_id, actor=cmd.actor, task_id=task.id,
+                                               data=dict(cmd.data)))
+            return
+        data: dict[str, Any] = {"task_id": task.id, "status": new.value, "channel": channel.value}
+        if cmd.reason:
+            data["reason"] = cmd.reason
+        run.emit("referral_updated", data)
+        if channel is AnswerChannel.LINK and new not in TERMINAL and new is not ReferralStatus.RECEIVED:
+            # the link was spent on this answer: the partner gets a fresh one for the next
+            run.message("email", "referral_link", to_role=task.role, task_id=task.id,
+                        payload={"task_id": task.id, "title": task.title, "due_at": task.due_at.isoformat()})
+        if new in TERMINAL and task.status is TaskStatus.OPEN:
+            # rejected, cancelled or failed: the flow goes where a timeout would (the worker follows up)
+            step = run.cp.steps[task.step_id]
+            run.emit("task_cancelled", {"task_id": task.id})
+            run.cancel_timers(lambda t: t.ref == task.id or (t.kind is TimerKind.TIMEOUT and t.ref == step.id))
+            pos = run.state.position_of(task.flow)
+            if pos is not None and pos.step_id == step.id:
+                if step.on_timeout is not None:
+                    run.enter(task.flow, step.on_timeout)
+                else:
+                    run.follow(task.flow, step, {})
+
+    def _record_consent(self, run: _Run, cmd: c.RecordConsent) -> None:
+        """Record the client's consent for a partner and send the referrals that waited for it."""
+        self._require_open(run, "record consent")
+        role = run.cp.roles.get(cmd.partner)
+        if role is None or role.kind is not RoleKind.PARTNER:
+            raise ValidationError(f"{cmd.partner!r} is geen partnerrol van zorgpad {run.cp.key}")
+        run.emit("consent_recorded", {"partner": cmd.partner})
+        for flow, held in list(run.state.held_referrals.items()):
+            pos = run.state.position_of(flow)
+            if held["partner"] == cmd.partner and pos is not None and pos.step_id == held["step_id"]:
+                run.enter(flow, held["step_id"])
+
+    def _meeting_decision(self, run: _Run, cmd: c.RecordMeetingDecision) -> None:
+        text = cmd.decision.strip()
+        if not text:
+            raise ValidationError(f"zaak {run.state.id}: een besluit van het ketenoverleg heeft een tekst nodig")
+        if len(text) > 2000:
+            raise ValidationError(f"zaak {run.state.id}: een besluit is ten hoogste 2000 tekens")
+        run.emit("meeting_decision_recorded", {"meeting": cmd.meeting, "decision": text})
+
     def _update_data(self, run: _Run, cmd: c.UpdateCaseData) -> None:
         self._require_open(run, "change its data")
         merged = {**run.state.data, **cmd.changes}
@@ -893,6 +994,9 @@ _HANDLERS: dict[type, Callable[[Engine, _Run, Any], None]] = {
     c.ObjectToOrigin: Engine._object_origin,
     c.ResolveEscalation: Engine._resolve,
     c.UpdateCaseData: Engine._update_data,
+    c.AnswerReferral: Engine._answer_referral,
+    c.RecordConsent: Engine._record_consent,
+    c.RecordMeetingDecision: Engine._meeting_decision,
 }
 
 

@@ -271,6 +271,18 @@ class Retention:
 
 
 @dataclass(frozen=True)
+class PartnerMeeting:
+    """A recurring meeting with the partners; its agenda is generated (engine.meetings)."""
+
+    title: str
+    every: Duration
+    first: str  # ISO date of the first meeting
+    chair: str  # role id
+    attendees: tuple[str, ...]  # partner role ids
+    at: str = "10:00"  # local starting time
+
+
+@dataclass(frozen=True)
 class Pathway:
     id: str
     version: int
@@ -299,6 +311,7 @@ class Pathway:
     message_templates: tuple[MessageTemplate, ...] = ()
     registration: Registration | None = None
     fingerprint: str = ""  # hash of the canonical content: same id+version, other content = error
+    partner_meeting: PartnerMeeting | None = None
 
     @property
     def key(self) -> str:

@@ -252,11 +252,41 @@ def apply(state: CaseState, event: Event) -> None:
         state.links.append(dict(d["link"]))
     elif kind == "step_recorded":
         state.records[d["step_id"]] = dict(d["data"])
+    elif kind in _REFERRAL_EVENTS:
+        _apply_referral(state, event)
     elif kind == "case_started":
         raise ReplayError(f"case {state.id}: a second case_started at {event.seq}")
     else:
         raise ReplayError(f"case {state.id}: unknown event type {kind!r} at {event.seq}")
     state.version = event.seq
+
+
+_REFERRAL_EVENTS = frozenset({"referral_sent", "referral_updated", "referral_held", "consent_recorded",
+                              "meeting_decision_recorded"})
+
+
+def _apply_referral(state: CaseState, event: Event) -> None:
+    """Closed-loop referrals (engine.referrals): status records, held referrals and consents."""
+    d = event.data
+    if event.type == "referral_sent":
+        state.held_referrals.pop(d["flow"], None)
+        state.referrals[d["task_id"]] = {
+            "task_id": d["task_id"], "partner": d["partner"], "step_id": d["step_id"], "flow": d["flow"],
+            "status": "requested", "since": event.at.isoformat(), "by": event.actor, "channel": "system",
+        }
+    elif event.type == "referral_updated":
+        record = state.referrals[d["task_id"]]
+        record.update({"status": d["status"], "since": event.at.isoformat(), "by": event.actor,
+                       "channel": d["channel"]})
+        record.pop("reason", None)
+        if d.get("reason"):
+            record["reason"] = d["reason"]
+    elif event.type == "referral_held":
+        state.held_referrals[d["flow"]] = {"step_id": d["step_id"], "partner": d["partner"],
+                                           "since": event.at.isoformat()}
+    elif event.type == "consent_recorded" and d["partner"] not in state.consents:
+        state.consents.append(d["partner"])
+    # meeting_decision_recorded: the history is the record; the state does not change
 
 
 def replay(events: list[Event]) -> CaseState:

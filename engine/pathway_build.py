@@ -24,6 +24,7 @@ from engine.definition import (
     LeadTime,
     MessageTemplate,
     Outcome,
+    PartnerMeeting,
     Pathway,
     Registration,
     RegistrationField,
@@ -201,6 +202,7 @@ def build_pathway(data: dict[str, Any]) -> Pathway:
                                                 subject=t.get("subject", ""))
                                 for t in data.get("message_templates", ())),
         registration=_registration(data.get("registration")),
+        partner_meeting=_partner_meeting(data.get("partner_meeting")),
     )
 
 
@@ -215,3 +217,10 @@ def _retention(data: dict[str, Any] | None) -> Retention | None:
     if data is None:
         return None
     return Retention(**{key: parse_duration(value) for key, value in data.items()})
+
+
+def _partner_meeting(data: dict[str, Any] | None) -> PartnerMeeting | None:
+    if data is None:
+        return None
+    return PartnerMeeting(title=data["title"], every=parse_duration(data["every"]), first=data["first"],
+                          chair=data["chair"], attendees=tuple(data["attendees"]), at=data.get("at", "10:00"))

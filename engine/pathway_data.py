@@ -195,6 +195,10 @@ def pathway_to_data(p: Pathway) -> dict[str, Any]:
         data["ddas"] = {"end_results": results}
     if p.retention is not None:
         data["retention"] = {name: str(value) for name, value in vars(p.retention).items() if value is not None}
+    if p.partner_meeting is not None:
+        m = p.partner_meeting
+        data["partner_meeting"] = {"title": m.title, "every": str(m.every), "first": m.first, "at": m.at,
+                                   "chair": m.chair, "attendees": list(m.attendees)}
     return data
 
 

@@ -238,6 +238,8 @@ class SemanticChecker:
             if key in evaluation:
                 yield ("evaluation", key)
         yield from _chain_paths(evaluation, ("evaluation",))
+        if "every" in _dict(data.get("partner_meeting")):
+            yield ("partner_meeting", "every")
         for index, track in enumerate(_list(data.get("tracks"))):
             yield from _lead_time_paths(_dict(track).get("lead_time"), ("tracks", index, "lead_time"))
         for key in _dict(data.get("retention")):
@@ -248,6 +250,7 @@ class SemanticChecker:
                     if key in step.data:
                         yield (*step.path, key)
                 yield from _chain_paths(step.data, step.path)
+                yield from _chain_paths(step.data.get("params"), (*step.path, "params"))
                 spec = self.kinds.get(step.kind)
                 params = _dict(step.data.get("params"))
                 for name in spec.duration_params if spec else ():
@@ -284,6 +287,11 @@ class SemanticChecker:
                         yield (*path, key, index, "to"), _PEOPLE, "a reminder or escalation"
         if "role" in _dict(data.get("evaluation")):
             yield ("evaluation", "role"), _PEOPLE, "the evaluation"
+        meeting = _dict(data.get("partner_meeting"))
+        if "chair" in meeting:
+            yield ("partner_meeting", "chair"), _PEOPLE, "the chair of the partner meeting"
+        for index, _attendee in enumerate(_list(meeting.get("attendees"))):
+            yield ("partner_meeting", "attendees", index), _PARTNERS, "an attendee of the partner meeting"
         for index, track in enumerate(_list(data.get("tracks"))):
             if "owner" in _dict(track):
                 yield ("tracks", index, "owner"), _PEOPLE, "a track owner"
@@ -308,6 +316,8 @@ class SemanticChecker:
         for flow in self.flows.values():
             for step in flow.steps:
                 yield step.path
+                if isinstance(step.data.get("params"), dict):
+                    yield (*step.path, "params")  # a request_partner step's chain for the partner
 
     def _check_roles(self) -> None:
         for path, allowed, what in self._role_refs():

@@ -290,6 +290,10 @@ class CaseState:
     close_reason: str | None = None
     open_escalations: list[dict[str, Any]] = field(default_factory=list)
     links: list[dict[str, Any]] = field(default_factory=list)  # hand-overs: the parent case or child cases
+    # closed-loop referrals (engine.referrals): partner task id -> status record
+    referrals: dict[str, dict[str, Any]] = field(default_factory=dict)
+    consents: list[str] = field(default_factory=list)  # partner roles the client consented to
+    held_referrals: dict[str, dict[str, Any]] = field(default_factory=dict)  # flow -> referral waiting for consent
 
     # --- queries -------------------------------------------------------------
     def open_tasks(self) -> list[Task]:
@@ -339,6 +343,9 @@ class CaseState:
             "close_reason": self.close_reason,
             "open_escalations": self.open_escalations,
             **({"links": self.links} if self.links else {}),
+            **({"referrals": self.referrals} if self.referrals else {}),
+            **({"consents": self.consents} if self.consents else {}),
+            **({"held_referrals": self.held_referrals} if self.held_referrals else {}),
         }
 
     @classmethod
@@ -377,6 +384,9 @@ class CaseState:
             close_reason=d["close_reason"],
             open_escalations=list(d["open_escalations"]),
             links=[dict(link) for link in d.get("links", [])],
+            referrals={k: dict(v) for k, v in d.get("referrals", {}).items()},
+            consents=list(d.get("consents", [])),
+            held_referrals={k: dict(v) for k, v in d.get("held_referrals", {}).items()},
         )
 
     def clone(self) -> CaseState:
@@ -392,4 +402,7 @@ class CaseState:
         c.origin = None if self.origin is None else dict(self.origin)
         c.open_escalations = [dict(e) for e in self.open_escalations]
         c.links = [dict(link) for link in self.links]
+        c.referrals = {k: dict(v) for k, v in self.referrals.items()}
+        c.consents = list(self.consents)
+        c.held_referrals = {k: dict(v) for k, v in self.held_referrals.items()}
         return c

@@ -62,6 +62,12 @@ class StepContext(Protocol):
     def pathway(self) -> Pathway:
         """The pathway the case runs on (its message templates, registration model, roles)."""
 
+    def consent_given(self, partner: str) -> bool:
+        """Whether the client's consent to share with `partner` is recorded (engine.referrals)."""
+
+    def hold_for_consent(self, partner: str) -> None:
+        """Keep this step's referral unsent until the client's consent for `partner` is recorded."""
+
 
 class StepHandler(Protocol):
     def enter(self, ctx: StepContext) -> StepResult: ...

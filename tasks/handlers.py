@@ -75,8 +75,12 @@ class NotifyPartner(_NoAnswer):
 class RequestPartner:
     def enter(self, ctx: StepContext) -> StepResult:
         params = ctx.step.params
-        due = ctx.due(ctx.step.timeout or DEFAULT_PARTNER_DUE)
         partner = str(params["partner"])
+        if not ctx.consent_given(partner):
+            ctx.hold_for_consent(partner)  # the case page says why the step waits
+            return StepResult.WAIT
+        within = params.get("answer_within")
+        due = ctx.due(parse_duration(str(within)) if within else ctx.step.timeout or DEFAULT_PARTNER_DUE)
         question = _from_template(ctx, due)["message"] if "template" in params else str(params["question"])
         task_id = ctx.open_partner_task(partner, ctx.step.title or question, due)
         ctx.queue_message(
@@ -85,6 +89,13 @@ class RequestPartner:
             to_role=partner,
             payload={"question": question, "task_id": task_id, "answer_before": due.isoformat(),
                      **({"template": params["template"]} if "template" in params else {})},
+        )
+        # the partner contact's e-mail with a single-use link (made when the e-mail goes out)
+        ctx.queue_message(
+            "email",
+            "referral_link",
+            to_role=partner,
+            payload={"task_id": task_id, "title": ctx.step.title or question, "due_at": due.isoformat()},
         )
         return StepResult.WAIT
 

@@ -274,6 +274,12 @@ def create_app(service: CaseService, db: Database | None = None, *, settings: We
 
     app.include_router(signals.router)
     app.include_router(api.router)
+    from web.pages import referrals as referral_pages  # partners in the loop (docs/partners.md)
+
+    referral_pages.install(app)
+    from web import fhir  # FHIR R5 read access for authorised systems (docs/exchange.md)
+
+    app.include_router(fhir.router)
     api.install_openapi(app)
     return app
 

@@ -373,4 +373,28 @@ def _describe(event: Event, state: CaseState, cp: CompiledPathway, name: Callabl
                                                  outcome=data.get("outcome")), who)
     if kind == "message_queued":
         return None  # the step that sent it is on the timeline already; the outbox is the runtime's
+    return _describe_partner_event(event, cp, who, t)
+
+
+def _describe_partner_event(event: Event, cp: CompiledPathway, who: str, t: Translate) -> TimelineItem | None:
+    """Referrals (engine.referrals) and partner-meeting decisions on the timeline."""
+    from engine.referrals import DUTCH_CHANNEL, DUTCH_STATUS, AnswerChannel, ReferralStatus
+
+    d = event.data
+    kind = event.type
+    if kind == "referral_sent":
+        partner = cp.roles[d["partner"]].title if d.get("partner") in cp.roles else d.get("partner", "")
+        return TimelineItem(event.at, "note", t("Verwijzing verstuurd aan {partner}", partner=partner), who)
+    if kind == "referral_updated":
+        status = DUTCH_STATUS[ReferralStatus(d["status"])]
+        channel = DUTCH_CHANNEL[AnswerChannel(d.get("channel", "system"))]
+        return TimelineItem(event.at, "note", t("Verwijzing: {status}", status=status), who,
+                            " — ".join(x for x in (channel, d.get("reason") or "") if x))
+    if kind == "referral_held":
+        return TimelineItem(event.at, "note", t("Verwijzing wacht op toestemming van de cliënt"), who)
+    if kind == "consent_recorded":
+        partner = cp.roles[d["partner"]].title if d.get("partner") in cp.roles else d.get("partner", "")
+        return TimelineItem(event.at, "note", t("Toestemming vastgelegd voor {partner}", partner=partner), who)
+    if kind == "meeting_decision_recorded":
+        return TimelineItem(event.at, "note", t("Besluit in het ketenoverleg"), who, d.get("decision", ""))
     return None

@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy import Engine as Database
 from sqlalchemy import func, select
 
+from engine import commands as c
 from engine.clock import Clock, ManualClock
 from engine.compiled import CompiledPathway
 from engine.errors import CarepathError, ConflictError
@@ -107,6 +108,11 @@ ACCOUNTS = (
     DemoAccount("marloes", "Marloes de Graaf", AccountRole.ANALYST, "Gemeente Utrecht", municipality="GM0344"),
     DemoAccount("ruud", "Ruud van Dijk", AccountRole.ANALYST, "Gemeente Rotterdam", municipality="GM0599"),
     DemoAccount("beheer", "Beheerder carepath", AccountRole.ADMIN, "carepath"),
+    # partner contacts (docs/partners.md): they see only the referrals addressed to them
+    DemoAccount("kredietbank", "Karin Dijkstra (Kredietbank)", AccountRole.PARTNER, "Kredietbank Noord-Groningen",
+                ("noord-groningen",), ("credit_bank",)),
+    DemoAccount("woonborg", "Wim Bosma (Woonborg)", AccountRole.PARTNER, "Woningcorporatie Woonborg",
+                ("noord-groningen",), ("housing_corporation",)),
 )
 
 _FIRST = ("Jan", "Maria", "Pieter", "Fatma", "Sandra", "Mohamed", "Linda", "Kees", "Anouk", "Sevda", "Ricardo",
@@ -402,7 +408,7 @@ class _DemoRun:
             schema = step.params.get("answer")
             data = fill_form(self.rng, schema, self.model, step.id, self.clock.now(), validator_for(schema)) \
                 if isinstance(schema, Mapping) else {}
-            self.service.complete_task(task_id, self._texts(data), actor=f"partner:{task.role}")
+            self._answer_referral(state, task_id, task.role, self._texts(data))
             return
         worker = self._worker_for(state, task)
         if task.assignee is None:
@@ -419,6 +425,25 @@ class _DemoRun:
             data = {} if validator is None else self._texts(
                 fill_form(self.rng, step.form or {}, self.model, step.id, self.clock.now(), validator))
         self.service.complete_task(task_id, data, actor=worker)
+
+    def _answer_referral(self, state: CaseState, task_id: str, partner: str, data: dict[str, Any]) -> None:
+        """Partners answer as they do in the field: mostly from their account, some by the e-mail
+        link, some by phone (the worker records it); one in twenty refuses."""
+        if task_id not in state.referrals:
+            self.service.complete_task(task_id, data, actor=f"partner:{partner}")
+            return
+        roll = self.rng.random()
+        channel = "account" if roll < 0.6 else "link" if roll < 0.85 else "phone"
+        actor = f"partner:{partner}" if channel != "phone" else self._worker_for(state, state.tasks[task_id])
+        case_id = state.id
+        if self.rng.random() < 0.05:
+            self.service.execute(c.AnswerReferral(case_id=case_id, actor=actor, task_id=task_id, status="rejected",
+                                                  channel=channel, reason="Valt buiten onze voorwaarden"))
+            return
+        self.service.execute(c.AnswerReferral(case_id=case_id, actor=actor, task_id=task_id, status="accepted",
+                                              channel=channel))
+        self.service.execute(c.AnswerReferral(case_id=case_id, actor=actor, task_id=task_id, status="completed",
+                                              channel=channel, data=data))
 
     def _texts(self, data: dict[str, Any]) -> dict[str, Any]:
         for key, value in list(data.items()):

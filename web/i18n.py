@@ -645,3 +645,12 @@ EN.update({
 from web.signals_texts import TEXTS as _SIGNAL_TEXTS  # noqa: E402  (early signalling, web/signals.py)
 
 EN.update(_SIGNAL_TEXTS)
+
+def _merge_partner_texts() -> None:
+    from web.i18n_partners import EN_PARTNERS
+
+    for dutch, english in EN_PARTNERS.items():
+        EN.setdefault(dutch, english)
+
+
+_merge_partner_texts()

@@ -122,6 +122,8 @@ def home_of(principal: Principal) -> str:
         return "/reports"
     if principal.role is AccountRole.ADMIN:
         return "/admin/users"
+    if principal.role is AccountRole.PARTNER:
+        return "/verwijzingen"
     return "/work"
 
 

@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "integrations.cli.cohort",
     "integrations.cli.signals",
     "integrations.cli.coordinator",
+    "integrations.cli.exchange",
 )
 
 

@@ -41,6 +41,7 @@ class AccountRole(str, Enum):
     COORDINATOR = "coordinator"
     ANALYST = "analyst"  # municipality: aggregates of the cases it commissions, never a client
     ADMIN = "admin"  # accounts, teams and API tokens; no case data
+    PARTNER = "partner"  # a partner organisation's contact: only referrals addressed to it (pathway_roles, teams)
 
 
 class TeamRow(Base):
@@ -366,6 +367,8 @@ def _check_account_shape(session: Session, role: AccountRole, teams: Sequence[st
         raise ValidationError("an analyst needs a municipality: its CBS code, e.g. GM0344")
     if role in (AccountRole.WORKER, AccountRole.COORDINATOR) and not teams:
         raise ValidationError("a worker or coordinator belongs to at least one team")
+    if role is AccountRole.PARTNER and not teams:
+        raise ValidationError("a partner account serves at least one team (the teams whose referrals it answers)")
 
 
 def is_cbs_code(code: str | None) -> bool:

@@ -7,7 +7,7 @@ sweep:    {every: 60, late_after: 10, batch_size: 500}       # seconds, minutes,
 dispatch: {every: 60, batch_size: 100, max_attempts: 8, backoff_first: 30, backoff_max: 3600, lease: 300}
 mail:     {host: smtp.example.org, port: 587, starttls: true, username: carepath,
            password_env: CAREPATH_SMTP_PASSWORD, sender: "carepath <noreply@example.org>", timeout: 30}
-webhooks: {timeout: 10}
+webhooks: {timeout: 10, sink: false}   # sink: keep webhooks for partners without a url in <data dir>/webhooks
 workers:  {anna: {email: anna@example.org}}
 roles:    {coordinator: [anna]}                               # worker ids or e-mail addresses
 teams:    {noord: {roles: {coordinator: [bert]}}}             # per team, before the global roles
@@ -97,6 +97,7 @@ class RuntimeConfig:
     dispatch: DispatchSettings = DispatchSettings()
     mail: MailSettings = MailSettings()
     webhook_timeout: float = 10.0
+    webhook_sink: bool = False  # webhooks to partners without an endpoint are kept as files, not failed
     workers: Mapping[str, str] = field(default_factory=dict)  # worker id -> e-mail address
     everyone: RoleTable = RoleTable()
     teams: Mapping[str, RoleTable] = field(default_factory=dict)
@@ -143,7 +144,10 @@ def parse_config(data: Any, source: str, environ: Mapping[str, str]) -> RuntimeC
     dispatch = reader.mapping(top.get("dispatch", {}), "dispatch")
     reader.only(dispatch, "dispatch", {"every", "batch_size", "max_attempts", "backoff_first", "backoff_max", "lease"})
     webhooks = reader.mapping(top.get("webhooks", {}), "webhooks")
-    reader.only(webhooks, "webhooks", {"timeout"})
+    reader.only(webhooks, "webhooks", {"timeout", "sink"})
+    sink = webhooks.get("sink", False)
+    if not isinstance(sink, bool):
+        raise reader.fail("webhooks.sink", f"must be true or false, not {sink!r}")
     d, s = DispatchSettings(), SweepSettings()
     workers = {}
     for worker, entry in reader.mapping(top.get("workers", {}), "workers").items():
@@ -172,6 +176,7 @@ def parse_config(data: Any, source: str, environ: Mapping[str, str]) -> RuntimeC
         ),
         mail=reader.mail(top.get("mail", {})),
         webhook_timeout=reader.number(webhooks.get("timeout"), "webhooks.timeout", RuntimeConfig.webhook_timeout),
+        webhook_sink=sink,
         workers=workers,
         everyone=reader.role_table(top, ""),
         teams={str(k): reader.role_table(v, f"teams.{k}")

@@ -28,6 +28,7 @@ marks the message `failed` and opens an incident. Nothing is dropped silently.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import logging
@@ -49,13 +50,15 @@ from engine.errors import CarepathError
 from integrations.db.engine_factory import is_sqlite, write_session
 from integrations.db.models import CaseRow, OutboxRow, TaskRow
 from integrations.db.sql import table
+from integrations.exchange.notificaties.message import check, notificatie
+from integrations.partners.links import LINK_PATH, issue_link
 from integrations.runtime import incidents
 from integrations.runtime.channels import DeliveryError, Mailer, post_webhook
 from integrations.runtime.config import RuntimeConfig
 from integrations.runtime.directory import Addressee, Directory
 from integrations.runtime.models import DeliveryAttemptRow, InboxMessageRow
 from integrations.runtime.sweep import run_name
-from integrations.runtime.templates import MessageFacts, Rendered, render
+from integrations.runtime.templates import REFERRAL_LINK_TEMPLATE, MessageFacts, Rendered, render
 from integrations.service import CaseService
 
 log = logging.getLogger("carepath.dispatch")
@@ -322,7 +325,7 @@ class Dispatcher:
         if m.channel == "email":
             to = self.directory.emails(Addressee(role=m.to_role, worker=m.to_worker, team=m.team,
                                                  pathway_id=m.pathway_id))
-            rendered = self._render(m)
+            rendered = self._render(m, session)
             email = Mailer(self.config.mail).compose(
                 m.id, to or [f"{m.to_worker or m.to_role}@unconfigured.invalid"], rendered.subject, rendered.body, now)
             return _atomic_write(folder / f"{m.id}.eml", email.as_bytes())
@@ -446,8 +449,25 @@ class Dispatcher:
         result.sent[m.channel] += 1
         self._progress("marked")
 
-    def _render(self, m: Claimed) -> Rendered:
-        return render(self._facts(m))
+    def _render(self, m: Claimed, session: Session | None = None) -> Rendered:
+        facts = self._facts(m)
+        if m.template == REFERRAL_LINK_TEMPLATE:
+            facts = self._with_referral_link(m, facts, session)
+        return render(facts)
+
+    def _with_referral_link(self, m: Claimed, facts: MessageFacts, session: Session | None) -> MessageFacts:
+        """A fresh single-use link for the partner (integrations.partners.links), made as it is sent."""
+        task_id = m.task_id or str(m.payload.get("task_id") or "")
+        if not task_id or m.to_role is None:
+            raise DeliveryError("a referral link without its referral", permanent=True)
+        now = self.service.clock.now()
+        if session is None:
+            with write_session(self.service.db) as own:
+                token = issue_link(own, task_id=task_id, case_id=m.case_id, partner=m.to_role, now=now)
+        else:
+            token = issue_link(session, task_id=task_id, case_id=m.case_id, partner=m.to_role, now=now)
+        link = self.config.base_url.rstrip("/") + LINK_PATH.format(token=token)
+        return dataclasses.replace(facts, link=link)
 
     def _send_email(self, mailer: Mailer, m: Claimed) -> str:
         to = self.directory.emails(Addressee(role=m.to_role, worker=m.to_worker, team=m.team, pathway_id=m.pathway_id))
@@ -470,11 +490,18 @@ class Dispatcher:
         if m.to_role is None:
             raise DeliveryError("a webhook without a partner role", permanent=True)
         endpoint = self.directory.partner(m.to_role, m.pathway_id)
+        if endpoint is None and self.config.webhook_sink:
+            # no endpoint for this partner, and the installation says so on purpose (the demo): the
+            # Notificaties message is kept in <data dir>/webhooks, like a letter; no incident
+            body = webhook_body(m, render(self._facts(m), signature=False), self.config.base_url)
+            folder = self.data_dir / "webhooks"
+            folder.mkdir(parents=True, exist_ok=True)
+            return f"kept in {_atomic_write(folder / f'{m.id}.json', body)}"
         if endpoint is None:
             raise DeliveryError(f"no webhook for partner {m.to_role} on {m.pathway_id} (config.yaml: partners)",
                                 permanent=True)
         rendered = render(self._facts(m), signature=False)
-        body = webhook_body(m, rendered)
+        body = webhook_body(m, rendered, self.config.base_url)
         return self._webhook(endpoint, m.id, body, int(self.service.clock.now().timestamp()),
                              self.config.webhook_timeout)
 
@@ -538,9 +565,18 @@ def _atomic_write(path: Path, content: bytes) -> Path:
 _CHANNEL_NL = {"email": "e-mail", "webhook": "webhook", "inbox": "inbox", "letter": "brief", "export": "export"}
 
 
-def webhook_body(m: Claimed, rendered: Rendered) -> bytes:
-    """The JSON a partner receives: the same bytes on every try (only the signature's timestamp changes)."""
-    document = {
+def webhook_body(m: Claimed, rendered: Rendered, base_url: str = RuntimeConfig.base_url) -> bytes:
+    """The JSON a partner receives: the same bytes on every try (only the signature's timestamp changes).
+
+    A ZGW Notificaties message (integrations.exchange.notificaties) with carepath's own fields after it."""
+    document = notificatie(message_id=m.id, template=m.template, case_id=m.case_id, pathway_id=m.pathway_id,
+                           task_id=m.task_id or m.payload.get("task_id"), to_role=m.to_role,
+                           created_at=m.created_at, base_url=base_url)
+    try:
+        check(document)
+    except CarepathError as exc:
+        raise DeliveryError(str(exc), permanent=True) from exc
+    document |= {
         "id": m.id, "type": m.template, "case": m.case_id, "pathway": m.pathway_id, "task_id": m.task_id,
         "queued_at": m.created_at.isoformat(), "subject": rendered.subject, "text": rendered.body,
         "data": {k: v for k, v in m.payload.items() if k in ("question", "answer_before", "message", "task_id")},

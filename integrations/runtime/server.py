@@ -12,6 +12,7 @@ so the web app answers at once. See docs/runtime.md for why this shape.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import importlib
 import inspect
 import logging
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from integrations.runtime import prefect_env
+from integrations.runtime.config import RuntimeConfig
 from integrations.runtime.context import Runtime, build_runtime, install
 from integrations.runtime.embedded import EmbeddedPrefectServer
 from integrations.runtime.loop import SERVE_JOBS, RuntimeLoop
@@ -113,10 +115,18 @@ def serve(*, host: str, port: int, data_dir: Path, demo: bool = False, use_prefe
             prefect_server.stop()
 
 
+def demo_config(config: RuntimeConfig) -> RuntimeConfig:
+    """The demo's partners have no endpoints: their webhooks go to the local sink
+    (<data dir>/webhooks) instead of becoming hundreds of failed deliveries (docs/exchange.md)."""
+    return config if config.webhook_sink else dataclasses.replace(config, webhook_sink=True)
+
+
 def _serve(*, host: str, port: int, data_dir: Path, demo: bool, use_prefect: bool,
            prefect_server: EmbeddedPrefectServer | None, runtime_loop: bool,
            announce: Callable[[str], None] | None) -> int:
     runtime = build_runtime(data_dir=data_dir)
+    if demo:
+        runtime.config = demo_config(runtime.config)
     install(runtime)
     for source, why in runtime.service.unpublished:
         log.warning("pathway %s not published: %s", source, why)

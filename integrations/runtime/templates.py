@@ -18,6 +18,7 @@ AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 _DAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
 _MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
            "oktober", "november", "december")
+REFERRAL_LINK_TEMPLATE = "referral_link"
 SIGNATURE = "\n\n-- \nDit bericht is automatisch verstuurd door carepath. Beantwoorden is niet nodig."
 
 
@@ -132,6 +133,19 @@ def _partner_request(f: MessageFacts) -> Rendered:
                     f"{f.payload.get('question', '')}{answer}\n\nTraject: {f.pathway_title}\nDossier: {f.case_id}")
 
 
+def _referral_link(f: MessageFacts) -> Rendered:
+    """To a partner contact: a single-use link that opens this one referral (no account needed)."""
+    before = f.payload.get("due_at")
+    answer = f"\nGraag uw antwoord vóór {dutch_moment(before)}." if before else ""
+    return Rendered(f"Verwijzing: {f.payload.get('title', 'verzoek')} (dossier {f.case_id})",
+                    f"U hebt een verwijzing van maatschappelijk werk ontvangen.{answer}\n\n"
+                    f"Traject: {f.pathway_title}\nDossier: {f.case_id}\n\n"
+                    f"Bekijk de verwijzing en geef uw antwoord (accepteren, afwijzen of de uitkomst melden) via "
+                    f"deze persoonlijke link. De link werkt één keer en vervalt na veertien dagen; na een "
+                    f"tussenantwoord krijgt u een nieuwe link voor het volgende.\n{f.link}\n\n"
+                    f"Hebt u een account bij carepath, dan vindt u de verwijzing ook onder Verwijzingen.")
+
+
 def _partner_notification(f: MessageFacts) -> Rendered:
     return Rendered(f"Bericht over dossier {f.case_id}",
                     f"{f.payload.get('message', '')}\n\nTraject: {f.pathway_title}\nDossier: {f.case_id}")
@@ -173,6 +187,7 @@ TEMPLATES: dict[str, Callable[[MessageFacts], Rendered]] = {
     "pathway_message": _pathway_message,
     "partner_request": _partner_request,
     "partner_notification": _partner_notification,
+    REFERRAL_LINK_TEMPLATE: _referral_link,
     "letter": _letter,
     "registration": _registration,
 }

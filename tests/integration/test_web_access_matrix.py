@@ -53,6 +53,9 @@ class Rule:
     json: dict[str, Any] | None = None
     query: str = ""
     ids: dict[str, str] | None = None  # path parameters taken from other objects (e.g. an account nobody uses)
+    # the route's object does not exist in this fixture (no referral in test-visits): everybody gets the
+    # same 404; who may use it with a real referral is tested in tests/integration/test_referrals_web.py
+    nobody_has_it: bool = False
 
 
 R = Rule
@@ -149,6 +152,26 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/signalen/levering.json"): R(frozenset({C, A}), query=f"?municipality={MUNICIPALITY}"),
     ("POST", "/api/signals"): R(frozenset({C})),
     ("GET", "/api/signals/export"): R(frozenset({C, A}), query=f"?municipality={MUNICIPALITY}"),
+    # --- partners in the loop (docs/partners.md) ---
+    ("GET", "/verwijzingen"): R(CASE_PEOPLE),
+    ("GET", "/verwijzingen/{task_id}"): R(frozenset(), nobody_has_it=True),
+    ("POST", "/verwijzingen/{task_id}"): R(frozenset(), form={"status": "accepted"}, nobody_has_it=True),
+    ("GET", "/verwijzing/{token}"): R(frozenset(), public=True, nobody_has_it=True),
+    ("POST", "/verwijzing/{token}"): R(frozenset(), public=True, form={"status": "accepted"}, nobody_has_it=True),
+    ("POST", "/cases/{case_id}/toestemming"): R(CASE_TEAM, form={"partner": "bank"}),
+    ("GET", "/agenda"): R(CASE_PEOPLE),
+    ("POST", "/agenda"): R(CASE_PEOPLE),
+    ("POST", "/agenda/intrekken"): R(CASE_PEOPLE),
+    ("GET", "/agenda/{token}.ics"): R(frozenset(), public=True, nobody_has_it=True),
+    ("GET", "/storingen"): R(frozenset({C, AD})),
+    ("POST", "/storingen/{incident_id}/opnieuw"): R(frozenset(), nobody_has_it=True),
+    ("POST", "/storingen/{incident_id}/afsluiten"): R(frozenset(), nobody_has_it=True),
+    ("GET", "/overleg"): R(frozenset({C})),
+    ("POST", "/overleg"): R(frozenset({C}), form={"pathway": "test-visits", "team": TEAM_A}),
+    ("GET", "/overleg/{meeting_id}"): R(frozenset(), nobody_has_it=True),
+    ("POST", "/overleg/{meeting_id}/besluit"): R(frozenset(), form={"case_id": "x", "decision": "y"},
+                                                 nobody_has_it=True),
+    ("GET", "/fhir/{kind}/{resource_id}"): R(CASE_TEAM),  # FHIR for systems: 401 without a token, like /api/
 }
 
 
@@ -191,11 +214,13 @@ def _objects(service: CaseService, people: dict[str, accounts.Account], clock: M
         token = accounts.list_tokens(session, people[W].id)[0]
     return {"case_id": started.case_id, "task_id": started.opened_tasks[0], "escalation_id": f"{started.case_id}.e9",
             "pathway_id": "test-visits", "version": "1", "message_id": f"{started.case_id}.m1", "user_id": str(people[W2].id), "token_id": str(token.id),
-            "spare_user_id": str(people[SPARE].id)}
+            "spare_user_id": str(people[SPARE].id),
+            "token": "no-such-link", "incident_id": "999999", "meeting_id": "999999", "kind": "CarePlan",
+            "resource_id": started.case_id}
 
 
 def _call(world: dict[str, Any], role: str, method: str, path: str, rule: Rule) -> Any:
-    if path.startswith("/api/"):
+    if path.startswith(("/api/", "/fhir/")):
         client = world["sessions"][ANON]
         headers = {} if role == ANON else {"Authorization": f"Bearer {world['tokens'][role]}"}
         return client.http.request(method, path + rule.query, headers=headers,
@@ -219,8 +244,11 @@ def test_route_by_role(world: dict[str, Any], clock: ManualClock, key: tuple[str
         status = response.status_code
         where = f"{method} {path} as {role}: {status}"
         assert status < 500, where
+        if rule.nobody_has_it and (role != ANON or rule.public):
+            assert status in (403, 404), where
+            continue
         if role == ANON and not rule.public:
-            if path.startswith("/api/"):
+            if path.startswith(("/api/", "/fhir/")):
                 assert status == 401, where
             else:
                 assert status == 303 and response.headers["location"].startswith("/login"), where

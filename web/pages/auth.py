@@ -134,7 +134,8 @@ async def login(request: Request, username: Annotated[str, Form(max_length=200)]
 def home_of_account(account: accounts.Account) -> str:
     from integrations.db.accounts import AccountRole
 
-    return {AccountRole.ANALYST: "/reports", AccountRole.ADMIN: "/admin/users"}.get(account.role, "/work")
+    return {AccountRole.ANALYST: "/reports", AccountRole.ADMIN: "/admin/users",
+            AccountRole.PARTNER: "/verwijzingen"}.get(account.role, "/work")
 
 
 @router.post("/logout")

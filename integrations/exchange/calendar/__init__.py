@@ -1,0 +1,1 @@
+"""A worker's iCalendar feed (the `icalendar` library) behind a revocable secret URL."""

@@ -1,0 +1,1 @@
+"""Outbound webhooks in the ZGW Notificaties format (schemas/notificatie.schema.json)."""

@@ -1,0 +1,1 @@
+"""Partners in the loop: referral links, the referral desk and partner meetings."""
