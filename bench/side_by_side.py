@@ -47,9 +47,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from bench_engine import Backend  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
-from bench_engine import Backend  # noqa: E402
 from engine.clock import ManualClock  # noqa: E402
 from integrations.service import CaseService, build_service  # noqa: E402
 
