@@ -85,14 +85,15 @@ def form_for(step: str, rng: random.Random) -> dict[str, Any]:
         return {"payment_plan": True, "debt_help_referral": True}
     if step == "follow_up_check":
         return {"status": "resolved" if rng.random() < 0.67 else "bailiff"}
-    return {
+    answers: dict[str, dict[str, Any]] = {
         "call_credit_bank": {"reached": True},
         "call_housing_corporation": {"reached": True},
         "call_social_services": {"reached": True, "requested": ["benefit"]},
         "request_debt_help": {"debt_help_started": True},
         "request_payment_plan": {"payment_plan_agreed": True, "collection_paused": True},
         "request_income_support": {"decision": "granted"},
-    }.get(step, {})
+    }
+    return answers.get(step, {})
 
 
 def run_carepath(backend_name: str, cases: int, seed: int) -> dict[str, Any]:

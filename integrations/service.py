@@ -36,7 +36,7 @@ from engine.errors import CarepathError, ConflictError, NotFoundError, PathwayEr
 from engine.events import Event
 from engine.state import CaseState
 from engine.step_handlers import StepHandler
-from integrations.db import audit, idempotency, repository, timers
+from integrations.db import audit, hot_sql, idempotency, repository, timers
 from integrations.db.engine_factory import create_db_engine, is_sqlite, read_session, write_session
 from integrations.db.errors import StorageError
 from integrations.db.pathway_store import PathwayCatalog, Published, loader_parser
@@ -152,27 +152,29 @@ class CaseService:
         """Decide `cmd` on the stored case and save the outcome (the path every command takes)."""
         if isinstance(cmd, c.StartCase):
             raise TypeError("use start_case to start a case")
-        what_hash = idempotency.command_hash(_what(cmd))
+        what_hash = idempotency.command_hash(_what(cmd)) if cmd.idempotency_key is not None else ""
         label = f"{type(cmd).__name__} on case {cmd.case_id}"
         for _ in range(self._max_attempts):
             try:
-                with self._storage(label), write_session(self.db) as session:
+                # The hot path: the driver's cursor, statements rendered once (integrations/db/hot_sql.py).
+                with self._storage(label), hot_sql.raw_write(self.db) as tx:
                     # Load first, then look for the key: on PostgreSQL each statement sees what was
                     # committed before it, so a repeat that committed after the load shows up here,
                     # and one that commits later makes our save stale (and the next round finds it).
-                    state = repository.load_case(session, cmd.case_id)
+                    state = repository.load_case_on(tx.cursor, tx.name, cmd.case_id)
                     if cmd.idempotency_key is not None:
-                        stored = idempotency.find(session, cmd.idempotency_key, what_hash)
+                        stored = idempotency.find_on(tx.cursor, tx.name, cmd.idempotency_key, what_hash)
                         if stored is not None:
                             return CommandResult.from_json(stored.result, duplicate=True)
                     now = self.clock.now()
                     decision = self.engine.handle(state, cmd, now)
-                    repository.save_decision(
-                        session, PendingSave(state.version, decision, self._personal_fields(state))
+                    repository.save_decision_on(
+                        tx.cursor, tx.name, PendingSave(state.version, decision, self._personal_fields(state))
                     )
                     result = CommandResult.of(decision)
                     if cmd.idempotency_key is not None:
-                        idempotency.store(session, cmd.idempotency_key, cmd.case_id, what_hash, result.to_json(), now)
+                        idempotency.store_on(tx.cursor, tx.name, cmd.idempotency_key, cmd.case_id, what_hash,
+                                             result.to_json(), now)
                     return result
             except StaleCaseError:
                 continue
@@ -226,12 +228,13 @@ class CaseService:
         for _ in range(self._max_attempts):
             new_id = case_id or new_case_id()
             try:
-                with self._storage(f"starting case {new_id} on {pathway_id}@{version}"), write_session(self.db) as session:
+                with self._storage(f"starting case {new_id} on {pathway_id}@{version}"), \
+                        hot_sql.raw_write(self.db) as tx:
                     if idempotency_key is not None:
-                        stored = idempotency.find(session, idempotency_key, what_hash)
+                        stored = idempotency.find_on(tx.cursor, tx.name, idempotency_key, what_hash)
                         if stored is not None:
                             return CommandResult.from_json(stored.result, duplicate=True)
-                    if case_id is not None and repository.case_exists(session, case_id):
+                    if case_id is not None and repository.case_exists_on(tx.cursor, tx.name, case_id):
                         raise ConflictError(f"case {case_id} exists already")
                     now = self.clock.now()
                     cmd = c.StartCase(
@@ -241,10 +244,11 @@ class CaseService:
                         assignments=dict(assignments or {}),
                     )
                     decision = self.engine.start(cmd, now)
-                    repository.insert_case(session, decision, tuple(personal))
+                    repository.insert_case_on(tx.cursor, tx.name, decision, tuple(personal))
                     result = CommandResult.of(decision)
                     if idempotency_key is not None:
-                        idempotency.store(session, idempotency_key, new_id, what_hash, result.to_json(), now)
+                        idempotency.store_on(tx.cursor, tx.name, idempotency_key, new_id, what_hash,
+                                             result.to_json(), now)
                     return result
             except IntegrityError:
                 # The same key stored concurrently, the given case id taken meanwhile, or (rarely) a
