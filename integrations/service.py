@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine as Database
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -30,7 +30,6 @@ from sqlalchemy.orm import Session
 
 from engine import commands as c
 from engine.clock import Clock
-from engine.decide import Decision, Engine
 from engine.definition import Pathway
 from engine.errors import CarepathError, ConflictError, NotFoundError, PathwayError
 from engine.events import Event
@@ -42,6 +41,9 @@ from integrations.db.errors import StorageError
 from integrations.db.pathway_store import PathwayCatalog, Published, loader_parser
 from integrations.db.repository import PendingSave, StaleCaseError, TaskView
 from integrations.pseudonym import Pseudonymiser
+
+if TYPE_CHECKING:
+    from engine.decide import Decision, Engine
 
 TIMER_ACTOR = "system:timer"
 MAX_ATTEMPTS = 5  # decide again this often when another writer changed the case first
@@ -128,11 +130,21 @@ class CaseService:
         self.db = db
         self.clock = clock
         self.catalog = catalog
-        self.engine = Engine(catalog.lookup, handlers)
+        self._handlers = handlers
+        self._engine: Engine | None = None
         self._pseudonym = pseudonymiser
         self._max_attempts = max_attempts
         self._lock_cases_in_sweep = not is_sqlite(db)
         self.unpublished: list[tuple[str, str]] = []  # (file, why) of pathway files build_service skipped
+
+    @property
+    def engine(self) -> Engine:
+        """The engine, made on first use: a command that only reads (`carepath tasks`) never imports it."""
+        if self._engine is None:
+            from engine.decide import Engine
+
+            self._engine = Engine(self.catalog.lookup, self._handlers)
+        return self._engine
 
     # --- plumbing -----------------------------------------------------------------------------------
     @contextmanager
@@ -348,6 +360,8 @@ class CaseService:
 
     def _fire_batch(self, session: Session, claimed: Sequence[timers.DueTimer], now: datetime) -> _Batch:
         """Fire one claimed batch in the caller's transaction, each case's timers in due order."""
+        from engine.decide import Decision
+
         by_case: dict[str, list[timers.DueTimer]] = {}
         for timer in claimed:
             by_case.setdefault(timer.case_id, []).append(timer)
@@ -483,11 +497,14 @@ def build_service(
     """Upgrade the database, publish the pathways in `pathways_dir` (default: `shipped_pathways_dir()`)
     and return the service. Files that do not load are listed in `service.unpublished`. `data_dir`
     holds the pseudonym secret (default: `$CAREPATH_DATA_DIR`)."""
+    from integrations.db import schema_version
     from integrations.db.engine_factory import data_dir as default_data_dir
-    from integrations.migrations import upgrade_database
 
     database = db or create_db_engine(database_url)
-    upgrade_database(database_url, database)
+    if not schema_version.at_head(database):  # Alembic only when there is something to do
+        from integrations.migrations import upgrade_database
+
+        upgrade_database(database_url, database)
     parse = loader_parser()
     service = CaseService(
         database, clock, PathwayCatalog(database, parse),

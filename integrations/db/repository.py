@@ -14,12 +14,11 @@ import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, delete, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from engine.decide import Decision
 from engine.errors import ConflictError, NotFoundError
 from engine.events import Event
 from engine.state import CaseState, Task, TaskStatus, Timer, TimerStatus
@@ -27,6 +26,9 @@ from integrations.db import hot_sql, outbox, personal_data
 from integrations.db.models import CaseEventRow, CasePersonalDataRow, CaseRow, OutboxRow, TaskRow, TimerRow
 from integrations.db.sql import COPY_MIN_ROWS, insert_many, rowcount, table
 from integrations.reporting.origin import origin_group
+
+if TYPE_CHECKING:
+    from engine.decide import Decision  # not at run time: reading a work list needs no engine
 
 
 class StaleCaseError(ConflictError):
