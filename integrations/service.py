@@ -38,6 +38,7 @@ from engine.step_handlers import StepHandler
 from integrations.db import audit, hot_sql, idempotency, repository, timers
 from integrations.db.engine_factory import create_db_engine, is_sqlite, read_session, write_session
 from integrations.db.errors import StorageError
+from integrations.db.group_commit import GroupCommitter
 from integrations.db.pathway_store import PathwayCatalog, Published, loader_parser
 from integrations.db.repository import PendingSave, StaleCaseError, TaskView
 from integrations.pseudonym import Pseudonymiser
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
 
 TIMER_ACTOR = "system:timer"
 MAX_ATTEMPTS = 5  # decide again this often when another writer changed the case first
+GROUP_COMMIT_ENV = "CAREPATH_GROUP_COMMIT"  # "0": every command its own transaction
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,18 @@ class _Batch:
     failed: dict[str, str] = dataclasses.field(default_factory=dict)  # timer id -> error
 
 
+def group_commit_enabled(db: Database) -> bool:
+    """`CAREPATH_GROUP_COMMIT`: "1" on, "0" off, unset or "auto": on for SQLite (its writers queue for
+    one write lock anyway), off for PostgreSQL (there each writer's own connection overlaps the round
+    trips, which one shared transaction would serialise; measured in docs/benchmarks.md)."""
+    setting = os.environ.get(GROUP_COMMIT_ENV, "auto").strip().lower()
+    if setting in ("1", "on", "true", "yes"):
+        return True
+    if setting in ("0", "off", "false", "no"):
+        return False
+    return is_sqlite(db)
+
+
 def new_case_id() -> str:
     """A short random case id without dots (task and timer ids are `<case id>.<n>`)."""
     return "C" + secrets.token_hex(6).upper()
@@ -135,6 +149,7 @@ class CaseService:
         self._pseudonym = pseudonymiser
         self._max_attempts = max_attempts
         self._lock_cases_in_sweep = not is_sqlite(db)
+        self._group = GroupCommitter.for_engine(db) if group_commit_enabled(db) else None
         self.unpublished: list[tuple[str, str]] = []  # (file, why) of pathway files build_service skipped
 
     @property
@@ -168,26 +183,8 @@ class CaseService:
         label = f"{type(cmd).__name__} on case {cmd.case_id}"
         for _ in range(self._max_attempts):
             try:
-                # The hot path: the driver's cursor, statements rendered once (integrations/db/hot_sql.py).
-                with self._storage(label), hot_sql.raw_write(self.db) as tx:
-                    # Load first, then look for the key: on PostgreSQL each statement sees what was
-                    # committed before it, so a repeat that committed after the load shows up here,
-                    # and one that commits later makes our save stale (and the next round finds it).
-                    state = repository.load_case_on(tx.cursor, tx.name, cmd.case_id)
-                    if cmd.idempotency_key is not None:
-                        stored = idempotency.find_on(tx.cursor, tx.name, cmd.idempotency_key, what_hash)
-                        if stored is not None:
-                            return CommandResult.from_json(stored.result, duplicate=True)
-                    now = self.clock.now()
-                    decision = self.engine.handle(state, cmd, now)
-                    repository.save_decision_on(
-                        tx.cursor, tx.name, PendingSave(state.version, decision, self._personal_fields(state))
-                    )
-                    result = CommandResult.of(decision)
-                    if cmd.idempotency_key is not None:
-                        idempotency.store_on(tx.cursor, tx.name, cmd.idempotency_key, cmd.case_id, what_hash,
-                                             result.to_json(), now)
-                    return result
+                with self._storage(label):
+                    return self._write(lambda tx: self._decide_and_save(tx, cmd, what_hash))
             except StaleCaseError:
                 continue
             except IntegrityError as exc:
@@ -198,6 +195,32 @@ class CaseService:
             f"case {cmd.case_id} kept changing while {type(cmd).__name__} was decided "
             f"({self._max_attempts} attempts); try again"
         )
+
+    def _write(self, work: Callable[[hot_sql.RawTransaction], CommandResult]) -> CommandResult:
+        """Run `work` in a write transaction on the hot path (the driver's cursor, statements rendered
+        once: integrations/db/hot_sql.py); with group commit, in one shared with the commands arriving
+        at the same moment (integrations/db/group_commit.py)."""
+        if self._group is not None:
+            return self._group.run(work)
+        with hot_sql.raw_write(self.db) as tx:
+            return work(tx)
+
+    def _decide_and_save(self, tx: hot_sql.RawTransaction, cmd: c.Command, what_hash: str) -> CommandResult:
+        # Load first, then look for the key: on PostgreSQL each statement sees what was
+        # committed before it, so a repeat that committed after the load shows up here,
+        # and one that commits later makes our save stale (and the next round finds it).
+        state = repository.load_case_on(tx.cursor, tx.name, cmd.case_id)
+        if cmd.idempotency_key is not None:
+            stored = idempotency.find_on(tx.cursor, tx.name, cmd.idempotency_key, what_hash)
+            if stored is not None:
+                return CommandResult.from_json(stored.result, duplicate=True)
+        now = self.clock.now()
+        decision = self.engine.handle(state, cmd, now)
+        repository.save_decision_on(tx.cursor, tx.name, PendingSave(state.version, decision, self._personal_fields(state)))
+        result = CommandResult.of(decision)
+        if cmd.idempotency_key is not None:
+            idempotency.store_on(tx.cursor, tx.name, cmd.idempotency_key, cmd.case_id, what_hash, result.to_json(), now)
+        return result
 
     def _task_command(self, task_id: str, build: Callable[[str], c.Command]) -> CommandResult:
         # Task ids are `<case id>.<n>` (the engine makes them so): no extra query to find the case.
@@ -240,8 +263,7 @@ class CaseService:
         for _ in range(self._max_attempts):
             new_id = case_id or new_case_id()
             try:
-                with self._storage(f"starting case {new_id} on {pathway_id}@{version}"), \
-                        hot_sql.raw_write(self.db) as tx:
+                def start(tx: hot_sql.RawTransaction, new_id: str = new_id, version: int = version) -> CommandResult:
                     if idempotency_key is not None:
                         stored = idempotency.find_on(tx.cursor, tx.name, idempotency_key, what_hash)
                         if stored is not None:
@@ -262,6 +284,9 @@ class CaseService:
                         idempotency.store_on(tx.cursor, tx.name, idempotency_key, new_id, what_hash,
                                              result.to_json(), now)
                     return result
+
+                with self._storage(f"starting case {new_id} on {pathway_id}@{version}"):
+                    return self._write(start)
             except IntegrityError:
                 # The same key stored concurrently, the given case id taken meanwhile, or (rarely) a
                 # generated id that exists: the next round finds the key, refuses the id, or draws anew.

@@ -166,7 +166,7 @@ class RawTransaction:
         self.name = name
 
 
-def _translated(engine: Engine, exc: Exception) -> Exception:
+def translated(engine: Engine, exc: Exception) -> Exception:
     """A driver error as SQLAlchemy would raise it, so callers handle one family of errors."""
     return DBAPIError.instance("(carepath hot path)", None, exc, engine.dialect.loaded_dbapi.Error,
                                dialect=engine.dialect)
@@ -189,7 +189,7 @@ def raw_write(engine: Engine) -> Iterator[RawTransaction]:
             connection.commit()
         except engine.dialect.loaded_dbapi.Error as exc:
             connection.rollback()
-            raise _translated(engine, exc) from exc
+            raise translated(engine, exc) from exc
         except BaseException:
             connection.rollback()
             raise
