@@ -250,8 +250,8 @@ class CaseService:
         idempotency_key: str | None = None,
     ) -> CommandResult:
         """Start a case on `pathway_id` (its newest version unless `version` is given)."""
-        with self._storage(f"starting a case on {pathway_id}"), read_session(self.db) as session:
-            version = version if version is not None else self.catalog.latest_version(session, pathway_id)
+        if version is None:
+            version = self._latest_version(pathway_id)
         personal = self.catalog.lookup(pathway_id, version).pathway.personal_data
         pseudonym = self._pseudonym(client_id)
         what_hash = idempotency.command_hash({
@@ -292,6 +292,25 @@ class CaseService:
                 # generated id that exists: the next round finds the key, refuses the id, or draws anew.
                 continue
         raise ConflictError(f"could not start a case on {pathway_id}@{version} ({self._max_attempts} attempts)")
+
+    def _latest_version(self, pathway_id: str) -> int:
+        """The newest published version of `pathway_id`: one indexed read on the driver's cursor."""
+        with self._storage(f"starting a case on {pathway_id}"):
+            connection = self.db.raw_connection()
+            try:
+                cursor = connection.cursor()
+                mark = hot_sql.dialect(self.db.dialect.name).mark
+                cursor.execute(f"SELECT max(version) FROM pathway_versions WHERE pathway_id = {mark}", (pathway_id,))
+                row = cursor.fetchone()
+                connection.rollback()
+            except self.db.dialect.loaded_dbapi.Error as exc:
+                raise hot_sql.translated(self.db, exc) from exc
+            finally:
+                connection.close()
+            if row is not None and row[0] is not None:
+                return int(row[0])
+            with read_session(self.db) as session:  # not published: the catalog's error names what is
+                return self.catalog.latest_version(session, pathway_id)
 
     # --- commands -----------------------------------------------------------------------------------
     def claim(self, task_id: str, worker: str, *, actor: str | None = None,
