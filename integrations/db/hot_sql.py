@@ -139,7 +139,8 @@ def insert_rows(cursor: Any, name: str, table: Table, rows: Sequence[Mapping[str
 
 def update_rows(cursor: Any, name: str, table: Table, rows: Sequence[Mapping[str, Any]], *, key: str = "id",
                 guard: str | None = None, guard_values: Sequence[Any] = ()) -> int:
-    """UPDATE each row by its `key` (and `guard = value`, one per row, when given); rows matched."""
+    """UPDATE each row by its `key` (and `guard = value`, one per row, when given); rows matched
+    (counted only for a single row or a guarded update)."""
     if not rows:
         return 0
     columns = tuple(c for c in rows[0] if c != key)
@@ -151,6 +152,9 @@ def update_rows(cursor: Any, name: str, table: Table, rows: Sequence[Mapping[str
         if guard:
             values.append(guard_values[i])
         params.append(tuple(values))
+    if len(params) > 1 and not guard:
+        cursor.executemany(sql, params)  # psycopg pipelines these: one round trip for the lot
+        return len(params)  # not counted: only guarded updates (the case's version) need the count
     matched = 0
     for p in params:  # executemany's rowcount is not reliable on every driver: one by one, each prepared
         cursor.execute(sql, p)
