@@ -63,6 +63,9 @@ def row_of(message: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+_row = row_of  # the name it had before; kept for callers written against it
+
+
 def enqueue(session: Session, messages: Iterable[Mapping[str, Any]]) -> None:
     """Add `message_queued` messages (the engine's message dicts) to the outbox."""
     insert_many(session.connection(), table(OutboxRow), [row_of(m) for m in messages])
