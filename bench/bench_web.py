@@ -12,7 +12,7 @@ machine, so the cases are bulk-loaded in a way that keeps every stored case vali
    and completing tasks, partners answering, timers firing reminders, escalations and evaluations).
 2. Each simulated case (its final state and its whole event history) becomes rows exactly as the
    repository writes them (`repository._case_columns`, `_task_row`, `_timer_row`,
-   `personal_data.event_json`, `outbox._row`), and is cloned under fresh case ids (B000001, ...),
+   `personal_data.event_json`, `outbox.row_of`), and is cloned under fresh case ids (B000001, ...),
    teams (5 per pathway), municipalities and workers of that team: the id, team and worker
    substitutions are the same in the state, the events and the projections, so every clone's history
    replays to its stored state. The rows go in with PostgreSQL COPY; old outbox messages are marked
@@ -193,7 +193,7 @@ def template_rows(cp: CompiledPathway, state: CaseState, events: list[Event]) ->
     messages = []
     for e in events:
         if e.type == "message_queued":
-            row = outbox._row(e.data["message"])
+            row = outbox.row_of(e.data["message"])
             row.update(status="sent", attempts=1, sent_at=row["deliver_after"])
             messages.append(_line("outbox", row))
     tpl.lines["outbox"] = messages

@@ -42,13 +42,12 @@ class SyntaxProblem:
     hint: str = ""
 
 
-# Made at import: celpy raises the process's recursion limit (to 2500) when an
-# Environment is created, and that should happen once, predictably, not mid-run.
-_ENVIRONMENT = celpy.Environment()
-
-
+# Made on first use, once per process: building celpy's grammar tables takes 1-2 s, which a command
+# that runs no expression (`carepath tasks`) should not pay. celpy raises the process's recursion
+# limit (to 2500) when it creates the Environment; that happens at that first use, once.
+@lru_cache(maxsize=1)
 def _environment() -> celpy.Environment:
-    return _ENVIRONMENT
+    return celpy.Environment()
 
 
 @lru_cache(maxsize=_CACHE_SIZE)

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine as Database
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -30,21 +30,25 @@ from sqlalchemy.orm import Session
 
 from engine import commands as c
 from engine.clock import Clock
-from engine.decide import Decision, Engine
 from engine.definition import Pathway
 from engine.errors import CarepathError, ConflictError, NotFoundError, PathwayError
 from engine.events import Event
 from engine.state import CaseState
 from engine.step_handlers import StepHandler
-from integrations.db import audit, idempotency, repository, timers
+from integrations.db import audit, hot_sql, idempotency, repository, timers
 from integrations.db.engine_factory import create_db_engine, is_sqlite, read_session, write_session
 from integrations.db.errors import StorageError
+from integrations.db.group_commit import GroupCommitter
 from integrations.db.pathway_store import PathwayCatalog, Published, loader_parser
 from integrations.db.repository import PendingSave, StaleCaseError, TaskView
 from integrations.pseudonym import Pseudonymiser
 
+if TYPE_CHECKING:
+    from engine.decide import Decision, Engine
+
 TIMER_ACTOR = "system:timer"
 MAX_ATTEMPTS = 5  # decide again this often when another writer changed the case first
+GROUP_COMMIT_ENV = "CAREPATH_GROUP_COMMIT"  # "0": every command its own transaction
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,18 @@ class _Batch:
     failed: dict[str, str] = dataclasses.field(default_factory=dict)  # timer id -> error
 
 
+def group_commit_enabled(db: Database) -> bool:
+    """`CAREPATH_GROUP_COMMIT`: "1" on, "0" off, unset or "auto": on for SQLite (its writers queue for
+    one write lock anyway), off for PostgreSQL (there each writer's own connection overlaps the round
+    trips, which one shared transaction would serialise; measured in docs/benchmarks.md)."""
+    setting = os.environ.get(GROUP_COMMIT_ENV, "auto").strip().lower()
+    if setting in ("1", "on", "true", "yes"):
+        return True
+    if setting in ("0", "off", "false", "no"):
+        return False
+    return is_sqlite(db)
+
+
 def new_case_id() -> str:
     """A short random case id without dots (task and timer ids are `<case id>.<n>`)."""
     return "C" + secrets.token_hex(6).upper()
@@ -129,12 +145,23 @@ class CaseService:
         self.db = db
         self.clock = clock
         self.catalog = catalog
-        self.engine = Engine(catalog.lookup, handlers)
+        self._handlers = handlers
+        self._engine: Engine | None = None
         self._pseudonym = pseudonymiser
         self.pseudonymiser = pseudonymiser  # early-signal matching keys (integrations/exchange/ddas)
         self._max_attempts = max_attempts
         self._lock_cases_in_sweep = not is_sqlite(db)
+        self._group = GroupCommitter.for_engine(db) if group_commit_enabled(db) else None
         self.unpublished: list[tuple[str, str]] = []  # (file, why) of pathway files build_service skipped
+
+    @property
+    def engine(self) -> Engine:
+        """The engine, made on first use: a command that only reads (`carepath tasks`) never imports it."""
+        if self._engine is None:
+            from engine.decide import Engine
+
+            self._engine = Engine(self.catalog.lookup, self._handlers)
+        return self._engine
 
     # --- plumbing -----------------------------------------------------------------------------------
     @contextmanager
@@ -156,30 +183,24 @@ class CaseService:
         draft) in the same transaction: all of it commits, or none of it."""
         if isinstance(cmd, c.StartCase):
             raise TypeError("use start_case to start a case")
-        what_hash = idempotency.command_hash(_what(cmd))
+        what_hash = idempotency.command_hash(_what(cmd)) if cmd.idempotency_key is not None else ""
         label = f"{type(cmd).__name__} on case {cmd.case_id}"
         for _ in range(self._max_attempts):
             try:
-                with self._storage(label), write_session(self.db) as session:
-                    # Load first, then look for the key: on PostgreSQL each statement sees what was
-                    # committed before it, so a repeat that committed after the load shows up here,
-                    # and one that commits later makes our save stale (and the next round finds it).
-                    state = repository.load_case(session, cmd.case_id)
-                    if cmd.idempotency_key is not None:
-                        stored = idempotency.find(session, cmd.idempotency_key, what_hash)
-                        if stored is not None:
-                            return CommandResult.from_json(stored.result, duplicate=True)
-                    now = self.clock.now()
-                    decision = self.engine.handle(state, cmd, now)
-                    repository.save_decision(
-                        session, PendingSave(state.version, decision, self._personal_fields(state))
-                    )
-                    result = CommandResult.of(decision)
-                    if cmd.idempotency_key is not None:
-                        idempotency.store(session, cmd.idempotency_key, cmd.case_id, what_hash, result.to_json(), now)
-                    if within is not None:
-                        within(session, result)
-                    return result
+                with self._storage(label):
+                    if within is None:
+                        return self._write(lambda tx: self._decide_and_save(tx, cmd, what_hash))
+                    # More writes in the same transaction (an audit entry, a draft deleted): the session
+                    # path, with the decision saved on the same connection.
+                    with write_session(self.db) as session:
+                        try:
+                            result = self._decide_and_save(
+                                hot_sql.RawTransaction(*hot_sql.driver_cursor(session)), cmd, what_hash)
+                        except self.db.dialect.loaded_dbapi.Error as exc:
+                            raise hot_sql.translated(self.db, exc) from exc
+                        if not result.duplicate:
+                            within(session, result)
+                        return result
             except StaleCaseError:
                 continue
             except IntegrityError as exc:
@@ -190,6 +211,32 @@ class CaseService:
             f"case {cmd.case_id} kept changing while {type(cmd).__name__} was decided "
             f"({self._max_attempts} attempts); try again"
         )
+
+    def _write(self, work: Callable[[hot_sql.RawTransaction], CommandResult]) -> CommandResult:
+        """Run `work` in a write transaction on the hot path (the driver's cursor, statements rendered
+        once: integrations/db/hot_sql.py); with group commit, in one shared with the commands arriving
+        at the same moment (integrations/db/group_commit.py)."""
+        if self._group is not None:
+            return self._group.run(work)
+        with hot_sql.raw_write(self.db) as tx:
+            return work(tx)
+
+    def _decide_and_save(self, tx: hot_sql.RawTransaction, cmd: c.Command, what_hash: str) -> CommandResult:
+        # Load first, then look for the key: on PostgreSQL each statement sees what was
+        # committed before it, so a repeat that committed after the load shows up here,
+        # and one that commits later makes our save stale (and the next round finds it).
+        state = repository.load_case_on(tx.cursor, tx.name, cmd.case_id)
+        if cmd.idempotency_key is not None:
+            stored = idempotency.find_on(tx.cursor, tx.name, cmd.idempotency_key, what_hash)
+            if stored is not None:
+                return CommandResult.from_json(stored.result, duplicate=True)
+        now = self.clock.now()
+        decision = self.engine.handle(state, cmd, now)
+        repository.save_decision_on(tx.cursor, tx.name, PendingSave(state.version, decision, self._personal_fields(state)))
+        result = CommandResult.of(decision)
+        if cmd.idempotency_key is not None:
+            idempotency.store_on(tx.cursor, tx.name, cmd.idempotency_key, cmd.case_id, what_hash, result.to_json(), now)
+        return result
 
     def _task_command(self, task_id: str, build: Callable[[str], c.Command], *,
                       within: Within | None = None) -> CommandResult:
@@ -225,8 +272,8 @@ class CaseService:
 
         `pseudonym`: the client's pseudonym when it is known without the client id (a hand-over
         from another case of the same client)."""
-        with self._storage(f"starting a case on {pathway_id}"), read_session(self.db) as session:
-            version = version if version is not None else self.catalog.latest_version(session, pathway_id)
+        if version is None:
+            version = self._latest_version(pathway_id)
         personal = self.catalog.lookup(pathway_id, version).pathway.personal_data
         pseudonym = pseudonym or self._pseudonym(client_id)
         what_hash = idempotency.command_hash({
@@ -239,12 +286,12 @@ class CaseService:
         for _ in range(self._max_attempts):
             new_id = case_id or new_case_id()
             try:
-                with self._storage(f"starting case {new_id} on {pathway_id}@{version}"), write_session(self.db) as session:
+                def start(tx: hot_sql.RawTransaction, new_id: str = new_id, version: int = version) -> CommandResult:
                     if idempotency_key is not None:
-                        stored = idempotency.find(session, idempotency_key, what_hash)
+                        stored = idempotency.find_on(tx.cursor, tx.name, idempotency_key, what_hash)
                         if stored is not None:
                             return CommandResult.from_json(stored.result, duplicate=True)
-                    if case_id is not None and repository.case_exists(session, case_id):
+                    if case_id is not None and repository.case_exists_on(tx.cursor, tx.name, case_id):
                         raise ConflictError(f"case {case_id} exists already")
                     now = self.clock.now()
                     cmd = c.StartCase(
@@ -254,16 +301,39 @@ class CaseService:
                         assignments=dict(assignments or {}), funder=funder,
                     )
                     decision = self.engine.start(cmd, now)
-                    repository.insert_case(session, decision, tuple(personal))
+                    repository.insert_case_on(tx.cursor, tx.name, decision, tuple(personal))
                     result = CommandResult.of(decision)
                     if idempotency_key is not None:
-                        idempotency.store(session, idempotency_key, new_id, what_hash, result.to_json(), now)
+                        idempotency.store_on(tx.cursor, tx.name, idempotency_key, new_id, what_hash,
+                                             result.to_json(), now)
                     return result
+
+                with self._storage(f"starting case {new_id} on {pathway_id}@{version}"):
+                    return self._write(start)
             except IntegrityError:
                 # The same key stored concurrently, the given case id taken meanwhile, or (rarely) a
                 # generated id that exists: the next round finds the key, refuses the id, or draws anew.
                 continue
         raise ConflictError(f"could not start a case on {pathway_id}@{version} ({self._max_attempts} attempts)")
+
+    def _latest_version(self, pathway_id: str) -> int:
+        """The newest published version of `pathway_id`: one indexed read on the driver's cursor."""
+        with self._storage(f"starting a case on {pathway_id}"):
+            connection = self.db.raw_connection()
+            try:
+                cursor = connection.cursor()
+                mark = hot_sql.dialect(self.db.dialect.name).mark
+                cursor.execute(f"SELECT max(version) FROM pathway_versions WHERE pathway_id = {mark}", (pathway_id,))
+                row = cursor.fetchone()
+                connection.rollback()
+            except self.db.dialect.loaded_dbapi.Error as exc:
+                raise hot_sql.translated(self.db, exc) from exc
+            finally:
+                connection.close()
+            if row is not None and row[0] is not None:
+                return int(row[0])
+            with read_session(self.db) as session:  # not published: the catalog's error names what is
+                return self.catalog.latest_version(session, pathway_id)
 
     # --- commands -----------------------------------------------------------------------------------
     def claim(self, task_id: str, worker: str, *, actor: str | None = None,
@@ -358,6 +428,8 @@ class CaseService:
 
     def _fire_batch(self, session: Session, claimed: Sequence[timers.DueTimer], now: datetime) -> _Batch:
         """Fire one claimed batch in the caller's transaction, each case's timers in due order."""
+        from engine.decide import Decision
+
         by_case: dict[str, list[timers.DueTimer]] = {}
         for timer in claimed:
             by_case.setdefault(timer.case_id, []).append(timer)
@@ -493,11 +565,14 @@ def build_service(
     """Upgrade the database, publish the pathways in `pathways_dir` (default: `shipped_pathways_dir()`)
     and return the service. Files that do not load are listed in `service.unpublished`. `data_dir`
     holds the pseudonym secret (default: `$CAREPATH_DATA_DIR`)."""
+    from integrations.db import schema_version
     from integrations.db.engine_factory import data_dir as default_data_dir
-    from integrations.migrations import upgrade_database
 
     database = db or create_db_engine(database_url)
-    upgrade_database(database_url, database)
+    if not schema_version.at_head(database):  # Alembic only when there is something to do
+        from integrations.migrations import upgrade_database
+
+        upgrade_database(database_url, database)
     parse = loader_parser()
     service = CaseService(
         database, clock, PathwayCatalog(database, parse),

@@ -3,7 +3,7 @@
 `CAREPATH_DATABASE_URL` picks the database; without it carepath keeps an
 embedded SQLite file in `$CAREPATH_DATA_DIR/carepath.db` (default `./data`).
 SQLite runs in WAL mode with `synchronous=NORMAL` (durable at checkpoints,
-fast commits), foreign keys on and a busy timeout, and write transactions
+fast commits; checkpoints in a background thread, `wal_checkpoint.py`), foreign keys on and a busy timeout, and write transactions
 start with `BEGIN IMMEDIATE` so two writers queue instead of failing halfway.
 """
 
@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session
 
+from integrations.db import wal_checkpoint
 from integrations.db.errors import StorageError
 
 DATABASE_URL_ENV = "CAREPATH_DATABASE_URL"
@@ -58,6 +59,8 @@ def _sqlite_hooks(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        # Checkpoints run in the background (integrations/db/wal_checkpoint.py), not in a commit.
+        cursor.execute(f"PRAGMA wal_autocheckpoint={wal_checkpoint.AUTOCHECKPOINT_PAGES}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -78,6 +81,8 @@ def create_db_engine(url: str | None = None, *, pool_size: int = 10) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed)
         _sqlite_hooks(engine)
+        if parsed.database and parsed.database != ":memory:":
+            wal_checkpoint.start(engine, Path(parsed.database))
         return engine
     return create_engine(parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 

@@ -18,7 +18,9 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from engine.errors import ConflictError
+from integrations.db import hot_sql
 from integrations.db.models import IdempotencyKeyRow
+from integrations.db.sql import table
 
 
 @dataclass(frozen=True)
@@ -49,3 +51,23 @@ def store(session: Session, key: str, case_id: str, what_hash: str, result: Mapp
         insert(IdempotencyKeyRow).values(key=key, case_id=case_id, command=what_hash, result=dict(result),
                                          created_at=now)
     )
+
+
+def find_on(cursor: Any, dialect_name: str, key: str, expected_hash: str) -> StoredResult | None:
+    """`find` on a DBAPI cursor in a transaction (`hot_sql.raw_write`)."""
+    d = hot_sql.dialect(dialect_name)
+    cursor.execute(f"SELECT case_id, command, result FROM idempotency_keys WHERE key = {d.mark}", (key,))
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    case_id, command, result = row
+    if command != expected_hash:
+        raise ConflictError(f"idempotency key {key!r} was already used for another command on case {case_id}")
+    return StoredResult(case_id, dict(d.read_json(result)))
+
+
+def store_on(cursor: Any, dialect_name: str, key: str, case_id: str, what_hash: str, result: Mapping[str, Any],
+             now: datetime) -> None:
+    """`store` on a DBAPI cursor in a transaction (`hot_sql.raw_write`)."""
+    hot_sql.insert_rows(cursor, dialect_name, table(IdempotencyKeyRow), [
+        {"key": key, "case_id": case_id, "command": what_hash, "result": dict(result), "created_at": now}])

@@ -41,7 +41,8 @@ class OutboundMessage:
     attempts: int
 
 
-def _row(message: Mapping[str, Any]) -> dict[str, Any]:
+def row_of(message: Mapping[str, Any]) -> dict[str, Any]:
+    """The outbox row of one `message_queued` message."""
     deliver_after = datetime.fromisoformat(message["deliver_after"])
     return {
         "id": message["id"],
@@ -62,9 +63,12 @@ def _row(message: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+_row = row_of  # the name it had before; kept for callers written against it
+
+
 def enqueue(session: Session, messages: Iterable[Mapping[str, Any]]) -> None:
     """Add `message_queued` messages (the engine's message dicts) to the outbox."""
-    insert_many(session.connection(), table(OutboxRow), [_row(m) for m in messages])
+    insert_many(session.connection(), table(OutboxRow), [row_of(m) for m in messages])
 
 
 def claim_deliverable(session: Session, now: datetime, limit: int = 100) -> list[OutboundMessage]:

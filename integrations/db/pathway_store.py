@@ -15,31 +15,37 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session
 
-from engine.compiled import CompiledPathway, compile_pathway
 from engine.definition import Pathway
 from engine.errors import ConflictError, NotFoundError
 from integrations.db.engine_factory import read_session
 from integrations.db.errors import StorageError
 from integrations.db.models import PathwayVersionRow
 
+if TYPE_CHECKING:
+    from engine.compiled import CompiledPathway
+
 ParsePathway = Callable[[str, str], Pathway]  # (source text, source name) -> checked pathway
 
 
 def loader_parser() -> ParsePathway | None:
     """The pathway loader with the shipped task kinds, or None while the loader is not installed."""
-    try:
-        from engine.loader import load_pathway  # type: ignore[import-not-found,unused-ignore]
-        from tasks.registry import default_kinds
-    except ImportError:
+    from importlib.util import find_spec
+
+    if find_spec("engine.loader") is None or find_spec("tasks.registry") is None:
         return None
-    kinds = default_kinds()
 
     def parse(text: str, source: str) -> Pathway:
-        result: Pathway = load_pathway(text, source, kinds)
+        # Imported at the first parse: a command whose pathways are all published never loads the
+        # YAML and JSON Schema machinery.
+        from engine.loader import load_pathway  # type: ignore[import-not-found,unused-ignore]
+        from tasks.registry import default_kinds
+
+        result: Pathway = load_pathway(text, source, default_kinds())
         return result
 
     return parse
@@ -132,6 +138,8 @@ class PathwayCatalog:
     def _remember(self, pathway: Pathway) -> None:
         with self._lock:
             if (pathway.id, pathway.version) not in self._compiled:
+                from engine.compiled import compile_pathway  # on first use: CLI reads need none
+
                 self._compiled[(pathway.id, pathway.version)] = compile_pathway(pathway)
 
     def forget(self, pathway_id: str, version: int) -> None:

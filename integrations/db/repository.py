@@ -8,26 +8,37 @@ personal-data row when it changed, and the task, timer and outbox projections
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, delete, insert, or_, select, text, update
+from sqlalchemy import bindparam, delete, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from engine.decide import Decision
 from engine.errors import ConflictError, NotFoundError
 from engine.events import Event
 from engine.state import CaseState, Task, TaskStatus, Timer, TimerStatus
-from integrations.db import outbox, personal_data
-from integrations.db.models import CaseEventRow, CasePersonalDataRow, CaseRow, CaseTrackRow, TaskRow, TimerRow
-from integrations.db.sql import insert_many, rowcount, table
+from integrations.db import hot_sql, outbox, personal_data
+from integrations.db.models import (
+    CaseEventRow,
+    CasePersonalDataRow,
+    CaseRow,
+    CaseTrackRow,
+    OutboxRow,
+    TaskRow,
+    TimerRow,
+)
+from integrations.db.sql import COPY_MIN_ROWS, insert_many, rowcount, table
 from integrations.reporting.cellkey import record_key
 from integrations.reporting.origin import origin_group
 from integrations.reporting.projection import case_funder, track_rows
+
+if TYPE_CHECKING:
+    from engine.decide import Decision  # not at run time: reading a work list needs no engine
 
 
 class StaleCaseError(ConflictError):
@@ -88,16 +99,28 @@ def _merged_state(state_json: dict[str, Any], personal: dict[str, Any] | None) -
     return CaseState.from_json(state_json)
 
 
+_LOAD_CASE = ("SELECT cases.state, case_personal_data.data FROM cases LEFT OUTER JOIN case_personal_data "
+              "ON case_personal_data.case_id = cases.id WHERE cases.id = {mark}")
+
+
 def load_case(session: Session, case_id: str) -> CaseState:
     """The case with its personal data merged back; NotFoundError when there is none."""
-    row = session.execute(
-        select(CaseRow.state, CasePersonalDataRow.data)
-        .outerjoin(CasePersonalDataRow, CasePersonalDataRow.case_id == CaseRow.id)
-        .where(CaseRow.id == case_id)
-    ).one_or_none()
+    return load_case_on(*hot_sql.driver_cursor(session), case_id)
+
+
+def load_case_on(cursor: Any, dialect_name: str, case_id: str) -> CaseState:
+    """`load_case` on a DBAPI cursor in a transaction (`hot_sql.raw_write`)."""
+    d = hot_sql.dialect(dialect_name)
+    cursor.execute(_LOAD_CASE.format(mark=d.mark), (case_id,))
+    row = cursor.fetchone()
     if row is None:
         raise NotFoundError(f"no case {case_id}")
-    return _merged_state(row[0], row[1])
+    return _merged_state(d.read_json(row[0]), d.read_json(row[1]))
+
+
+def case_exists_on(cursor: Any, dialect_name: str, case_id: str) -> bool:
+    cursor.execute(f"SELECT 1 FROM cases WHERE id = {hot_sql.dialect(dialect_name).mark}", (case_id,))
+    return cursor.fetchone() is not None
 
 
 def load_cases(session: Session, case_ids: Sequence[str], *, lock: bool = False) -> dict[str, CaseState]:
@@ -271,40 +294,53 @@ def _by_key(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _write(session: Session, rows: _Rows, new_case_ids: set[str]) -> None:
-    connection = session.connection()
-    insert_many(connection, table(CaseEventRow), rows.events)
-    insert_many(connection, table(TaskRow), rows.new_tasks)
-    if rows.changed_tasks:
-        connection.execute(_UPDATE_TASK, _by_key(rows.changed_tasks))
-    insert_many(connection, table(TimerRow), rows.new_timers)
-    if rows.changed_timers:
-        connection.execute(_UPDATE_TIMER, _by_key(rows.changed_timers))
-    if rows.messages:
-        outbox.enqueue(session, rows.messages)
+    cursor, name = hot_sql.driver_cursor(session)
+    if name == "postgresql" and len(rows.events) >= COPY_MIN_ROWS:  # the sweep's big batches: COPY
+        connection = session.connection()
+        insert_many(connection, table(CaseEventRow), rows.events)
+        insert_many(connection, table(TaskRow), rows.new_tasks)
+        insert_many(connection, table(TimerRow), rows.new_timers)
+        if rows.messages:
+            outbox.enqueue(session, rows.messages)
+        rows = dataclasses.replace(rows, events=[], new_tasks=[], new_timers=[], messages=[])
+    _write_on(cursor, name, rows, new_case_ids)
+
+
+def _write_on(cursor: Any, name: str, rows: _Rows, new_case_ids: set[str]) -> None:
+    hot_sql.insert_rows(cursor, name, table(CaseEventRow), rows.events)
+    hot_sql.insert_rows(cursor, name, table(TaskRow), rows.new_tasks)
+    hot_sql.insert_rows(cursor, name, table(TimerRow), rows.new_timers)
+    hot_sql.insert_rows(cursor, name, table(OutboxRow), [outbox.row_of(m) for m in rows.messages])
+    hot_sql.update_rows(cursor, name, table(TaskRow), rows.changed_tasks)
+    hot_sql.update_rows(cursor, name, table(TimerRow), rows.changed_timers)
+    personal_table = table(CasePersonalDataRow)
     if rows.tracks:
-        connection.execute(delete(table(CaseTrackRow)).where(table(CaseTrackRow).c.case_id.in_(list(rows.tracks))))
-        insert_many(connection, table(CaseTrackRow), [r for found in rows.tracks.values() for r in found])
+        ids = list(rows.tracks)
+        mark = hot_sql.dialect(name).mark
+        cursor.execute(f"DELETE FROM {table(CaseTrackRow).name} WHERE case_id IN ({', '.join(mark for _ in ids)})", ids)
+        hot_sql.insert_rows(cursor, name, table(CaseTrackRow), [r for found in rows.tracks.values() for r in found])
     for case_id, personal in rows.personal.items():
+        row = {"case_id": case_id, "data": personal}
         if case_id in new_case_ids:
             if personal:
-                connection.execute(insert(table(CasePersonalDataRow)).values(case_id=case_id, data=personal))
+                hot_sql.insert_rows(cursor, name, personal_table, [row])
             continue
-        updated = connection.execute(
-            update(table(CasePersonalDataRow))
-            .where(table(CasePersonalDataRow).c.case_id == case_id)
-            .values(data=personal)
-        )
-        if not updated.rowcount:
-            connection.execute(insert(table(CasePersonalDataRow)).values(case_id=case_id, data=personal))
+        if not hot_sql.update_rows(cursor, name, personal_table, [row], key="case_id"):
+            hot_sql.insert_rows(cursor, name, personal_table, [row])
 
 
 def insert_case(session: Session, decision: Decision, personal_fields: tuple[str, ...]) -> None:
     """Store a case the engine has just started."""
+    insert_case_on(*hot_sql.driver_cursor(session), decision, personal_fields)
+
+
+def insert_case_on(cursor: Any, name: str, decision: Decision, personal_fields: tuple[str, ...]) -> None:
+    """`insert_case` on a DBAPI cursor in a transaction (`hot_sql.raw_write`)."""
     state = decision.state
-    session.connection().execute(insert(_CASES).values(id=state.id, **_case_columns(state, personal_fields)))
+    hot_sql.insert_rows(cursor, name, _CASES, [{"id": state.id, **_case_columns(state, personal_fields)}])
     rows = _Rows()
     _collect(PendingSave(0, decision, personal_fields), rows)
-    _write(session, rows, {state.id})
+    _write_on(cursor, name, rows, {state.id})
 
 
 def insert_cases(session: Session, started: Sequence[tuple[Decision, tuple[str, ...]]]) -> None:
@@ -333,14 +369,24 @@ def save_decision(session: Session, save: PendingSave) -> None:
     """Write one decision for an existing case; StaleCaseError when the case moved on meanwhile."""
     if not save.decision.events and not save.extra_timer_ids:
         return
+    save_decision_on(*hot_sql.driver_cursor(session), save)
+
+
+def save_decision_on(cursor: Any, name: str, save: PendingSave) -> None:
+    """`save_decision` on a DBAPI cursor in a transaction (`hot_sql.raw_write`)."""
+    if not save.decision.events and not save.extra_timer_ids:
+        return
     state = save.decision.state
-    if save.decision.events and not session.connection().execute(_UPDATE_CASE, _case_update(save)).rowcount:
+    if save.decision.events and not hot_sql.update_rows(
+        cursor, name, _CASES, [{"id": state.id, **_case_columns(state, save.personal_fields)}],
+        guard="version", guard_values=[save.loaded_version],
+    ):
         raise StaleCaseError(
             f"case {state.id} changed since it was loaded at version {save.loaded_version}; try again"
         )
     rows = _Rows()
     _collect(save, rows)
-    _write(session, rows, set())
+    _write_on(cursor, name, rows, set())
 
 
 def save_decisions(session: Session, saves: Sequence[PendingSave]) -> None:

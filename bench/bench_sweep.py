@@ -1,0 +1,47 @@
+"""The timer sweep alone on PostgreSQL (issue #14): one sweeper's rate, without the rest of
+`bench/bench_runtime.py` (dispatch, Prefect, serve), so a change can be compared quickly with an
+older checkout under the same load.
+
+Usage: `python bench/bench_sweep.py [--cases 2000] [--runs 3] [--catch-up] [--source DIR]`
+(`--source`: a checkout to measure instead of this one, e.g. `git archive 3c3d9a5 | tar -x -C DIR`).
+Uses `bench_runtime.bench_sweep_one` (N cases started two days ago, one due reminder each, one
+`sweep_once` in batches of 500) and, with `--catch-up`, `bench_catch_up` (10,000 timers that came due
+over the last hour).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cases", type=int, default=2000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--catch-up", action="store_true")
+    parser.add_argument("--source", type=Path, default=Path(__file__).resolve().parents[1])
+    args = parser.parse_args()
+    source = args.source.resolve()
+    sys.path[:0] = [str(source), str(Path(__file__).resolve().parent)]
+    import bench_runtime as runtime  # the helpers; carepath itself comes from `source`
+
+    with runtime.pg_database() as url:
+        service = runtime.make(url, Path(tempfile.mkdtemp(prefix="carepath-sweep-")))
+        rates = runtime.bench_sweep_one(service, args.cases, args.runs)
+        print(f"{source}: one sweeper, PostgreSQL, {args.cases} due timers: "
+              f"{', '.join(f'{r:,.0f}' for r in rates)} per s, median {statistics.median(rates):,.0f}; "
+              f"load average {os.getloadavg()[0]:.2f}")
+        if args.catch_up:
+            times, late = runtime.bench_catch_up(service, 10_000, args.runs)
+            print(f"catch-up of 10,000 overdue: {', '.join(f'{t:.2f}' for t in times)} s, "
+                  f"median {statistics.median(times):.2f} s ({late} late)")
+        service.db.dispose()
+
+
+if __name__ == "__main__":
+    main()
