@@ -162,11 +162,13 @@ def test_refusals_and_usage_errors(cli: Cli) -> None:
     no_task = cli("task", "complete", "C404.3", "--data", cli.text("broken.json", '{"outcome": '))
     # Who may complete the task is checked before the form is read: a stranger learns nothing about it.
     assert (no_task.returncode, no_task.stderr.strip()) == (1, "carepath task complete: no task C404.3")
-    started = cli("case", "start", "test-visits", "--trigger", "signal", "--data", cli.file("client.json", CLIENT))
+    _team_with_workers(cli)
+    started = cli("case", "start", "test-visits", "--trigger", "signal", "--data", cli.file("client.json", CLIENT),
+                  "--team", "noord", "--municipality", "GM0014")
     task_id = started.stdout.split("open task ")[1].split(":")[0]
-    not_json = cli("task", "complete", task_id, "--data", cli.text("broken.json", '{"outcome": '))
+    not_json = cli("task", "complete", task_id, "--data", cli.text("broken.json", '{"outcome": '), "--worker", "anna")
     assert not_json.returncode == 2 and "broken.json is not JSON: Expecting value at line 1" in not_json.stderr
-    a_list = cli("task", "complete", task_id, "--data", cli.file("list.json", ["help"]))
+    a_list = cli("task", "complete", task_id, "--data", cli.file("list.json", ["help"]), "--worker", "anna")
     assert a_list.returncode == 2 and "must hold a JSON object, not list" in a_list.stderr
     invalid = cli("case", "start", "test-visits", "--trigger", "signal", "--data",
                   cli.file("invalid.json", {"concern": "x"}), "--municipality", "GM0014")

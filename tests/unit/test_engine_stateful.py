@@ -34,7 +34,7 @@ def _case_data(cp: CompiledPathway, rng: random.Random, now: Any) -> dict[str, A
     from engine.expressions import evaluate
 
     trigger = cp.pathway.triggers[0]
-    for _ in range(30):
+    for _ in range(500):  # conditional case data (eviction prevention's if/then/else) makes a match rarer
         data = fill_form(rng, cp.pathway.case_data, MODEL, "case", now, cp.validators["case_data"])
         try:
             cp.validate("case_data", data, "case data")
@@ -132,6 +132,8 @@ class EngineMachine(RuleBasedStateMachine):
     def suspend_or_resume(self, pick: int) -> None:
         assert self.runner is not None
         cases = sorted(self.runner.cases)
+        if not cases:
+            return
         case_id = cases[pick % len(cases)]
         status = self.runner.cases[case_id].status
         if status is CaseStatus.OPEN:
@@ -144,6 +146,8 @@ class EngineMachine(RuleBasedStateMachine):
     def close_early(self, pick: int) -> None:
         assert self.runner is not None
         cases = sorted(self.runner.cases)
+        if not cases:
+            return
         state = self.runner.cases[cases[pick % len(cases)]]
         reasons = sorted(COMPILED[state.pathway_id].close_reasons)
         if state.status is CaseStatus.CLOSED or not reasons:
