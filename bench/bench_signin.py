@@ -85,6 +85,18 @@ def _case_data(i: int) -> dict[str, object]:
             "arrears_amount": 1200, "arrears_months": 2, "signal_date": "2026-11-30", "reminder_sent": True}
 
 
+def forget_failures(url: str) -> None:
+    from sqlalchemy import delete
+
+    from integrations.db.engine_factory import create_db_engine, write_session
+    from integrations.db.models import SignInFailureRow
+
+    engine = create_db_engine(url)
+    with write_session(engine) as session:
+        session.execute(delete(SignInFailureRow))
+    engine.dispose()
+
+
 @dataclass
 class Server:
     url: str
@@ -133,9 +145,8 @@ class Phase:
     attack_ms: list[float] = field(default_factory=list)
 
 
-async def user_loop(base: str, index: int, until: float, phase: Phase) -> None:
-    async with httpx.AsyncClient(base_url=base, timeout=30, follow_redirects=False) as client:
-        assert await sign_in(client, f"user{index}", PASSWORD) == 303
+async def user_loop(client: httpx.AsyncClient, index: int, until: float, phase: Phase) -> None:
+    try:
         rng = random.Random(index)
         while time.monotonic() < until:
             path = "/work" if rng.random() < 0.5 else "/api/tasks"
@@ -148,6 +159,8 @@ async def user_loop(base: str, index: int, until: float, phase: Phase) -> None:
             phase.latencies.append((time.perf_counter() - start) * 1000)
             phase.errors += 0 if ok else 1
             await asyncio.sleep(rng.uniform(0.2, 0.5))
+    finally:
+        await client.aclose()
 
 
 async def attacker_loop(base: str, index: int, until: float, users: int, phase: Phase) -> None:
@@ -167,8 +180,11 @@ async def attacker_loop(base: str, index: int, until: float, users: int, phase: 
 
 async def run_phase(base: str, name: str, users: int, attackers: int, duration: float, accounts: int) -> Phase:
     phase = Phase(name)
+    clients = [httpx.AsyncClient(base_url=base, timeout=30, follow_redirects=False) for _ in range(users)]
+    for i, client in enumerate(clients):  # signed in before the attack starts (the same address as the attackers)
+        assert await sign_in(client, f"user{i}", PASSWORD) == 303
     until = time.monotonic() + duration
-    jobs = [user_loop(base, i, until, phase) for i in range(users)]
+    jobs = [user_loop(client, i, until, phase) for i, client in enumerate(clients)]
     jobs += [attacker_loop(base, i, until, accounts, phase) for i in range(attackers)]
     await asyncio.gather(*jobs)
     return phase
@@ -201,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
             ("attack, throttle off: every bad sign-in hashed", {"CAREPATH_WEB_LOCKOUT_AFTER": "1000000"},
              args.attackers),
         ):
+            forget_failures(url)  # each phase starts with no failed sign-ins counted
             server = start_server(url, {**extra, "CAREPATH_DATA_DIR": tmp})
             try:
                 log(f"phase: {name}")

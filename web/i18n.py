@@ -596,6 +596,8 @@ EN.update({
     "tijdelijk wachtwoord: nog niet gewijzigd": "temporary password: not changed yet",
     "Te veel mislukte pogingen. Probeer het over 1 seconde opnieuw.":
         "Too many failed attempts. Try again in 1 second.",
+    "Te veel aanmeldingen tegelijk. Probeer het over een paar seconden opnieuw.":
+        "Too many sign-ins at once. Try again in a few seconds.",
     "Te veel mislukte pogingen. Probeer het over {n} seconden opnieuw.":
         "Too many failed attempts. Try again in {n} seconds.",
     "Taken lezen (werklijst en één taak)": "Read tasks (work list and one task)",

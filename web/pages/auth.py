@@ -103,7 +103,15 @@ async def login(request: Request, username: Annotated[str, Form(max_length=200)]
         response = _login_page(request, translate(text, lang, n=seconds), username, 429, next)
         response.headers["Retry-After"] = str(seconds)
         return response
-    good = await password_work.verify(settings.hash_concurrency, record.password_hash if record else None, password)
+    with password_work.IN_FLIGHT.admit(source, settings.lockout_after, settings.signin_queue) as admitted:
+        if not admitted:  # too many sign-ins at once (from this address, or in all): no queue of hashes
+            busy = _login_page(request, translate(
+                "Te veel aanmeldingen tegelijk. Probeer het over een paar seconden opnieuw.", lang), username, 429,
+                next)
+            busy.headers["Retry-After"] = "5"
+            return busy
+        good = await password_work.verify(settings.hash_concurrency, record.password_hash if record else None,
+                                          password)
     if not good or record is None or not record.active:
         def failed() -> None:
             with write_session(portal.db) as session:
