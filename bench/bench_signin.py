@@ -9,7 +9,8 @@ subprocess on 127.0.0.1 with production argon2 parameters. `--users` signed-in p
 
 1. quiet: only the users;
 2. attack, throttled (production settings): `--attackers` concurrent loops keep posting the sign-in
-   form with a wrong password for a real user name (half) or an unknown one (half);
+   form with a wrong password for a real user name (half) or an unknown one (half), each sending
+   its next try as soon as the previous one is answered (with the form token that answer carries);
 3. attack, throttle off (`CAREPATH_WEB_LOCKOUT_AFTER=1000000`, a second server): every bad sign-in
    costs a full argon2 verification, so this is the hashing alone, outside any transaction, under
    the hash limiter (`CAREPATH_WEB_HASH_CONCURRENCY`, default half the cores).
@@ -166,11 +167,19 @@ async def user_loop(client: httpx.AsyncClient, index: int, until: float, phase: 
 async def attacker_loop(base: str, index: int, until: float, users: int, phase: Phase) -> None:
     async with httpx.AsyncClient(base_url=base, timeout=60, follow_redirects=False) as client:
         n = 0
+        token = ""
         while time.monotonic() < until:
             name = f"user{(index + n) % users}" if index % 2 == 0 else f"nobody{index}-{n}"
             start = time.perf_counter()
             try:
-                status = await sign_in(client, name, f"guess {index}-{n}")
+                if not token:  # the form's token once; every answer carries the next (as a script would)
+                    found = _CSRF.search((await client.get("/login")).text)
+                    token = found.group(1) if found else ""
+                response = await client.post("/login", data={"username": name, "password": f"guess {index}-{n}",
+                                                             "csrf_token": token})
+                status = response.status_code
+                found = _CSRF.search(response.text)
+                token = found.group(1) if found else ""
             except httpx.HTTPError:
                 status = 0
             phase.attack_ms.append((time.perf_counter() - start) * 1000)

@@ -13,6 +13,7 @@ import threading
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 import anyio
@@ -56,6 +57,32 @@ class _InFlight:
 
 
 IN_FLIGHT = _InFlight()
+
+
+class Waits:
+    """The waits this process knows of (key -> until when), so a try during a wait is answered
+    without a database read. The database stays the truth: a key not known here is looked up."""
+
+    LIMIT = 10_000
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._until: dict[str, datetime] = {}
+
+    def longest(self, keys: list[str], now: datetime) -> timedelta | None:
+        with self._lock:
+            found = [self._until[k] - now for k in keys if k in self._until and self._until[k] > now]
+        return max(found, default=None)
+
+    def note(self, waits: dict[str, datetime], now: datetime) -> None:
+        with self._lock:
+            self._until.update(waits)
+            if len(self._until) > self.LIMIT:
+                self._until = {k: v for k, v in self._until.items() if v > now}
+
+    def forget(self, key: str) -> None:
+        with self._lock:
+            self._until.pop(key, None)
 
 
 def _limiter(size: int) -> anyio.CapacityLimiter:
