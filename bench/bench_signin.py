@@ -8,9 +8,9 @@ subprocess on 127.0.0.1 with production argon2 parameters. `--users` signed-in p
 `--duration` seconds each are measured at the client:
 
 1. quiet: only the users;
-2. attack, throttled (production settings): `--attackers` concurrent loops keep posting the sign-in
-   form with a wrong password for a real user name (half) or an unknown one (half), each sending
-   its next try as soon as the previous one is answered (with the form token that answer carries);
+2. attack, throttled (production settings): three bursts (at 1 s, a third and two thirds of the
+   phase) of `--attackers` bad sign-ins sent at the same moment, each with a wrong password for a real
+   user name (half) or an unknown one (half), as issue #9's attack did;
 3. attack, throttle off (`CAREPATH_WEB_LOCKOUT_AFTER=1000000`, a second server): every bad sign-in
    costs a full argon2 verification, so this is the hashing alone, outside any transaction, under
    the hash limiter (`CAREPATH_WEB_HASH_CONCURRENCY`, default half the cores).
@@ -45,6 +45,7 @@ BEGIN = "<!-- bench_signin:begin -->"
 END = "<!-- bench_signin:end -->"
 PASSWORD = "bench wachtwoord voor iedereen"
 TARGET_MS = 300.0
+BURSTS = 3  # bursts of `--attackers` bad sign-ins at once per phase
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -164,27 +165,25 @@ async def user_loop(client: httpx.AsyncClient, index: int, until: float, phase: 
         await client.aclose()
 
 
-async def attacker_loop(base: str, index: int, until: float, users: int, phase: Phase) -> None:
+async def attacker(base: str, index: int, starts: list[float], users: int, phase: Phase) -> None:
+    """One of the attackers: a bad sign-in at each burst's start, all attackers at the same moment."""
     async with httpx.AsyncClient(base_url=base, timeout=60, follow_redirects=False) as client:
-        n = 0
-        token = ""
-        while time.monotonic() < until:
+        found = _CSRF.search((await client.get("/login")).text)  # the form's token, fetched before the bursts
+        token = found.group(1) if found else ""
+        for n, start_at in enumerate(starts):
+            await asyncio.sleep(max(0.0, start_at - time.monotonic()))
             name = f"user{(index + n) % users}" if index % 2 == 0 else f"nobody{index}-{n}"
             start = time.perf_counter()
             try:
-                if not token:  # the form's token once; every answer carries the next (as a script would)
-                    found = _CSRF.search((await client.get("/login")).text)
-                    token = found.group(1) if found else ""
                 response = await client.post("/login", data={"username": name, "password": f"guess {index}-{n}",
                                                              "csrf_token": token})
                 status = response.status_code
-                found = _CSRF.search(response.text)
-                token = found.group(1) if found else ""
+                again = _CSRF.search(response.text)  # every answer carries the next token
+                token = again.group(1) if again else token
             except httpx.HTTPError:
                 status = 0
             phase.attack_ms.append((time.perf_counter() - start) * 1000)
             phase.attacks[status] = phase.attacks.get(status, 0) + 1
-            n += 1
 
 
 async def run_phase(base: str, name: str, users: int, attackers: int, duration: float, accounts: int) -> Phase:
@@ -192,9 +191,11 @@ async def run_phase(base: str, name: str, users: int, attackers: int, duration: 
     clients = [httpx.AsyncClient(base_url=base, timeout=30, follow_redirects=False) for _ in range(users)]
     for i, client in enumerate(clients):  # signed in before the attack starts (the same address as the attackers)
         assert await sign_in(client, f"user{i}", PASSWORD) == 303
-    until = time.monotonic() + duration
+    now = time.monotonic()
+    until = now + duration
+    starts = [now + duration * k / BURSTS + 1.0 for k in range(BURSTS)]
     jobs = [user_loop(client, i, until, phase) for i, client in enumerate(clients)]
-    jobs += [attacker_loop(base, i, until, accounts, phase) for i in range(attackers)]
+    jobs += [attacker(base, i, starts, accounts, phase) for i in range(attackers)]
     await asyncio.gather(*jobs)
     return phase
 
@@ -238,8 +239,8 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         f"`bench/bench_signin.py`: {args.users} signed-in users open \"My work\" and `GET /api/tasks` (0.2-0.5 s "
         f"apart) against one uvicorn process of `web.app` on SQLite (production argon2id parameters), over "
-        f"127.0.0.1, {args.duration:.0f} s per phase, while {args.attackers} concurrent loops post bad sign-ins "
-        f"(half for real user names, half for unknown ones, all from 127.0.0.1). Python "
+        f"127.0.0.1, {args.duration:.0f} s per phase, with {BURSTS} bursts of {args.attackers} bad sign-ins sent at "
+        f"the same moment (half for real user names, half for unknown ones, all from 127.0.0.1). Python "
         f"{platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs shared by the server, the "
         f"load generator and everything else on the machine (load average {load_before:.2f} before, "
         f"{load_after:.2f} after). Same run for all rows.",
