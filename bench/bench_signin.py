@@ -217,6 +217,12 @@ async def run_phase(base: str, name: str, users: int, attackers: int, duration: 
     return phase
 
 
+def _others(attacks: dict[int, int]) -> str:
+    """The answers other than 401 and 429, by status (0: no answer within the client's timeout)."""
+    rest = {k: v for k, v in sorted(attacks.items()) if k not in (401, 429)}
+    return (" (other: " + ", ".join(f"{v} x {k or 'no answer'}" for k, v in rest.items()) + ")") if rest else ""
+
+
 def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -272,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
             f"| {phase.name} | {len(phase.latencies)} | {statistics.median(phase.latencies):.0f} | "
             f"{pct(phase.latencies, 0.95):.0f} | {phase.errors} | {answered} | "
             f"{phase.attacks.get(401, 0)} / {phase.attacks.get(429, 0)}"
-            f"{' (other: ' + str(answered - phase.attacks.get(401, 0) - phase.attacks.get(429, 0)) + ')' if answered - phase.attacks.get(401, 0) - phase.attacks.get(429, 0) else ''} | "
+            f"{_others(phase.attacks)} | "
             f"{statistics.median(phase.attack_ms) if phase.attack_ms else float('nan'):.0f} |")
     attacked = [p for p in phases[1:]]
     worst = max(pct(p.latencies, 0.95) for p in attacked)
