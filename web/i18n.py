@@ -629,6 +629,10 @@ EN.update({
     "tijdelijk wachtwoord: nog niet gewijzigd": "temporary password: not changed yet",
     "Te veel mislukte pogingen. Probeer het over 1 seconde opnieuw.":
         "Too many failed attempts. Try again in 1 second.",
+    "Na vijf mislukte pogingen wacht je steeds wat langer voor je het opnieuw kunt proberen.":
+        "After five failed attempts you wait a little longer each time before you can try again.",
+    "Te veel aanmeldingen tegelijk. Probeer het over een paar seconden opnieuw.":
+        "Too many sign-ins at once. Try again in a few seconds.",
     "Te veel mislukte pogingen. Probeer het over {n} seconden opnieuw.":
         "Too many failed attempts. Try again in {n} seconds.",
     "Taken lezen (werklijst en één taak)": "Read tasks (work list and one task)",

@@ -18,6 +18,7 @@ class WebSettings:
     # argon2 hashes at once (each takes ~0.1 s of a core and 64 MiB): sign-ins queue for these off the
     # event loop and off the shared thread pool, so a burst of sign-ins leaves other requests alone.
     hash_concurrency: int = field(default_factory=lambda: max(1, (os.cpu_count() or 2) // 2))
+    signin_queue: int = 16  # sign-ins waiting for a hash at most, in all; more are answered 429 at once
     # Secure cookies: None = when the request came over https (behind a proxy: run uvicorn with
     # --proxy-headers so X-Forwarded-Proto counts); True/False to force.
     secure_cookies: bool | None = None
@@ -53,6 +54,8 @@ class WebSettings:
                 seconds=int(env["CAREPATH_WEB_SIGNIN_SOURCE_CAP_SECONDS"])))
         if env.get("CAREPATH_WEB_HASH_CONCURRENCY"):
             settings = replace(settings, hash_concurrency=max(1, int(env["CAREPATH_WEB_HASH_CONCURRENCY"])))
+        if env.get("CAREPATH_WEB_SIGNIN_QUEUE"):
+            settings = replace(settings, signin_queue=max(1, int(env["CAREPATH_WEB_SIGNIN_QUEUE"])))
         secure = env.get("CAREPATH_WEB_SECURE_COOKIES", "").lower()
         if secure in ("1", "true", "yes"):
             settings = replace(settings, secure_cookies=True)

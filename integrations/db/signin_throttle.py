@@ -55,8 +55,11 @@ def delay_after(failures: int, cap: timedelta, policy: ThrottlePolicy) -> timede
     return delay
 
 
-def record_failure(session: Session, source: str, username: str, now: datetime, policy: ThrottlePolicy) -> None:
-    """Count one failed sign-in for the address and the user name (in the caller's short transaction)."""
+def record_failure(session: Session, source: str, username: str, now: datetime,
+                   policy: ThrottlePolicy) -> dict[str, datetime]:
+    """Count one failed sign-in for the address and the user name (in the caller's short transaction);
+    returns until when each key now waits."""
+    waits: dict[str, datetime] = {}
     for key, cap in ((source_key(source), policy.source_cap), (account_key(username), policy.account_cap)):
         row = session.get(SignInFailureRow, key, with_for_update=True)
         if row is None:
@@ -67,9 +70,11 @@ def record_failure(session: Session, source: str, username: str, now: datetime, 
         row.failures += 1
         row.last_failure_at = now
         row.blocked_until = now + delay_after(row.failures, cap, policy)
+        waits[key] = row.blocked_until
     session.flush()
     # Counts nobody added to for a while are cleared now and then, on a failure.
     session.execute(delete(SignInFailureRow).where(SignInFailureRow.last_failure_at < now - policy.forget_after * 24))
+    return waits
 
 
 def clear_account(session: Session, username: str) -> None:

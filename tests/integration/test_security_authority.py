@@ -355,3 +355,19 @@ def test_audit_entries_follow_the_processing_log_standard_and_export(sqlite_worl
         rows = list(processing_log.records(session, sqlite_world.clock.now() - timedelta(days=1),
                                            sqlite_world.clock.now() + timedelta(days=1)))
     assert len(rows) == len(sqlite_world.audit_rows())
+
+
+def test_a_burst_of_sign_ins_builds_no_queue_of_hashes() -> None:
+    """At most `per_source` sign-ins of one address and `in_all` in all wait for argon2; the rest are
+    answered at once (the sign-in page says 429), so 100 at once cannot queue a minute of hashing."""
+    from contextlib import ExitStack
+
+    from web.password_work import _InFlight
+
+    flight = _InFlight()
+    with ExitStack() as stack:
+        first = [stack.enter_context(flight.admit("10.0.0.1", 5, 8)) for _ in range(7)]
+        assert first == [True] * 5 + [False] * 2  # one address: five at a time
+        others = [stack.enter_context(flight.admit(f"10.0.1.{i}", 5, 8)) for i in range(5)]
+        assert others == [True] * 3 + [False] * 2  # in all: eight at a time
+    assert flight.total == 0 and flight.by_source == {}  # every admitted one is let go again

@@ -201,6 +201,10 @@ def unlock(request: Request, user_id: int, principal: Annotated[Principal, Depen
     user = _user(portal, user_id)
     with write_session(portal.db) as session:
         accounts.unlock(session, user_id)
+    from integrations.db.signin_throttle import account_key
+    from web.pages.auth import signin_waits
+
+    signin_waits(request).forget(account_key(user.username))
     _audit(portal, principal, f"unlocked {user.username}")
     return redirect(f"/admin/users/{user_id}", translate("Account gedeblokkeerd.", principal.language))
 

@@ -61,6 +61,39 @@ def _login_page(request: Request, error: str | None, username: str, status: int 
     return response
 
 
+_WAIT_PAGE = (
+    '<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>'
+    '<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="stylesheet" href="/static/app.css">'
+    '</head><body><main class="login"><div class="login-card"><h1>{title}</h1>'
+    '<div class="alert alert-error" role="alert" id="login-error">{message}</div>'
+    '<form method="post" action="/login" class="stack" novalidate>'
+    '<input type="hidden" name="csrf_token" value="{token}"><input type="hidden" name="next" value="{next}">'
+    '<div class="field"><label for="username">{user_label}</label><input id="username" name="username" type="text" '
+    'autocomplete="username" required value="{username}"></div>'
+    '<div class="field"><label for="password">{password_label}</label><input id="password" name="password" '
+    'type="password" autocomplete="current-password" required></div>'
+    '<button type="submit" class="btn btn-primary btn-wide">{button}</button></form></div></main></body></html>'
+)
+
+
+def _wait_page(request: Request, message: str, username: str, next_url: str, retry_after: int) -> HTMLResponse:
+    """The sign-in form with a 429 message, without the template engine: a flood of tries during a wait
+    costs little, so other people's pages do not wait for it."""
+    from markupsafe import escape
+
+    lang = language(request)
+    token = new_login_csrf()
+    body = _WAIT_PAGE.format(
+        lang=lang, title=escape(translate("Inloggen bij carepath", lang)), message=escape(message), token=token,
+        next=escape(safe_next(next_url, "")), username=escape(username[:200]),
+        user_label=escape(translate("Gebruikersnaam", lang)), password_label=escape(translate("Wachtwoord", lang)),
+        button=escape(translate("Inloggen", lang)))
+    response = HTMLResponse(body, status_code=429, headers={"Retry-After": str(retry_after)})
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, max_age=3600, path="/", httponly=True, samesite="lax",
+                        secure=is_https(request, portal_of(request)))
+    return response
+
+
 @router.get("/login")
 def login_form(request: Request, next: str = "") -> Response:
     principal = optional_principal(request)
@@ -95,19 +128,27 @@ async def login(request: Request, username: Annotated[str, Form(max_length=200)]
                 session, [signin_throttle.source_key(source), signin_throttle.account_key(name)], now)
             return wait, (None if wait else accounts.password_record(session, name))
 
-    wait, record = await run_in_threadpool(wait_and_record)
+    waits = signin_waits(request)
+    keys = [signin_throttle.source_key(source), signin_throttle.account_key(name)]
+    wait = waits.longest(keys, now)  # a try during a known wait costs no database read
+    record = None
+    if wait is None:
+        wait, record = await run_in_threadpool(wait_and_record)
     if wait is not None:
         seconds = max(1, math.ceil(wait.total_seconds()))
         text = "Te veel mislukte pogingen. Probeer het over 1 seconde opnieuw." if seconds == 1 else \
             "Te veel mislukte pogingen. Probeer het over {n} seconden opnieuw."
-        response = _login_page(request, translate(text, lang, n=seconds), username, 429, next)
-        response.headers["Retry-After"] = str(seconds)
-        return response
-    good = await password_work.verify(settings.hash_concurrency, record.password_hash if record else None, password)
+        return _wait_page(request, translate(text, lang, n=seconds), username, next, seconds)
+    with password_work.IN_FLIGHT.admit(source, settings.lockout_after, settings.signin_queue) as admitted:
+        if not admitted:  # too many sign-ins at once (from this address, or in all): no queue of hashes
+            return _wait_page(request, translate(
+                "Te veel aanmeldingen tegelijk. Probeer het over een paar seconden opnieuw.", lang), username, next, 5)
+        good = await password_work.verify(settings.hash_concurrency, record.password_hash if record else None,
+                                          password)
     if not good or record is None or not record.active:
         def failed() -> None:
             with write_session(portal.db) as session:
-                signin_throttle.record_failure(session, source, name, portal.now(), policy)
+                waits.note(signin_throttle.record_failure(session, source, name, portal.now(), policy), now)
 
         await run_in_threadpool(failed)
         return _login_page(request, translate("Gebruikersnaam of wachtwoord klopt niet.", lang), username, 401, next)
@@ -118,6 +159,7 @@ async def login(request: Request, username: Annotated[str, Form(max_length=200)]
         with write_session(portal.db) as session:
             account = accounts.signed_in(session, record.user_id, portal.now(), new_hash)
             signin_throttle.clear_account(session, name)
+            waits.forget(signin_throttle.account_key(name))
             value, _stored = accounts.start_session(session, account.id, portal.now(), settings.session_max)
         return value, account
 
@@ -129,6 +171,14 @@ async def login(request: Request, username: Annotated[str, Form(max_length=200)]
     signed_in.set_cookie(LANGUAGE_COOKIE, account.language, max_age=365 * 86400, path="/", samesite="lax",
                         httponly=True, secure=is_https(request, portal))
     return signed_in
+
+
+def signin_waits(request: Request) -> password_work.Waits:
+    """The sign-in waits this app knows of (one per app, so tests with their own apps do not share them)."""
+    found = getattr(request.app.state, "signin_waits", None)
+    if found is None:
+        found = request.app.state.signin_waits = password_work.Waits()
+    return found
 
 
 def home_of_account(account: accounts.Account) -> str:
