@@ -159,17 +159,27 @@ class CaseService:
         label = f"{type(cmd).__name__} on case {cmd.case_id}"
         for _ in range(self._max_attempts):
             try:
-                with self._storage(label), write_session(self.db) as session:
-                    # Load first, then look for the key: on PostgreSQL each statement sees what was
-                    # committed before it, so a repeat that committed after the load shows up here,
-                    # and one that commits later makes our save stale (and the next round finds it).
+                # Decide on a snapshot, outside any write lock: deciding checks what people typed
+                # (JSON Schema patterns, CEL conditions), and on SQLite a write transaction holds the
+                # whole database. The save below only succeeds `WHERE version` is still the loaded
+                # one; otherwise the next round decides again on the fresh case.
+                with self._storage(label), read_session(self.db) as session:
                     state = repository.load_case(session, cmd.case_id)
                     if cmd.idempotency_key is not None:
                         stored = idempotency.find(session, cmd.idempotency_key, what_hash)
                         if stored is not None:
                             return CommandResult.from_json(stored.result, duplicate=True)
-                    now = self.clock.now()
-                    decision = self.engine.handle(state, cmd, now)
+                now = self.clock.now()
+                decision = self.engine.handle(state, cmd, now)
+                with self._storage(label), write_session(self.db) as session:
+                    # Look for the key again: a repeat that committed since the snapshot shows up
+                    # here, and one that commits later makes our save stale (the next round finds it).
+                    if cmd.idempotency_key is not None:
+                        stored = idempotency.find(session, cmd.idempotency_key, what_hash)
+                        if stored is not None:
+                            return CommandResult.from_json(stored.result, duplicate=True)
+                    if not decision.events and repository.load_case(session, cmd.case_id).version != state.version:
+                        continue  # nothing to save, so no version check would notice a stale snapshot
                     repository.save_decision(
                         session, PendingSave(state.version, decision, self._personal_fields(state))
                     )
