@@ -143,7 +143,7 @@ def test_health_answers_while_ten_heavy_editor_requests_run(sqlite_service_for_l
             thread.start()
         work: PathwayWork = world["app"].state.pathway_work
         for _ in range(400):  # until both workers are busy
-            if work._slots._value == 0:  # type: ignore[attr-defined]
+            if work._slots._value == 0:
                 break
             time.sleep(0.01)
         answers = []
@@ -210,9 +210,9 @@ def test_no_form_is_matched_while_the_write_lock_is_held(service: CaseService, c
     _, task_id = _case(service, "test-patterns")
     writing = threading.local()
     matched_while_writing: list[str] = []
-    real_write = service_module.write_session
-
     from contextlib import contextmanager
+
+    from integrations.db.engine_factory import write_session as real_write
 
     @contextmanager
     def watched_write(db: Any) -> Any:
