@@ -1,12 +1,13 @@
 """Does /health answer within 200 ms while ten heavy pathway-editor requests run?
 
-Run: `.venv/bin/python bench/bench_availability.py [--samples-idle 50] [--interval 0.05]`
+Run: `.venv/bin/python bench/bench_availability.py [--idle-seconds 30] [--interval 0.05]`
 
 The web app (`web.app.create_app` on a fresh SQLite database with the shipped pathways, one uvicorn
 process, the default `PathwayWork` limits unless CAREPATH_WEB_PATHWAY_* say otherwise) runs in a
 subprocess on 127.0.0.1. The measuring process signs in as a coordinator and:
 
-1. idle: `--samples-idle` GET /health one after the other;
+1. idle: GET /health every `--interval` seconds for `--idle-seconds`, nothing else running (on a
+   shared machine this shows its own noise, at the same pace as under load);
 2. for each heavy scenario, starts ten editor requests at once from ten threads and, until the last
    of them has answered, GETs /health every `--interval` seconds. The scenarios are the attacks of
    issue #9: a dry run of a pathway that evaluates every minute (it froze the server for over 12
@@ -141,7 +142,8 @@ def heavy_scenario(base: str, cookies: dict[str, str], csrf: str, form: dict[str
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--samples-idle", type=int, default=50)
+    parser.add_argument("--idle-seconds", type=float, default=30.0,
+                        help="how long /health is sampled with nothing else running (the machine's own noise)")
     parser.add_argument("--interval", type=float, default=0.05, help="seconds between health checks under load")
     parser.add_argument("--serve", nargs=2, metavar=("URL", "PORT"), help=argparse.SUPPRESS)
     parser.add_argument("--no-doc", action="store_true", help="print only; leave docs/benchmarks.md alone")
@@ -169,7 +171,11 @@ def main(argv: list[str] | None = None) -> int:
             with httpx.Client(base_url=base, timeout=30) as client:
                 for _ in range(5):
                     health_once(client)  # warm-up
-                idle = [health_once(client) for _ in range(args.samples_idle)]
+                idle = []
+                ends = time.perf_counter() + args.idle_seconds  # as long as a heavy scenario, same pace
+                while time.perf_counter() < ends:
+                    idle.append(health_once(client))
+                    time.sleep(args.interval)
             log(f"idle: median {statistics.median(idle):.1f} ms")
             tcm = (ROOT / "pathways" / "team-case-management.yaml").read_text(encoding="utf-8")
             scenarios = {
