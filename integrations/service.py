@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Engine as Database
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -45,6 +45,8 @@ from integrations.pseudonym import Pseudonymiser
 
 if TYPE_CHECKING:
     from engine.decide import Decision, Engine
+
+_T = TypeVar("_T")
 
 TIMER_ACTOR = "system:timer"
 MAX_ATTEMPTS = 5  # decide again this often when another writer changed the case first
@@ -187,15 +189,25 @@ class CaseService:
         label = f"{type(cmd).__name__} on case {cmd.case_id}"
         for _ in range(self._max_attempts):
             try:
+                # Decide on a snapshot, outside any write lock: deciding checks what people typed
+                # (JSON Schema patterns, CEL conditions), and on SQLite a write transaction holds the
+                # whole database. The save only succeeds `WHERE version` is still the loaded one;
+                # otherwise the next round decides again on the fresh case.
+                with self._storage(label):
+                    state, seen = self._read(lambda tx: self._snapshot(tx, cmd, what_hash))
+                if seen is not None:
+                    return seen
+                now = self.clock.now()
+                decision = self.engine.handle(state, cmd, now)
                 with self._storage(label):
                     if within is None:
-                        return self._write(lambda tx: self._decide_and_save(tx, cmd, what_hash))
+                        return self._write(lambda tx: self._save(tx, cmd, state, decision, what_hash, now))
                     # More writes in the same transaction (an audit entry, a draft deleted): the session
                     # path, with the decision saved on the same connection.
                     with write_session(self.db) as session:
                         try:
-                            result = self._decide_and_save(
-                                hot_sql.RawTransaction(*hot_sql.driver_cursor(session)), cmd, what_hash)
+                            result = self._save(hot_sql.RawTransaction(*hot_sql.driver_cursor(session)),
+                                                cmd, state, decision, what_hash, now)
                         except self.db.dialect.loaded_dbapi.Error as exc:
                             raise hot_sql.translated(self.db, exc) from exc
                         if not result.duplicate:
@@ -221,17 +233,42 @@ class CaseService:
         with hot_sql.raw_write(self.db) as tx:
             return work(tx)
 
-    def _decide_and_save(self, tx: hot_sql.RawTransaction, cmd: c.Command, what_hash: str) -> CommandResult:
-        # Load first, then look for the key: on PostgreSQL each statement sees what was
-        # committed before it, so a repeat that committed after the load shows up here,
-        # and one that commits later makes our save stale (and the next round finds it).
+    def _read(self, work: Callable[[hot_sql.RawTransaction], _T]) -> _T:
+        """Run `work` on a pooled connection without a write transaction (a snapshot read)."""
+        connection = self.db.raw_connection()
+        try:
+            cursor = connection.cursor()
+            try:
+                return work(hot_sql.RawTransaction(cursor, self.db.dialect.name))
+            except self.db.dialect.loaded_dbapi.Error as exc:
+                raise hot_sql.translated(self.db, exc) from exc
+            finally:
+                cursor.close()
+                connection.rollback()
+        finally:
+            connection.close()
+
+    def _snapshot(self, tx: hot_sql.RawTransaction, cmd: c.Command,
+                  what_hash: str) -> tuple[CaseState, CommandResult | None]:
+        """The stored case, and the stored result when this idempotency key was used before."""
         state = repository.load_case_on(tx.cursor, tx.name, cmd.case_id)
         if cmd.idempotency_key is not None:
             stored = idempotency.find_on(tx.cursor, tx.name, cmd.idempotency_key, what_hash)
             if stored is not None:
+                return state, CommandResult.from_json(stored.result, duplicate=True)
+        return state, None
+
+    def _save(self, tx: hot_sql.RawTransaction, cmd: c.Command, state: CaseState, decision: Decision,
+              what_hash: str, now: datetime) -> CommandResult:
+        """Save a decision taken on a snapshot: StaleCaseError when the case moved on meanwhile."""
+        # Look for the key again: a repeat that committed since the snapshot shows up here, and one
+        # that commits later makes our save stale (the next round finds it).
+        if cmd.idempotency_key is not None:
+            stored = idempotency.find_on(tx.cursor, tx.name, cmd.idempotency_key, what_hash)
+            if stored is not None:
                 return CommandResult.from_json(stored.result, duplicate=True)
-        now = self.clock.now()
-        decision = self.engine.handle(state, cmd, now)
+        if not decision.events and repository.load_case_on(tx.cursor, tx.name, cmd.case_id).version != state.version:
+            raise StaleCaseError(f"case {cmd.case_id} changed while a command was decided")
         repository.save_decision_on(tx.cursor, tx.name, PendingSave(state.version, decision, self._personal_fields(state)))
         result = CommandResult.of(decision)
         if cmd.idempotency_key is not None:

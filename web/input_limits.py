@@ -17,7 +17,7 @@ import math
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-MAX_JSON_BYTES = 3_000_000  # a pathway text of 1,000,000 characters, escaped, fits
+MAX_JSON_BYTES = 8_000_000  # a pathway text of 1,000,000 characters fits, even written as \uXXXX escapes
 MAX_DATA_BYTES = 65_536
 MAX_TEXT_CHARS = 10_000
 MAX_ITEMS = 500

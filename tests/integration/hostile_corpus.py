@@ -156,7 +156,7 @@ def build() -> list[Probe]:
         ("string-body", b'"hello"'),
         ("null-body", b"null"),
         ("empty-body", b""),
-        ("huge-body", b'{"data": {"x": "' + b"a" * 3_100_000 + b'"}}'),
+        ("huge-body", b'{"data": {"x": "' + b"a" * 8_100_000 + b'"}}'),
         ("many-keys", b'{"data": {' + b",".join(b'"k%d": 1' % i for i in range(50_000)) + b"}}"),
         ("long-list", b'{"data": {"problems": [' + b",".join(b'"x"' for _ in range(5_000)) + b"]}}"),
         ("duplicate-keys", b'{"data": {"outcome": "help", "outcome": "no_help"}}'),
