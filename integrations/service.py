@@ -15,6 +15,7 @@ service; none of them touches tables or the engine directly.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -201,7 +202,8 @@ class CaseService:
                 decision = self.engine.handle(state, cmd, now)
                 with self._storage(label):
                     if within is None:
-                        return self._write(lambda tx: self._save(tx, cmd, state, decision, what_hash, now))
+                        return self._write(functools.partial(self._save, cmd=cmd, state=state, decision=decision,
+                                                             what_hash=what_hash, now=now))
                     # More writes in the same transaction (an audit entry, a draft deleted): the session
                     # path, with the decision saved on the same connection.
                     with write_session(self.db) as session:
