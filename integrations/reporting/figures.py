@@ -865,7 +865,8 @@ def assemble(
         start=start, end=end, min_cell=min_cell, as_of=as_of, tables=tuple(tables),
         notes=(
             f"Periode {start.isoformat()} tot en met {end.isoformat()} (Nederlandse tijd); alleen zaken in "
-            f"opdracht van deze gemeente.",
+            + ("opdracht van deze gemeente." if ":" not in municipality or municipality.startswith("municipality:")
+               else f"opdracht van deze financier ({municipality})."),
             f"x = onderdrukt: berekend uit minder dan {min_cell} zaken, of onderdrukt zodat zo'n cel niet uit "
             f"de totalen te berekenen is.",
             *([f"Elk gepubliceerd aantal is licht verstoord (hoogstens {cellkey.MAX_NOISE} erbij of eraf, steeds "
@@ -1057,7 +1058,7 @@ def report_to_csv(report: Report, *, delimiter: str = ";") -> str:
     def line(*cells: str) -> None:
         writer.writerow([csv_safe(c) for c in cells])
 
-    line("Uitkomstrapportage", "gemeente", report.municipality)
+    line("Uitkomstrapportage", "gemeente" if ":" not in report.municipality else "financier", report.municipality)
     line("Pad", report.pathway_title or "Alle paden", report.pathway_id or "")
     line("Periode", report.start.isoformat(), report.end.isoformat())
     line("Minimale celgrootte", str(report.min_cell))
