@@ -15,6 +15,11 @@ Every figure is aggregated in SQL over indexed columns of `cases` and `tasks` (n
 JSON), then protected by `integrations.reporting.suppression`: figures from fewer than `min_cell`
 cases are suppressed, and more cells where a total would give a suppressed one away.
 `report_to_csv` writes the same tables for Excel. What every figure means: docs/reporting.md.
+
+Reports are per funder (`scope_key`: a municipality's CBS code, or a funder key such as
+``health_insurer:3311``), and include the interventions (tracks) of the cases. `build_report` gives
+exact figures over any period; an analyst only ever gets `integrations.reporting.published`
+(fixed ended periods, `Protection` `PUBLISHED`: cell-key perturbation, percentiles for large groups).
 """
 
 from __future__ import annotations
