@@ -352,6 +352,7 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     words = {400: "Bad request", 401: "Not signed in, or the token is not valid",
              403: "Not for the caller's role, or CSRF token missing", 404: "Not found (or not for the caller)",
              409: "Someone else changed it first", 413: "Too large", 422: "The input cannot be used",
+             429: "Too many reports this hour (CAREPATH_WEB_REPORTS_PER_HOUR)",
              503: "The database is not available"}
     return {code: {"model": ErrorBody, "description": words[code]} for code in codes}
 
@@ -695,7 +696,7 @@ def _report_args(period: str | None, start: date | None, end: date | None, reque
     return chosen_period(request, period or "", start.isoformat() if start else "", end.isoformat() if end else "")
 
 
-@router.get("/reports/outcomes", response_model=ReportOut,
+@router.get("/reports/outcomes", response_model=ReportOut, responses=_errors(429),
             summary="Outcome report of the analyst's municipality or funder (fixed ended periods, small cells "
                     "suppressed, counts perturbed; at most CAREPATH_WEB_REPORTS_PER_HOUR an hour)")
 def report(request: Request, principal: Caller, pathway: Annotated[str | None, Query(max_length=64)] = None,
@@ -709,7 +710,7 @@ def report(request: Request, principal: Caller, pathway: Annotated[str | None, Q
 
 
 @router.get("/reports/outcomes.csv", summary="The same report as CSV for Excel (formula-safe)",
-            responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+            responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}, **_errors(429)})
 def report_csv(request: Request, principal: Caller, pathway: Annotated[str | None, Query(max_length=64)] = None,
                period: Annotated[str | None, Query(max_length=10, description="2026-03, 2026-K1 or 2026")] = None,
                start: date | None = None, end: date | None = None) -> Response:

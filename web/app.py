@@ -200,7 +200,8 @@ def _install_errors(app: FastAPI) -> None:
         if exc.status_code == 404:
             return _not_found(request)
         if _is_api(request):
-            code = {405: "method_not_allowed", 401: "unauthenticated", 403: "forbidden"}.get(exc.status_code, "error")
+            code = {405: "method_not_allowed", 401: "unauthenticated", 403: "forbidden",
+                    429: "too_many_requests"}.get(exc.status_code, "error")
             return api_error(exc.status_code, code, str(exc.detail), headers=getattr(exc, "headers", None))
         return _page_error(request, exc.status_code, "Niet gelukt", str(exc.detail))
 

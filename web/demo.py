@@ -83,7 +83,11 @@ class DemoAccount:
     teams: tuple[str, ...] = ()
     pathway_roles: tuple[str, ...] = ()
     municipality: str | None = None
+    funder: str | None = None  # an analyst of a funder other than a municipality
 
+
+# The school board that pays for the school social work of the demo cases whose funding is "school".
+SCHOOL_BOARD = "school_board:41234"
 
 ACCOUNTS = (
     DemoAccount("anna", "Anna de Vries", AccountRole.WORKER, "AMW Noord-Groningen", ("noord-groningen",),
@@ -107,6 +111,7 @@ ACCOUNTS = (
     DemoAccount("henk", "Henk Smit", AccountRole.ANALYST, "Gemeente Het Hogeland", municipality="GM1966"),
     DemoAccount("marloes", "Marloes de Graaf", AccountRole.ANALYST, "Gemeente Utrecht", municipality="GM0344"),
     DemoAccount("ruud", "Ruud van Dijk", AccountRole.ANALYST, "Gemeente Rotterdam", municipality="GM0599"),
+    DemoAccount("sophie", "Sophie Wolters", AccountRole.ANALYST, "Stichting Onderwijs Drenthe", funder=SCHOOL_BOARD),
     DemoAccount("beheer", "Beheerder carepath", AccountRole.ADMIN, "carepath"),
     # partner contacts (docs/partners.md): they see only the referrals addressed to them
     DemoAccount("kredietbank", "Karin Dijkstra (Kredietbank)", AccountRole.PARTNER, "Kredietbank Noord-Groningen",
@@ -181,7 +186,7 @@ def _ensure_accounts(db: Database, now: datetime, password: str) -> None:
             accounts.create_account(
                 session, username=spec.username, display_name=spec.name, password=password, role=spec.role,
                 organisation=spec.organisation, now=now, teams=spec.teams, pathway_roles=spec.pathway_roles,
-                municipality=spec.municipality, check_rules=False)
+                municipality=spec.municipality, check_rules=False, funder=spec.funder)
 
 
 def seed(service: CaseService, db: Database | None = None, clock: Clock | None = None, *, cases: int = 240,
@@ -367,7 +372,8 @@ class _DemoRun:
         try:
             self.service.start_case(team.pathway, trigger, data, actor=f"user:{coordinator.username}",
                                     team=team.id, municipality=self.rng.choice(team.municipalities),
-                                    case_id=case_id, client_id=f"demo-{case_id}")
+                                    case_id=case_id, client_id=f"demo-{case_id}",
+                                    funder=SCHOOL_BOARD if data.get("funding") == "school" else None)
         except ConflictError:
             return  # already there (a seed that stopped halfway)
         self.started += 1

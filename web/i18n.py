@@ -62,6 +62,8 @@ EN: dict[str, str] = {
     "Alleen mijn taken": "Only my tasks",
     "Alleen totalen van de zaken die jouw gemeente financiert. Kleine aantallen zijn onderdrukt (x), zodat niemand herkenbaar is.": "Only totals of the cases your municipality funds. Small numbers are suppressed (x) so nobody can be recognised.",
     "Analist gemeente": "Municipal analyst",
+    "Financier, als het niet de gemeente of de financier van het pad is": "Funder, when not the municipality or the pathway's funder",
+    "soort:code, bijvoorbeeld health_insurer:3311 of school_board:41234; meestal leeg": "kind:code, e.g. health_insurer:3311 or school_board:41234; usually empty",
     "Financier (analisten)": "Funder (analysts)",
     "Financier (analisten van een andere financier dan een gemeente)": "Funder (analysts of a funder other than a municipality)",
     "soort:code, bijvoorbeeld health_insurer:3311; leeg voor een gemeente": "kind:code, e.g. health_insurer:3311; empty for a municipality",

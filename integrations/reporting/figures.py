@@ -15,6 +15,11 @@ Every figure is aggregated in SQL over indexed columns of `cases` and `tasks` (n
 JSON), then protected by `integrations.reporting.suppression`: figures from fewer than `min_cell`
 cases are suppressed, and more cells where a total would give a suppressed one away.
 `report_to_csv` writes the same tables for Excel. What every figure means: docs/reporting.md.
+
+Reports are per funder (`scope_key`: a municipality's CBS code, or a funder key such as
+``health_insurer:3311``), and include the interventions (tracks) of the cases. `build_report` gives
+exact figures over any period; an analyst only ever gets `integrations.reporting.published`
+(fixed ended periods, `Protection` `PUBLISHED`: cell-key perturbation, percentiles for large groups).
 """
 
 from __future__ import annotations
@@ -865,7 +870,8 @@ def assemble(
         start=start, end=end, min_cell=min_cell, as_of=as_of, tables=tuple(tables),
         notes=(
             f"Periode {start.isoformat()} tot en met {end.isoformat()} (Nederlandse tijd); alleen zaken in "
-            f"opdracht van deze gemeente.",
+            + ("opdracht van deze gemeente." if ":" not in municipality or municipality.startswith("municipality:")
+               else f"opdracht van deze financier ({municipality})."),
             f"x = onderdrukt: berekend uit minder dan {min_cell} zaken, of onderdrukt zodat zo'n cel niet uit "
             f"de totalen te berekenen is.",
             *([f"Elk gepubliceerd aantal is licht verstoord (hoogstens {cellkey.MAX_NOISE} erbij of eraf, steeds "
@@ -1057,7 +1063,7 @@ def report_to_csv(report: Report, *, delimiter: str = ";") -> str:
     def line(*cells: str) -> None:
         writer.writerow([csv_safe(c) for c in cells])
 
-    line("Uitkomstrapportage", "gemeente", report.municipality)
+    line("Uitkomstrapportage", "gemeente" if ":" not in report.municipality else "financier", report.municipality)
     line("Pad", report.pathway_title or "Alle paden", report.pathway_id or "")
     line("Periode", report.start.isoformat(), report.end.isoformat())
     line("Minimale celgrootte", str(report.min_cell))

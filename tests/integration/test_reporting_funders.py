@@ -80,6 +80,13 @@ def test_a_case_names_its_funder_at_its_start(service: CaseService, db: Engine, 
     with read_session(db) as session:
         assert session.execute(select(CaseRow.funder).where(CaseRow.id == made.json()["case_id"])).scalar_one() \
             == "school_board:41234"
+    page = {"pathway": "test-visits", "trigger": "signal", "team": TEAM_A, "municipality": MUNICIPALITY,
+            "client_name": "Fenna", "concern": "huur"}
+    by_hand = cor.post("/cases/new", {**page, "funder": "housing_corporation:L1234"})
+    assert by_hand.status_code == 303
+    assert service.case(by_hand.headers["location"].rsplit("/", 1)[-1]).funder == "housing_corporation:L1234"
+    wrong = cor.post("/cases/new", {**page, "funder": "housing_corporation"})
+    assert wrong.status_code == 422 and "soort:code" in wrong.text
 
 
 def test_an_analyst_account_needs_a_municipality_or_a_funder(db: Engine, clock: ManualClock) -> None:

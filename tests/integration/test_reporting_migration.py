@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import inspect, text
 
@@ -19,7 +20,7 @@ def test_0009_fills_funders_keys_and_interventions(blank_database: str) -> None:
     try:
         _migrate(engine, blank_database, "0006_queue_index")
         moment = datetime(2026, 3, 2, tzinfo=UTC)
-        track: dict[str, object] = {"id": "debts", "status": "closed", "owner_role": "worker", "position": None,
+        track: dict[str, Any] = {"id": "debts", "status": "closed", "owner_role": "worker", "position": None,
                  "started_at": "2026-03-03T09:00:00+00:00", "closed_at": "2026-04-01T09:00:00+00:00",
                  "result": "achieved", "progress": [], "lead_time_exceeded_at": None}
         planned = {**track, "id": "housing", "status": "planned", "started_at": None, "closed_at": None, "result": None}

@@ -121,7 +121,7 @@ async def register_case(request: Request, principal: Annotated[Principal, Depend
         return _new_case_page(request, principal, "", {}, {"pathway": translate("Kies een zorgpad.", lang)}, [], 422)
     schema = cp.pathway.case_data
     raw = forms.raw_values(schema, form)
-    for key in ("trigger", "team", "municipality", "client_id", "note"):
+    for key in ("trigger", "team", "municipality", "client_id", "note", "funder"):
         raw[f"_{key}"] = str(form.get(key) or "").strip()
     data, errors = forms.parse(schema, raw, lang)
     field_errors, general = forms.validate(schema, data, lang, cp.validators.get("case_data"))
@@ -138,7 +138,8 @@ async def register_case(request: Request, principal: Annotated[Principal, Depend
     try:
         result = portal.start_case(principal, pathway_id=pathway_id, trigger=raw["_trigger"], data=data,
                                    team=raw["_team"], municipality=raw["_municipality"],
-                                   client_id=raw["_client_id"] or None, note=raw["_note"] or None)
+                                   client_id=raw["_client_id"] or None, note=raw["_note"] or None,
+                                   funder=raw["_funder"] or None)
     except Invalid as exc:
         return _new_case_page(request, principal, pathway_id, raw, exc.fields, [str(exc)], 422)
     return redirect(f"/cases/{result.case_id}", translate("Zaak {id} is geregistreerd.", lang, id=result.case_id))
