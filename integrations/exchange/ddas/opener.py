@@ -65,7 +65,8 @@ def _months(row: Any) -> int:
     if row.ontstaansdatum is None or row.signaaldatum is None:
         return 0
     first, last = row.ontstaansdatum, row.signaaldatum
-    return max(0, (last.year - first.year) * 12 + last.month - first.month - (1 if last.day < first.day else 0))
+    months: int = (last.year - first.year) * 12 + last.month - first.month - (1 if last.day < first.day else 0)
+    return max(0, months)
 
 
 def _case_data(pathway_id: str, row: Any, client: Mapping[str, Any]) -> dict[str, Any]:
