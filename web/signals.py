@@ -31,7 +31,7 @@ from integrations.exchange.ddas.export import export_pages
 from integrations.exchange.ddas.importer import ImportReport, Route, SignalImporter, load_routes
 from integrations.exchange.ddas.opener import CaseOpener
 from integrations.service import CaseService
-from web.api import Caller
+from web.api import CHANGE, COMMON, Caller
 from web.portal import Hidden, Invalid, Refused
 from web.principal import Principal
 from web.ui import form_principal, page_principal, portal_of, render
@@ -120,7 +120,7 @@ async def _run(request: Request, chunks: AsyncIterator[bytes], name: str, p: Pri
 # --- API ----------------------------------------------------------------------------------------------
 
 
-@router.post("/api/signals", tags=["signals"], summary="Import a DDAS v1.2 file of early signals")
+@router.post("/api/signals", tags=["signals"], summary="Import a DDAS v1.2 file of early signals", responses=CHANGE)
 async def api_import(request: Request, principal: Caller) -> JSONResponse:
     """The request body is the DDAS file (`application/json`). 200 with the result per signal; 422 with
     every error (nothing imported) when the file does not meet the DDAS schema."""
@@ -154,7 +154,8 @@ def _export(request: Request, p: Principal, municipality: str, first: str, last:
     raise Hidden(f"deel {page}")
 
 
-@router.get("/api/signals/export", tags=["signals"], summary="The DDAS delivery of a municipality and period")
+@router.get("/api/signals/export", tags=["signals"], summary="The DDAS delivery of a municipality and period",
+            responses=COMMON)
 def api_export(request: Request, principal: Caller, municipality: Annotated[str, Query(max_length=6)] = "",
                start: Annotated[str, Query(alias="from", max_length=10)] = "",
                end: Annotated[str, Query(alias="to", max_length=10)] = "",
@@ -176,12 +177,12 @@ def _page(request: Request, p: Principal, **context: Any) -> Response:
         status_code=422 if context.get("report") is not None and context["report"].errors else 200)
 
 
-@router.get("/signalen")
+@router.get("/signalen", include_in_schema=False)
 def signals_page(request: Request, principal: Annotated[Principal, Depends(page_principal)]) -> Response:
     return _page(request, principal)
 
 
-@router.post("/signalen")
+@router.post("/signalen", include_in_schema=False)
 async def signals_upload(request: Request, principal: Annotated[Principal, Depends(form_principal)]) -> Response:
     _may_upload_or_refuse(request, principal)
     form = await request.form()
@@ -197,7 +198,7 @@ async def signals_upload(request: Request, principal: Annotated[Principal, Depen
     return _page(request, principal, report=report)
 
 
-@router.get("/signalen/levering.json")
+@router.get("/signalen/levering.json", include_in_schema=False)
 def signals_download(request: Request, principal: Annotated[Principal, Depends(page_principal)],
                      municipality: Annotated[str, Query(max_length=6)] = "",
                      start: Annotated[str, Query(alias="from", max_length=10)] = "",

@@ -86,15 +86,20 @@ def test_upload_case_contact_attempt_end_result_export(server: tuple[str, CaseSe
     # The repeat signal shows on the case it was linked to, with how sure the match is.
     assert 'id="case-signals"' in case_page.text and "S00000002" in case_page.text
     assert "Niet opgepakt: herhaalde melding" in case_page.text and "zeker (BSN)" in case_page.text
-    # The worker records the contact attempt in DDAS codes through the API, then the end result.
+    # The worker records the contact attempt in DDAS codes on the web form, then the end result (API).
     headers = {"X-CSRF-Token": csrf}
     tasks = intake.get(f"/api/cases/{case_id.group(1)}").json()
     task = next(t for t in tasks["tasks"] if t["status"] == "open")
-    done = intake.post(f"/api/tasks/{task['id']}/complete", headers=headers, json={"data": {"contactpoging": {
-        "soort": "Huisbezoek", "bereikt": True, "datum": "2026-03-02", "dagdeel": "Middag"}}})
-    assert done.status_code == 200, done.text
-    talk = done.json()["opened_tasks"][0]
-    assert intake.post(f"/api/tasks/{talk}/complete", headers=headers,
+    form = intake.get(f"/tasks/{task['id']}")
+    assert 'name="contactpoging.soort"' in form.text and 'name="contactpoging.dagdeel"' in form.text
+    done = intake.post(f"/tasks/{task['id']}/complete", data={
+        "csrf_token": csrf, "contactpoging.soort": "Huisbezoek", "contactpoging.bereikt": "true",
+        "contactpoging.datum": "2026-03-02", "contactpoging.dagdeel": "Middag"})
+    assert done.status_code == 303, re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", done.text))[-800:]
+    tasks = intake.get(f"/api/cases/{case_id.group(1)}").json()
+    talk = next(t for t in tasks["tasks"] if t["status"] == "open")
+    assert talk["step"] == "conversation"
+    assert intake.post(f"/api/tasks/{talk['id']}/complete", headers=headers,
                        json={"data": {"result": "quick_fix"}}).status_code == 200
     # The analyst of GM0014 downloads the delivery; it meets the shared schema with format checking.
     analyst, _ = _signed_in(base, "ada")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import random
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -113,6 +114,17 @@ def test_signals_open_cases_on_the_right_pathway_and_repeats_link(signals_servic
         "Vroegsignaal S00000003: opgepakt", "Vroegsignaal S00000004: niet opgepakt",
         "Vroegsignaal S00000005: opgepakt"])
     assert {role for _, role in feedback} == {"housing_corporation", "signal_partner"}
+
+
+def test_no_bsn_or_address_reaches_the_logs(signals_service: CaseService, tmp_path: Path,
+                                            caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    _import(signals_service, _file(tmp_path, [("0014", ENERGY, [_signal(1, "Energie", BSN), _signal(2, "Energie", ADDRESS)]),
+                                              ("0344", ENERGY, [_signal(3, "Energie", ADDRESS)])]))
+    erase_due(signals_service)
+    assert caplog.records  # the import, the opener and retention do log (counts)
+    logged = caplog.text.upper().replace(" ", "")
+    assert "900000017" not in logged and "9741AB" not in logged
 
 
 def test_a_later_import_links_to_the_open_case_and_reimport_changes_nothing(
@@ -229,3 +241,16 @@ def test_retention_erases_what_is_due_and_nothing_else(signals_service: CaseServ
     with read_session(signals_service.db) as session:
         assert session.get(CasePersonalDataRow, case_id) is None
         assert session.get(CaseRow, case_id) is not None  # the case and its statistics stay
+
+
+def test_a_case_id_drawn_twice_gets_a_fresh_one(signals_service: CaseService, tmp_path: Path) -> None:
+    SignalImporter(signals_service, ROUTES).import_file(_file(tmp_path, [
+        ("0014", ENERGY, [_signal(1, "Energie", BSN), _signal(2, "Energie", BSN)])]))
+    chosen = str(_rows(signals_service)["S00000001"].case_id)
+    # Someone else's case took that id meanwhile (a one-in-billions draw, forced here).
+    signals_service.start_case("test-visits", "signal", {"client_name": "X", "concern": "y"}, actor="user:cor",
+                               case_id=chosen)
+    assert CaseOpener(signals_service, ROUTES).run().opened == 1
+    rows = _rows(signals_service)
+    assert rows["S00000001"].case_id != chosen and rows["S00000001"].case_opened
+    assert rows["S00000002"].case_id == rows["S00000001"].case_id  # the repeat follows its case

@@ -56,12 +56,12 @@ HERHAALDE_MELDING: Final = "Niet opgepakt: herhaalde melding"
 GEEN_INWONER: Final = "Persoon is geen inwoner (meer) in de gemeente"
 ANDERE_REDEN: Final = "Niet opgepakt: andere reden"
 
-# Where a signal goes: rent (and mortgage) arrears to eviction prevention, everything else to the
-# shipped `early-signal` pathway (energy, water, health insurance, CAK, DUO, Belastingdienst/Toeslagen).
+# Where a signal goes: rent arrears to eviction prevention, everything else to the shipped
+# `early-signal` pathway (energy, water, health insurance, CAK, DUO, Belastingdienst/Toeslagen, mortgage).
 EVICTION_PREVENTION: Final = "eviction-prevention"
 EARLY_SIGNAL: Final = "early-signal"
 SIGNAL_PATHWAYS: Final = (EVICTION_PREVENTION, EARLY_SIGNAL)
-_TO_EVICTION_PREVENTION: Final = frozenset({"Huur", "Hypotheek"})
+_TO_EVICTION_PREVENTION: Final = frozenset({"Huur"})
 
 # The `signal_type` a case on early-signal carries for each partner type (its case data enum).
 SIGNAL_TYPES: Final = {

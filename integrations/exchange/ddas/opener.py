@@ -60,6 +60,15 @@ class OpenReport:
     feedback: int = 0
 
 
+def _months(row: Any) -> int:
+    """Whole months between the arrears arising (`ontstaansdatum`) and the signal; 0 when not given."""
+    if row.ontstaansdatum is None or row.signaaldatum is None:
+        return 0
+    first, last = row.ontstaansdatum, row.signaaldatum
+    months: int = (last.year - first.year) * 12 + last.month - first.month - (1 if last.day < first.day else 0)
+    return max(0, months)
+
+
 def _case_data(pathway_id: str, row: Any, client: Mapping[str, Any]) -> dict[str, Any]:
     match = MATCH_LABELS[MatchLevel(row.match)]
     signal_date = (row.signaaldatum or row.received_at.date()).isoformat()
@@ -67,8 +76,9 @@ def _case_data(pathway_id: str, row: Any, client: Mapping[str, Any]) -> dict[str
                               "match": match}
     bsn = client.get("burgerservicenummer")
     if pathway_id == codes.EVICTION_PREVENTION:
-        data = {**common, "signal_type": "mortgage" if row.partner_type == "Hypotheek" else "rent",
-                "from_ddas": True, "arrears_amount": max(int(row.bedrag or 0), 0)}
+        # The Wgs lets a landlord signal only after a written reminder: `reminder_sent` is a fact here.
+        data = {**common, "signal_type": "rent", "from_ddas": True, "reminder_sent": True,
+                "arrears_amount": max(int(row.bedrag or 0), 0), "arrears_months": _months(row)}
         if bsn:
             data["bsn"] = bsn
         address = address_text(client)
@@ -100,8 +110,9 @@ class CaseOpener:
         self.batch_size = batch_size
         self.feedback = (os.environ.get(FEEDBACK_ENV, "webhook") != "off") if feedback is None else feedback
 
-    def run(self, progress: Callable[[int], None] | None = None) -> OpenReport:
-        """Open every waiting case, then queue the feedback; batch by batch, each its own transaction."""
+    def run(self, progress: Callable[[int], None] | None = None, *, max_cases: int | None = None) -> OpenReport:
+        """Open every waiting case (at most `max_cases`), then queue the feedback; batch by batch, each
+        its own transaction. What is left waits for the next run."""
         report = OpenReport()
         versions: dict[str, int] = {}
         with read_session(self.service.db) as session:
@@ -112,7 +123,7 @@ class CaseOpener:
                 done = self._open_batch(session, versions, report)
             if progress is not None:
                 progress(report.opened + report.not_opened)
-            if done < self.batch_size:
+            if done < self.batch_size or (max_cases is not None and report.opened + report.not_opened >= max_cases):
                 break
         if self.feedback:
             while True:
