@@ -225,6 +225,7 @@ def create_app(service: CaseService, db: Database | None = None, *, settings: We
     arguments that `carepath serve` offers (runtime, status, data_dir, demo) are accepted."""
     from web import api
     from web.pages import admin, auth, cases, inbox, pathways, reports, tasks, team, work
+    from web.pages import journal as journal_pages
 
     settings = settings or WebSettings.from_env()
     app = FastAPI(
@@ -242,6 +243,7 @@ def create_app(service: CaseService, db: Database | None = None, *, settings: We
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     for module in (auth, work, inbox, cases, tasks, team, pathways, reports, admin):
         app.include_router(module.router)
+    app.include_router(journal_pages.router)
     app.include_router(api.router)
     api.install_openapi(app)
     return app

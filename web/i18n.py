@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from web.i18n_casework import EN as _EN_CASEWORK
+
 LANGUAGES = {"nl": "Nederlands", "en": "English"}
 
 
@@ -544,3 +546,4 @@ EN: dict[str, str] = {
     "Niet gevonden": "Not found",
     "Deze pagina of zaak bestaat niet, of is niet voor jou.": "This page or case does not exist, or is not for you.",
 }
+EN.update(_EN_CASEWORK)

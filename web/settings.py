@@ -25,6 +25,7 @@ class WebSettings:
     municipalities: Mapping[str, str] = field(default_factory=lambda: dict(MUNICIPALITIES))
     simulation_cases: int = 60  # the coordinator's dry run before publishing
     simulation_days: int = 180
+    journal_edit_window: timedelta = timedelta(minutes=30)  # an author may change a journal entry this long
     title: str = "carepath"
 
     @classmethod
@@ -38,6 +39,9 @@ class WebSettings:
             settings = replace(settings, session_max=timedelta(hours=int(env["CAREPATH_WEB_SESSION_MAX_HOURS"])))
         if env.get("CAREPATH_WEB_LOCKOUT_AFTER"):
             settings = replace(settings, lockout_after=int(env["CAREPATH_WEB_LOCKOUT_AFTER"]))
+        if env.get("CAREPATH_WEB_JOURNAL_EDIT_MINUTES"):
+            settings = replace(settings,
+                               journal_edit_window=timedelta(minutes=int(env["CAREPATH_WEB_JOURNAL_EDIT_MINUTES"])))
         secure = env.get("CAREPATH_WEB_SECURE_COOKIES", "").lower()
         if secure in ("1", "true", "yes"):
             settings = replace(settings, secure_cookies=True)

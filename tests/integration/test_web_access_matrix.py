@@ -76,6 +76,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/cases/{case_id}/reopen"): R(frozenset({C}), form={"reason": "terug"}),
     ("POST", "/cases/{case_id}/tracks"): R(frozenset({C}), form={"track": "debts"}),
     ("POST", "/cases/{case_id}/escalations/{escalation_id}/resolve"): R(frozenset({C})),
+    ("POST", "/cases/{case_id}/journal"): R(CASE_TEAM, form={"kind": "notitie", "text": "gebeld"}),
+    ("POST", "/cases/{case_id}/journal/{entry_id}"): R(CASE_TEAM, form={"kind": "notitie", "text": "gebeld"}),
+    ("POST", "/cases/{case_id}/export"): R(frozenset({C}), form={"why": "inzage"}),
     ("GET", "/tasks/{task_id}"): R(CASE_TEAM),
     ("POST", "/tasks/{task_id}/claim"): R(frozenset({W, W2})),
     ("POST", "/tasks/{task_id}/release"): R(CASE_TEAM),
@@ -167,7 +170,7 @@ def _objects(service: CaseService, people: dict[str, accounts.Account], clock: M
     with read_session(service.db) as session:
         token = accounts.list_tokens(session, people[W].id)[0]
     return {"case_id": started.case_id, "task_id": started.opened_tasks[0], "escalation_id": f"{started.case_id}.e9",
-            "pathway_id": "test-visits", "version": "1", "message_id": f"{started.case_id}.m1", "user_id": str(people[W2].id), "token_id": str(token.id)}
+            "pathway_id": "test-visits", "version": "1", "message_id": f"{started.case_id}.m1", "entry_id": "1", "user_id": str(people[W2].id), "token_id": str(token.id)}
 
 
 def _call(world: dict[str, Any], role: str, method: str, path: str, rule: Rule) -> Any:

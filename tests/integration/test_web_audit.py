@@ -184,6 +184,12 @@ CASES: dict[str, tuple[Callable[[World, str, str], Any] | None, Act, Expect]] = 
     "api: add track": (_to_work_on, lambda w, c, t: w.api("coordinator", "POST", f"/api/cases/{c}/tracks",
                                                           {"track_id": "housing"}),
                        Expect("coordinator", "change", "added track housing")),
+    "page: journal entry": (None, lambda w, c, t: w.clients["worker"].post(
+        f"/cases/{c}/journal", {"kind": "huisbezoek", "text": "Thuis getroffen."}),
+        Expect("worker", "change", "journal entry")),
+    "page: client data export": (None, lambda w, c, t: w.clients["coordinator"].post(
+        f"/cases/{c}/export", {"why": "inzageverzoek"}),
+        Expect("coordinator", "export", "client data export", why="inzageverzoek")),
     "page: work list": (None, lambda w, c, t: w.clients["worker"].get("/work"),
                         Expect("worker", "list", "work list", case=False)),
     "page: case list": (None, lambda w, c, t: w.clients["worker"].get("/cases"),

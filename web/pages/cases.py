@@ -10,10 +10,10 @@ from fastapi.responses import Response
 
 from engine.errors import NotFoundError
 from engine.state import CaseStatus
-from integrations.db import accounts
+from integrations.db import accounts, journal
 from integrations.db.accounts import AccountRole
 from integrations.db.engine_factory import read_session
-from web import caseview, forms
+from web import casejournal, caseview, forms
 from web.i18n import translate
 from web.pages.work import pathway_titles
 from web.portal import CASE_ROLES, Conflict, Invalid, Portal
@@ -45,11 +45,18 @@ def case_list(request: Request, principal: Annotated[Principal, Depends(page_pri
 
 
 def _case_response(request: Request, principal: Principal, case_id: str, why: str | None = None,
-                   status_code: int = 200, errors: dict[str, str] | None = None) -> Response:
+                   status_code: int = 200, errors: dict[str, str] | None = None,
+                   journal_query: str = "", journal_kind: str = "") -> Response:
     portal = portal_of(request)
     bundle = portal.case_page(principal, case_id, why=why)
     view = caseview.build(bundle.state, bundle.history, bundle.cp, bundle.names, portal.now(), principal.language,
                           personal_shown=bundle.personal_shown)
+    track_titles = {t.id: t.title for t in bundle.cp.pathway.tracks}
+    journal_panel = casejournal.panel(portal, principal, bundle.state, track_titles, query=journal_query,
+                                      kind=journal_kind, shown=bundle.personal_shown)
+    journal_items = casejournal.timeline_items(portal, bundle.state, principal.language, track_titles,
+                                               shown=bundle.personal_shown)
+    view.past = sorted(view.past + journal_items, key=lambda item: item.at)
     state = bundle.state
     may = {
         "close": portal.may_close(principal, state),
@@ -65,6 +72,7 @@ def _case_response(request: Request, principal: Principal, case_id: str, why: st
         "names": bundle.names, "personal_shown": bundle.personal_shown, "errors": errors or {},
         "team_name": _team_names(portal, [state.team] if state.team else []).get(state.team or "", state.team),
         "municipality_name": portal.settings.municipalities.get(state.municipality or "", state.municipality),
+        "journal": journal_panel, "journal_kinds": journal.KINDS,
     }, principal=principal, status_code=status_code, title=translate("Zaak {id}", principal.language, id=case_id))
 
 
@@ -134,8 +142,12 @@ async def register_case(request: Request, principal: Annotated[Principal, Depend
 
 
 @router.get("/cases/{case_id}")
-def case_page(request: Request, case_id: str, principal: Annotated[Principal, Depends(page_principal)]) -> Response:
-    return _case_response(request, principal, case_id)
+def case_page(request: Request, case_id: str, principal: Annotated[Principal, Depends(page_principal)],
+              zoek: Annotated[str, Query(max_length=200)] = "",
+              soort: Annotated[str, Query(pattern="^(|contact|telefoongesprek|huisbezoek|overleg|notitie)$")] = "",
+              ) -> Response:
+    """The case; `zoek` and `soort` narrow its journal down (words in the text, kind of entry)."""
+    return _case_response(request, principal, case_id, journal_query=zoek, journal_kind=soort)
 
 
 @router.post("/cases/{case_id}/reveal")
