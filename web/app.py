@@ -225,6 +225,7 @@ def create_app(service: CaseService, db: Database | None = None, *, settings: We
     arguments that `carepath serve` offers (runtime, status, data_dir, demo) are accepted."""
     from web import api
     from web.pages import admin, auth, cases, inbox, pathways, reports, tasks, team, work
+    from web.pages import clients as client_pages
     from web.pages import journal as journal_pages
 
     settings = settings or WebSettings.from_env()
@@ -244,6 +245,7 @@ def create_app(service: CaseService, db: Database | None = None, *, settings: We
     for module in (auth, work, inbox, cases, tasks, team, pathways, reports, admin):
         app.include_router(module.router)
     app.include_router(journal_pages.router)
+    app.include_router(client_pages.router)
     app.include_router(api.router)
     api.install_openapi(app)
     return app

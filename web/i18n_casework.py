@@ -45,4 +45,40 @@ EN: dict[str, str] = {
     "Inzage": "Access request",
     "Gegevens van de cliënt downloaden, omdat:": "Download the client's data, because:",
     "Downloaden (wordt vastgelegd)": "Download (logged)",
+    # client search and the client on case pages and lists
+    "Cliënt zoeken": "Find a client",
+    "Zoekt in de zaken van je teams. Elke zoekvraag wordt met de reden vastgelegd.":
+        "Searches the cases of your teams. Every search is logged with its reason.",
+    "De zoekvraag is nog niet compleet:": "The search is not complete yet:",
+    "Naam": "Name",
+    "Achternaam of een deel van de naam": "Surname or part of the name",
+    "Geboortedatum": "Date of birth",
+    "dag-maand-jaar": "day-month-year",
+    "Postcode": "Postcode",
+    "Huisnummer": "House number",
+    "BSN": "BSN (citizen service number)",
+    "Alleen waar het zorgpad het BSN bewaart": "Only where the pathway keeps the BSN",
+    "Reden van het zoeken": "Reason for the search",
+    "Bijvoorbeeld: cliënt belt, telefoonnotitie koppelen": "For example: the client calls, to file a phone note",
+    "Ook gesloten zaken": "Closed cases too",
+    "1 zaak gevonden": "1 case found",
+    "{n} zaken gevonden": "{n} cases found",
+    "Er zijn meer; maak de zoekvraag preciezer.": "There are more; make the search more precise.",
+    "Cliënt": "Client",
+    "Gegevens": "Details",
+    "(zonder naam)": "(no name)",
+    "Geen cliënt gevonden in de zaken van je teams.": "No client found in the cases of your teams.",
+    "De zaken van je teams, met de naam van de cliënt bij lopende zaken; adressen staan op de zaak zelf.":
+        "The cases of your teams, with the client's name for running cases; addresses are on the case itself.",
+    "Vul de geboortedatum in als dag-maand-jaar, bijvoorbeeld 12-05-1984.":
+        "Enter the date of birth as day-month-year, for example 12-05-1984.",
+    "Een postcode is vier cijfers en twee letters, bijvoorbeeld 9981 AB.":
+        "A postcode is four digits and two letters, for example 9981 AB.",
+    "Een huisnummer begint met cijfers, bijvoorbeeld 12 of 12a.": "A house number starts with digits, for example 12 or 12a.",
+    "Zoek op postcode én huisnummer: vul ook de postcode in.": "Search on postcode and house number: enter the postcode too.",
+    "Dit is geen geldig BSN: negen cijfers die de elfproef doorstaan.":
+        "This is not a valid BSN: nine digits that pass the eleven test.",
+    "Vul een naam, geboortedatum, postcode of BSN in.": "Enter a name, date of birth, postcode or BSN.",
+    "Vul minstens twee letters van de naam in.": "Enter at least two letters of the name.",
+    "Geef een reden op: elke zoekvraag wordt vastgelegd.": "Give a reason: every search is logged.",
 }

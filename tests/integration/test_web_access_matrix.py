@@ -65,6 +65,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/inbox"): R(CASE_PEOPLE),
     ("POST", "/inbox/read-all"): R(CASE_PEOPLE),
     ("POST", "/inbox/{message_id}/read"): R(CASE_PEOPLE),
+    ("GET", "/clients"): R(CASE_PEOPLE),
+    ("POST", "/clients"): R(CASE_PEOPLE, form={"naam": "Jansen", "reden": "cliënt belt"}),
     ("GET", "/cases/new"): R(frozenset({C})),
     ("POST", "/cases/new"): R(frozenset({C}), form={"pathway": "test-visits"}),
     ("GET", "/cases/{case_id}"): R(CASE_TEAM),

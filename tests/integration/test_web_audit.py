@@ -190,6 +190,9 @@ CASES: dict[str, tuple[Callable[[World, str, str], Any] | None, Act, Expect]] = 
     "page: client data export": (None, lambda w, c, t: w.clients["coordinator"].post(
         f"/cases/{c}/export", {"why": "inzageverzoek"}),
         Expect("coordinator", "export", "client data export", why="inzageverzoek")),
+    "page: client search": (None, lambda w, c, t: w.clients["worker"].post(
+        "/clients", {"naam": "Jansen", "reden": "cliënt belt"}),
+        Expect("worker", "search", "client search on name (1 found)", case=False, why="cliënt belt")),
     "page: work list": (None, lambda w, c, t: w.clients["worker"].get("/work"),
                         Expect("worker", "list", "work list", case=False)),
     "page: case list": (None, lambda w, c, t: w.clients["worker"].get("/cases"),

@@ -13,7 +13,7 @@ from engine.state import CaseStatus
 from integrations.db import accounts, journal
 from integrations.db.accounts import AccountRole
 from integrations.db.engine_factory import read_session
-from web import casejournal, caseview, forms
+from web import casejournal, caseview, clientsearch, forms
 from web.i18n import translate
 from web.pages.work import pathway_titles
 from web.portal import CASE_ROLES, Conflict, Invalid, Portal
@@ -37,8 +37,11 @@ def case_list(request: Request, principal: Annotated[Principal, Depends(page_pri
     portal.require(principal, *CASE_ROLES)
     rows, total = portal.cases(principal, status=status, pathway=pathway, team=team, query=q, page=page)
     pages = max(1, math.ceil(total / portal.settings.page_size))
+    with read_session(portal.db) as session:
+        client_names = clientsearch.names_for(
+            session, [(r.id, r.pathway_id, r.pathway_version, r.status) for r in rows], portal.service.catalog.lookup)
     return render(request, "cases.html", {
-        "rows": rows, "total": total, "page": page, "pages": pages, "pathways": pathway_titles(request),
+        "client_names": client_names, "rows": rows, "total": total, "page": page, "pages": pages, "pathways": pathway_titles(request),
         "teams": _team_names(portal, principal.teams),
         "filters": {"status": status, "pathway": pathway, "team": team, "q": q},
     }, principal=principal, title=translate("Zaken", principal.language))
@@ -72,8 +75,18 @@ def _case_response(request: Request, principal: Principal, case_id: str, why: st
         "names": bundle.names, "personal_shown": bundle.personal_shown, "errors": errors or {},
         "team_name": _team_names(portal, [state.team] if state.team else []).get(state.team or "", state.team),
         "municipality_name": portal.settings.municipalities.get(state.municipality or "", state.municipality),
-        "journal": journal_panel, "journal_kinds": journal.KINDS,
+        "journal": journal_panel, "journal_kinds": journal.KINDS, "client": _client_line(bundle, principal.language),
     }, principal=principal, status_code=status_code, title=translate("Zaak {id}", principal.language, id=case_id))
+
+
+def _client_line(bundle: Any, lang: str) -> tuple[str, str] | None:
+    """(name, key facts) of the case's client for the header; None when personal data is hidden."""
+    if not bundle.personal_shown:
+        return None
+    fields = clientsearch.client_fields(bundle.cp.pathway)
+    name = clientsearch.name_of(bundle.state.data, fields)
+    facts = clientsearch.facts_of(bundle.state.data, fields, lang)
+    return (name, facts) if name or facts else None
 
 
 @router.get("/cases/new")
