@@ -81,4 +81,16 @@ EN: dict[str, str] = {
     "Vul een naam, geboortedatum, postcode of BSN in.": "Enter a name, date of birth, postcode or BSN.",
     "Vul minstens twee letters van de naam in.": "Enter at least two letters of the name.",
     "Geef een reden op: elke zoekvraag wordt vastgelegd.": "Give a reason: every search is logged.",
+    # confirming an answer that ends the case or a problem area
+    "Weet je het zeker?": "Are you sure?",
+    "Met deze antwoorden gebeurt het volgende:": "With these answers, this will happen:",
+    "Klopt dat niet? Pas de antwoorden hierboven aan en rond opnieuw af.":
+        "Not right? Change the answers above and complete again.",
+    "Ja, afronden": "Yes, complete",
+    "De zaak wordt gesloten met uitkomst «{outcome}».": "The case will be closed with outcome «{outcome}».",
+    "De andere open taak vervalt.": "The other open task lapses.",
+    "De {n} andere open taken vervallen.": "The {n} other open tasks lapse.",
+    "Heropenen kan daarna alleen een coördinator, met een reden.":
+        "After that, only a coordinator can reopen it, with a reason.",
+    "Het probleemgebied {track} wordt afgesloten.": "The problem area {track} will be closed.",
 }

@@ -80,7 +80,7 @@ def test_a_conflict_between_two_workers_is_explained(service: CaseService, clock
     case_id, task_id = new_case(service)
     assert clients["worker"].get(f"/tasks/{task_id}").status_code == 200
     assert clients["worker2"].get(f"/tasks/{task_id}").status_code == 200
-    first = clients["worker"].post(f"/tasks/{task_id}/complete", {"outcome": "no_help"})
+    first = clients["worker"].post(f"/tasks/{task_id}/complete", {"outcome": "no_help", "bevestigd": "ja"})
     assert first.status_code == 303
     second = clients["worker2"].post(f"/tasks/{task_id}/complete", {"outcome": "help", "problems": "debts"})
     assert second.status_code == 409
@@ -111,7 +111,7 @@ def test_drafts_are_kept_until_the_task_is_done(sqlite_service: CaseService, clo
     assert "Concept opgeslagen op" in page.text
     htmx = wanda.post(f"/tasks/{task_id}/draft", {"outcome": "no_help"}, headers={"HX-Request": "true"})
     assert htmx.status_code == 200 and htmx.text.startswith("Concept opgeslagen om")
-    wanda.post(f"/tasks/{task_id}/complete", {"outcome": "no_help"})
+    wanda.post(f"/tasks/{task_id}/complete", {"outcome": "no_help", "bevestigd": "ja"})
     from integrations.db import accounts
     from integrations.db.engine_factory import read_session
 
@@ -132,7 +132,8 @@ def test_the_three_weekly_evaluation_reviews_tracks(sqlite_service: CaseService,
     assert "Voortgang sinds de vorige evaluatie" in page.text and "Schulden" in page.text
     done = wanda.post(f"/tasks/{evaluation.id}/complete", {
         "review.debts": "Post wordt nu wekelijks geopend.", "close.debts": "",
-        "review.housing": "Huurachterstand ingelopen.", "close.housing": "achieved", "focus": "debts"})
+        "review.housing": "Huurachterstand ingelopen.", "close.housing": "achieved", "focus": "debts",
+        "bevestigd": "ja"})
     assert done.status_code == 303, done.text[:2000]
     state = sqlite_service.case(case_id)
     assert state.tracks["housing"].status.value == "closed" and state.tracks["housing"].result == "achieved"

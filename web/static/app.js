@@ -43,4 +43,7 @@
   // After a failed submit, move focus to the error summary so screen readers announce it.
   var summary = document.getElementById("error-summary");
   if (summary) { summary.focus(); }
+  // An answer that ends the case or a problem area asks for confirmation: bring that question into view.
+  var ending = document.getElementById("confirm-ending");
+  if (ending && !summary) { ending.focus(); }
 })();
