@@ -316,7 +316,13 @@ class _Run:
     def cancel_task(self, task: Task) -> None:
         if task.status is TaskStatus.OPEN:
             self.emit("task_cancelled", {"task_id": task.id})
+            self.resolve_escalations_of(task)
         self.cancel_timers(lambda t: t.ref == task.id)
+
+    def resolve_escalations_of(self, task: Task) -> None:
+        """An escalation about a task is over when the task is: it closes with it (done or lapsed)."""
+        for escalation in [e for e in self.state.open_escalations if e.get("task_id") == task.id]:
+            self.emit("escalation_resolved", {"escalation_id": escalation["id"], "task_id": task.id})
 
     # --- tracks -----------------------------------------------------------
     def open_tracks(self, step: Step) -> None:
@@ -624,6 +630,7 @@ class Engine:
                 # carries a family): the next tasks of that role go straight to them.
                 run.emit("task_claimed", {"task_id": task.id, "worker": cmd.actor})
         run.emit("task_completed", {"task_id": task.id, "data": dict(cmd.data)})
+        run.resolve_escalations_of(task)
         run.cancel_timers(lambda t: t.ref == task.id or (t.kind is TimerKind.TIMEOUT and t.ref == step.id))
         pos = run.state.position_of(task.flow)
         if pos is not None and pos.step_id == step.id:
@@ -645,6 +652,7 @@ class Engine:
         if focus is not None and focus not in known and focus not in data.get("add_tracks", []):
             raise ValidationError(f"evaluation {task.id}: focus {focus!r} is not a track of case {state.id}")
         run.emit("task_completed", {"task_id": task.id, "data": dict(data)})
+        run.resolve_escalations_of(task)
         run.cancel_timers(lambda t: t.ref == task.id)
         for review in data.get("track_reviews", []):
             run.emit("track_progress", {"track_id": review["track"],
