@@ -377,7 +377,7 @@ def validate(schema: Mapping[str, Any], data: Mapping[str, Any], lang: str = "nl
     return fields, general
 
 
-def _condition_unanswered(schema: Mapping[str, Any], error: Any) -> bool:
+def _condition_unanswered(schema: Any, error: Any) -> bool:
     """Whether a `required` error comes from an `if`/`then` whose condition names a field not filled in.
 
     JSON Schema's `if: {properties: {x: {const: ...}}}` holds when `x` is absent, so an empty form

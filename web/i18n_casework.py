@@ -93,4 +93,12 @@ EN: dict[str, str] = {
     "Heropenen kan daarna alleen een coördinator, met een reden.":
         "After that, only a coordinator can reopen it, with a reason.",
     "Het probleemgebied {track} wordt afgesloten.": "The problem area {track} will be closed.",
+    # the timeline
+    "Wat komt": "Coming up",
+    "Tijdlijn filteren": "Filter the timeline",
+    "Alles": "Everything",
+    "Taken": "Tasks",
+    "Berichten": "Messages",
+    "Besluiten": "Decisions",
+    "Niets in deze selectie.": "Nothing in this selection.",
 }

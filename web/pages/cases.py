@@ -13,7 +13,7 @@ from engine.state import CaseStatus
 from integrations.db import accounts, journal
 from integrations.db.accounts import AccountRole
 from integrations.db.engine_factory import read_session
-from web import casejournal, caseview, clientsearch, forms
+from web import casejournal, caseview, clientsearch, forms, timeline
 from web.i18n import translate
 from web.pages.work import pathway_titles
 from web.portal import CASE_ROLES, Conflict, Invalid, Portal
@@ -49,7 +49,7 @@ def case_list(request: Request, principal: Annotated[Principal, Depends(page_pri
 
 def _case_response(request: Request, principal: Principal, case_id: str, why: str | None = None,
                    status_code: int = 200, errors: dict[str, str] | None = None,
-                   journal_query: str = "", journal_kind: str = "") -> Response:
+                   journal_query: str = "", journal_kind: str = "", timeline_filter: str = "") -> Response:
     portal = portal_of(request)
     bundle = portal.case_page(principal, case_id, why=why)
     view = caseview.build(bundle.state, bundle.history, bundle.cp, bundle.names, portal.now(), principal.language,
@@ -60,6 +60,7 @@ def _case_response(request: Request, principal: Principal, case_id: str, why: st
     journal_items = casejournal.timeline_items(portal, bundle.state, principal.language, track_titles,
                                                shown=bundle.personal_shown)
     view.past = sorted(view.past + journal_items, key=lambda item: item.at)
+    chosen = timeline_filter if timeline_filter in timeline.FILTERS else ""
     state = bundle.state
     may = {
         "close": portal.may_close(principal, state),
@@ -75,7 +76,10 @@ def _case_response(request: Request, principal: Principal, case_id: str, why: st
         "names": bundle.names, "personal_shown": bundle.personal_shown, "errors": errors or {},
         "team_name": _team_names(portal, [state.team] if state.team else []).get(state.team or "", state.team),
         "municipality_name": portal.settings.municipalities.get(state.municipality or "", state.municipality),
-        "journal": journal_panel, "journal_kinds": journal.KINDS, "client": _client_line(bundle, principal.language),
+        "journal": journal_panel, "journal_kinds": journal.KINDS,
+        "timeline_days": timeline.by_day(view.past, principal.language, chosen), "timeline_filter": chosen,
+        "timeline_filters": timeline.FILTERS, "timeline_counts": timeline.counts(view.past),
+        "timeline_total": len(view.past), "client": _client_line(bundle, principal.language),
     }, principal=principal, status_code=status_code, title=translate("Zaak {id}", principal.language, id=case_id))
 
 
@@ -158,9 +162,12 @@ async def register_case(request: Request, principal: Annotated[Principal, Depend
 def case_page(request: Request, case_id: str, principal: Annotated[Principal, Depends(page_principal)],
               zoek: Annotated[str, Query(max_length=200)] = "",
               soort: Annotated[str, Query(pattern="^(|contact|telefoongesprek|huisbezoek|overleg|notitie)$")] = "",
+              tijdlijn: Annotated[str, Query(pattern="^(|taken|journaal|berichten|besluiten)$")] = "",
               ) -> Response:
-    """The case; `zoek` and `soort` narrow its journal down (words in the text, kind of entry)."""
-    return _case_response(request, principal, case_id, journal_query=zoek, journal_kind=soort)
+    """The case; `zoek` and `soort` narrow its journal down (words in the text, kind of entry),
+    `tijdlijn` its timeline (tasks, journal, messages, decisions)."""
+    return _case_response(request, principal, case_id, journal_query=zoek, journal_kind=soort,
+                          timeline_filter=tijdlijn)
 
 
 @router.post("/cases/{case_id}/reveal")
