@@ -101,4 +101,12 @@ EN: dict[str, str] = {
     "Berichten": "Messages",
     "Besluiten": "Decisions",
     "Niets in deze selectie.": "Nothing in this selection.",
+    # the plan: problem areas by status
+    "{active} actief, {closed} afgesloten": "{active} active, {closed} closed",
+    "Probleemgebied": "Problem area",
+    "Eigenaar": "Owner",
+    "Stand": "Status",
+    "Laatste evaluatie": "Last evaluation",
+    "nog niemand": "nobody yet",
+    "Per probleemgebied": "Per problem area",
 }

@@ -13,7 +13,7 @@ from engine.state import CaseStatus
 from integrations.db import accounts, journal
 from integrations.db.accounts import AccountRole
 from integrations.db.engine_factory import read_session
-from web import casejournal, caseview, clientsearch, forms, timeline
+from web import casejournal, caseview, clientsearch, forms, timeline, trackview
 from web.i18n import translate
 from web.pages.work import pathway_titles
 from web.portal import CASE_ROLES, Conflict, Invalid, Portal
@@ -79,7 +79,8 @@ def _case_response(request: Request, principal: Principal, case_id: str, why: st
         "journal": journal_panel, "journal_kinds": journal.KINDS,
         "timeline_days": timeline.by_day(view.past, principal.language, chosen), "timeline_filter": chosen,
         "timeline_filters": timeline.FILTERS, "timeline_counts": timeline.counts(view.past),
-        "timeline_total": len(view.past), "client": _client_line(bundle, principal.language),
+        "timeline_total": len(view.past),
+        "track_rows": trackview.rows(view.tracks, state, bundle.cp, bundle.names, portal.now()), "client": _client_line(bundle, principal.language),
     }, principal=principal, status_code=status_code, title=translate("Zaak {id}", principal.language, id=case_id))
 
 
