@@ -8,6 +8,7 @@ safely; the persistence layer remembers keys it has applied.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 
@@ -121,3 +122,16 @@ class MigrateCase(Command):
     """Pin a running case to a newer version of its pathway (see engine.migration)."""
 
     to_version: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class AddTask(Command):
+    """A worker adds a task the pathway does not name (call the GP, help fill in a form), to the case
+    or one of its problem areas (`flow`), with a due moment and reminders before it."""
+
+    title: str
+    role: str
+    due_at: datetime
+    flow: str = "main"
+    assignee: str | None = None  # None: whoever added it
+    reminders: tuple[str, ...] = ()  # durations before due, e.g. "1 working day", "2 hours"

@@ -15,6 +15,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from engine import adhoc
 from engine import commands as c
 from engine.compiled import EVALUATION_STEP, CompiledPathway, strict_schema
 from engine.definition import (
@@ -249,6 +250,7 @@ class _Run:
         role: str,
         due_at: datetime,
         sequence: int = 0,
+        reminders: tuple[str, ...] = (),
     ) -> Task:
         task = Task(
             id=self.next_id(""),
@@ -262,6 +264,7 @@ class _Run:
             created_at=self.now,
             due_at=due_at,
             sequence=sequence,
+            reminders=reminders,
         )
         self.emit("task_opened", {"task": task.to_json()})
         opened = self.state.tasks[task.id]
@@ -301,6 +304,8 @@ class _Run:
             return ev.reminders, ev.escalation
         if task.type is TaskType.PARTNER:
             return (), ()
+        if task.type is TaskType.AD_HOC:
+            return adhoc.reminders_of(task), ()
         step = self.cp.steps[task.step_id]
         return step.reminders, step.escalation
 
@@ -614,6 +619,9 @@ class Engine:
         if task.type is TaskType.EVALUATION:
             self._complete_evaluation(run, task, cmd.data)
             return
+        if task.type is TaskType.AD_HOC:
+            adhoc.complete(run, task, cmd.data)
+            return
         step = run.cp.steps[task.step_id]
         if task.type is TaskType.PARTNER:
             validator = self._answer_validator(run.cp, step)
@@ -867,4 +875,5 @@ _HANDLERS: dict[type, Callable[[Engine, _Run, Any], None]] = {
     c.ObjectToOrigin: Engine._object_origin,
     c.ResolveEscalation: Engine._resolve,
     c.UpdateCaseData: Engine._update_data,
+    c.AddTask: adhoc.add,
 }

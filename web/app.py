@@ -224,6 +224,7 @@ def create_app(service: CaseService, db: Database | None = None, *, settings: We
     """The web app on `service` (and its database `db`, default the service's). Extra keyword
     arguments that `carepath serve` offers (runtime, status, data_dir, demo) are accepted."""
     from web import api
+    from web.pages import adhoc as adhoc_pages
     from web.pages import admin, auth, cases, inbox, pathways, reports, tasks, team, work
     from web.pages import clients as client_pages
     from web.pages import journal as journal_pages
@@ -246,6 +247,7 @@ def create_app(service: CaseService, db: Database | None = None, *, settings: We
         app.include_router(module.router)
     app.include_router(journal_pages.router)
     app.include_router(client_pages.router)
+    app.include_router(adhoc_pages.router)
     app.include_router(api.router)
     api.install_openapi(app)
     return app

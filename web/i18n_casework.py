@@ -109,4 +109,20 @@ EN: dict[str, str] = {
     "Laatste evaluatie": "Last evaluation",
     "nog niemand": "nobody yet",
     "Per probleemgebied": "Per problem area",
+    # ad hoc tasks
+    "Taak toevoegen": "Add a task",
+    "Werk dat het zorgpad niet noemt, zoals de huisarts bellen of helpen met een formulier.":
+        "Work the pathway does not name, such as calling the GP or helping with a form.",
+    "Wat moet er gebeuren?": "What needs doing?",
+    "Hoort bij": "Belongs to",
+    "Uiterlijk op": "Due on",
+    "Om": "At",
+    "Herinneringen": "Reminders",
+    "2 uur vooraf": "2 hours before",
+    "1 dag vooraf": "1 day before",
+    "3 dagen vooraf": "3 days before",
+    "1 week vooraf": "1 week before",
+    "Alleen een lopende zaak krijgt nieuwe taken.": "Only a running case takes new tasks.",
+    "De zaak is intussen gewijzigd; probeer het opnieuw.": "The case changed meanwhile; try again.",
+    "Taak toegevoegd: {title}.": "Task added: {title}.",
 }

@@ -356,6 +356,10 @@ class Portal:
     def task_schema(self, cp: CompiledPathway, task: Task) -> tuple[Step | None, dict[str, Any], str | None]:
         if task.type is TaskType.EVALUATION:
             return None, evaluation_form_schema(cp.pathway), None
+        if task.type is TaskType.AD_HOC:
+            from engine.adhoc import FORM
+
+            return None, dict(FORM), None
         step = cp.steps[task.step_id]
         if task.type is TaskType.PARTNER:
             answer = step.params.get("answer")

@@ -81,6 +81,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/cases/{case_id}/journal"): R(CASE_TEAM, form={"kind": "notitie", "text": "gebeld"}),
     ("POST", "/cases/{case_id}/journal/{entry_id}"): R(CASE_TEAM, form={"kind": "notitie", "text": "gebeld"}),
     ("POST", "/cases/{case_id}/export"): R(frozenset({C}), form={"why": "inzage"}),
+    ("POST", "/cases/{case_id}/tasks"): R(CASE_TEAM, form={"title": "Huisarts bellen", "due_date": "2026-03-04"}),
     ("GET", "/tasks/{task_id}"): R(CASE_TEAM),
     ("POST", "/tasks/{task_id}/claim"): R(frozenset({W, W2})),
     ("POST", "/tasks/{task_id}/release"): R(CASE_TEAM),

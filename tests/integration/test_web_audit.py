@@ -191,6 +191,9 @@ CASES: dict[str, tuple[Callable[[World, str, str], Any] | None, Act, Expect]] = 
     "page: client data export": (None, lambda w, c, t: w.clients["coordinator"].post(
         f"/cases/{c}/export", {"why": "inzageverzoek"}),
         Expect("coordinator", "export", "client data export", why="inzageverzoek")),
+    "page: ad hoc task": (None, lambda w, c, t: w.clients["worker"].post(
+        f"/cases/{c}/tasks", {"title": "Huisarts bellen", "due_date": "2026-03-04", "reminders": "1 day"}),
+        Expect("worker", "change", "added an ad hoc task (1 reminders)")),
     "page: client search": (None, lambda w, c, t: w.clients["worker"].post(
         "/clients", {"naam": "Jansen", "reden": "cliënt belt"}),
         Expect("worker", "search", "client search on name (1 found)", case=False, why="cliënt belt")),

@@ -80,8 +80,28 @@ def _case_response(request: Request, principal: Principal, case_id: str, why: st
         "timeline_days": timeline.by_day(view.past, principal.language, chosen), "timeline_filter": chosen,
         "timeline_filters": timeline.FILTERS, "timeline_counts": timeline.counts(view.past),
         "timeline_total": len(view.past),
-        "track_rows": trackview.rows(view.tracks, state, bundle.cp, bundle.names, portal.now()), "client": _client_line(bundle, principal.language),
+        "track_rows": trackview.rows(view.tracks, state, bundle.cp, bundle.names, portal.now()),
+        "adhoc": _adhoc_form(bundle, principal, portal.now()), "client": _client_line(bundle, principal.language),
     }, principal=principal, status_code=status_code, title=translate("Zaak {id}", principal.language, id=case_id))
+
+
+def _adhoc_form(bundle: Any, principal: Principal, now: Any) -> dict[str, Any] | None:
+    """What the "Taak toevoegen" form offers (None: the case takes no new tasks)."""
+    from datetime import timedelta
+
+    from engine.state import TrackStatus
+    from web.pages.adhoc import REMINDERS
+    from web.timefmt import local
+
+    state = bundle.state
+    if state.status is not CaseStatus.OPEN or principal.role not in CASE_ROLES:
+        return None
+    roles = [(r.id, r.title) for r in bundle.cp.pathway.roles if r.kind.value in ("worker", "coordinator")]
+    mine = next((r for r, _t in roles if r in principal.pathway_roles), roles[0][0] if roles else "")
+    flows = [(t.id, bundle.cp.tracks[t.id].title if t.id in bundle.cp.tracks else t.id)
+             for t in state.tracks.values() if t.status is TrackStatus.ACTIVE]
+    return {"roles": roles, "mine": mine, "flows": flows, "reminders": REMINDERS,
+            "default_date": (local(now) + timedelta(days=2)).date().isoformat()}
 
 
 def _client_line(bundle: Any, lang: str) -> tuple[str, str] | None:

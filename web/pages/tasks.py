@@ -136,7 +136,7 @@ def _task_context(portal: Portal, bundle: TaskBundle, lang: str, raw: Mapping[st
         "role_title": roles.get(task.role, task.role), "conflict": conflict, "answers": completed_answers,
         "case_items": case_items, "is_evaluation": is_evaluation,
         "instructions": (bundle.step.instructions if bundle.step else
-                         (cp.pathway.evaluation.instructions if cp.pathway.evaluation else "")),
+                         (cp.pathway.evaluation.instructions if cp.pathway.evaluation and is_evaluation else "")),
         "draft_saved": timefmt.fmt_datetime(bundle.draft.saved_at, lang) if bundle.draft else "",
     }
 
