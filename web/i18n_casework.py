@@ -125,4 +125,12 @@ EN: dict[str, str] = {
     "Alleen een lopende zaak krijgt nieuwe taken.": "Only a running case takes new tasks.",
     "De zaak is intussen gewijzigd; probeer het opnieuw.": "The case changed meanwhile; try again.",
     "Taak toegevoegd: {title}.": "Task added: {title}.",
+    # the inbox in plain Dutch
+    "jou": "you",
+    "aan": "to",
+    "Nieuwe taak voor jou: {title}, uiterlijk {due}": "New task for you: {title}, due {due}",
+    "Nieuwe taak voor {role}: {title}, uiterlijk {due}": "New task for {role}: {title}, due {due}",
+    "Taak aan jou overgedragen: {title}, uiterlijk {due}": "Task handed to you: {title}, due {due}",
+    "Taak overgedragen aan {role}: {title}": "Task handed to {role}: {title}",
+    "taak is al afgehandeld": "task already dealt with",
 }

@@ -1,4 +1,5 @@
-"""The case journal (rapportage): dated entries by author, kept apart as personal data.
+"""The case journal (rapportage): dated entries by author, kept apart as personal data;
+and inbox read marks per person (a message to a role is read by each holder separately).
 
 Revision ID: 0014_journal
 Revises: 0006_queue_index
@@ -34,8 +35,19 @@ def upgrade() -> None:
         sa.Column("corrects", sa.Integer),
     )
     op.create_index("ix_case_journal_case", "case_journal", ["case_id", "happened_at"])
+    op.create_table(
+        "inbox_reads",
+        sa.Column("message_id", sa.String(120), sa.ForeignKey("inbox_messages.id", ondelete="CASCADE"),
+                  primary_key=True),
+        sa.Column("worker", sa.String(200), primary_key=True),
+        sa.Column("read_at", MOMENT, nullable=False),
+    )
+    # Reads so far were per message: each becomes the read of the person it was addressed to.
+    op.execute("INSERT INTO inbox_reads (message_id, worker, read_at) SELECT id, to_worker, read_at "
+               "FROM inbox_messages WHERE read_at IS NOT NULL AND to_worker IS NOT NULL")
 
 
 def downgrade() -> None:
+    op.drop_table("inbox_reads")
     op.drop_index("ix_case_journal_case", "case_journal")
     op.drop_table("case_journal")
