@@ -133,4 +133,23 @@ EN: dict[str, str] = {
     "Taak aan jou overgedragen: {title}, uiterlijk {due}": "Task handed to you: {title}, due {due}",
     "Taak overgedragen aan {role}: {title}": "Task handed to {role}: {title}",
     "taak is al afgehandeld": "task already dealt with",
+    # publishing with the difference
+    "Ja, versie {v} publiceren": "Yes, publish version {v}",
+    "Niets te publiceren": "Nothing to publish",
+    "Versie {new} is gelijk aan de gepubliceerde versie {old}, op het nummer na. Wijzig eerst iets.":
+        "Version {new} equals the published version {old}, apart from its number. Change something first.",
+    "Versie {new} publiceren? Dit verandert er ten opzichte van versie {old}:":
+        "Publish version {new}? This is what changes compared with version {old}:",
+    "Stap toegevoegd": "Step added",
+    "Stap verwijderd": "Step removed",
+    "Stap gewijzigd": "Step changed",
+    "Nieuwe zaken starten op versie {new}.": "New cases start on version {new}.",
+    "{n} lopende zaken van je teams blijven op hun versie tot je ze overzet.":
+        "{n} running cases of your teams stay on their version until you migrate them.",
+    "1 lopende zaak van je teams blijft op haar versie tot je haar overzet.":
+        "1 running case of your teams stays on its version until you migrate it.",
+    "Bij {n} daarvan staat werk open bij een verwijderde of gewijzigde stap: bij het overzetten kies je waar die verdergaan.":
+        "{n} of them have open work at a removed or changed step: when migrating you choose where they continue.",
+    "Er lopen geen zaken van je teams op een oudere versie.": "No cases of your teams run on an older version.",
+    "Klopt dit? Kies hieronder «Ja, versie {v} publiceren».": "Is this right? Choose «Yes, publish version {v}» below.",
 }

@@ -183,15 +183,19 @@ def test_the_editor_shows_problems_at_their_line_then_publishes_and_migrates(sql
     assert f"regel {line}" in annotated.group(1) and "class=\"problem\"" in annotated.group(1)
     simulated = cor.post("/pathways/editor", {"action": "simulate", "source": visits_source(2, intake_title="Intake 2")})
     assert simulated.status_code == 200 and 'id="simulation"' in simulated.text
-    published = cor.post("/pathways/editor", {"action": "publish", "source": visits_source(2, intake_title="Intake 2"),
-                                              "name": "visits.yaml"})
+    asked = cor.post("/pathways/editor", {"action": "publish", "source": visits_source(2, intake_title="Intake 2"),
+                                          "name": "visits.yaml"})
+    assert asked.status_code == 200 and 'id="publish-diff"' in asked.text  # the difference first
+    published = cor.post("/pathways/editor", {"action": "publish-confirmed", "name": "visits.yaml",
+                                              "source": visits_source(2, intake_title="Intake 2")})
     assert published.status_code == 303 and published.headers["location"] == "/pathways/test-visits/migrate?to=2"
     plan = cor.get(published.headers["location"])
     assert case_id in plan.text and "title &#39;Intake&#39; -&gt; &#39;Intake 2&#39;" in plan.text
     moved = cor.post("/pathways/test-visits/migrate", {"to": "2", "case": case_id, "reason": "nieuwe versie"})
     assert moved.status_code == 200 and "1 zaken overgezet naar versie 2." in moved.text
     assert sqlite_service.case(case_id).pathway_version == 2
-    again = cor.post("/pathways/editor", {"action": "publish", "source": visits_source(2), "name": "visits.yaml"})
+    again = cor.post("/pathways/editor", {"action": "publish-confirmed", "source": visits_source(2),
+                                          "name": "visits.yaml"})
     assert again.status_code == 409  # version 2 exists with other content
 
 

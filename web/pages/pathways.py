@@ -21,7 +21,7 @@ from integrations.db import caselists
 from integrations.db.accounts import AccountRole
 from integrations.db.engine_factory import read_session
 from integrations.service import default_handlers
-from web import pathwayview
+from web import pathwaydiff, pathwayview
 from web.i18n import translate
 from web.portal import CASE_ROLES, Hidden, Portal
 from web.principal import Principal
@@ -86,7 +86,7 @@ def _bump_version(text: str, version: int) -> str:
 
 def _editor_page(request: Request, principal: Principal, text: str, name: str, *, problems: list[Problem] | None = None,
                  checked: Pathway | None = None, simulation: dict[str, Any] | None = None,
-                 message: str = "", status: int = 200) -> Response:
+                 message: str = "", status: int = 200, diff: Any = None) -> Response:
     by_line: dict[int, list[Problem]] = {}
     for problem in problems or []:
         by_line.setdefault(problem.line, []).append(problem)
@@ -94,7 +94,7 @@ def _editor_page(request: Request, principal: Principal, text: str, name: str, *
     return render(request, "pathway_editor.html", {
         "text": text, "name": name, "problems": problems or [], "by_line": by_line, "lines": lines,
         "checked": checked, "simulation": simulation, "message": message,
-        "file_problems": by_line.get(0, []),
+        "file_problems": by_line.get(0, []), "diff": diff,
     }, principal=principal, status_code=status, title=translate("Zorgpad bewerken", principal.language))
 
 
@@ -153,9 +153,15 @@ async def editor_action(request: Request, principal: Annotated[Principal, Depend
     if action == "simulate":
         return _editor_page(request, principal, text, name, checked=pathway,
                             simulation=_simulation_summary(portal, pathway, lang))
+    confirmed = action == "publish-confirmed"  # the coordinator saw the difference (web/pathwaydiff.py)
+    action = "publish" if confirmed else action
     if action != "publish":
         return _editor_page(request, principal, text, name, checked=pathway, message=translate(
             "Het zorgpad is in orde: {key}, {n} stappen.", lang, key=pathway.key, n=len(pathway.steps)))
+    difference = pathwaydiff.review(portal, principal, pathway)
+    if difference is not None and (difference.identical or not confirmed):
+        return _editor_page(request, principal, text, name, checked=pathway, diff=difference,
+                            status=409 if difference.identical else 200)
     try:
         published = portal.publish(principal, pathway, text, name)
     except ConflictError as exc:
