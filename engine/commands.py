@@ -122,6 +122,9 @@ class MigrateCase(Command):
     """Pin a running case to a newer version of its pathway (see engine.migration)."""
 
     to_version: int
+    # old step id -> step of the new version, for a case standing on a step the new version renamed
+    # or removed: its open task there lapses and the case goes on at the mapped step.
+    step_map: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -547,14 +547,15 @@ class Engine:
         method(self, run, cmd)
         return Decision(run.state, tuple(run.events))
 
-    def plan_migration(self, state: CaseState, to_version: int) -> MigrationPlan:
+    def plan_migration(self, state: CaseState, to_version: int,
+                       step_map: Mapping[str, str] | None = None) -> MigrationPlan:
         """The dry run: what migrating `state` to `to_version` would change, and what blocks it."""
         old = self._lookup(state.pathway_id, state.pathway_version)
         new = self._lookup(state.pathway_id, to_version)
-        return plan_migration(old, new, state)
+        return plan_migration(old, new, state, step_map)
 
     def _migrate(self, run: _Run, cmd: c.MigrateCase) -> None:
-        plan = self.plan_migration(run.state, cmd.to_version)
+        plan = self.plan_migration(run.state, cmd.to_version, cmd.step_map)
         if not plan.possible:
             raise ConflictError(
                 f"case {run.state.id} cannot move to {run.state.pathway_id}@{cmd.to_version}: " + "; ".join(plan.blockers)
@@ -562,6 +563,7 @@ class Engine:
         run.emit("case_migrated", {"from_version": plan.from_version, "to_version": plan.to_version,
                                    "changes": list(plan.changes)})
         run.cp = self._lookup(run.state.pathway_id, cmd.to_version)
+        self._move_mapped(run, cmd.step_map)
         has_timer = any(t.kind is TimerKind.EVALUATION for t in run.state.pending_timers())
         evaluation = run.cp.pathway.evaluation
         if evaluation is None:
@@ -569,6 +571,26 @@ class Engine:
         elif not has_timer and run.state.status is CaseStatus.OPEN:
             run.set_timer(TimerKind.EVALUATION, run.cp.calendar.add(run.now, evaluation.every), "case", MAIN_FLOW,
                           run.state.evaluations_held + 1)
+
+    @staticmethod
+    def _move_mapped(run: _Run, step_map: Mapping[str, str]) -> None:
+        """After migrating: a flow standing on a step the new version lacks goes on at its mapped step."""
+        flows = [(MAIN_FLOW, run.state.main)] + [(t.id, t.position) for t in run.state.tracks.values()
+                                                 if t.status is TrackStatus.ACTIVE]
+        for flow, pos in flows:
+            step_id = pos.step_id if pos is not None else None
+            if step_id is None or step_id in run.cp.steps or step_id not in step_map:
+                continue
+            for task in list(run.state.tasks.values()):
+                if task.step_id == step_id and task.flow == flow and task.status is TaskStatus.OPEN:
+                    run.cancel_task(task)
+            left = step_id
+
+            def at_left_step(timer: Timer, flow_id: str = flow, ref: str = left) -> bool:
+                return timer.flow == flow_id and timer.ref == ref
+
+            run.cancel_timers(at_left_step)
+            run.enter(flow, step_map[step_id])
 
     # --- commands -------------------------------------------------------------
     @staticmethod

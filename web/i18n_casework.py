@@ -152,4 +152,12 @@ EN: dict[str, str] = {
         "{n} of them have open work at a removed or changed step: when migrating you choose where they continue.",
     "Er lopen geen zaken van je teams op een oudere versie.": "No cases of your teams run on an older version.",
     "Klopt dit? Kies hieronder «Ja, versie {v} publiceren».": "Is this right? Choose «Yes, publish version {v}» below.",
+    # migrating with a step mapping
+    "Stappen die versie {v} niet meer heeft": "Steps version {v} no longer has",
+    "Kies per stap waar de zaken die er nu staan verdergaan; hun open taak daar vervalt. Bereken daarna de proefrun opnieuw.":
+        "Choose per step where the cases standing there continue; their open task there lapses. Then run the dry run again.",
+    "«{title}» ({n} zaken) gaat verder bij": "«{title}» ({n} cases) continues at",
+    "«{title}» (1 zaak) gaat verder bij": "«{title}» (1 case) continues at",
+    "— nog niet gekozen: deze zaken blijven staan —": "— not chosen yet: these cases stay —",
+    "Proefrun opnieuw berekenen": "Run the dry run again",
 }

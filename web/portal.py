@@ -628,7 +628,7 @@ class Portal:
         return published
 
     def plan_migrations(self, p: Principal, pathway_id: str, to_version: int,
-                        limit: int = 2000) -> list[MigrationPlan]:
+                        limit: int = 2000, step_map: Mapping[str, str] | None = None) -> list[MigrationPlan]:
         """The dry run for the coordinator's teams' running cases on older versions."""
         self.require(p, AccountRole.COORDINATOR)
         with read_session(self.db) as session:
@@ -637,14 +637,14 @@ class Portal:
         for case_id, _version, _team in running:
             try:
                 state = self.service.case(case_id)
-                plans.append(self.service.engine.plan_migration(state, to_version))
+                plans.append(self.service.engine.plan_migration(state, to_version, step_map))
             except NotFoundError:
                 continue
         self.audit(p, "list", f"migration dry run of {len(plans)} cases to {pathway_id}@{to_version}")
         return plans
 
     def migrate(self, p: Principal, pathway_id: str, to_version: int, case_ids: Sequence[str],
-                reason: str | None) -> tuple[list[str], dict[str, str]]:
+                reason: str | None, step_map: Mapping[str, str] | None = None) -> tuple[list[str], dict[str, str]]:
         """Migrate the chosen cases; (migrated, {case: why not})."""
         self.require(p, AccountRole.COORDINATOR)
         done: list[str] = []
@@ -653,7 +653,7 @@ class Portal:
             try:
                 self._case_access(p, case_id)
                 self.service.execute(c.MigrateCase(case_id=case_id, actor=p.actor, to_version=to_version,
-                                                   reason=reason or None))
+                                                   reason=reason or None, step_map=dict(step_map or {})))
             except Hidden:
                 refused[case_id] = "not found"
                 continue

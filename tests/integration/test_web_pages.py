@@ -190,7 +190,7 @@ def test_the_editor_shows_problems_at_their_line_then_publishes_and_migrates(sql
                                               "source": visits_source(2, intake_title="Intake 2")})
     assert published.status_code == 303 and published.headers["location"] == "/pathways/test-visits/migrate?to=2"
     plan = cor.get(published.headers["location"])
-    assert case_id in plan.text and "title &#39;Intake&#39; -&gt; &#39;Intake 2&#39;" in plan.text
+    assert case_id in plan.text and "titel «Intake» wordt «Intake 2»" in plan.text
     moved = cor.post("/pathways/test-visits/migrate", {"to": "2", "case": case_id, "reason": "nieuwe versie"})
     assert moved.status_code == 200 and "1 zaken overgezet naar versie 2." in moved.text
     assert sqlite_service.case(case_id).pathway_version == 2

@@ -21,7 +21,7 @@ from integrations.db import caselists
 from integrations.db.accounts import AccountRole
 from integrations.db.engine_factory import read_session
 from integrations.service import default_handlers
-from web import pathwaydiff, pathwayview
+from web import migrationview, pathwaydiff, pathwayview
 from web.i18n import translate
 from web.portal import CASE_ROLES, Hidden, Portal
 from web.principal import Principal
@@ -197,9 +197,24 @@ def migrate_plan(request: Request, pathway_id: str, principal: Annotated[Princip
     portal = portal_of(request)
     portal.require(principal, AccountRole.COORDINATOR)
     cp, _source = portal.pathway(principal, pathway_id, to)
-    plans = portal.plan_migrations(principal, pathway_id, to)
-    return render(request, "migrate.html", {"pathway": cp.pathway, "plans": plans, "results": None},
+    step_map = migrationview.step_map_from(request.query_params)
+    plans = portal.plan_migrations(principal, pathway_id, to, step_map=step_map)
+    return render(request, "migrate.html", _migration_context(portal, cp, plans, step_map, None),
                   principal=principal, title=translate("Zaken overzetten", principal.language))
+
+
+def _migration_context(portal: Portal, cp: Any, plans: list[Any], step_map: dict[str, str],
+                       results: dict[str, Any] | None, errors: dict[str, str] | None = None) -> dict[str, Any]:
+    """The dry run in Dutch, with the steps that need a mapping (web/migrationview.py)."""
+    titles: dict[str, str] = {}
+    for version in {plan.from_version for plan in plans}:
+        old = portal.service.catalog.lookup(cp.pathway.id, version)
+        titles.update({sid: step.title or sid for sid, step in old.steps.items()})
+    named = {**titles, **{sid: step.title or sid for sid, step in cp.steps.items()}}
+    return {"pathway": cp.pathway, "plans": plans, "results": results,
+            "dutch": lambda text: migrationview.dutch(text, named),
+            "mappings": migrationview.needed(plans, titles, cp, step_map), "step_map": step_map,
+            "errors": errors or {}}
 
 
 @router.post("/pathways/{pathway_id}/migrate")
@@ -214,15 +229,20 @@ async def migrate(request: Request, pathway_id: str, principal: Annotated[Princi
     cp, _source = portal.pathway(principal, pathway_id, to or None)
     chosen = [str(v) for v in form.getlist("case")][:5000]
     reason = str(form.get("reason") or "").strip()[:500] or None
-    done, refused = portal.migrate(principal, pathway_id, cp.pathway.version, chosen, reason)
+    step_map = migrationview.step_map_from(form)
     lang = principal.language
+    if not reason:  # a migration changes running cases: the reason goes into each timeline and the log
+        plans = portal.plan_migrations(principal, pathway_id, cp.pathway.version, step_map=step_map)
+        return render(request, "migrate.html", _migration_context(
+            portal, cp, plans, step_map, None, {"reason": translate("Geef een reden op.", lang)}),
+            principal=principal, status_code=422, title=translate("Zaken overzetten", lang))
+    done, refused = portal.migrate(principal, pathway_id, cp.pathway.version, chosen, reason, step_map)
     kind = "ok" if not refused else "warn"
     message = translate("{n} zaken overgezet naar versie {v}.", lang, n=len(done), v=cp.pathway.version)
     if refused:
         message += " " + translate("{n} niet: zie de lijst.", lang, n=len(refused))
-    plans = portal.plan_migrations(principal, pathway_id, cp.pathway.version)
-    response = render(request, "migrate.html", {"pathway": cp.pathway, "plans": plans,
-                                                "results": {"done": done, "refused": refused},
-                                                "flash_now": {"message": message, "kind": kind}},
-                      principal=principal, title=translate("Zaken overzetten", lang))
+    plans = portal.plan_migrations(principal, pathway_id, cp.pathway.version, step_map=step_map)
+    context = _migration_context(portal, cp, plans, step_map, {"done": done, "refused": refused})
+    context["flash_now"] = {"message": message, "kind": kind}
+    response = render(request, "migrate.html", context, principal=principal, title=translate("Zaken overzetten", lang))
     return response
