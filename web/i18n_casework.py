@@ -160,4 +160,8 @@ EN: dict[str, str] = {
     "«{title}» (1 zaak) gaat verder bij": "«{title}» (1 case) continues at",
     "— nog niet gekozen: deze zaken blijven staan —": "— not chosen yet: these cases stay —",
     "Proefrun opnieuw berekenen": "Run the dry run again",
+    # the pathway diagram
+    "Hoofdroute": "Main flow",
+    "Elke stap met wie, wanneer, herinneringen en escalaties; de takken met hun voorwaarde in woorden. Lijnen rechts gaan naar een andere stap dan de volgende (terug = een lus).":
+        "Every step with who, when, reminders and escalations; branches with their condition in words. Lines on the right go to another step than the next (back = a loop).",
 }

@@ -115,6 +115,8 @@ def test_a_coordinators_change(site: Site, context: Any, tmp_path: Path) -> None
     sign_in(page, site, "carla")
     # 1. the pathway as a diagram
     page.goto(f"{site.url}/pathways/eviction-prevention")
+    drawing = page.locator("#diagram svg.diagram").first
+    assert drawing.is_visible() and "Huurder gesproken" in drawing.text_content()
     shoot(page, target, "pathway-diagram")
     # 2. edit: the doorstep visit becomes "front_door_visit" with a new title
     page.goto(f"{site.url}/pathways/editor?from=eviction-prevention")

@@ -21,7 +21,7 @@ from integrations.db import caselists
 from integrations.db.accounts import AccountRole
 from integrations.db.engine_factory import read_session
 from integrations.service import default_handlers
-from web import migrationview, pathwaydiff, pathwayview
+from web import diagram, migrationview, pathwaydiff, pathwayview
 from web.i18n import translate
 from web.portal import CASE_ROLES, Hidden, Portal
 from web.principal import Principal
@@ -187,6 +187,7 @@ def pathway_page(request: Request, pathway_id: str, principal: Annotated[Princip
     view = pathwayview.build(cp.pathway, principal.language)
     return render(request, "pathway.html", {
         "pathway": cp.pathway, "view": view, "source": source, "mermaid": to_mermaid(cp.pathway),
+        "diagrams": diagram.svg(cp.pathway, principal.language),
         "versions": versions, "latest": max(versions),
     }, principal=principal, title=cp.pathway.title)
 
