@@ -164,4 +164,5 @@ EN: dict[str, str] = {
     "Hoofdroute": "Main flow",
     "Elke stap met wie, wanneer, herinneringen en escalaties; de takken met hun voorwaarde in woorden. Lijnen rechts gaan naar een andere stap dan de volgende (terug = een lus).":
         "Every step with who, when, reminders and escalations; branches with their condition in words. Lines on the right go to another step than the next (back = a loop).",
+    "ook": "also",
 }

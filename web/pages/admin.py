@@ -13,6 +13,7 @@ from engine.errors import ConflictError, NotFoundError, ValidationError
 from integrations.db import accounts
 from integrations.db.accounts import AccountRole
 from integrations.db.engine_factory import read_session, write_session
+from web import rolelabels
 from web.i18n import translate
 from web.pages.work import role_titles
 from web.portal import Hidden, Portal
@@ -46,7 +47,7 @@ def _form_context(portal: Portal, request: Request) -> dict[str, Any]:
     with read_session(portal.db) as session:
         teams = accounts.list_teams(session)
     return {"teams": teams, "roles": AccountRole, "pathway_roles": role_titles(request),
-            "municipalities": portal.settings.municipalities}
+            "municipalities": portal.settings.municipalities, "role_catalog": rolelabels.catalog(portal)}
 
 
 @router.get("/admin/users/new")
@@ -81,6 +82,9 @@ async def create_user(request: Request, principal: Annotated[Principal, Depends(
         errors["role"] = translate("Kies een rol.", lang)
     if not values["organisation"]:
         errors["organisation"] = translate("Vul dit veld in.", lang)
+    mixed = rolelabels.mixing_error(values["pathway_roles"], rolelabels.catalog(portal).partner_only)
+    if mixed:
+        errors["pathway_roles"] = errors["_"] = mixed
     if not errors:
         try:
             with write_session(portal.db) as session:
@@ -128,6 +132,9 @@ async def update_user(request: Request, user_id: int, principal: Annotated[Princ
         role = AccountRole(values["role"])
         if user.id == principal.account.id and (role is not AccountRole.ADMIN or not values["active"]):
             raise ValidationError("you cannot take away your own administrator rights")
+        mixed = rolelabels.mixing_error(values["pathway_roles"], rolelabels.catalog(portal).partner_only)
+        if mixed:
+            raise ValidationError(mixed)
         with write_session(portal.db) as session:
             accounts.update_account(session, user_id, display_name=values["display_name"], role=role,
                                     organisation=values["organisation"] or None, teams=values["teams"],
