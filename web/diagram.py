@@ -29,7 +29,7 @@ PAD = 10
 GAP = 30
 LANE = 14
 WRAP = 56
-_ICONS = {"human_task": "☐", "wait": "⏱", "send_letter": "✉", "send_message": "✉", "notify_partner": "↗",
+_ICONS = {"human_task": "☐", "wait": "◷", "send_letter": "✉", "send_message": "✉", "notify_partner": "↗",
           "request_partner": "⇄", "tracks": "▤", "end": "■", "close_track": "■", "decision": "◇",
           "export_registration": "⇪"}
 
@@ -137,7 +137,7 @@ def _node(step: Step, steps: Mapping[str, Step], pathway: Pathway, roles: Mappin
         role = roles.get(step.role or owner or "", step.role or owner or "")
         node.lines.append(("d-meta", f"{role} · binnen {duration(step.due, lang)}" if step.due else role))
         if step.reminders:
-            node.lines.append(("d-timer", "⏰ " + ", ".join(
+            node.lines.append(("d-timer", "◷ " + ", ".join(
                 (f"herinnering {duration(r.before, lang)} vooraf" if r.before else
                  f"herinnering {duration(r.after, lang)} te laat") for r in step.reminders)))
         for rung in step.escalation:
@@ -145,12 +145,12 @@ def _node(step: Step, steps: Mapping[str, Step], pathway: Pathway, roles: Mappin
                 rung.action.value, rung.action.value)
             node.lines.append(("d-escalation", f"⚠ na {duration(rung.after, lang)}: {verb} {roles.get(rung.to, rung.to)}"))
     elif step.kind == "wait" and step.params.get("for"):
-        node.lines.append(("d-timer", f"⏱ {duration(step.params['for'], lang)} wachten"))
+        node.lines.append(("d-timer", f"◷ {duration(step.params['for'], lang)} wachten"))
     elif step.kind == StepKind.TRACKS.value:
         which = ", ".join(step.tracks) if step.tracks else "gekozen bij de intake"
         node.lines.append(("d-meta", f"probleemgebieden: {which} ({'na elkaar' if step.mode.value == 'sequential' else 'tegelijk'})"))
     if step.timeout:
-        node.lines.append(("d-timer", f"⏱ geen antwoord na {duration(step.timeout, lang)} → "
+        node.lines.append(("d-timer", f"◷ geen antwoord na {duration(step.timeout, lang)} → "
                                       f"{_target_title(step.on_timeout or '', steps, pathway, lang)}"))
         node.branches.append((step.on_timeout or "", "geen antwoord"))
     if step.max_visits and step.on_max_visits:

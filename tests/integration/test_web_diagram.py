@@ -38,5 +38,5 @@ def test_eviction_prevention_shows_branches_timers_and_escalations() -> None:
     words = " ".join(t.text or "" for t in ET.fromstring(main).iter(f"{NS}text"))
     assert "«Resultaat van het bezoek» is niet «Huurder gesproken»" in words
     assert "bij «Met wie mag je nu bellen?» niets gekozen" in words
-    assert "⏱" in main and "⚠ na" in main and "herinnering" in main
+    assert "◷" in main and "⚠ na" in main and "herinnering" in main
     assert 'class="d-edge d-back"' in main  # the revisit loop goes back up
