@@ -165,4 +165,21 @@ EN: dict[str, str] = {
     "Elke stap met wie, wanneer, herinneringen en escalaties; de takken met hun voorwaarde in woorden. Lijnen rechts gaan naar een andere stap dan de volgende (terug = een lus).":
         "Every step with who, when, reminders and escalations; branches with their condition in words. Lines on the right go to another step than the next (back = a loop).",
     "ook": "also",
+    # simulation: two versions side by side
+    "Vergelijken met de gepubliceerde versie": "Compare with the published version",
+    "Instellingen voor simuleren en vergelijken": "Settings for simulating and comparing",
+    "Aantal zaken": "Number of cases",
+    "Aantal dagen": "Number of days",
+    "Taken op tijd (%)": "Tasks on time (%)",
+    "Partners die antwoorden (%)": "Partners who answer (%)",
+    "Te laat werk: hoogstens dagen te laat": "Late work: at most days late",
+    "Er is nog geen gepubliceerde versie om mee te vergelijken.": "There is no published version to compare with yet.",
+    "Vergelijking op dezelfde {n} gesimuleerde zaken over {days} dagen": "Comparison on the same {n} simulated cases over {days} days",
+    "Start {when} (Nederlandse tijd); taken op tijd {on_time}%, partners die antwoorden {partners}%, te laat werk tot {late} dagen. Er is niets opgeslagen.":
+        "Start {when} (Dutch time); tasks on time {on_time}%, partners who answer {partners}%, late work up to {late} days. Nothing was stored.",
+    "Gesloten": "Closed",
+    "Nog open": "Still open",
+    "Mediane doorlooptijd (dagen)": "Median lead time (days)",
+    "Taken op tijd": "Tasks on time",
+    "Taken met een escalatie": "Tasks with an escalation",
 }

@@ -21,7 +21,7 @@ from integrations.db import caselists
 from integrations.db.accounts import AccountRole
 from integrations.db.engine_factory import read_session
 from integrations.service import default_handlers
-from web import diagram, migrationview, pathwaydiff, pathwayview
+from web import diagram, migrationview, pathwaydiff, pathwayview, simcompare
 from web.i18n import translate
 from web.portal import CASE_ROLES, Hidden, Portal
 from web.principal import Principal
@@ -86,7 +86,7 @@ def _bump_version(text: str, version: int) -> str:
 
 def _editor_page(request: Request, principal: Principal, text: str, name: str, *, problems: list[Problem] | None = None,
                  checked: Pathway | None = None, simulation: dict[str, Any] | None = None,
-                 message: str = "", status: int = 200, diff: Any = None) -> Response:
+                 message: str = "", status: int = 200, diff: Any = None, comparison: Any = None) -> Response:
     by_line: dict[int, list[Problem]] = {}
     for problem in problems or []:
         by_line.setdefault(problem.line, []).append(problem)
@@ -94,7 +94,8 @@ def _editor_page(request: Request, principal: Principal, text: str, name: str, *
     return render(request, "pathway_editor.html", {
         "text": text, "name": name, "problems": problems or [], "by_line": by_line, "lines": lines,
         "checked": checked, "simulation": simulation, "message": message,
-        "file_problems": by_line.get(0, []), "diff": diff,
+        "file_problems": by_line.get(0, []), "diff": diff, "comparison": comparison,
+        "knob_words": simcompare.WORDS, "knobs": comparison.knobs if comparison else simcompare.Knobs(),
     }, principal=principal, status_code=status, title=translate("Zorgpad bewerken", principal.language))
 
 
@@ -153,6 +154,17 @@ async def editor_action(request: Request, principal: Annotated[Principal, Depend
     if action == "simulate":
         return _editor_page(request, principal, text, name, checked=pathway,
                             simulation=_simulation_summary(portal, pathway, lang))
+    if action == "compare":  # side by side with the published version (web/simcompare.py)
+        knobs, knob_errors = simcompare.knobs_from(form)
+        try:
+            current = portal.pathway(principal, pathway.id)[0]
+        except Hidden:
+            current = None
+        if knob_errors or current is None:
+            return _editor_page(request, principal, text, name, checked=pathway, status=422, message=" ".join(
+                knob_errors.values()) or translate("Er is nog geen gepubliceerde versie om mee te vergelijken.", lang))
+        return _editor_page(request, principal, text, name, checked=pathway,
+                            comparison=simcompare.compare(current, pathway, knobs, portal.now()))
     confirmed = action == "publish-confirmed"  # the coordinator saw the difference (web/pathwaydiff.py)
     action = "publish" if confirmed else action
     if action != "publish":
