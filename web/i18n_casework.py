@@ -182,4 +182,5 @@ EN: dict[str, str] = {
     "Mediane doorlooptijd (dagen)": "Median lead time (days)",
     "Taken op tijd": "Tasks on time",
     "Taken met een escalatie": "Tasks with an escalation",
+    "in de bron hieronder": "in the source below",
 }

@@ -124,6 +124,17 @@ def test_a_coordinators_change(site: Site, context: Any, tmp_path: Path) -> None
     changed = source.replace("doorstep_visit", "front_door_visit").replace(
         "title: Onaangekondigd bezoek aan de voordeur", "title: Bezoek aan de voordeur", 1)
     assert changed != source
+    # a mistake first: "regel N" puts the cursor on that line of the editable text
+    lines = changed.splitlines()
+    wrong = next(i for i, text in enumerate(lines) if re.fullmatch(r"\s+due: \d+ working days", text))
+    lines[wrong] = lines[wrong].replace("working days", "werkdagen of zo")
+    page.locator("#source").fill("\n".join(lines) + "\n")
+    page.get_by_role("button", name="Controleren").click()
+    page.locator("#problems .jump-to-line").first.click()
+    selected = page.evaluate("() => { const s = document.getElementById('source');"
+                             " return s.value.slice(0, s.selectionStart).split('\\n').length; }")
+    assert selected == wrong + 1
+    assert page.evaluate("() => document.activeElement.id") == "source"
     page.locator("#source").fill(changed)
     page.get_by_role("button", name="Publiceren").click()
     diff = page.locator("#publish-diff")
