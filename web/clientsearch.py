@@ -247,3 +247,13 @@ def names_for(session: Session, rows: Iterable[tuple[str, str, int, str]], looku
         if name:
             found[case_id] = name
     return found
+
+
+def names_for_cases(session: Session, case_ids: Iterable[str], lookup: Any) -> dict[str, str]:
+    """Client names of running cases by id (work lists): two small queries for a page of tasks."""
+    wanted = sorted(set(case_ids))
+    if not wanted:
+        return {}
+    rows = session.execute(select(CaseRow.id, CaseRow.pathway_id, CaseRow.pathway_version, CaseRow.status)
+                           .where(CaseRow.id.in_(wanted)))
+    return names_for(session, [(r[0], r[1], r[2], r[3]) for r in rows], lookup)

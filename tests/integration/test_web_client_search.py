@@ -100,3 +100,11 @@ def test_each_shipped_pathway_names_its_client_fields() -> None:
         "team-case-management": ClientFields("family_name", None, "address", None),
     }
     assert _valid_bsn("111222333") and not _valid_bsn("123456789") and not _valid_bsn("11122233")
+
+
+def test_the_work_list_names_the_client(service: CaseService, clock: ManualClock) -> None:
+    wanda = people(service, clock, "worker")["worker"]
+    started = service.start_case("test-visits", "signal", {"client_name": "Jan Jansen", "concern": "x"},
+                                 actor="user:cor", team=TEAM_A, municipality=MUNICIPALITY)
+    work = wanda.get("/work").text
+    assert f'<a href="/cases/{started.case_id}">Jan Jansen</a>' in work
