@@ -8,6 +8,7 @@ safely; the persistence layer remembers keys it has applied.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 
@@ -122,6 +123,10 @@ class MigrateCase(Command):
     """Pin a running case to a newer version of its pathway (see engine.migration)."""
 
     to_version: int
+    # old step id -> step of the new version, for a case standing on a step the new version renamed
+    # or removed: its open task there lapses and the case goes on at the mapped step.
+    step_map: dict[str, str] = field(default_factory=dict)
+
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -172,3 +177,16 @@ class RecordMeetingDecision(Command):
 
     meeting: str  # the meeting's id
     decision: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AddTask(Command):
+    """A worker adds a task the pathway does not name (call the GP, help fill in a form), to the case
+    or one of its problem areas (`flow`), with a due moment and reminders before it."""
+
+    title: str
+    role: str
+    due_at: datetime
+    flow: str = "main"
+    assignee: str | None = None  # None: whoever added it
+    reminders: tuple[str, ...] = ()  # durations before due, e.g. "1 working day", "2 hours"

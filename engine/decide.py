@@ -15,8 +15,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from engine import adhoc, handover, joint
 from engine import commands as c
-from engine import handover, joint
 from engine.calendar import WorkCalendar
 from engine.calendars import role_calendar, step_calendar
 from engine.compiled import EVALUATION_STEP, CompiledPathway, strict_schema
@@ -268,6 +268,7 @@ class _Run:
         role: str,
         due_at: datetime,
         sequence: int = 0,
+        reminders: tuple[str, ...] = (),
     ) -> Task:
         task = Task(
             id=self.next_id(""),
@@ -281,6 +282,7 @@ class _Run:
             created_at=self.now,
             due_at=due_at,
             sequence=sequence,
+            reminders=reminders,
         )
         self.emit("task_opened", {"task": task.to_json()})
         opened = self.state.tasks[task.id]
@@ -330,6 +332,8 @@ class _Run:
             return ev.reminders, ev.escalation
         if task.type is TaskType.PARTNER:
             return partner_policy(self.cp.steps[task.step_id])
+        if task.type is TaskType.AD_HOC:
+            return adhoc.reminders_of(task), ()
         step = self.cp.steps[task.step_id]
         return step.reminders, step.escalation
 
@@ -346,6 +350,7 @@ class _Run:
                     referral_reason: str | None = None) -> None:
         if task.status is TaskStatus.OPEN:
             self.emit("task_cancelled", {"task_id": task.id})
+            self.resolve_escalations_of(task)
         self.cancel_timers(lambda t: t.ref == task.id)
         referral = self.state.referrals.get(task.id)
         if referral is not None and ReferralStatus(referral["status"]) not in TERMINAL:
@@ -354,6 +359,11 @@ class _Run:
             if referral_reason:
                 data["reason"] = referral_reason
             self.emit("referral_updated", data)
+
+    def resolve_escalations_of(self, task: Task) -> None:
+        """An escalation about a task is over when the task is: it closes with it (done or lapsed)."""
+        for escalation in [e for e in self.state.open_escalations if e.get("task_id") == task.id]:
+            self.emit("escalation_resolved", {"escalation_id": escalation["id"], "task_id": task.id})
 
     # --- tracks -----------------------------------------------------------
     def open_tracks(self, step: Step) -> None:
@@ -596,14 +606,15 @@ class Engine:
         method(self, run, cmd)
         return Decision(run.state, tuple(run.events))
 
-    def plan_migration(self, state: CaseState, to_version: int) -> MigrationPlan:
+    def plan_migration(self, state: CaseState, to_version: int,
+                       step_map: Mapping[str, str] | None = None) -> MigrationPlan:
         """The dry run: what migrating `state` to `to_version` would change, and what blocks it."""
         old = self._lookup(state.pathway_id, state.pathway_version)
         new = self._lookup(state.pathway_id, to_version)
-        return plan_migration(old, new, state)
+        return plan_migration(old, new, state, step_map)
 
     def _migrate(self, run: _Run, cmd: c.MigrateCase) -> None:
-        plan = self.plan_migration(run.state, cmd.to_version)
+        plan = self.plan_migration(run.state, cmd.to_version, cmd.step_map)
         if not plan.possible:
             raise ConflictError(
                 f"case {run.state.id} cannot move to {run.state.pathway_id}@{cmd.to_version}: " + "; ".join(plan.blockers)
@@ -611,6 +622,7 @@ class Engine:
         run.emit("case_migrated", {"from_version": plan.from_version, "to_version": plan.to_version,
                                    "changes": list(plan.changes)})
         run.cp = self._lookup(run.state.pathway_id, cmd.to_version)
+        self._move_mapped(run, cmd.step_map)
         has_timer = any(t.kind is TimerKind.EVALUATION for t in run.state.pending_timers())
         evaluation = run.cp.pathway.evaluation
         if evaluation is None:
@@ -618,6 +630,26 @@ class Engine:
         elif not has_timer and run.state.status is CaseStatus.OPEN:
             run.set_timer(TimerKind.EVALUATION, run.cp.calendar.add(run.now, evaluation.every), "case", MAIN_FLOW,
                           run.state.evaluations_held + 1)
+
+    @staticmethod
+    def _move_mapped(run: _Run, step_map: Mapping[str, str]) -> None:
+        """After migrating: a flow standing on a step the new version lacks goes on at its mapped step."""
+        flows = [(MAIN_FLOW, run.state.main)] + [(t.id, t.position) for t in run.state.tracks.values()
+                                                 if t.status is TrackStatus.ACTIVE]
+        for flow, pos in flows:
+            step_id = pos.step_id if pos is not None else None
+            if step_id is None or step_id in run.cp.steps or step_id not in step_map:
+                continue
+            for task in list(run.state.tasks.values()):
+                if task.step_id == step_id and task.flow == flow and task.status is TaskStatus.OPEN:
+                    run.cancel_task(task)
+            left = step_id
+
+            def at_left_step(timer: Timer, flow_id: str = flow, ref: str = left) -> bool:
+                return timer.flow == flow_id and timer.ref == ref
+
+            run.cancel_timers(at_left_step)
+            run.enter(flow, step_map[step_id])
 
     # --- commands -------------------------------------------------------------
     @staticmethod
@@ -668,6 +700,9 @@ class Engine:
         if task.type is TaskType.EVALUATION:
             self._complete_evaluation(run, task, cmd.data)
             return
+        if task.type is TaskType.AD_HOC:
+            adhoc.complete(run, task, cmd.data)
+            return
         step = run.cp.steps[task.step_id]
         if step.kind == joint.KIND:
             validator = self._answer_validator(run.cp, step)
@@ -697,6 +732,7 @@ class Engine:
             run.emit("referral_updated", {"task_id": task.id, "status": ReferralStatus.COMPLETED.value,
                                           "channel": AnswerChannel.PHONE.value})
         run.emit("task_completed", {"task_id": task.id, "data": dict(cmd.data)})
+        run.resolve_escalations_of(task)
         run.cancel_timers(lambda t: t.ref == task.id or (t.kind is TimerKind.TIMEOUT and t.ref == step.id))
         pos = run.state.position_of(task.flow)
         if pos is not None and pos.step_id == step.id:
@@ -718,6 +754,7 @@ class Engine:
         if focus is not None and focus not in known and focus not in data.get("add_tracks", []):
             raise ValidationError(f"evaluation {task.id}: focus {focus!r} is not a track of case {state.id}")
         run.emit("task_completed", {"task_id": task.id, "data": dict(data)})
+        run.resolve_escalations_of(task)
         run.cancel_timers(lambda t: t.ref == task.id)
         for review in data.get("track_reviews", []):
             run.emit("track_progress", {"track_id": review["track"],
@@ -997,6 +1034,7 @@ _HANDLERS: dict[type, Callable[[Engine, _Run, Any], None]] = {
     c.AnswerReferral: Engine._answer_referral,
     c.RecordConsent: Engine._record_consent,
     c.RecordMeetingDecision: Engine._meeting_decision,
+    c.AddTask: adhoc.add,
 }
 
 

@@ -153,7 +153,7 @@ def apply(state: CaseState, event: Event) -> None:
         task.data = d["data"]
         if task.type is TaskType.EVALUATION:
             state.evaluations_held += 1
-        else:
+        elif task.type is not TaskType.AD_HOC:  # an ad hoc task is no step: nothing for `steps.` to read
             state.records[task.step_id] = dict(d["data"])
     elif kind == "task_cancelled":
         _task(state, d["task_id"]).status = TaskStatus.CANCELLED

@@ -8,6 +8,7 @@ new schema refuses, ...). A case with any blocker is refused whole.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from engine.compiled import CompiledPathway
@@ -28,9 +29,13 @@ class MigrationPlan:
         return not self.blockers
 
 
-def plan_migration(old: CompiledPathway, new: CompiledPathway, state: CaseState) -> MigrationPlan:
+def plan_migration(old: CompiledPathway, new: CompiledPathway, state: CaseState,
+                   step_map: Mapping[str, str] | None = None) -> MigrationPlan:
+    """What migrating changes and what blocks it; `step_map` moves a case off a step the new
+    version renamed or removed (old step id -> a step of the new version in the same flow)."""
     changes: list[str] = []
     blockers: list[str] = []
+    step_map = step_map or {}
     if new.pathway.id != old.pathway.id:
         blockers.append(f"{new.key} is another pathway than {old.key}")
     if new.pathway.version <= state.pathway_version:
@@ -47,6 +52,15 @@ def plan_migration(old: CompiledPathway, new: CompiledPathway, state: CaseState)
             return
         if step_id not in new.steps or new.step_flow.get(step_id) != flow:
             where = "the main flow" if flow == MAIN_FLOW else f"track {flow}"
+            target = step_map.get(step_id)
+            if target is not None and target in new.steps and new.step_flow.get(target) == flow:
+                changes.append(f"the case moves from step {step_id} to step {target} ({where}); "
+                               f"its open task at {step_id} lapses")
+                return
+            if target is not None:
+                blockers.append(f"step {target}, chosen for step {step_id}, is not a step of {where} in version "
+                                f"{new.pathway.version}")
+                return
             blockers.append(f"the case stands on step {step_id} ({where}), which version {new.pathway.version} "
                             "does not have there")
         elif new.steps[step_id].kind != old.steps[step_id].kind:
@@ -69,6 +83,8 @@ def plan_migration(old: CompiledPathway, new: CompiledPathway, state: CaseState)
             blockers.append(f"open task {task.id} is for role {task.role}, which version {new.pathway.version} drops")
         if task.type is TaskType.EVALUATION:
             continue
+        if task.type is TaskType.AD_HOC:
+            continue  # not a step of either version: it stays as it is
         before, after = old.steps.get(task.step_id), new.steps.get(task.step_id)
         if before is None or after is None:
             continue  # reported as a position blocker

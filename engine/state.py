@@ -32,6 +32,7 @@ class TaskType(str, Enum):
     HUMAN = "human_task"  # a step of kind human_task
     EVALUATION = "evaluation"  # the recurring case evaluation
     PARTNER = "partner_request"  # an automated step waiting for a partner's answer
+    AD_HOC = "ad_hoc"  # a task a worker added that the pathway does not name (engine/adhoc.py)
 
 
 class TimerKind(str, Enum):
@@ -76,7 +77,7 @@ def _compact(d: dict[str, Any], optional: frozenset[str]) -> dict[str, Any]:
 
 _TASK_OPTIONAL = frozenset(
     {"assignee", "completed_at", "completed_by", "data", "reminders_sent", "escalation_level", "deadline_index",
-     "sequence", "flow"}
+     "sequence", "flow", "reminders"}
 )
 _TIMER_OPTIONAL = frozenset({"flow", "index", "fired_at"})
 
@@ -100,6 +101,7 @@ class Task:
     escalation_level: int = 0  # rungs of the escalation chain reached
     deadline_index: int = 0  # position in the task's reminder+escalation schedule
     sequence: int = 0  # evaluation number, for evaluations
+    reminders: tuple[str, ...] = ()  # ad hoc tasks: reminder durations before the due moment ("1 working day")
 
     def to_json(self) -> dict[str, Any]:
         return _compact({
@@ -120,6 +122,7 @@ class Task:
             "escalation_level": self.escalation_level,
             "deadline_index": self.deadline_index,
             "sequence": self.sequence,
+            "reminders": list(self.reminders) or None,
         }, _TASK_OPTIONAL)
 
     @classmethod
@@ -142,6 +145,7 @@ class Task:
             escalation_level=d.get("escalation_level", 0),
             deadline_index=d.get("deadline_index", 0),
             sequence=d.get("sequence", 0),
+            reminders=tuple(d.get("reminders") or ()),
         )
 
     def copy(self) -> Task:

@@ -247,7 +247,10 @@ def create_app(service: CaseService, db: Database | None = None, *, settings: We
     """The web app on `service` (and its database `db`, default the service's). Extra keyword
     arguments that `carepath serve` offers (runtime, status, data_dir, demo) are accepted."""
     from web import api
+    from web.pages import adhoc as adhoc_pages
     from web.pages import admin, auth, cases, inbox, pathways, reports, tasks, team, tokens, work
+    from web.pages import clients as client_pages
+    from web.pages import journal as journal_pages
 
     settings = settings or WebSettings.from_env()
     app = FastAPI(
@@ -274,6 +277,9 @@ def create_app(service: CaseService, db: Database | None = None, *, settings: We
     from web import signals  # early signalling (DDAS): upload, result per signal, delivery download
 
     app.include_router(signals.router)
+    app.include_router(journal_pages.router)
+    app.include_router(client_pages.router)
+    app.include_router(adhoc_pages.router)
     app.include_router(api.router)
     from web.pages import referrals as referral_pages  # partners in the loop (docs/partners.md)
 

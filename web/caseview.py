@@ -28,6 +28,7 @@ _AUTOMATED_WORDS = {
     "wait": "Wachten",
     "export_registration": "Registratie",
 }
+_MESSAGE_KINDS = frozenset({"send_letter", "send_message", "notify_partner", "request_partner"})
 _RESULTS = {"achieved": "behaald", "not_achieved": "niet behaald", "stopped": "gestopt"}
 
 
@@ -286,7 +287,8 @@ def _describe(event: Event, state: CaseState, cp: CompiledPathway, name: Callabl
         if step.kind == StepKind.TRACKS.value:
             return TimelineItem(event.at, "step", t("Werken aan probleemgebieden: {title}", title=step.title), "")
         word = t(_AUTOMATED_WORDS.get(step.kind, step.kind))
-        return TimelineItem(event.at, "step", f"{word}: {step.title or step.id}", "")
+        kind = "message" if step.kind in _MESSAGE_KINDS else "step"
+        return TimelineItem(event.at, kind, f"{word}: {step.title or step.id}", "")
     if kind == "task_opened":
         task = d["task"]
         role = next((r.title for r in p.roles if r.id == task["role"]), task["role"])

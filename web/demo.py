@@ -221,6 +221,8 @@ class _DemoRun:
         self.db = db
         self.rng = random.Random(seed)
         self.model = WorkerModel(problems_min=1, problems_max=3, optional_field=0.6, answers=ANSWERS)
+        # SWA plans tackle four to five problems at once (docs: the domain); each becomes a track.
+        self.plan_model = WorkerModel(problems_min=4, problems_max=5, optional_field=0.6, answers=ANSWERS)
         self.heap: list[tuple[datetime, int, str, str]] = []
         self.seq = 0
         self.planned: set[str] = set()
@@ -428,8 +430,9 @@ class _DemoRun:
         else:
             step = cp.steps[task.step_id]
             validator = cp.validators.get(step.id)
+            model = self.plan_model if cp.pathway.id == "swa-trajectory" else self.model
             data = {} if validator is None else self._texts(
-                fill_form(self.rng, step.form or {}, self.model, step.id, self.clock.now(), validator))
+                fill_form(self.rng, step.form or {}, model, step.id, self.clock.now(), validator))
         self.service.complete_task(task_id, data, actor=worker)
 
     def _answer_referral(self, state: CaseState, task_id: str, partner: str, data: dict[str, Any]) -> None:

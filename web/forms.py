@@ -374,6 +374,8 @@ def validate(schema: Mapping[str, Any], data: Mapping[str, Any], lang: str = "nl
     general: list[str] = []
     for error in sorted(checker.iter_errors(dict(data)), key=lambda e: [str(p) for p in e.absolute_path]):
         path = [str(p) for p in error.absolute_path if isinstance(p, str)]
+        if error.validator == "required" and _condition_unanswered(checker.schema, error):
+            continue  # "required if X is Y" while X is still empty: X's own message says what to do first
         if error.validator == "required":
             instance = error.instance if isinstance(error.instance, Mapping) else {}
             for name in error.validator_value:
@@ -387,3 +389,27 @@ def validate(schema: Mapping[str, Any], data: Mapping[str, Any], lang: str = "nl
         else:
             general.append(_message(error, lang))
     return fields, general
+
+
+def _condition_unanswered(schema: Any, error: Any) -> bool:
+    """Whether a `required` error comes from an `if`/`then` whose condition names a field not filled in.
+
+    JSON Schema's `if: {properties: {x: {const: ...}}}` holds when `x` is absent, so an empty form
+    would be told to fill in every field that is only needed for one answer of `x`. A worker reads
+    "required if x is ..." as "once x is ...": such a field is not flagged until `x` has an answer."""
+    path = list(error.schema_path)
+    if "then" not in path:
+        return False
+    at = len(path) - 1 - path[::-1].index("then")
+    rule: Any = schema
+    for step in path[:at]:
+        try:
+            rule = rule[step]
+        except (KeyError, IndexError, TypeError):
+            return False
+    condition = rule.get("if") if isinstance(rule, Mapping) else None
+    if not isinstance(condition, Mapping):
+        return False
+    instance = error.instance if isinstance(error.instance, Mapping) else {}
+    named = list((condition.get("properties") or {}).keys())
+    return any(name not in instance for name in named)

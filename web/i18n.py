@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from web.i18n_casework import EN as _EN_CASEWORK
+
 LANGUAGES = {"nl": "Nederlands", "en": "English"}
 
 
@@ -660,3 +662,4 @@ def _merge_partner_texts() -> None:
 
 
 _merge_partner_texts()
+EN.update(_EN_CASEWORK)

@@ -134,8 +134,11 @@ def _step(step: Step, steps: dict[str, Step], p: Pathway, roles: dict[str, str],
         if step.timeout:
             item.notes.append(translate("Geen antwoord na {d}: naar «{target}»", lang, d=duration(step.timeout, lang),
                                         target=_target(step.on_timeout or "", steps, p, lang)))
+    from web.diagram import condition_words  # conditions in words, as in the diagram
+
     for branch in step.next:
-        item.branches.append((branch.when.source if branch.when else "", _target(branch.goto, steps, p, lang)))
+        item.branches.append((condition_words(branch.when.source, p, step, steps, lang) if branch.when else "",
+                              _target(branch.goto, steps, p, lang)))
     if step.max_visits:
         item.notes.append(translate("Hoogstens {n} keer; daarna naar «{target}»", lang, n=step.max_visits,
                                     target=_target(step.on_max_visits or "", steps, p, lang)))

@@ -425,6 +425,10 @@ class Portal:
     def task_schema(self, cp: CompiledPathway, task: Task) -> tuple[Step | None, dict[str, Any], str | None]:
         if task.type is TaskType.EVALUATION:
             return None, evaluation_form_schema(cp.pathway), None
+        if task.type is TaskType.AD_HOC:
+            from engine.adhoc import FORM
+
+            return None, dict(FORM), None
         step = cp.steps[task.step_id]
         if step.kind == "joint_decision":  # both sides record the same decision; the partner names who confirms
             decision = dict(step.params.get("decision") or {"type": "object", "properties": {}})
@@ -778,7 +782,7 @@ class Portal:
         return published
 
     def plan_migrations(self, p: Principal, pathway_id: str, to_version: int,
-                        limit: int = 2000) -> list[MigrationPlan]:
+                        limit: int = 2000, step_map: Mapping[str, str] | None = None) -> list[MigrationPlan]:
         """The dry run for the coordinator's teams' running cases on older versions."""
         self.require(p, AccountRole.COORDINATOR)
         with read_session(self.db) as session:
@@ -789,14 +793,14 @@ class Portal:
                 continue  # a case of a version that admits other teams only
             try:
                 state = self.service.case(case_id)
-                plans.append(self.service.engine.plan_migration(state, to_version))
+                plans.append(self.service.engine.plan_migration(state, to_version, step_map))
             except NotFoundError:
                 continue
         self.audit(p, "list", f"migration dry run of {len(plans)} cases to {pathway_id}@{to_version}")
         return plans
 
     def migrate(self, p: Principal, pathway_id: str, to_version: int, case_ids: Sequence[str],
-                reason: str | None) -> tuple[list[str], dict[str, str]]:
+                reason: str | None, step_map: Mapping[str, str] | None = None) -> tuple[list[str], dict[str, str]]:
         """Migrate the chosen cases; (migrated, {case: why not})."""
         self.require(p, AccountRole.COORDINATOR)
         done: list[str] = []
@@ -805,7 +809,7 @@ class Portal:
             try:
                 self._case_access(p, case_id)
                 self.service.execute(c.MigrateCase(case_id=case_id, actor=p.actor, to_version=to_version,
-                                                   reason=reason or None))
+                                                   reason=reason or None, step_map=dict(step_map or {})))
             except Hidden:
                 refused[case_id] = "not found"
                 continue

@@ -30,6 +30,7 @@ class WebSettings:
     municipalities: Mapping[str, str] = field(default_factory=lambda: dict(MUNICIPALITIES))
     simulation_cases: int = 60  # the coordinator's dry run before publishing
     simulation_days: int = 180
+    journal_edit_window: timedelta = timedelta(minutes=30)  # an author may change a journal entry this long
     title: str = "carepath"
     reports_per_hour: int = 60  # reports an analyst may draw up per hour (integrations/reporting/published.py)
 
@@ -56,6 +57,9 @@ class WebSettings:
             settings = replace(settings, hash_concurrency=max(1, int(env["CAREPATH_WEB_HASH_CONCURRENCY"])))
         if env.get("CAREPATH_WEB_SIGNIN_QUEUE"):
             settings = replace(settings, signin_queue=max(1, int(env["CAREPATH_WEB_SIGNIN_QUEUE"])))
+        if env.get("CAREPATH_WEB_JOURNAL_EDIT_MINUTES"):
+            settings = replace(settings,
+                               journal_edit_window=timedelta(minutes=int(env["CAREPATH_WEB_JOURNAL_EDIT_MINUTES"])))
         secure = env.get("CAREPATH_WEB_SECURE_COOKIES", "").lower()
         if secure in ("1", "true", "yes"):
             settings = replace(settings, secure_cookies=True)

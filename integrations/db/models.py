@@ -268,3 +268,23 @@ class SignInFailureRow(Base):
     failures: Mapped[int] = mapped_column(Integer)
     last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime)
     blocked_until: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CaseJournalRow(Base):
+    """One entry of a case's journal (rapportage): personal data, deleted when the client is erased."""
+
+    __tablename__ = "case_journal"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))  # journal.KINDS
+    happened_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when the contact took place
+    written_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    author: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    task_id: Mapped[str | None] = mapped_column(String(100))
+    track_id: Mapped[str | None] = mapped_column(String(64))
+    corrects: Mapped[int | None] = mapped_column(Integer)  # the entry this one corrects
+
+    __table_args__ = (Index("ix_case_journal_case", "case_id", "happened_at"),)

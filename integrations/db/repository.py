@@ -168,8 +168,12 @@ def personal_data_of(session: Session, case_id: str) -> dict[str, Any] | None:
 
 
 def erase_personal_data(session: Session, case_id: str) -> bool:
-    """Delete the client's identifying data of one case; True when there was any."""
-    return bool(rowcount(session.execute(delete(CasePersonalDataRow).where(CasePersonalDataRow.case_id == case_id))))
+    """Delete the client's identifying data of one case, its journal included; True when there was any."""
+    from integrations.db import journal
+
+    erased_journal = journal.erase(session, case_id)
+    return bool(rowcount(session.execute(delete(CasePersonalDataRow).where(CasePersonalDataRow.case_id == case_id)))
+                or erased_journal)
 
 
 # --- saving -----------------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """Reading the in-app inbox (for the web app): what the dispatch delivered to `inbox_messages`.
 
 A message names a worker (only they see it) or a role (everyone holding the role sees it, in the
-message's team or, for a message without a team, in any team). Read marks are per message: when
-one coordinator has read a message to the coordinator role, it is read for the role.
+message's team or, for a message without a team, in any team). Read marks are per person
+(`inbox_reads`): when one coordinator has read a message to the coordinator role, it is still
+unread for the other coordinators.
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from integrations.db.sql import rowcount
-from integrations.runtime.models import InboxMessageRow
+from integrations.db.models import TaskRow
+from integrations.runtime.models import InboxMessageRow, InboxReadRow
 
 
 @dataclass(frozen=True)
@@ -44,29 +46,47 @@ def _for(worker: str, roles: Sequence[str], team: str | None) -> ColumnElement[b
     return or_(mine, role_wide) if roles else mine
 
 
+def _joined(query: Any, worker: str) -> Any:
+    return query.outerjoin(InboxReadRow, and_(InboxReadRow.message_id == InboxMessageRow.id,
+                                              InboxReadRow.worker == worker))
+
+
 def inbox(session: Session, worker: str, roles: Sequence[str] = (), team: str | None = None, *,
           unread_only: bool = False, limit: int = 100) -> list[InboxItem]:
-    """The worker's messages, newest first."""
-    query = select(InboxMessageRow).where(_for(worker, roles, team))
+    """The worker's messages, newest first, each with the moment *this worker* read it."""
+    query = _joined(select(InboxMessageRow, InboxReadRow.read_at), worker).where(_for(worker, roles, team))
     if unread_only:
-        query = query.where(InboxMessageRow.read_at.is_(None))
+        query = query.where(InboxReadRow.read_at.is_(None), _still_news())
     rows = session.execute(query.order_by(InboxMessageRow.delivered_at.desc(), InboxMessageRow.id).limit(limit))
     return [InboxItem(r.id, r.case_id, r.task_id, r.pathway_id, r.team, r.to_role, r.to_worker, r.template,
-                      r.subject, r.body, r.link, r.created_at, r.delivered_at, r.read_at) for r in rows.scalars()]
+                      r.subject, r.body, r.link, r.created_at, r.delivered_at, read_at) for r, read_at in rows]
+
+
+def _still_news() -> ColumnElement[bool]:
+    """A message about a task that is done or lapsed is no news any more (it stays in the list)."""
+    open_task = select(TaskRow.id).where(TaskRow.id == InboxMessageRow.task_id, TaskRow.status == "open").exists()
+    return or_(InboxMessageRow.task_id.is_(None), open_task)
 
 
 def unread_count(session: Session, worker: str, roles: Sequence[str] = (), team: str | None = None) -> int:
-    return int(session.execute(select(func.count()).select_from(InboxMessageRow).where(
-        _for(worker, roles, team), InboxMessageRow.read_at.is_(None))).scalar_one())
+    """Unread messages of this worker that are still news (about no task, or an open one)."""
+    query = _joined(select(func.count()).select_from(InboxMessageRow), worker)
+    return int(session.execute(query.where(_for(worker, roles, team), InboxReadRow.read_at.is_(None),
+                                           _still_news())).scalar_one())
 
 
 def mark_read(session: Session, message_id: str, worker: str, roles: Sequence[str], team: str | None,
               now: datetime) -> bool:
-    """Mark a message the worker may see as read; False when there is none (or it was read already)."""
-    result = session.execute(
-        update(InboxMessageRow)
-        .where(InboxMessageRow.id == message_id, InboxMessageRow.read_at.is_(None), _for(worker, roles, team))
-        .values(read_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(rowcount(result))
+    """Mark a message the worker may see as read, for this worker only; False when there is none
+    (or they read it already)."""
+    visible = session.execute(select(InboxMessageRow.id).where(InboxMessageRow.id == message_id,
+                                                               _for(worker, roles, team))).scalar_one_or_none()
+    if visible is None or session.get(InboxReadRow, (message_id, worker)) is not None:
+        return False
+    session.add(InboxReadRow(message_id=message_id, worker=worker, read_at=now))
+    session.execute(update(InboxMessageRow).where(InboxMessageRow.id == message_id,
+                                                  InboxMessageRow.to_worker == worker,
+                                                  InboxMessageRow.read_at.is_(None))
+                    .values(read_at=now).execution_options(synchronize_session=False))
+    session.flush()
+    return True

@@ -42,6 +42,16 @@ class InboxMessageRow(Base):
     )
 
 
+class InboxReadRow(Base):
+    """That one person has read one inbox message: a message to a role is read per person."""
+
+    __tablename__ = "inbox_reads"
+
+    message_id: Mapped[str] = mapped_column(ForeignKey("inbox_messages.id", ondelete="CASCADE"), primary_key=True)
+    worker: Mapped[str] = mapped_column(String(200), primary_key=True)
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class DeliveryAttemptRow(Base):
     """One try to deliver one outbox message, written in the transaction that records its outcome."""
 

@@ -75,6 +75,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/inbox"): R(CASE_PEOPLE),
     ("POST", "/inbox/read-all"): R(CASE_PEOPLE),
     ("POST", "/inbox/{message_id}/read"): R(CASE_PEOPLE),
+    ("GET", "/clients"): R(CASE_PEOPLE),
+    ("POST", "/clients"): R(CASE_PEOPLE, form={"naam": "Jansen", "reden": "cliënt belt"}),
     ("GET", "/cases/new"): R(frozenset({C})),
     ("POST", "/cases/new"): R(frozenset({C}), form={"pathway": "test-visits"}),
     ("GET", "/cases/{case_id}"): R(CASE_TEAM),
@@ -87,6 +89,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/cases/{case_id}/tracks"): R(frozenset({C}), form={"track": "debts"}),
     ("POST", "/cases/{case_id}/origin"): R(frozenset({C}), form={"client": "NL"}),
     ("POST", "/cases/{case_id}/escalations/{escalation_id}/resolve"): R(frozenset({C})),
+    ("POST", "/cases/{case_id}/journal"): R(CASE_TEAM, form={"kind": "notitie", "text": "gebeld"}),
+    ("POST", "/cases/{case_id}/journal/{entry_id}"): R(CASE_TEAM, form={"kind": "notitie", "text": "gebeld"}),
+    ("POST", "/cases/{case_id}/export"): R(frozenset({C}), form={"why": "inzage"}),
+    ("POST", "/cases/{case_id}/tasks"): R(CASE_TEAM, form={"title": "Huisarts bellen", "due_date": "2026-03-04"}),
     ("GET", "/tasks/{task_id}"): R(CASE_TEAM),
     ("POST", "/tasks/{task_id}/claim"): R(frozenset({W, W2})),
     ("POST", "/tasks/{task_id}/release"): R(CASE_TEAM),
@@ -213,7 +219,7 @@ def _objects(service: CaseService, people: dict[str, accounts.Account], clock: M
     with read_session(service.db) as session:
         token = accounts.list_tokens(session, people[W].id)[0]
     return {"case_id": started.case_id, "task_id": started.opened_tasks[0], "escalation_id": f"{started.case_id}.e9",
-            "pathway_id": "test-visits", "version": "1", "message_id": f"{started.case_id}.m1", "user_id": str(people[W2].id), "token_id": str(token.id),
+            "pathway_id": "test-visits", "version": "1", "message_id": f"{started.case_id}.m1", "entry_id": "1", "user_id": str(people[W2].id), "token_id": str(token.id),
             "spare_user_id": str(people[SPARE].id),
             "token": "no-such-link", "incident_id": "999999", "meeting_id": "999999", "kind": "CarePlan",
             "resource_id": started.case_id}

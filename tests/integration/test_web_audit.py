@@ -134,7 +134,8 @@ CASES: dict[str, tuple[Callable[[World, str, str], Any] | None, Act, Expect]] = 
                     Expect("worker", "change", "claimed task")),
     "page: release": (_claimed, lambda w, c, t: w.clients["worker"].post(f"/tasks/{t}/release"),
                       Expect("worker", "change", "released task")),
-    "page: complete": (None, lambda w, c, t: w.clients["worker"].post(f"/tasks/{t}/complete", {"outcome": "no_help"}),
+    "page: complete": (None, lambda w, c, t: w.clients["worker"].post(f"/tasks/{t}/complete",
+                                                                  {"outcome": "no_help", "bevestigd": "ja"}),
                        Expect("worker", "change", "completed task")),
     "page: complete with errors": (None, lambda w, c, t: w.clients["worker"].post(f"/tasks/{t}/complete", {}),
                                    Expect("worker", "view", "form returned with errors")),
@@ -184,6 +185,18 @@ CASES: dict[str, tuple[Callable[[World, str, str], Any] | None, Act, Expect]] = 
     "api: add track": (_to_work_on, lambda w, c, t: w.api("coordinator", "POST", f"/api/cases/{c}/tracks",
                                                           {"track_id": "housing"}),
                        Expect("coordinator", "change", "added track housing")),
+    "page: journal entry": (None, lambda w, c, t: w.clients["worker"].post(
+        f"/cases/{c}/journal", {"kind": "huisbezoek", "text": "Thuis getroffen."}),
+        Expect("worker", "change", "journal entry")),
+    "page: client data export": (None, lambda w, c, t: w.clients["coordinator"].post(
+        f"/cases/{c}/export", {"why": "inzageverzoek"}),
+        Expect("coordinator", "export", "client data export", why="inzageverzoek")),
+    "page: ad hoc task": (None, lambda w, c, t: w.clients["worker"].post(
+        f"/cases/{c}/tasks", {"title": "Huisarts bellen", "due_date": "2026-03-04", "reminders": "1 day"}),
+        Expect("worker", "change", "added an ad hoc task (1 reminders)")),
+    "page: client search": (None, lambda w, c, t: w.clients["worker"].post(
+        "/clients", {"naam": "Jansen", "reden": "cliënt belt"}),
+        Expect("worker", "search", "client search on name (1 found)", case=False, why="cliënt belt")),
     "page: work list": (None, lambda w, c, t: w.clients["worker"].get("/work"),
                         Expect("worker", "list", "work list", case=False)),
     "page: case list": (None, lambda w, c, t: w.clients["worker"].get("/cases"),

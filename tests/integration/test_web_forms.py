@@ -132,3 +132,18 @@ def test_conditional_fields_say_when_they_are_required() -> None:
     assert fields["partner_consent"].condition == "Verplicht als «Huurder wil hulp» is «ja»"
     errors, _ = forms.validate(form, {"contact_result": "spoken"})
     assert errors == {"help_accepted": "Vul dit veld in."}
+
+
+def test_an_empty_form_flags_no_field_whose_condition_is_not_met() -> None:
+    path = next(p for p in PATHWAYS if p.name == "eviction-prevention.yaml")
+    pathway = load_pathway(path.read_text(encoding="utf-8"), str(path), default_kinds())
+    form = dict(pathway.step("doorstep_visit").form or {})
+    # empty: only the field that is always required (help_accepted waits for "Huurder gesproken")
+    assert forms.validate(form, {})[0] == {"contact_result": "Vul dit veld in."}
+    # condition not met: nothing more is asked
+    assert forms.validate(form, {"contact_result": "not_home"})[0] == {}
+    # condition met: now the dependent field is required, and the next one waits for its answer
+    assert forms.validate(form, {"contact_result": "spoken"})[0] == {"help_accepted": "Vul dit veld in."}
+    assert forms.validate(form, {"contact_result": "spoken", "help_accepted": False})[0] == {}
+    assert forms.validate(form, {"contact_result": "spoken", "help_accepted": True})[0] == {
+        "partner_consent": "Vul dit veld in."}

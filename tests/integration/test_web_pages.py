@@ -80,7 +80,7 @@ def test_a_conflict_between_two_workers_is_explained(service: CaseService, clock
     case_id, task_id = new_case(service)
     assert clients["worker"].get(f"/tasks/{task_id}").status_code == 200
     assert clients["worker2"].get(f"/tasks/{task_id}").status_code == 200
-    first = clients["worker"].post(f"/tasks/{task_id}/complete", {"outcome": "no_help"})
+    first = clients["worker"].post(f"/tasks/{task_id}/complete", {"outcome": "no_help", "bevestigd": "ja"})
     assert first.status_code == 303
     second = clients["worker2"].post(f"/tasks/{task_id}/complete", {"outcome": "help", "problems": "debts"})
     assert second.status_code == 409
@@ -111,7 +111,7 @@ def test_drafts_are_kept_until_the_task_is_done(sqlite_service: CaseService, clo
     assert "Concept opgeslagen op" in page.text
     htmx = wanda.post(f"/tasks/{task_id}/draft", {"outcome": "no_help"}, headers={"HX-Request": "true"})
     assert htmx.status_code == 200 and htmx.text.startswith("Concept opgeslagen om")
-    wanda.post(f"/tasks/{task_id}/complete", {"outcome": "no_help"})
+    wanda.post(f"/tasks/{task_id}/complete", {"outcome": "no_help", "bevestigd": "ja"})
     from integrations.db import accounts
     from integrations.db.engine_factory import read_session
 
@@ -132,7 +132,8 @@ def test_the_three_weekly_evaluation_reviews_tracks(sqlite_service: CaseService,
     assert "Voortgang sinds de vorige evaluatie" in page.text and "Schulden" in page.text
     done = wanda.post(f"/tasks/{evaluation.id}/complete", {
         "review.debts": "Post wordt nu wekelijks geopend.", "close.debts": "",
-        "review.housing": "Huurachterstand ingelopen.", "close.housing": "achieved", "focus": "debts"})
+        "review.housing": "Huurachterstand ingelopen.", "close.housing": "achieved", "focus": "debts",
+        "bevestigd": "ja"})
     assert done.status_code == 303, done.text[:2000]
     state = sqlite_service.case(case_id)
     assert state.tracks["housing"].status.value == "closed" and state.tracks["housing"].result == "achieved"
@@ -187,18 +188,21 @@ def test_the_editor_shows_problems_at_their_line_then_publishes_and_migrates(sql
     assert f"regel {line}" in annotated.group(1) and "class=\"problem\"" in annotated.group(1)
     simulated = cor.post("/pathways/editor", {"action": "simulate", "source": visits_source(2, intake_title="Intake 2")})
     assert simulated.status_code == 200 and 'id="simulation"' in simulated.text
-    published = cor.post("/pathways/editor", {"action": "publish", "source": visits_source(2, intake_title="Intake 2"),
-                                              "name": "visits.yaml"})
+    asked = cor.post("/pathways/editor", {"action": "publish", "source": visits_source(2, intake_title="Intake 2"),
+                                          "name": "visits.yaml"})
+    assert asked.status_code == 200 and 'id="publish-diff"' in asked.text  # the difference first
+    published = cor.post("/pathways/editor", {"action": "publish-confirmed", "name": "visits.yaml",
+                                              "source": visits_source(2, intake_title="Intake 2")})
     assert published.status_code == 303 and published.headers["location"] == "/pathways/test-visits/migrate?to=2"
     plan = cor.get(published.headers["location"])
-    assert case_id in plan.text and "title &#39;Intake&#39; -&gt; &#39;Intake 2&#39;" in plan.text
+    assert case_id in plan.text and "titel «Intake» wordt «Intake 2»" in plan.text
     moved = cor.post("/pathways/test-visits/migrate", {"to": "2", "case": case_id, "reason": "nieuwe versie"})
     assert moved.status_code == 200 and "1 zaken overgezet naar versie 2." in moved.text
     assert sqlite_service.case(case_id).pathway_version == 2
     again = cor.post("/pathways/editor", {"action": "publish", "source": visits_source(9, intake_title="Intake 2"),
                                           "name": "visits.yaml"})
-    assert again.status_code == 303 and again.headers["location"] == "/pathways/test-visits?version=2"  # same text
-    changed = cor.post("/pathways/editor", {"action": "publish", "source": visits_source(2), "name": "visits.yaml"})
+    assert again.status_code == 409  # the content of version 2 again: refused, whatever version the text names
+    changed = cor.post("/pathways/editor", {"action": "publish-confirmed", "source": visits_source(2), "name": "visits.yaml"})
     assert changed.status_code == 303 and "to=3" in changed.headers["location"]  # carepath numbers the versions
 
 

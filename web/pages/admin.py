@@ -15,6 +15,7 @@ from engine.errors import ConflictError, NotFoundError, ValidationError
 from integrations.db import accounts
 from integrations.db.accounts import AccountRole
 from integrations.db.engine_factory import read_session, write_session
+from web import rolelabels
 from web.i18n import translate
 from web.pages.work import role_titles
 from web.portal import Hidden, Portal
@@ -50,7 +51,8 @@ def _form_context(portal: Portal, request: Request) -> dict[str, Any]:
         organisations = accounts.organisations(session, portal.settings.municipalities.values())
     return {"teams": teams, "roles": AccountRole, "pathway_roles": role_titles(request),
             "municipalities": portal.settings.municipalities, "organisations": organisations,
-            "temporary_password": None}
+            "temporary_password": None,
+            "role_catalog": rolelabels.catalog(portal)}
 
 
 def _check_organisation(portal: Portal, organisation: str, lang: str) -> str | None:
@@ -97,6 +99,11 @@ async def create_user(request: Request, principal: Annotated[Principal, Depends(
     if problem:
         errors["organisation"] = problem
     password = accounts.temporary_password()  # the administrator hands it over; changed at first sign-in
+    if not values["organisation"]:
+        errors["organisation"] = translate("Vul dit veld in.", lang)
+    mixed = rolelabels.mixing_error(values["pathway_roles"], rolelabels.catalog(portal).partner_only)
+    if mixed:
+        errors["pathway_roles"] = errors["_"] = mixed
     if not errors:
         try:
             hashed = accounts.hash_password(password)  # outside the transaction: argon2 takes a while
@@ -161,6 +168,9 @@ async def update_user(request: Request, user_id: int, principal: Annotated[Princ
         problem = _check_organisation(portal, values["organisation"], lang)
         if problem:
             raise ValidationError(problem)
+        mixed = rolelabels.mixing_error(values["pathway_roles"], rolelabels.catalog(portal).partner_only)
+        if mixed:
+            raise ValidationError(mixed)
         with write_session(portal.db) as session:
             accounts.update_account(session, user_id, display_name=values["display_name"], role=role,
                                     organisation=values["organisation"] or None, teams=values["teams"],

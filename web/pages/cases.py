@@ -10,10 +10,10 @@ from fastapi.responses import Response
 
 from engine.errors import NotFoundError
 from engine.state import CaseStatus
-from integrations.db import accounts
+from integrations.db import accounts, journal
 from integrations.db.accounts import AccountRole
 from integrations.db.engine_factory import read_session
-from web import caseview, forms
+from web import casejournal, caseview, clientsearch, forms, timeline, trackview
 from web.i18n import translate
 from web.pages.work import pathway_titles
 from web.portal import CASE_ROLES, Conflict, Invalid, Portal
@@ -37,19 +37,30 @@ def case_list(request: Request, principal: Annotated[Principal, Depends(page_pri
     portal.require(principal, *CASE_ROLES)
     rows, total = portal.cases(principal, status=status, pathway=pathway, team=team, query=q, page=page)
     pages = max(1, math.ceil(total / portal.settings.page_size))
+    with read_session(portal.db) as session:
+        client_names = clientsearch.names_for(
+            session, [(r.id, r.pathway_id, r.pathway_version, r.status) for r in rows], portal.service.catalog.lookup)
     return render(request, "cases.html", {
-        "rows": rows, "total": total, "page": page, "pages": pages, "pathways": pathway_titles(request),
+        "client_names": client_names, "rows": rows, "total": total, "page": page, "pages": pages, "pathways": pathway_titles(request),
         "teams": _team_names(portal, principal.teams),
         "filters": {"status": status, "pathway": pathway, "team": team, "q": q},
     }, principal=principal, title=translate("Zaken", principal.language))
 
 
 def _case_response(request: Request, principal: Principal, case_id: str, why: str | None = None,
-                   status_code: int = 200, errors: dict[str, str] | None = None) -> Response:
+                   status_code: int = 200, errors: dict[str, str] | None = None,
+                   journal_query: str = "", journal_kind: str = "", timeline_filter: str = "") -> Response:
     portal = portal_of(request)
     bundle = portal.case_page(principal, case_id, why=why)
     view = caseview.build(bundle.state, bundle.history, bundle.cp, bundle.names, portal.now(), principal.language,
                           personal_shown=bundle.personal_shown)
+    track_titles = {t.id: t.title for t in bundle.cp.pathway.tracks}
+    journal_panel = casejournal.panel(portal, principal, bundle.state, track_titles, query=journal_query,
+                                      kind=journal_kind, shown=bundle.personal_shown)
+    journal_items = casejournal.timeline_items(portal, bundle.state, principal.language, track_titles,
+                                               shown=bundle.personal_shown)
+    view.past = sorted(view.past + journal_items, key=lambda item: item.at)
+    chosen = timeline_filter if timeline_filter in timeline.FILTERS else ""
     state = bundle.state
     may = {
         "close": portal.may_close(principal, state),
@@ -68,7 +79,42 @@ def _case_response(request: Request, principal: Principal, case_id: str, why: st
         "team_name": _team_names(portal, [state.team] if state.team else []).get(state.team or "", state.team),
         "municipality_name": portal.settings.municipalities.get(state.municipality or "", state.municipality),
         "signals": _signals(portal, case_id),  # early signals (DDAS) that opened or were linked to the case
+        "journal": journal_panel, "journal_kinds": journal.KINDS,
+        "timeline_days": timeline.by_day(view.past, principal.language, chosen), "timeline_filter": chosen,
+        "timeline_filters": timeline.FILTERS, "timeline_counts": timeline.counts(view.past),
+        "timeline_total": len(view.past),
+        "track_rows": trackview.rows(view.tracks, state, bundle.cp, bundle.names, portal.now()),
+        "adhoc": _adhoc_form(bundle, principal, portal.now()), "client": _client_line(bundle, principal.language),
     }, principal=principal, status_code=status_code, title=translate("Zaak {id}", principal.language, id=case_id))
+
+
+def _adhoc_form(bundle: Any, principal: Principal, now: Any) -> dict[str, Any] | None:
+    """What the "Taak toevoegen" form offers (None: the case takes no new tasks)."""
+    from datetime import timedelta
+
+    from engine.state import TrackStatus
+    from web.pages.adhoc import REMINDERS
+    from web.timefmt import local
+
+    state = bundle.state
+    if state.status is not CaseStatus.OPEN or principal.role not in CASE_ROLES:
+        return None
+    roles = [(r.id, r.title) for r in bundle.cp.pathway.roles if r.kind.value in ("worker", "coordinator")]
+    mine = next((r for r, _t in roles if r in principal.pathway_roles), roles[0][0] if roles else "")
+    flows = [(t.id, bundle.cp.tracks[t.id].title if t.id in bundle.cp.tracks else t.id)
+             for t in state.tracks.values() if t.status is TrackStatus.ACTIVE]
+    return {"roles": roles, "mine": mine, "flows": flows, "reminders": REMINDERS,
+            "default_date": (local(now) + timedelta(days=2)).date().isoformat()}
+
+
+def _client_line(bundle: Any, lang: str) -> tuple[str, str] | None:
+    """(name, key facts) of the case's client for the header; None when personal data is hidden."""
+    if not bundle.personal_shown:
+        return None
+    fields = clientsearch.client_fields(bundle.cp.pathway)
+    name = clientsearch.name_of(bundle.state.data, fields)
+    facts = clientsearch.facts_of(bundle.state.data, fields, lang)
+    return (name, facts) if name or facts else None
 
 
 def _signals(portal: Any, case_id: str) -> list[Any]:
@@ -146,8 +192,15 @@ async def register_case(request: Request, principal: Annotated[Principal, Depend
 
 
 @router.get("/cases/{case_id}")
-def case_page(request: Request, case_id: str, principal: Annotated[Principal, Depends(page_principal)]) -> Response:
-    return _case_response(request, principal, case_id)
+def case_page(request: Request, case_id: str, principal: Annotated[Principal, Depends(page_principal)],
+              zoek: Annotated[str, Query(max_length=200)] = "",
+              soort: Annotated[str, Query(pattern="^(|contact|telefoongesprek|huisbezoek|overleg|notitie)$")] = "",
+              tijdlijn: Annotated[str, Query(pattern="^(|taken|journaal|berichten|besluiten)$")] = "",
+              ) -> Response:
+    """The case; `zoek` and `soort` narrow its journal down (words in the text, kind of entry),
+    `tijdlijn` its timeline (tasks, journal, messages, decisions)."""
+    return _case_response(request, principal, case_id, journal_query=zoek, journal_kind=soort,
+                          timeline_filter=tijdlijn)
 
 
 @router.post("/cases/{case_id}/reveal")

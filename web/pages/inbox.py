@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
+from web import inboxview
 from web.i18n import translate
 from web.portal import CASE_ROLES
 from web.principal import Principal
@@ -20,8 +21,10 @@ def inbox_page(request: Request, principal: Annotated[Principal, Depends(page_pr
                unread: Annotated[bool, Query()] = False) -> Response:
     portal = portal_of(request)
     portal.require(principal, *CASE_ROLES)
-    items, unread_count = portal.inbox(principal, unread_only=unread)
-    return render(request, "inbox.html", {"items": items, "unread": unread_count, "only_unread": unread},
+    items, _unread_count = portal.inbox(principal, unread_only=unread)
+    shown = inboxview.lines(portal, items, principal.language)
+    news = sum(1 for line in shown if line.unread and line.task_open)
+    return render(request, "inbox.html", {"items": items, "lines": shown, "unread": news, "only_unread": unread},
                   principal=principal, title=translate("Berichten", principal.language))
 
 

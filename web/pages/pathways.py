@@ -17,7 +17,7 @@ from engine.mermaid import to_mermaid
 from integrations.db import caselists
 from integrations.db.accounts import AccountRole
 from integrations.db.engine_factory import read_session
-from web import pathwayview
+from web import diagram, migrationview, pathwaydiff, pathwayview, simcompare
 from web.i18n import translate
 from web.pathway_work import PathwayWorkLimit, pathway_work_of
 from web.portal import CASE_ROLES, Conflict, Hidden, Invalid, Portal, Refused
@@ -105,7 +105,7 @@ def _bump_version(text: str, version: int) -> str:
 
 def _editor_page(request: Request, principal: Principal, text: str, name: str, *, problems: list[Problem] | None = None,
                  checked: Pathway | None = None, simulation: dict[str, Any] | None = None,
-                 message: str = "", status: int = 200) -> Response:
+                 message: str = "", status: int = 200, diff: Any = None, comparison: Any = None) -> Response:
     by_line: dict[int, list[Problem]] = {}
     for problem in problems or []:
         by_line.setdefault(problem.line, []).append(problem)
@@ -113,7 +113,8 @@ def _editor_page(request: Request, principal: Principal, text: str, name: str, *
     return render(request, "pathway_editor.html", {
         "text": text, "name": name, "problems": problems or [], "by_line": by_line, "lines": lines,
         "checked": checked, "simulation": simulation, "message": message,
-        "file_problems": by_line.get(0, []),
+        "file_problems": by_line.get(0, []), "diff": diff, "comparison": comparison,
+        "knob_words": simcompare.WORDS, "knobs": comparison.knobs if comparison else simcompare.Knobs(),
     }, principal=principal, status_code=status, title=translate("Zorgpad bewerken", principal.language))
 
 
@@ -160,9 +161,26 @@ async def editor_action(request: Request, principal: Annotated[Principal, Depend
     pathway = checked.pathway
     if action == "simulate":
         return _editor_page(request, principal, text, name, checked=pathway, simulation=checked.simulation)
+    if action == "compare":  # side by side with the published version (web/simcompare.py)
+        knobs, knob_errors = simcompare.knobs_from(form)
+        try:
+            current = portal.pathway(principal, pathway.id)[0]
+        except Hidden:
+            current = None
+        if knob_errors or current is None:
+            return _editor_page(request, principal, text, name, checked=pathway, status=422, message=" ".join(
+                knob_errors.values()) or translate("Er is nog geen gepubliceerde versie om mee te vergelijken.", lang))
+        return _editor_page(request, principal, text, name, checked=pathway,
+                            comparison=await run_in_threadpool(simcompare.compare, current, pathway, knobs, portal.now()))
+    confirmed = action == "publish-confirmed"  # the coordinator saw the difference (web/pathwaydiff.py)
+    action = "publish" if confirmed else action
     if action != "publish":
         return _editor_page(request, principal, text, name, checked=pathway, message=translate(
             "Het zorgpad is in orde: {key}, {n} stappen.", lang, key=pathway.key, n=len(pathway.steps)))
+    difference = pathwaydiff.review(portal, principal, pathway)
+    if difference is not None and (difference.identical or not confirmed):
+        return _editor_page(request, principal, text, name, checked=pathway, diff=difference,
+                            status=409 if difference.identical else 200)
     try:
         published = portal.publish(principal, pathway, text, name)
     except (ConflictError, Conflict, Invalid) as exc:
@@ -192,6 +210,7 @@ def pathway_page(request: Request, pathway_id: str, principal: Annotated[Princip
     view = pathwayview.build(cp.pathway, principal.language)
     return render(request, "pathway.html", {
         "pathway": cp.pathway, "view": view, "source": source, "mermaid": to_mermaid(cp.pathway),
+        "diagrams": diagram.svg(cp.pathway, principal.language),
         "versions": versions, "latest": max(versions),
     }, principal=principal, title=cp.pathway.title)
 
@@ -202,9 +221,24 @@ def migrate_plan(request: Request, pathway_id: str, principal: Annotated[Princip
     portal = portal_of(request)
     portal.require(principal, AccountRole.COORDINATOR)
     cp, _source = portal.pathway(principal, pathway_id, to)
-    plans = portal.plan_migrations(principal, pathway_id, to)
-    return render(request, "migrate.html", {"pathway": cp.pathway, "plans": plans, "results": None},
+    step_map = migrationview.step_map_from(request.query_params)
+    plans = portal.plan_migrations(principal, pathway_id, to, step_map=step_map)
+    return render(request, "migrate.html", _migration_context(portal, cp, plans, step_map, None),
                   principal=principal, title=translate("Zaken overzetten", principal.language))
+
+
+def _migration_context(portal: Portal, cp: Any, plans: list[Any], step_map: dict[str, str],
+                       results: dict[str, Any] | None, errors: dict[str, str] | None = None) -> dict[str, Any]:
+    """The dry run in Dutch, with the steps that need a mapping (web/migrationview.py)."""
+    titles: dict[str, str] = {}
+    for version in {plan.from_version for plan in plans}:
+        old = portal.service.catalog.lookup(cp.pathway.id, version)
+        titles.update({sid: step.title or sid for sid, step in old.steps.items()})
+    named = {**titles, **{sid: step.title or sid for sid, step in cp.steps.items()}}
+    return {"pathway": cp.pathway, "plans": plans, "results": results,
+            "dutch": lambda text: migrationview.dutch(text, named),
+            "mappings": migrationview.needed(plans, titles, cp, step_map), "step_map": step_map,
+            "errors": errors or {}}
 
 
 @router.post("/pathways/{pathway_id}/migrate")
@@ -221,15 +255,20 @@ async def migrate(request: Request, pathway_id: str, principal: Annotated[Princi
     cp, _source = portal.pathway(principal, pathway_id, to or None)
     chosen = [str(v) for v in form.getlist("case")][:5000]
     reason = str(form.get("reason") or "").strip()[:500] or None
-    done, refused = portal.migrate(principal, pathway_id, cp.pathway.version, chosen, reason)
+    step_map = migrationview.step_map_from(form)
     lang = principal.language
+    if not reason:  # a migration changes running cases: the reason goes into each timeline and the log
+        plans = portal.plan_migrations(principal, pathway_id, cp.pathway.version, step_map=step_map)
+        return render(request, "migrate.html", _migration_context(
+            portal, cp, plans, step_map, None, {"reason": translate("Geef een reden op.", lang)}),
+            principal=principal, status_code=422, title=translate("Zaken overzetten", lang))
+    done, refused = portal.migrate(principal, pathway_id, cp.pathway.version, chosen, reason, step_map)
     kind = "ok" if not refused else "warn"
     message = translate("{n} zaken overgezet naar versie {v}.", lang, n=len(done), v=cp.pathway.version)
     if refused:
         message += " " + translate("{n} niet: zie de lijst.", lang, n=len(refused))
-    plans = portal.plan_migrations(principal, pathway_id, cp.pathway.version)
-    response = render(request, "migrate.html", {"pathway": cp.pathway, "plans": plans,
-                                                "results": {"done": done, "refused": refused},
-                                                "flash_now": {"message": message, "kind": kind}},
-                      principal=principal, title=translate("Zaken overzetten", lang))
+    plans = portal.plan_migrations(principal, pathway_id, cp.pathway.version, step_map=step_map)
+    context = _migration_context(portal, cp, plans, step_map, {"done": done, "refused": refused})
+    context["flash_now"] = {"message": message, "kind": kind}
+    response = render(request, "migrate.html", context, principal=principal, title=translate("Zaken overzetten", lang))
     return response

@@ -13,7 +13,7 @@ from engine.compiled import evaluation_form_schema
 from engine.state import TaskStatus, TaskType, TrackStatus
 from integrations.db.accounts import AccountRole
 from integrations.db.engine_factory import read_session
-from web import forms, timefmt
+from web import consequences, forms, timefmt
 from web.i18n import translate
 from web.portal import Conflict, Invalid, Portal, TaskBundle
 from web.principal import Principal
@@ -136,16 +136,17 @@ def _task_context(portal: Portal, bundle: TaskBundle, lang: str, raw: Mapping[st
         "role_title": roles.get(task.role, task.role), "conflict": conflict, "answers": completed_answers,
         "case_items": case_items, "is_evaluation": is_evaluation,
         "instructions": (bundle.step.instructions if bundle.step else
-                         (cp.pathway.evaluation.instructions if cp.pathway.evaluation else "")),
+                         (cp.pathway.evaluation.instructions if cp.pathway.evaluation and is_evaluation else "")),
         "draft_saved": timefmt.fmt_datetime(bundle.draft.saved_at, lang) if bundle.draft else "",
     }
 
 
 def _render_task(request: Request, principal: Principal, bundle: TaskBundle, raw: Mapping[str, Any] | None = None,
                  errors: Mapping[str, str] | None = None, general: list[str] | None = None,
-                 conflict: Conflict | None = None, status: int = 200) -> HTMLResponse:
+                 conflict: Conflict | None = None, status: int = 200, confirm: list[str] | None = None) -> HTMLResponse:
     portal = portal_of(request)
     context = _task_context(portal, bundle, principal.language, raw, errors, general, conflict)
+    context["confirm"] = confirm or []
     if principal.role is AccountRole.COORDINATOR and bundle.task.status is TaskStatus.OPEN:
         from integrations.db import accounts
 
@@ -196,6 +197,13 @@ async def complete(request: Request, task_id: str, principal: Annotated[Principa
         portal.audit(principal, "view", f"task {task_id} ({bundle.task.step_id}): form returned with errors",
                      bundle.state.id)
         return _render_task(request, principal, bundle, raw, errors, general, status=422)
+    if form.get("bevestigd") != "ja":
+        ending = consequences.preview(portal.service.engine, bundle.cp, bundle.state, task_id, data,
+                                      actor=principal.actor, now=portal.now(), lang=lang)
+        if ending:
+            portal.audit(principal, "view", f"task {task_id} ({bundle.task.step_id}): asked to confirm an answer "
+                                            "that ends the case or a problem area", bundle.state.id)
+            return _render_task(request, principal, bundle, raw, {}, [], confirm=ending.sentences(lang))
     try:
         result = portal.complete(principal, task_id, data)
     except Conflict as exc:

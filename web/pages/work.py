@@ -61,7 +61,13 @@ def work(request: Request, principal: Annotated[Principal, Depends(page_principa
         "escalated": sum(1 for t in mine + queue if t.escalation_level > 0),
         "unread": unread,
     }
+    from integrations.db.engine_factory import read_session
+    from web.clientsearch import names_for_cases
+
+    with read_session(portal.db) as session:
+        client_names = names_for_cases(session, [t.case_id for t in mine + queue], portal.service.catalog.lookup)
     context = {
+        "client_names": client_names,
         "mine": mine, "queue": queue, "counts": counts, "pathways": pathway_titles(request),
         "roles": role_titles(request, per_pathway=True), "limit": portal.settings.worklist_limit,
         "filters": {"scope": scope, "pathway": pathway, "due": due, "type": type, "role": role},

@@ -40,7 +40,29 @@
     form.addEventListener("submit", function () { if (timer) { window.clearTimeout(timer); } });
   }
 
+  // Pathway editor: "regel N" puts the cursor on that line in the editable text, not in a read-only copy.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest(".jump-to-line") : null;
+    var source = document.getElementById("source");
+    if (!link || !source) { return; }
+    event.preventDefault();
+    var line = parseInt(link.getAttribute("data-line"), 10) || 1;
+    var column = parseInt(link.getAttribute("data-column"), 10) || 1;
+    var lines = source.value.split("\n");
+    var start = 0;
+    for (var i = 0; i < line - 1 && i < lines.length; i++) { start += lines[i].length + 1; }
+    var length = (lines[line - 1] || "").length;
+    source.focus();
+    source.setSelectionRange(start + Math.min(column - 1, length), start + length);
+    var height = parseFloat(window.getComputedStyle(source).lineHeight) || 18;
+    source.scrollTop = Math.max(0, (line - 4) * height);
+    source.scrollIntoView({block: "center"});
+  });
+
   // After a failed submit, move focus to the error summary so screen readers announce it.
   var summary = document.getElementById("error-summary");
   if (summary) { summary.focus(); }
+  // An answer that ends the case or a problem area asks for confirmation: bring that question into view.
+  var ending = document.getElementById("confirm-ending");
+  if (ending && !summary) { ending.focus(); }
 })();
