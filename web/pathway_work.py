@@ -14,7 +14,7 @@ web process is inherited), at a lower CPU priority, with limits:
 - at most `max_problems` problems come back (the page lists the first ones and says how many more).
 
 Every limit answers with a Dutch message naming the limit (`PathwayWorkLimit`). The settings
-come from `CAREPATH_WEB_PATHWAY_*` variables (`PathwayWorkLimits.from_env`, docs/security-availability.md).
+come from `CAREPATH_WEB_PATHWAY_*` variables (`PathwayWorkLimits.from_env`, docs/security.md).
 """
 
 from __future__ import annotations
