@@ -320,6 +320,8 @@ class _Run:
         if task.type is TaskType.EVALUATION:
             ev = self.cp.pathway.evaluation
             return role_calendar(self.cp, ev.role if ev is not None else None)
+        if task.type is TaskType.AD_HOC:  # a task the pathway does not name: its role's clock
+            return role_calendar(self.cp, task.role)
         step = self.cp.steps[task.step_id]
         if task.type is TaskType.PARTNER or step.kind != StepKind.HUMAN_TASK.value:
             return step_calendar(self.cp, step, task.role)

@@ -590,7 +590,7 @@ EN.update({
         "Only for these operations (none ticked: everything your account may do)",
     "Dat token bestaat niet of was al ingetrokken.": "That token does not exist or was already revoked.",
     "De zaak is afgesloten: persoonsgegevens zijn verborgen. Op de zaakpagina toon je ze met een reden, die in het "
-    "auditlog komt.": "The case is closed: personal data is hidden. Show it on the case page with a reason, which "
+    "toegangslog komt.": "The case is closed: personal data is hidden. Show it on the case page with a reason, which "
                       "goes into the audit log.",
     "Dit is een systeemaccount: het token is altijd beperkt tot de verwijzingen van {org}.":
         "This is a system account: the token is always limited to the referrals of {org}.",
@@ -623,7 +623,7 @@ EN.update({
     "token namens een ander.": "Tokens are made by their holder on My account; an administrator can only revoke "
                                "them. So nobody acts for someone else with a token.",
     "Voor een koppeling met een ander systeem. Een token maak je alleen voor jezelf; elke handeling ermee komt met "
-    "het nummer van het token in het auditlog. Geef een token niet meer rechten dan de koppeling nodig heeft.":
+    "het nummer van het token in het toegangslog. Geef een token niet meer rechten dan de koppeling nodig heeft.":
         "For a link with another system. You make a token for yourself only; everything done with it goes into "
         "the audit log with the token's number. Give a token no more rights than the link needs.",
     "alle rechten van dit account": "all rights of this account",

@@ -750,6 +750,23 @@ class Portal:
     def parse_pathway(self, text: str, source: str) -> Pathway:
         return self.service.catalog.parse(text, source)
 
+    def check_may_publish(self, p: Principal, pathway_id: str) -> None:
+        """Refused when `p` may not publish a version of `pathway_id` (another organisation owns it, or
+        nobody does yet): checked before the difference is shown, and again when publishing."""
+        from integrations.db import ownership
+
+        self.require(p, AccountRole.COORDINATOR)
+        with read_session(self.db) as session:
+            owner = ownership.owner_of(session, pathway_id)
+            unowned_but_published = owner is None and ownership.is_published(session, pathway_id)
+        if unowned_but_published:
+            raise Refused(f"zorgpad {pathway_id} heeft nog geen eigenaar; een beheerder legt de organisatie "
+                          f"vast (carepath owner {pathway_id} ORGANISATIE); kopieer het zolang "
+                          "onder een eigen id")
+        if owner is not None and owner.organisation != p.organisation:
+            raise Refused(f"zorgpad {pathway_id} is van {owner.organisation}; alleen coördinatoren van "
+                          f"{owner.organisation} publiceren een nieuwe versie; kopieer het onder een eigen id")
+
     def publish(self, p: Principal, pathway: Pathway, text: str, source: str) -> Any:
         """Publish the next version of a pathway id owned by the coordinator's organisation (a new id
         becomes theirs). The version is carepath's next number, not the one in the text."""
@@ -763,7 +780,7 @@ class Portal:
                 owner = ownership.owner_of(session, pathway.id, for_update=True)
                 if owner is None and ownership.is_published(session, pathway.id):
                     raise Refused(f"zorgpad {pathway.id} heeft nog geen eigenaar; een beheerder legt de organisatie "
-                                  f"vast (carepath pathways owner {pathway.id} ORGANISATIE); kopieer het zolang "
+                                  f"vast (carepath owner {pathway.id} ORGANISATIE); kopieer het zolang "
                                   "onder een eigen id")
                 if owner is not None and owner.organisation != p.organisation:
                     raise Refused(f"zorgpad {pathway.id} is van {owner.organisation}; alleen coördinatoren van "

@@ -47,6 +47,9 @@ def catalog(portal: Any) -> RoleCatalog:
                 if role.id not in seen_partner:
                     partners.roles.append((role.id, role.title))
                     seen_partner.add(role.id)
+            elif pathway.role_scope.value == "pathway" and not role.shared:
+                # a role of this pathway alone: the account carries `pathway:role` (docs/pathway-language.md)
+                group.roles.append((f"{pathway_id}:{role.id}", f"{role.title} ({pathway.title})"))
             else:
                 group.roles.append((role.id, role.title))
         groups.append(group)

@@ -1,7 +1,7 @@
 """Who may publish a pathway: the organisation that owns its id, from the account registry.
 
 A pathway id belongs to one organisation (`pathway_owners`): the organisation of the coordinator who
-first published it, or the one an operator assigned (`carepath pathways owner`). Only coordinators
+first published it, or the one an operator assigned (`carepath owner`). Only coordinators
 of that organisation publish new versions; anyone else copies it under an id of their own. The
 `owner` text inside a pathway file is a description, never an authority.
 

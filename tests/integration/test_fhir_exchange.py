@@ -23,7 +23,7 @@ from web.app import create_app
 from web.demo import seed
 from web.testing import WebClient, api_token, cheap_password_hashing
 
-SHIPPED = {"eviction-prevention", "team-case-management", "school-social-work", "swa-trajectory"}
+SHIPPED = {"eviction-prevention", "team-case-management", "school-social-work", "swa-trajectory", "early-signal"}
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,8 @@ NOW = ManualClock(datetime.now(UTC))
 
 
 def _started(cli: Cli) -> tuple[str, str]:  # noqa: F811 - the fixture's name
-    started = cli("case", "start", "test-visits", "--trigger", "signal", "--data", cli.file("client.json", CLIENT))
+    started = cli("case", "start", "test-visits", "--trigger", "signal", "--data", cli.file("client.json", CLIENT),
+                  "--municipality", "GM0014")
     assert started.returncode == 0, started.stderr
     case_id = started.stdout.split()[1]
     return case_id, started.stdout.split("open task ")[1].split(":")[0]

@@ -117,7 +117,7 @@ def test_many_problems_are_cut_at_the_limit_and_counted(service: CaseService, cl
     text = "id: x\nversion: 1\n" + "".join(f"k{i}: {i}\n" for i in range(5_000))
     page = world["clients"]["coordinator"].post("/pathways/editor", {"action": "check", "source": text})
     assert page.status_code == 422
-    assert page.text.count('<li><a href="#L') == 200  # the first 200 problems, each at its line
+    assert page.text.count('class="jump-to-line" data-line=') == 200  # the first 200 problems, each at its line
     assert "En nog" in page.text and "problemen; los eerst deze op." in page.text
 
 
@@ -267,7 +267,8 @@ def test_report_dates_at_the_ends_of_the_calendar_are_refused(service: CaseServi
     for query in (f"start={day}", f"end={day}", f"start=2026-01-01&end={day}"):
         api = analyst.api("GET", f"/api/reports/outcomes?{query}")
         assert api.status_code == 422, query
-        assert "Kies een datum tussen 1-1-2000 en 31-12-2099." in api.json()["error"]["message"]
+        # Analysts choose whole ended months, quarters or years (docs/reporting.md): never a free date.
+        assert "periode" in api.json()["error"]["message"]
         assert analyst.get(f"/reports?{query}").status_code == 422
         assert analyst.get(f"/reports/outcomes.csv?{query}").status_code == 422
 
@@ -390,10 +391,10 @@ def test_completion_draft_deletion_and_audit_entry_commit_together(service: Case
 
     monkeypatch.setattr(audit, "record_access", crash)
     with pytest.raises(RuntimeError, match="the process died here"):
-        worker.post(f"/tasks/{task_id}/complete", {"outcome": "no_help"})
+        worker.post(f"/tasks/{task_id}/complete", {"outcome": "no_help", "bevestigd": "ja"})
     assert state() == ("open", True, 0)
     monkeypatch.setattr(audit, "record_access", real_record)
-    assert worker.post(f"/tasks/{task_id}/complete", {"outcome": "no_help"}).status_code == 303
+    assert worker.post(f"/tasks/{task_id}/complete", {"outcome": "no_help", "bevestigd": "ja"}).status_code == 303
     assert state() == ("completed", False, 1)
 
 

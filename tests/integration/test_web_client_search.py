@@ -94,7 +94,8 @@ def test_each_shipped_pathway_names_its_client_fields() -> None:
     found = {path.stem: client_fields(load_pathway(path.read_text(encoding="utf-8"), str(path), default_kinds()))
              for path in sorted(SWA.parent.glob("*.yaml"))}
     assert found == {
-        "eviction-prevention": ClientFields("tenant_name", None, "address", None),
+        "early-signal": ClientFields(None, "birth_date", None, "bsn"),
+        "eviction-prevention": ClientFields("tenant_name", None, "address", "bsn"),
         "school-social-work": ClientFields("pupil_name", "date_of_birth", None, None),
         "swa-trajectory": ClientFields("client_name", "date_of_birth", "address", None),
         "team-case-management": ClientFields("family_name", None, "address", None),

@@ -11,7 +11,12 @@ from web.pathwaydiff import compare
 
 
 def test_the_difference_is_shown_and_confirmed_before_publishing(service: CaseService, clock: ManualClock) -> None:
+    from integrations.db import ownership
+    from integrations.db.engine_factory import write_session
+
     cor = people(service, clock, "coordinator")["coordinator"]
+    with write_session(service.db) as session:  # only the owner's coordinators publish (docs/security.md)
+        ownership.set_owner(session, "test-visits", "AMW Test", clock.now(), "test")
     new_case(service)  # its intake is open: a changed step concerns it
     source = visits_source(2, intake_title="Eerste gesprek")
     asked = cor.post("/pathways/editor", {"action": "publish", "source": source, "name": "visits.yaml"})

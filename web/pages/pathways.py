@@ -177,6 +177,10 @@ async def editor_action(request: Request, principal: Annotated[Principal, Depend
     if action != "publish":
         return _editor_page(request, principal, text, name, checked=pathway, message=translate(
             "Het zorgpad is in orde: {key}, {n} stappen.", lang, key=pathway.key, n=len(pathway.steps)))
+    try:
+        portal.check_may_publish(principal, pathway.id)  # before the difference: whose pathway it is
+    except Refused as exc:
+        return _editor_page(request, principal, text, name, checked=pathway, message=str(exc), status=403)
     difference = pathwaydiff.review(portal, principal, pathway)
     if difference is not None and (difference.identical or not confirmed):
         return _editor_page(request, principal, text, name, checked=pathway, diff=difference,
