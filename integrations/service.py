@@ -560,9 +560,19 @@ class CaseService:
         return self.publish(pathway, text, source)
 
     def publish(self, pathway: Pathway, text: str, source: str) -> Published:
-        """Publish an already checked `Pathway` with the source text it came from."""
-        with self._storage(f"publishing {pathway.key}"), write_session(self.db) as session:
-            return self.catalog.publish(session, pathway, text, source, self.clock.now())
+        """Publish an already checked `Pathway` with the source text it came from. Processes starting
+        at the same moment (two workers' flow runs, each publishing the pathways directory) may race to
+        insert the same version: one wins, and the others, on its unique key, look again and find it
+        (the same content: not new; other content: ConflictError)."""
+        label = f"publishing {pathway.key}"
+        for attempt in range(2):
+            try:
+                with self._storage(label), write_session(self.db) as session:
+                    return self.catalog.publish(session, pathway, text, source, self.clock.now())
+            except IntegrityError as exc:
+                if attempt:
+                    raise StorageError(f"{label}: the database refused it ({exc.orig})") from exc
+        raise AssertionError("unreachable")
 
 
 def default_handlers() -> dict[str, StepHandler]:

@@ -122,14 +122,25 @@ def test_a_day_long_outage_is_caught_up_in_due_order(runtime: Runtime, clock: Ma
         reminders = session.execute(select(OutboxRow.task_id).where(
             OutboxRow.template == "reminder_before")).scalars().all()
     assert not set(reminders) & set(done)
+    with read_session(runtime.service.db) as session:
+        failed_before = set(session.execute(select(OutboxRow.id).where(OutboxRow.status == "failed")).scalars())
     with smtp_sink() as smtp:
         runtime.config = runtime_config(smtp.port)
         delivered = runtime.dispatch_once()
         assert delivered.sent["email"] == 9  # 6 reminders + 3 escalations
-        # The six completed visits asked the housing corporation (a webhook this test does not
-        # configure): each is an incident, none is lost.
-        assert delivered.failed == delivered.incidents == 6
+        # The six completed visits asked the housing corporation: a webhook this test does not
+        # configure, and the partner contact's e-mail with its single-use link (docs/partners.md), for
+        # a role this test gives no address. Each is a permanent failure and an incident (docs/runtime.md:
+        # no address for a role, no webhook for a partner), none is lost.
+        assert delivered.failed == delivered.incidents == 12
         assert len(smtp.by_message_id()) == 9
+    with read_session(runtime.service.db) as session:
+        failed = session.execute(select(OutboxRow.channel, OutboxRow.template, OutboxRow.to_role, OutboxRow.case_id)
+                                 .where(OutboxRow.status == "failed", OutboxRow.id.not_in(failed_before))).all()
+    assert sorted((r.channel, r.template, r.to_role) for r in failed) == sorted(
+        [("email", "referral_link", "housing_corporation")] * 6
+        + [("webhook", "partner_request", "housing_corporation")] * 6)
+    assert sorted(r.case_id for r in failed) == sorted(2 * (cases[:3] + more[:3]))
 
 
 def test_a_timer_that_cannot_fire_becomes_an_incident(runtime: Runtime, clock: ManualClock,
