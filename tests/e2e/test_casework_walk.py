@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from integrations.db.engine_factory import read_session
 from tests.e2e.conftest import Site, console_errors, sign_in
 
 pytestmark = pytest.mark.timeout(300)
@@ -141,9 +142,12 @@ def test_a_coordinators_change(site: Site, context: Any, tmp_path: Path) -> None
     assert "Stap toegevoegd" in diff.inner_text() and "Stap verwijderd" in diff.inner_text()
     assert "lopende zaken van je teams blijven op hun versie" in diff.inner_text()
     shoot(page, target, "publish-diff")
-    # 3. publish after the confirmation, then migrate with a step mapping and a reason
+    # 3. publish after the confirmation, then migrate with a step mapping and a reason; carepath numbers
+    # the version (the next after the newest published one), whatever `version:` the text says
+    with read_session(site.service.db) as session:
+        new_version = site.service.catalog.latest_version(session, "eviction-prevention") + 1
     page.locator("#publish-confirm-btn").click()
-    page.wait_for_url(re.compile(r"/pathways/eviction-prevention/migrate\?to=2"))
+    page.wait_for_url(re.compile(rf"/pathways/eviction-prevention/migrate\?to={new_version}$"))
     mapping = page.locator("#step-mapping")
     assert "Onaangekondigd bezoek aan de voordeur" in mapping.inner_text()
     page.select_option("#map-doorstep_visit", "front_door_visit")
@@ -155,5 +159,5 @@ def test_a_coordinators_change(site: Site, context: Any, tmp_path: Path) -> None
     shoot(page, target, "migrate-mapping")
     page.get_by_role("button", name="Aangevinkte zaken overzetten").click()
     page.wait_for_load_state()
-    assert "overgezet naar versie 2" in page.locator(".flash").first.inner_text()
+    assert f"overgezet naar versie {new_version}" in page.locator(".flash").first.inner_text()
     assert errors == [], errors
