@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import re
 import threading
-import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -122,6 +121,29 @@ def test_many_problems_are_cut_at_the_limit_and_counted(service: CaseService, cl
 
 
 @pytest.mark.timeout(120)
+class _WatchedSlots(threading.BoundedSemaphore):
+    """PathwayWork's worker slots, telling the test when every slot is taken (no polling)."""
+
+    def __init__(self, value: int, all_taken: threading.Event) -> None:
+        super().__init__(value)
+        self._size, self._taken, self._all_taken = value, 0, all_taken
+        self._count_lock = threading.Lock()
+
+    def acquire(self, blocking: bool = True, timeout: float | None = None) -> bool:
+        got = super().acquire(blocking, timeout)
+        if got:
+            with self._count_lock:
+                self._taken += 1
+                if self._taken >= self._size:
+                    self._all_taken.set()
+        return got
+
+    def release(self, n: int = 1) -> None:
+        with self._count_lock:
+            self._taken -= n
+        super().release(n)
+
+
 def test_health_answers_while_ten_heavy_editor_requests_run(sqlite_service_for_live: CaseService,
                                                             clock: ManualClock) -> None:
     """The event loop is free: /health answers while the editor's dry runs are still running."""
@@ -138,14 +160,13 @@ def test_health_answers_while_ten_heavy_editor_requests_run(sqlite_service_for_l
                                        headers={"Origin": base})
                 finished.append(response.status_code)
 
+        work: PathwayWork = world["app"].state.pathway_work
+        both_busy = threading.Event()
+        work._slots = _WatchedSlots(2, both_busy)
         threads = [threading.Thread(target=heavy) for _ in range(10)]
         for thread in threads:
             thread.start()
-        work: PathwayWork = world["app"].state.pathway_work
-        for _ in range(400):  # until both workers are busy
-            if work._slots._value == 0:
-                break
-            time.sleep(0.01)
+        assert both_busy.wait(30), "the two editor workers never both started"
         answers = []
         with httpx.Client(base_url=base, timeout=30) as client:
             for _ in range(5):
