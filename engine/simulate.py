@@ -363,37 +363,146 @@ class Simulation:
             raise SimulationLimitError(recorded, self.max_events)
 
 
-def _local(cp: CompiledPathway, moment: datetime) -> str:
-    return cp.calendar.local(moment).strftime("%Y-%m-%d %H:%M")
+_RESULT_WORDS = {"achieved": "behaald", "not_achieved": "niet behaald", "stopped": "gestopt"}
+_MONTHS_NL = ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
 
 
-def _describe(event: Event, state: CaseState) -> str | None:
+def _local(cp: CompiledPathway, moment: datetime, lang: str = "nl") -> str:
+    """`6 jan 2026 09:00` (Dutch) or `2026-01-06 09:00` (English), in the pathway's local time."""
+    local = cp.calendar.local(moment)
+    if lang == "en":
+        return local.strftime("%Y-%m-%d %H:%M")
+    return f"{local.day:>2} {_MONTHS_NL[local.month - 1]} {local.year} {local:%H:%M}"
+
+
+# Every line a person reads in the dry run, in Dutch (the default) and English (`CAREPATH_LANGUAGE=en`).
+_TEXTS: dict[str, dict[str, str]] = {
+    "nl": {
+        "timeline": "Verloop van zaak {case} ({pathway}), tijden in Nederlandse tijd",
+        "case_started": "zaak gestart ({trigger})",
+        "step_entered": "[{flow}] stap {step}",
+        "task_opened": "taak geopend: {title} voor {role}, uiterlijk {due}",
+        "task_completed": "taak afgerond: {title} door {actor}",
+        "late": " (te laat)",
+        "reminder": "herinnering: {title}",
+        "escalation_due": "escalatie: {title}",
+        "task_reassigned": "taak {title} overgedragen aan {to}",
+        "track_started": "probleemgebied {track} gestart",
+        "track_closed": "probleemgebied {track} afgesloten: {result}",
+        "lead_time_exceeded": "doorlooptijd overschreden ({flow})",
+        "escalation_raised": "escalatie naar {role}",
+        "case_closed": "zaak afgesloten: uitkomst {outcome}",
+        "reason": " (reden {reason})",
+        "title": "Simulatie van {pathway}: {cases} zaken over {days} dagen",
+        "closed": "  zaken afgesloten: {closed}, nog lopend: {open}",
+        "tasks created": "taken aangemaakt",
+        "tasks completed": "taken afgerond",
+        "tasks on time": "taken op tijd afgerond",
+        "reminders": "herinneringen",
+        "escalations": "escalaties",
+        "evaluations": "evaluaties gepland",
+        "evaluations held": "evaluaties gehouden",
+        "evaluations held on time": "evaluaties op tijd gehouden",
+        "lead times exceeded": "doorlooptijden overschreden",
+        "outcomes": "  uitkomsten:",
+        "lead": "  doorlooptijd (dagen): mediaan {median}, p90 {p90}",
+        "tracks": "  probleemgebieden:",
+        "none closed": "geen afgesloten",
+        "median_days": ", mediaan {median} dagen",
+        "track_line": "    {track}: {started} gestart; {results}{median}",
+        "refused": "  geweigerde handelingen van medewerkers: {count}",
+    },
+    "en": {
+        "timeline": "Timeline of case {case} ({pathway}), times Europe/Amsterdam",
+        "case_started": "case started ({trigger})",
+        "step_entered": "[{flow}] step {step}",
+        "task_opened": "task opened: {title} for {role}, due {due}",
+        "task_completed": "task completed: {title} by {actor}",
+        "late": " (late)",
+        "reminder": "reminder: {title}",
+        "escalation_due": "escalation: {title}",
+        "task_reassigned": "task {title} reassigned to {to}",
+        "track_started": "track {track} started",
+        "track_closed": "track {track} closed: {result}",
+        "lead_time_exceeded": "lead time exceeded ({flow})",
+        "escalation_raised": "escalation raised to {role}",
+        "case_closed": "case closed: outcome {outcome}",
+        "reason": " (reason {reason})",
+        "title": "Simulation of {pathway}: {cases} cases over {days} days",
+        "closed": "  cases closed: {closed}, still open: {open}",
+        "tasks created": "tasks created",
+        "tasks completed": "tasks completed",
+        "tasks on time": "tasks on time",
+        "reminders": "reminders",
+        "escalations": "escalations",
+        "evaluations": "evaluations",
+        "evaluations held": "evaluations held",
+        "evaluations held on time": "evaluations held on time",
+        "lead times exceeded": "lead times exceeded",
+        "outcomes": "  outcomes:",
+        "lead": "  lead time (days): median {median}, p90 {p90}",
+        "tracks": "  tracks:",
+        "none closed": "none closed",
+        "median_days": ", median {median} days",
+        "track_line": "    {track}: started {started}; {results}{median}",
+        "refused": "  refused worker actions: {count}",
+    },
+}
+
+
+def _role(cp: CompiledPathway, role_id: str) -> str:
+    role = cp.roles.get(role_id)
+    return role.title if role is not None else role_id
+
+
+def _track(cp: CompiledPathway, track_id: str) -> str:
+    track = cp.tracks.get(track_id)
+    return track.title if track is not None else track_id
+
+
+def _outcome(cp: CompiledPathway, code: str) -> str:
+    outcome = cp.outcomes.get(code)
+    return outcome.label if outcome is not None else code
+
+
+def _describe(cp: CompiledPathway, event: Event, opened: dict[str, tuple[str, datetime]],
+              lang: str = "nl") -> str | None:
+    """One timeline line; `opened` maps the case's task ids to (title, due), filled as tasks open."""
+    text = _TEXTS[lang]
     d = event.data
     t = event.type
     if t == "case_started":
-        return f"case started ({d['trigger']})"
+        return text["case_started"].format(trigger=d["trigger"])
     if t == "step_entered":
-        return f"[{d['flow']}] step {d['step_id']}"
+        return text["step_entered"].format(flow=d["flow"], step=d["step_id"])
     if t == "task_opened":
         task = d["task"]
-        return f"task {task['id']} opened: {task['title']} for {task['role']}, due {task['due_at'][:16]}Z"
+        due_at = datetime.fromisoformat(task["due_at"])
+        opened[task["id"]] = (task["title"], due_at)
+        due = _local(cp, due_at, lang)
+        return text["task_opened"].format(title=task["title"], role=_role(cp, task["role"]), due=due.strip())
     if t == "task_completed":
-        task = state.tasks[d["task_id"]]
-        return f"task {d['task_id']} completed by {event.actor}" + (" (late)" if event.at > task.due_at else "")
+        title, due_at = opened.get(d["task_id"], (d["task_id"], event.at))
+        line = text["task_completed"].format(title=title, actor=event.actor)
+        return line + (text["late"] if event.at > due_at else "")
     if t == "task_deadline_passed":
-        return f"task {d['task_id']}: {d['what']}"
+        title = opened.get(d["task_id"], (d["task_id"], event.at))[0]
+        return text["reminder" if d["what"] == "reminder" else "escalation_due"].format(title=title)
     if t == "task_reassigned":
-        return f"task {d['task_id']} reassigned to {d['worker'] or d['role']}"
+        to = d["worker"] or _role(cp, d["role"])
+        return text["task_reassigned"].format(title=opened.get(d["task_id"], (d["task_id"], event.at))[0], to=to)
     if t == "track_started":
-        return f"track {d['track_id']} started"
+        return text["track_started"].format(track=_track(cp, d["track_id"]))
     if t == "track_closed":
-        return f"track {d['track_id']} closed: {d['result']}"
+        result = _RESULT_WORDS.get(d["result"], d["result"]) if lang == "nl" else d["result"]
+        return text["track_closed"].format(track=_track(cp, d["track_id"]), result=result)
     if t == "lead_time_exceeded":
-        return f"lead time exceeded ({d['flow']})"
+        return text["lead_time_exceeded"].format(flow=d["flow"])
     if t == "escalation_raised":
-        return f"escalation raised to {d['escalation']['to_role']}"
+        return text["escalation_raised"].format(role=_role(cp, d["escalation"]["to_role"]))
     if t == "case_closed":
-        return f"case closed: outcome {d['outcome']}" + (f" (reason {d['reason_code']})" if d.get("reason_code") else "")
+        line = text["case_closed"].format(outcome=_outcome(cp, d["outcome"]))
+        return line + (text["reason"].format(reason=d["reason_code"]) if d.get("reason_code") else "")
     return None
 
 
@@ -409,21 +518,25 @@ def _pct(values: list[float], q: float) -> str:
     return f"{ordered[index]:.1f}"
 
 
-def report(sim: Simulation, days: int, timeline_case: str | None = None) -> SimulationResult:
+def report(sim: Simulation, days: int, timeline_case: str | None = None, lang: str = "nl") -> SimulationResult:
+    """The dry run's timeline of one case and its summary, in Dutch (`lang="nl"`) or English."""
     cp = sim.cp
     runner = sim.runner
     cases = runner.cases
+    text = _TEXTS["en" if lang == "en" else "nl"]
+    lang = "en" if lang == "en" else "nl"
     first = timeline_case if timeline_case is not None else (sorted(cases)[0] if cases else None)
     if first is not None and first not in cases:
-        raise EngineError(f"no simulated case {first} (cases are C00001 to C{len(cases):05d})")
+        raise EngineError(f"geen gesimuleerde zaak {first} (de zaken zijn C00001 tot en met C{len(cases):05d})"
+                          if lang == "nl" else f"no simulated case {first} (cases are C00001 to C{len(cases):05d})")
     timeline: list[str] = []
     if first is not None:
-        state = cases[first]
-        timeline.append(f"Timeline of case {first} ({cp.key}), times Europe/Amsterdam")
+        timeline.append(text["timeline"].format(case=first, pathway=cp.key))
+        seen: dict[str, tuple[str, datetime]] = {}
         for event in runner.histories[first]:
-            text = _describe(event, state)
-            if text is not None:
-                timeline.append(f"  {_local(cp, event.at)}  {text}")
+            line = _describe(cp, event, seen, lang)
+            if line is not None:
+                timeline.append(f"  {_local(cp, event.at, lang)}  {line}")
     counts: Counter[str] = Counter()
     outcomes: Counter[str] = Counter()
     lead: list[float] = []
@@ -432,20 +545,23 @@ def report(sim: Simulation, days: int, timeline_case: str | None = None) -> Simu
     track_days: dict[str, list[float]] = {}
     for case_id in sorted(cases):
         state = cases[case_id]
+        due: dict[str, tuple[bool, datetime]] = {}  # task id -> (evaluation?, due), from the events
         for event in runner.histories[case_id]:
             if event.type == "task_opened":
-                kind = event.data["task"]["type"]
-                counts["evaluations" if kind == TaskType.EVALUATION.value else "tasks created"] += 1
+                task_data = event.data["task"]
+                evaluation = task_data["type"] == TaskType.EVALUATION.value
+                due[task_data["id"]] = (evaluation, datetime.fromisoformat(task_data["due_at"]))
+                counts["evaluations" if evaluation else "tasks created"] += 1
             elif event.type == "task_deadline_passed":
                 counts["reminders" if event.data["what"] == "reminder" else "escalations"] += 1
             elif event.type == "task_completed":
-                task = state.tasks[event.data["task_id"]]
-                if task.type is TaskType.EVALUATION:
+                evaluation, due_at = due[event.data["task_id"]]
+                if evaluation:
                     counts["evaluations held"] += 1
-                    counts["evaluations held on time"] += int(event.at <= task.due_at)
+                    counts["evaluations held on time"] += int(event.at <= due_at)
                 else:
                     counts["tasks completed"] += 1
-                    counts["tasks on time"] += int(event.at <= task.due_at)
+                    counts["tasks on time"] += int(event.at <= due_at)
             elif event.type == "lead_time_exceeded":
                 counts["lead times exceeded"] += 1
         if state.status is CaseStatus.CLOSED and state.closed_at is not None:
@@ -459,35 +575,45 @@ def report(sim: Simulation, days: int, timeline_case: str | None = None) -> Simu
                     track_days.setdefault(track.id, []).append(_days(track.closed_at - track.started_at))
     open_cases = sum(1 for s in cases.values() if s.status is not CaseStatus.CLOSED)
     summary = [
-        f"Simulation of {cp.key}: {len(cases)} cases over {days} days",
-        f"  cases closed: {sum(outcomes.values())}, still open: {open_cases}",
+        text["title"].format(pathway=cp.key, cases=len(cases), days=days),
+        text["closed"].format(closed=sum(outcomes.values()), open=open_cases),
     ]
     for key in ("tasks created", "tasks completed", "tasks on time", "reminders", "escalations",
                 "evaluations", "evaluations held", "evaluations held on time", "lead times exceeded"):
-        summary.append(f"  {key}: {counts[key]}")
-    summary.append("  outcomes:")
+        summary.append(f"  {text[key]}: {counts[key]}")
+    summary.append(text["outcomes"])
     for code in sorted(cp.outcomes):
-        summary.append(f"    {code}: {outcomes[code]}")
+        label = _outcome(cp, code)
+        summary.append(f"    {label if label == code else f'{label} ({code})'}: {outcomes[code]}")
+    def decimal(value: str) -> str:
+        return value.replace(".", ",") if lang == "nl" else value
+
     if lead:
-        summary.append(f"  lead time (days): median {statistics.median(lead):.1f}, p90 {_pct(lead, 0.9)}")
+        summary.append(text["lead"].format(median=decimal(f"{statistics.median(lead):.1f}"),
+                                           p90=decimal(_pct(lead, 0.9))))
     if cp.tracks:
-        summary.append("  tracks:")
+        summary.append(text["tracks"])
         for track_id in sorted(cp.tracks):
             results = track_results.get(track_id, Counter())
-            result_text = ", ".join(f"{k} {v}" for k, v in sorted(results.items())) or "none closed"
+            words = _RESULT_WORDS if lang == "nl" else {}
+            result_text = (", ".join(f"{words.get(k, k)} {v}" for k, v in sorted(results.items()))
+                           or text["none closed"])
             durations = track_days.get(track_id, [])
-            median = f", median {statistics.median(durations):.1f} days" if durations else ""
-            summary.append(f"    {track_id}: started {track_started[track_id]}; {result_text}{median}")
+            median = (text["median_days"].format(median=decimal(f"{statistics.median(durations):.1f}"))
+                      if durations else "")
+            summary.append(text["track_line"].format(track=_track(cp, track_id), started=track_started[track_id],
+                                                     results=result_text, median=median))
     if sim.errors:
-        summary.append(f"  refused worker actions: {len(sim.errors)}")
+        summary.append(text["refused"].format(count=len(sim.errors)))
         summary.extend(f"    {e}" for e in sim.errors[:10])
     return SimulationResult(timeline=timeline, summary=summary, cases=dict(cases))
 
 
 def simulate(cp: CompiledPathway, handlers: Mapping[str, StepHandler], *, cases: int, days: int, seed: int,
              start: datetime, model: WorkerModel | None = None, timeline_case: str | None = None,
-             max_events: int | None = None) -> SimulationResult:
-    """`max_events`: stop with `SimulationLimitError` once the run recorded more events than this."""
+             max_events: int | None = None, lang: str = "nl") -> SimulationResult:
+    """`max_events`: stop with `SimulationLimitError` once the run recorded more events than this;
+    `lang`: the report's language ("nl", the default, or "en")."""
     sim = Simulation(cp, handlers, model or WorkerModel(), seed, start, max_events)
     sim.run(cases, days)
-    return report(sim, days, timeline_case)
+    return report(sim, days, timeline_case, lang)

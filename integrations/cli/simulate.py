@@ -75,10 +75,13 @@ def run_simulate(args: argparse.Namespace) -> int:
     except (ValueError, CarepathError) as exc:
         print(f"carepath simulate: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    from integrations.cli.language import cli_language
+
     start = datetime(args.start.year, args.start.month, args.start.day, 7, 0, tzinfo=UTC)
     try:
         result = simulate(compile_pathway(pathway), default_handlers(), cases=args.cases, days=args.days,
-                          seed=args.seed, start=start, model=model, timeline_case=args.timeline)
+                          seed=args.seed, start=start, model=model, timeline_case=args.timeline,
+                          lang=cli_language())
     except CarepathError as exc:
         print(f"carepath simulate: {args.path}: {exc}", file=sys.stderr)
         return EXIT_INVALID

@@ -26,9 +26,9 @@ def run(name: str, seed: int = 1, cases: int = 30, model: WorkerModel | None = N
 def test_every_shipped_pathway_simulates_to_closed_cases_without_refusals(path) -> None:  # type: ignore[no-untyped-def]
     lines = run(path.name, cases=25)
     summary = "\n".join(lines)
-    assert "refused worker actions" not in summary
-    closed = next(line for line in lines if "cases closed:" in line)
-    assert int(closed.split("cases closed: ")[1].split(",")[0]) >= 20
+    assert "geweigerde handelingen" not in summary
+    closed = next(line for line in lines if "zaken afgesloten:" in line)
+    assert int(closed.split("zaken afgesloten: ")[1].split(",")[0]) >= 20
 
 
 def test_same_seed_same_output_other_seed_other_output() -> None:
@@ -39,7 +39,20 @@ def test_same_seed_same_output_other_seed_other_output() -> None:
 def test_model_answers_steer_the_outcome() -> None:
     never = WorkerModel(answers={"doorstep_visit.contact_result": "not_home"})
     lines = run("eviction-prevention.yaml", cases=10, model=never)
-    assert any(line.strip() == "tenancy_kept: 0" for line in lines)
+    assert any(line.strip() == "Huurder blijft huren (tenancy_kept): 0" for line in lines)
+
+
+def test_the_report_is_dutch_and_english_on_request() -> None:
+    cp = compile_pathway(load(PATHWAYS / "swa-trajectory.yaml"))
+    dutch = simulate(cp, default_handlers(), cases=5, days=120, seed=3, start=START)
+    english = simulate(cp, default_handlers(), cases=5, days=120, seed=3, start=START, lang="en")
+    nl, en = "\n".join(dutch.timeline + dutch.summary), "\n".join(english.timeline + english.summary)
+    assert "Verloop van zaak C00001" in nl and "zaken afgesloten:" in nl and "probleemgebieden:" in nl
+    assert "taak geopend:" in nl and " jan 2026 " in nl  # task titles and Dutch dates in local time
+    for english_word in ("Timeline", "cases closed", "tasks created", "task opened", "started", "median"):
+        assert english_word not in nl
+    assert "Timeline of case C00001" in en and "cases closed:" in en and "2026-01-" in en
+    assert len(dutch.summary) == len(english.summary)
 
 
 def test_parallel_tracks_four_to_five_per_client() -> None:
