@@ -144,9 +144,15 @@ class DutchArgumentParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {label}: {text}\n")
 
 
-def iso_date(text: str) -> date:
-    """argparse type: a YYYY-MM-DD date (named "datum" in argparse's error message)."""
-    return date.fromisoformat(text)
+class _IsoDate:
+    """argparse type: a YYYY-MM-DD date, named "datum" ("date") in argparse's error message."""
+
+    @property
+    def __name__(self) -> str:
+        return say("datum", "date")
+
+    def __call__(self, text: str) -> date:
+        return date.fromisoformat(text)
 
 
-iso_date.__name__ = "datum" if cli_language() == "nl" else "date"
+iso_date = _IsoDate()
