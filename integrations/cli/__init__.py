@@ -41,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns (and as a console script exits with) its exit code."""
     args = build_parser().parse_args(argv)
+    from integrations.cli.speed import cache_cel_grammar
+
+    cache_cel_grammar()
     code: int = args.handler(args)
     return code
 
