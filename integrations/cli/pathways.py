@@ -53,6 +53,9 @@ def run_validate(args: argparse.Namespace) -> int:
     max_bytes = args.max_bytes if args.max_bytes is not None else DEFAULT_MAX_BYTES
     if max_bytes < 1:
         return _usage_error("validate", "--max-bytes must be at least 1")
+    from integrations.cli.language import cli_language
+
+    language = cli_language()  # the problems in Dutch, or English with CAREPATH_LANGUAGE=en
     results = validate_files(files, max_bytes=max_bytes)
     invalid = [r for r in results if not r.valid]
     if args.json:
@@ -65,8 +68,8 @@ def run_validate(args: argparse.Namespace) -> int:
                     "pathway": r.pathway.key if r.pathway is not None else None,
                     "fingerprint": r.pathway.fingerprint if r.pathway is not None else None,
                     "problems": [
-                        {"file": p.file, "line": p.line, "column": p.column, "path": p.path,
-                         "message": p.message, "hint": p.hint}
+                        {"file": p.file, "line": p.line, "column": p.column, "path": p.path, "code": p.code,
+                         "message": p.message_in(language), "hint": p.hint_in(language)}
                         for p in r.problems
                     ],
                 }
@@ -78,7 +81,7 @@ def run_validate(args: argparse.Namespace) -> int:
     else:
         for result in results:
             for problem in result.problems:
-                print(problem)
+                print(problem.text(language))
         count = sum(len(r.problems) for r in results)
         noun = "file" if len(results) == 1 else "files"
         summary = f"{len(results)} {noun} checked: {len(results) - len(invalid)} valid, {len(invalid)} invalid"
@@ -96,8 +99,10 @@ def run_graph(args: argparse.Namespace) -> int:
     try:
         pathway = load_file(args.path)
     except PathwayError as exc:
+        from integrations.cli.language import cli_language
+
         for problem in exc.problems:
-            print(problem, file=sys.stderr)
+            print(problem.text(cli_language()), file=sys.stderr)
         return EXIT_INVALID
     except OSError as exc:
         return _usage_error("graph", f"cannot read {args.path}: {exc.strerror or exc}")
