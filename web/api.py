@@ -256,6 +256,7 @@ class ProblemOut(BaseModel):
     line: int
     column: int
     path: str
+    code: str  # stable, whatever the language (docs/pathway-language.md, "Foutcodes")
     message: str
     hint: str
 
@@ -648,7 +649,8 @@ def pathway_version(request: Request, pathway_id: PATHWAY_ID, version: Annotated
 
 
 def _problems(exc: PathwayError) -> list[ProblemOut]:
-    return [ProblemOut(line=p.line, column=p.column, path=p.path, message=p.message, hint=p.hint) for p in exc.problems]
+    return [ProblemOut(line=p.line, column=p.column, path=p.path, code=p.code, message=p.message, hint=p.hint)
+            for p in exc.problems]
 
 
 @router.post("/pathways/check", response_model=CheckOut, responses=_errors(413), summary="Check a pathway file (nothing is stored)")

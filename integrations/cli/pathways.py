@@ -55,7 +55,7 @@ def _usage_error(command: str, message: str) -> int:
 
 def run_validate(args: argparse.Namespace) -> int:
     from engine.yaml_source import DEFAULT_MAX_BYTES
-    from integrations.cli.language import say
+    from integrations.cli.language import cli_language, say
     from integrations.pathway_files import expand, validate_files
 
     missing = _missing(args.paths)
@@ -68,6 +68,7 @@ def run_validate(args: argparse.Namespace) -> int:
     max_bytes = args.max_bytes if args.max_bytes is not None else DEFAULT_MAX_BYTES
     if max_bytes < 1:
         return _usage_error("validate", say("--max-bytes moet ten minste 1 zijn", "--max-bytes must be at least 1"))
+    language = cli_language()  # the problems in Dutch, or English with CAREPATH_LANGUAGE=en
     results = validate_files(files, max_bytes=max_bytes)
     invalid = [r for r in results if not r.valid]
     if args.json:
@@ -80,8 +81,8 @@ def run_validate(args: argparse.Namespace) -> int:
                     "pathway": r.pathway.key if r.pathway is not None else None,
                     "fingerprint": r.pathway.fingerprint if r.pathway is not None else None,
                     "problems": [
-                        {"file": p.file, "line": p.line, "column": p.column, "path": p.path,
-                         "message": p.message, "hint": p.hint}
+                        {"file": p.file, "line": p.line, "column": p.column, "path": p.path, "code": p.code,
+                         "message": p.message_in(language), "hint": p.hint_in(language)}
                         for p in r.problems
                     ],
                 }
@@ -93,7 +94,7 @@ def run_validate(args: argparse.Namespace) -> int:
     else:
         for result in results:
             for problem in result.problems:
-                print(problem)
+                print(problem.text(language))
         count = sum(len(r.problems) for r in results)
         valid = len(results) - len(invalid)
         summary = say(f"{len(results)} {'bestand' if len(results) == 1 else 'bestanden'} gecontroleerd: "
@@ -118,7 +119,7 @@ def run_graph(args: argparse.Namespace) -> int:
         pathway = load_file(args.path)
     except PathwayError as exc:
         for problem in exc.problems:
-            print(problem, file=sys.stderr)
+            print(problem.text(cli_language()), file=sys.stderr)
         return EXIT_INVALID
     except OSError as exc:
         return _usage_error("graph", say(f"kan {args.path} niet lezen: {exc.strerror or exc}",

@@ -38,8 +38,8 @@ def test_validate_invalid_file_exits_1_and_prints_located_problems() -> None:
     result = carepath("validate", str(FIXTURES / "minimal.yaml"), str(broken))
     assert result.returncode == 1
     lines = result.stdout.splitlines()
-    assert lines[0] == (f"{broken}:54:16: steps[0].next[1].goto: unknown step `pick_rout` "
-                        "(did you mean `pick_route`?)")
+    assert lines[0] == (f"{broken}:54:16: steps[0].next[1].goto: onbekende stap `pick_rout` "
+                        "(bedoel je `pick_route`?)")
     assert lines[-1] == "2 bestanden gecontroleerd: 1 geldig, 1 ongeldig (1 probleem)"
 
 
@@ -54,10 +54,21 @@ def test_validate_json_report_shape() -> None:
     assert good["problems"] == []
     assert bad["valid"] is False and bad["pathway"] is None
     assert bad["problems"] == [{
-        "file": str(broken), "line": 22, "column": 10, "path": "roles[2].id",
-        "message": "role id `worker` is used twice (first at line 20)",
-        "hint": "every id must be unique; rename one of them",
+        "file": str(broken), "line": 22, "column": 10, "path": "roles[2].id", "code": "id-dubbel",
+        "message": "rol-id `worker` wordt twee keer gebruikt (eerst op regel 20)",
+        "hint": "elke id moet uniek zijn; geef een van beide een andere naam",
     }]
+
+
+def test_validate_speaks_english_with_carepath_language_en() -> None:
+    broken = BROKEN / "duplicate_role.yaml"
+    result = carepath("validate", str(broken), language="en")
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[0] == (f"{broken}:22:10: roles[2].id: role id `worker` is used twice "
+                                             "(first at line 20) (every id must be unique; rename one of them)")
+    report = json.loads(carepath("validate", "--json", str(broken), language="en").stdout)
+    assert report["files"][0]["problems"][0]["message"] == "role id `worker` is used twice (first at line 20)"
+    assert report["files"][0]["problems"][0]["code"] == "id-dubbel"
 
 
 def test_validate_reports_a_version_clash_across_files(tmp_path: Path) -> None:
@@ -66,7 +77,7 @@ def test_validate_reports_a_version_clash_across_files(tmp_path: Path) -> None:
     (tmp_path / "b.yaml").write_text(original.replace("5 werkdagen", "6 werkdagen"), encoding="utf-8")
     result = carepath("validate", str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml"))
     assert result.returncode == 1
-    assert f"{tmp_path / 'b.yaml'}:0:0: version: pathway `minimal-referral` version 1 is also in" in result.stdout
+    assert f"{tmp_path / 'b.yaml'}:0:0: version: zorgpad `minimal-referral` versie 1 staat ook in" in result.stdout
 
 
 def test_validate_usage_errors_exit_2() -> None:
@@ -96,7 +107,9 @@ def test_graph_of_an_invalid_file_exits_1_with_problems_on_stderr() -> None:
     result = carepath("graph", str(BROKEN / "unknown_role.yaml"))
     assert result.returncode == 1
     assert result.stdout == ""
-    assert "unknown role `wroker`" in result.stderr
+    assert "onbekende rol `wroker`" in result.stderr
+    english = carepath("graph", str(BROKEN / "unknown_role.yaml"), language="en")
+    assert "unknown role `wroker`" in english.stderr
 
 
 def test_schema_prints_the_json_schema() -> None:

@@ -67,7 +67,7 @@ def test_bad_ad_hoc_tasks_are_refused_with_the_reason(runner) -> None:  # type: 
         ({"role": "astronaut"}, "no role 'astronaut'"),
         ({"flow": "debts"}, "no active problem area 'debts'"),
         ({"due_at": MONDAY - timedelta(hours=1)}, "has passed"),
-        ({"reminders": ("gisteren",)}, "reminder: 'gisteren' is not a duration"),
+        ({"reminders": ("gisteren",)}, "'gisteren' is geen duur"),
     ):
         with pytest.raises(ValidationError, match=message):
             add(runner, **changes)
