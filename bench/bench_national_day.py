@@ -146,6 +146,16 @@ def due_in_day(service: CaseService) -> int:
             {"a": DAY_START, "b": DAY_END}).scalar_one())
 
 
+def fired_in_day(service: CaseService) -> list[tuple[str, str, int]]:
+    """From the database after the day: timers due in the day that fired, per pathway and kind."""
+    with service.db.connect() as connection:
+        rows = connection.execute(text(
+            "SELECT c.pathway_id, t.kind, count(*) FROM timers t JOIN cases c ON c.id = t.case_id "
+            "WHERE t.status = 'fired' AND t.due_at >= :a AND t.due_at <= :b GROUP BY 1, 2 ORDER BY 3 DESC"),
+            {"a": DAY_START, "b": DAY_END}).all()
+    return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
+
+
 def write_signal_files(folder: Path, total: int, steps: int) -> list[Path | None]:
     """One valid DDAS delivery per step (none for a step without signals), IDs unique over the day."""
     from integrations.exchange.ddas import samples
@@ -427,6 +437,9 @@ def report(args: argparse.Namespace, setup: dict[str, Any], counts: Counts, wall
         *[f"| {hour:02d}:00-{hour + 1:02d}:00 | {len(v):,} | {pct(v, 0.5):.0f} | {pct(v, 0.95):.0f} | {max(v):.0f} |"
           for hour, v in sorted(by_hour.items())],
         "",
+        "Timers due in the day that fired, per pathway and kind (counted in the database afterwards): "
+        + ", ".join(f"{p} {k} {n:,}" for p, k, n in setup["fired_in_day"]) + ".",
+        "",
         f"Wall time spent in each activity (they overlap): signal import {counts.signal_seconds:.1f} s, "
         f"sweeps {counts.sweep_seconds:.1f} s. Errors: {len(counts.errors)} "
         f"(failed timers {counts.failed}).",
@@ -495,6 +508,7 @@ def main() -> int:
         wall = time.perf_counter() - day_started
         load_after = os.getloadavg()[0]
         stop.set()
+        setup["fired_in_day"] = fired_in_day(service)
         generator.join(120)
         sweep_conn.send(None)
         sweep_process.join(60)
