@@ -56,6 +56,7 @@ import os
 import platform
 import queue
 import random
+import shutil
 import sys
 import tempfile
 import threading
@@ -403,17 +404,19 @@ def report(args: argparse.Namespace, setup: dict[str, Any], counts: Counts, wall
     }
 
     def yes(ok: bool) -> str:
-        return "ja" if ok else "NEE"
+        return "yes" if ok else "NO"
 
-    cmd = f"bench/bench_national_day.py --scale {args.scale:g} --backend {args.backend}"
+    cmd = " ".join(["bench/bench_national_day.py", *sys.argv[1:]])
     lines = [
         f"`{cmd}` (writers {args.writers}, {len(marks) - 2} steps, {args.users} web users, think time "
-        f"{args.think_min:g}-{args.think_max:g} s). Python {platform.python_version()}, {os.cpu_count()} CPUs; "
+        f"{args.think_min:g}-{args.think_max:g} s, {args.web_workers} uvicorn process(es)). "
+        f"Python {platform.python_version()}, {os.cpu_count()} CPUs; "
         f"load average {load[0]:.2f} before the day, {load[1]:.2f} after it (the machine is shared).",
         "",
         f"Setup (not timed in the day): {setup['seconds']:.0f} s; {setup['cases']:,} open eviction-prevention "
-        f"cases (doorstep visits to complete, `bulk_load`), {setup['timer_cases']:,} test-visits cases "
-        f"(`seed_cases`: engine + repository row builders, executemany) with {setup['due']:,} timers due "
+        f"cases (doorstep visits to complete, `bulk_load`, {setup['load_s']:.0f} s), {setup['timer_cases']:,} "
+        f"test-visits cases (`seed_cases`: engine + repository row builders, executemany, {setup['seed_s']:.0f} s) "
+        f"with {setup['due']:,} timers due "
         f"between 08:00 and 18:00, {args.users} web users; the open caseload at 08:00 holds "
         f"{setup['open_tasks']:,} open tasks.",
         "",
@@ -456,6 +459,7 @@ def main() -> int:
     parser.add_argument("--writers", type=int, default=16)
     parser.add_argument("--users", type=int, default=USERS)
     parser.add_argument("--steps", type=int, default=120, help="clock steps through the day")
+    parser.add_argument("--web-workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--think-min", type=float, default=1.0)
     parser.add_argument("--think-max", type=float, default=3.0)
     args = parser.parse_args()
@@ -471,14 +475,18 @@ def main() -> int:
         service = build_service(backend.url, clock, data_dir=tmp)
         names = make_users(service, args.users)
         log(f"loading {completions:,} eviction-prevention cases ...")
-        bulk_load(service, completions)
-        log("seeding the timers ...")
+        load_s = bulk_load(service, completions)
+        log(f"loaded in {load_s:.0f} s; seeding the timers ...")
+        seeded = time.perf_counter()
         timer_cases = seed_timers(service, round(TIMERS * args.scale))
+        seed_s = time.perf_counter() - seeded
+        log(f"seeded in {seed_s:.0f} s")
         files = write_signal_files(tmp, round(SIGNALS * args.scale), args.steps)
         analyze(service)
         with service.db.connect() as connection:
             open_tasks = int(connection.execute(text("SELECT count(*) FROM tasks WHERE status = 'open'")).scalar_one())
-        setup = {"cases": completions, "timer_cases": timer_cases, "due": due_in_day(service), "open_tasks": open_tasks}
+        setup = {"cases": completions, "timer_cases": timer_cases, "due": due_in_day(service), "open_tasks": open_tasks,
+                 "load_s": load_s, "seed_s": seed_s}
 
         sweep_conn, child_conn = spawn.Pipe()
         sweep_process = spawn.Process(target=sweeper, args=(backend.url, str(tmp), child_conn), daemon=True)
@@ -486,7 +494,7 @@ def main() -> int:
         from web.testing import free_port
 
         port = free_port()
-        server = start_server(backend.url, port, 1)
+        server = start_server(backend.url, port, args.web_workers)
         base = f"http://127.0.0.1:{port}"
         asyncio.run(wait_for(base, time.monotonic() + 120))
         assert sweep_conn.recv() == "ready"
@@ -526,6 +534,7 @@ def main() -> int:
             server.terminate()
             server.wait(30)
         backend.drop()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
