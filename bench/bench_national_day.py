@@ -20,8 +20,8 @@ Setup (timed separately, not part of the day):
   a transaction: the rows the service writes; their own timers fall due after the day);
 - the timers to fire: test-visits cases started two days earlier, spread minute by minute so that
   their intake reminders (start + 44 h) fall due evenly from 08:00 to 18:00; a reminder due before
-  12:00 also has its escalation (+ 6 h) due the same day, so `100,000 x scale / 1.4` cases give the
-  timers (`runtime_support.seed_cases`: `Engine.start` and the repository's own row builders,
+  12:00 also has its escalation (+ 6 h, set when the reminder fires) due the same day, so
+  `100,000 x scale / 1.4` cases give the timers (`runtime_support.seed_cases`: `Engine.start` and the repository's own row builders,
   written with executemany, as `bench_sweep.py`/`bench_runtime.py` seed). The number of timers due in
   the day is then counted in the database and printed;
 - the day's DDAS files (one per step, `integrations.exchange.ddas.samples`: valid fictitious signals
