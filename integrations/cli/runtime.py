@@ -31,7 +31,7 @@ def register(subparsers: Any) -> None:
     serve = subparsers.add_parser(
         "serve", help=say("carepath draaien: webapp, timers en berichtenbezorging",
                           "run carepath: web app, timer sweep and message dispatch"),
-        description=say("Draai de webapp, de timerronde en de berichtenbezorging in één proces, met alle "
+        description=say("Draai de webapp, de timerronde en de berichtenbezorging samen, met alle "
                         "gegevens in $CAREPATH_DATA_DIR (standaard ./data). Meldt 'carepath listening on URL'.",
                         "Run the web app, the timer sweep and the message dispatch in one process, with all "
                         "state in $CAREPATH_DATA_DIR (default ./data). Prints 'carepath listening on URL'."))
