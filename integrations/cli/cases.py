@@ -126,7 +126,7 @@ def register(subparsers: Any) -> None:
     complete.set_defaults(handler=_command(run_task_complete, "task complete"))
 
     tick = subparsers.add_parser(
-        "tick", help=say("elke timer afgaan die nu verlopen is", "fire every timer that is due now"),
+        "tick", help=say("elke timer laten afgaan die nu verlopen is", "fire every timer that is due now"),
         description=say("Laat elke verlopen timer afgaan (termijnen, herinneringen, evaluaties). "
                         "Exitcode 1 als een timer niet kon afgaan.",
                         "Fire every due timer (deadlines, reminders, evaluations). "

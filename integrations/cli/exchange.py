@@ -39,7 +39,7 @@ def register(subparsers: Any) -> None:
                         help=say("het adres van carepath, voor fullUrl", "carepath's address, for fullUrl"))
     export.set_defaults(handler=_command(run_fhir_export, "fhir export"))
 
-    calendar = subparsers.add_parser("calendar", help=say("iCalendar-agenda's van werkers", "workers' iCalendar feeds"),
+    calendar = subparsers.add_parser("calendar", help=say("iCalendar-agenda's van medewerkers", "workers' iCalendar feeds"),
                                      description=say("Geheime iCalendar-adressen van medewerkers (zonder cliëntgegevens).",
                                                      "Secret iCalendar feed URLs of workers (no client data in them)."))
     calendar_commands = calendar.add_subparsers(dest="calendar_command", metavar=say("ACTIE", "ACTION"), required=True)

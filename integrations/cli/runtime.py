@@ -60,7 +60,7 @@ def register(subparsers: Any) -> None:
     serve.set_defaults(handler=_guard(run_serve, "serve"))
 
     jobs = (("sweep", say("de timers laten afgaan die verlopen zijn", "fire the timers that are due")),
-            ("dispatch", say("de outbox bezorgen", "deliver the outbox")))
+            ("dispatch", say("de berichten in de outbox bezorgen", "deliver the outbox")))
     for name, what in jobs:
         job = subparsers.add_parser(
             name, help=what,
