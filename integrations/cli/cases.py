@@ -83,20 +83,20 @@ def register(subparsers: Any) -> None:
     show.add_argument("--personal", action="store_true",
                       help=say("ook de persoonsgegevens van de cliënt tonen", "also show the client's personal data"))
     show.add_argument("--as", dest="actor", metavar=say("WIE", "WHO"),
-                      help=say("wie kijkt (voor het auditlog)", "who looks (for the audit log)"))
+                      help=say("wie kijkt (voor het toegangslog)", "who looks (for the audit log)"))
     show.add_argument("--why", metavar=say("REDEN", "REASON"),
-                      help=say("waarom persoonsgegevens worden ingezien (voor het auditlog)",
+                      help=say("waarom persoonsgegevens worden ingezien (voor het toegangslog)",
                                "why personal data is viewed (for the audit log)"))
     show.set_defaults(handler=_command(run_case_show, "case show"))
 
     tasks = subparsers.add_parser(
         "tasks", help=say("open taken tonen", "list open tasks"),
-        description=say("Open taken, de eerst verlopende eerst. --worker: de taken van die werker (plus de "
+        description=say("Open taken, de eerst verlopende eerst. --worker: de taken van die medewerker (plus de "
                         "niet-opgepakte taken van --role); alleen --role: de wachtrij van de rol; geen van "
                         "beide: alle open taken.",
                         "Open tasks, soonest due first. --worker: that worker's tasks (plus the unclaimed tasks "
                         "of --role); --role alone: the role's queue; neither: every open task."))
-    tasks.add_argument("--worker", metavar=say("WERKER", "WORKER"), help=say("werker-id", "worker id"))
+    tasks.add_argument("--worker", metavar=say("MEDEWERKER", "WORKER"), help=say("medewerker-id", "worker id"))
     tasks.add_argument("--role", action="append", default=[], metavar=say("ROL", "ROLE"),
                        help=say("rol-id (herhaalbaar)", "role id (repeatable)"))
     tasks.add_argument("--team", help=say("alleen zaken van dit team (en zaken zonder team)",
@@ -109,7 +109,7 @@ def register(subparsers: Any) -> None:
     complete = task_commands.add_parser(
         "complete", help=say("een taak afronden met de gegevens van het formulier",
                              "complete a task with its form data"),
-        description=say("Rond taak ID af met de formuliergegevens in BESTAND (JSON). De werker moet de taak "
+        description=say("Rond taak ID af met de formuliergegevens in BESTAND (JSON). De medewerker moet de taak "
                         "mogen doen: een actief account in een team dat de zaak ziet, met de rol van de taak.",
                         "Complete task ID with the form data in FILE (JSON). The worker must be allowed to do "
                         "the task: an active account in a team that sees the case, holding the task's role."))
@@ -117,7 +117,7 @@ def register(subparsers: Any) -> None:
     complete.add_argument("--data", required=True, type=Path, metavar=say("BESTAND", "FILE"),
                           help=say("formuliergegevens als JSON ('-' = standaardinvoer)",
                                    "form data as JSON ('-' = stdin)"))
-    complete.add_argument("--worker", metavar=say("WERKER", "WORKER"),
+    complete.add_argument("--worker", metavar=say("MEDEWERKER", "WORKER"),
                           help=say(f"wie de taak afrondt (standaard ${WORKER_ENV} of je inlognaam)",
                                    f"who completes it (default: ${WORKER_ENV} or your login)"))
     complete.add_argument("--key", metavar=say("SLEUTEL", "KEY"),
@@ -126,7 +126,7 @@ def register(subparsers: Any) -> None:
     complete.set_defaults(handler=_command(run_task_complete, "task complete"))
 
     tick = subparsers.add_parser(
-        "tick", help=say("elke timer afgaan die nu verlopen is", "fire every timer that is due now"),
+        "tick", help=say("elke timer laten afgaan die nu verlopen is", "fire every timer that is due now"),
         description=say("Laat elke verlopen timer afgaan (termijnen, herinneringen, evaluaties). "
                         "Exitcode 1 als een timer niet kon afgaan.",
                         "Fire every due timer (deadlines, reminders, evaluations). "
@@ -140,7 +140,7 @@ def register(subparsers: Any) -> None:
     db_commands = db.add_subparsers(dest="db_command", metavar=say("ACTIE", "ACTION"), required=True)
     upgrade = db_commands.add_parser(
         "upgrade", help=say("de database naar het nieuwste schema brengen", "bring the database to the newest schema"),
-        description=say("Voer openstaande migraties uit en publiceer de meegeleverde zorgpaden.",
+        description=say("Werk het databaseschema bij (openstaande schemawijzigingen) en publiceer de meegeleverde zorgpaden.",
                         "Apply pending migrations and publish the shipped pathways."))
     upgrade.set_defaults(handler=_command(run_db_upgrade, "db upgrade"))
 
@@ -294,7 +294,7 @@ def _describe(event: Event, state: CaseState, cp: CompiledPathway | None) -> str
             to = say(f"{d['worker']} (rol {role(d['role'])})", f"{d['worker']} (role {role(d['role'])})")
         else:
             to = say(f"de wachtrij van rol {role(d['role'])}", f"the queue of role {role(d['role'])}")
-        return say(f"taak {task_title(d['task_id'])} overgezet naar {to}", f"task {task_title(d['task_id'])} moved to {to}")
+        return say(f"taak {task_title(d['task_id'])} verplaatst naar {to}", f"task {task_title(d['task_id'])} moved to {to}")
     if kind == "task_completed":
         return say(f"taak {task_title(d['task_id'])} afgerond", f"task {task_title(d['task_id'])} completed")
     if kind == "task_cancelled":
@@ -379,7 +379,7 @@ def run_case_show(args: argparse.Namespace) -> int:
     state = service.case(args.case_id)
     if args.personal and state.closed_at is not None and not (args.why or "").strip():
         raise UsageError(say("persoonsgegevens van een afgesloten zaak alleen met een reden: --why '...' "
-                             "(de reden komt in het auditlog)",
+                             "(de reden komt in het toegangslog)",
                              "personal data of a closed case only with a reason: --why '...' "
                              "(the reason goes into the audit log)"))
     history = service.history(args.case_id)

@@ -29,7 +29,7 @@ def register(subparsers: Any) -> None:
         "publish", help=say("een zorgpadbestand controleren en publiceren (zoals in de webapp)",
                             "check and publish a pathway file (as in the web app)"),
         description=say("Controleer een zorgpadbestand, toon wat er veranderde sinds de nieuwste gepubliceerde "
-                        "versie, publiceer het en toon de proefmigratie van lopende zaken.",
+                        "versie, publiceer het en toon of lopende zaken kunnen worden overgezet (proefrun).",
                         "Check a pathway file, show what changed since the newest published version, publish it "
                         "and show the migration dry run of running cases."))
     publish.add_argument("path", type=Path, metavar=say("BESTAND", "FILE"), help=say("zorgpadbestand", "pathway file"))

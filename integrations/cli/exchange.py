@@ -39,24 +39,24 @@ def register(subparsers: Any) -> None:
                         help=say("het adres van carepath, voor fullUrl", "carepath's address, for fullUrl"))
     export.set_defaults(handler=_command(run_fhir_export, "fhir export"))
 
-    calendar = subparsers.add_parser("calendar", help=say("iCalendar-agenda's van werkers", "workers' iCalendar feeds"),
-                                     description=say("Geheime iCalendar-adressen van werkers (zonder cliëntgegevens).",
+    calendar = subparsers.add_parser("calendar", help=say("iCalendar-agenda's van medewerkers", "workers' iCalendar feeds"),
+                                     description=say("Geheime iCalendar-adressen van medewerkers (zonder cliëntgegevens).",
                                                      "Secret iCalendar feed URLs of workers (no client data in them)."))
     calendar_commands = calendar.add_subparsers(dest="calendar_command", metavar=say("ACTIE", "ACTION"), required=True)
     user = say("GEBRUIKERSNAAM", "USERNAME")
     feed = calendar_commands.add_parser(
-        "feed", help=say("een geheim agenda-adres voor een werker maken (één keer getoond)",
+        "feed", help=say("een geheim agenda-adres voor een medewerker maken (één keer getoond)",
                          "make a worker's secret feed URL (shown once)"),
-        description=say("Maak een geheim agenda-adres voor een werker; het wordt één keer getoond.",
+        description=say("Maak een geheim agenda-adres voor een medewerker; het wordt één keer getoond.",
                         "Make a worker's secret feed URL; it is shown once."))
-    feed.add_argument("username", metavar=user, help=say("gebruikersnaam van de werker", "the worker's username"))
+    feed.add_argument("username", metavar=user, help=say("gebruikersnaam van de medewerker", "the worker's username"))
     feed.add_argument("--base-url", default="http://127.0.0.1:8000", metavar="URL",
                       help=say("het adres van carepath", "carepath's address"))
     feed.set_defaults(handler=_command(run_calendar_feed, "calendar feed"))
     revoke = calendar_commands.add_parser(
-        "revoke", help=say("alle agenda-adressen van een werker intrekken", "end every feed URL of a worker"),
-        description=say("Trek alle agenda-adressen van een werker in.", "End every feed URL of a worker."))
-    revoke.add_argument("username", metavar=user, help=say("gebruikersnaam van de werker", "the worker's username"))
+        "revoke", help=say("alle agenda-adressen van een medewerker intrekken", "end every feed URL of a worker"),
+        description=say("Trek alle agenda-adressen van een medewerker in.", "End every feed URL of a worker."))
+    revoke.add_argument("username", metavar=user, help=say("gebruikersnaam van de medewerker", "the worker's username"))
     revoke.set_defaults(handler=_command(run_calendar_revoke, "calendar revoke"))
 
 

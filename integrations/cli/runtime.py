@@ -31,7 +31,7 @@ def register(subparsers: Any) -> None:
     serve = subparsers.add_parser(
         "serve", help=say("carepath draaien: webapp, timers en berichtenbezorging",
                           "run carepath: web app, timer sweep and message dispatch"),
-        description=say("Draai de webapp, de timerronde en de berichtenbezorging in één proces, met alle "
+        description=say("Draai de webapp, de timerronde en de berichtenbezorging samen, met alle "
                         "gegevens in $CAREPATH_DATA_DIR (standaard ./data). Meldt 'carepath listening on URL'.",
                         "Run the web app, the timer sweep and the message dispatch in one process, with all "
                         "state in $CAREPATH_DATA_DIR (default ./data). Prints 'carepath listening on URL'."))
@@ -60,7 +60,7 @@ def register(subparsers: Any) -> None:
     serve.set_defaults(handler=_guard(run_serve, "serve"))
 
     jobs = (("sweep", say("de timers laten afgaan die verlopen zijn", "fire the timers that are due")),
-            ("dispatch", say("de outbox bezorgen", "deliver the outbox")))
+            ("dispatch", say("de berichten in de outbox bezorgen", "deliver the outbox")))
     for name, what in jobs:
         job = subparsers.add_parser(
             name, help=what,

@@ -34,12 +34,12 @@ def register(subparsers: Any) -> None:
     owner.add_argument("organisation", nargs="?", metavar=say("ORGANISATIE", "ORGANISATION"),
                        help=say("de nieuwe eigenaar", "the new owner"))
     owner.add_argument("--as", dest="actor", metavar=say("WIE", "WHO"),
-                       help=say("wie het doet (voor het auditlog)", "who does it (for the audit log)"))
+                       help=say("wie het doet (voor het toegangslog)", "who does it (for the audit log)"))
     owner.set_defaults(handler=run_owner)
 
-    audit = subparsers.add_parser("audit", help=say("het auditlog als logboek dataverwerkingen",
+    audit = subparsers.add_parser("audit", help=say("het toegangslog als logboek dataverwerkingen",
                                                     "the audit log as a processing log"),
-                                  description=say("Het auditlog voor een privacyfunctionaris.",
+                                  description=say("Het toegangslog voor een privacyfunctionaris.",
                                                   "The audit log for a privacy officer."))
     audit_commands = audit.add_subparsers(dest="audit_command", metavar=say("ACTIE", "ACTION"), required=True)
     export = audit_commands.add_parser(
@@ -61,7 +61,7 @@ def register(subparsers: Any) -> None:
     export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl",
                         help=say("jsonl (standaard) of csv", "jsonl (default) or csv"))
     export.add_argument("--as", dest="actor", metavar=say("WIE", "WHO"),
-                        help=say("wie exporteert (voor het auditlog)", "who exports (for the audit log)"))
+                        help=say("wie exporteert (voor het toegangslog)", "who exports (for the audit log)"))
     export.set_defaults(handler=run_export)
 
 

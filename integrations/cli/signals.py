@@ -50,7 +50,7 @@ def register(subparsers: Any) -> None:
                                                "Check a DDAS file against the schema and import it."))
     load.add_argument("file", type=Path, metavar=say("BESTAND", "FILE"), help=say("het DDAS-bestand (JSON)",
                                                                                   "the DDAS file (JSON)"))
-    load.add_argument("--route", action="append", default=[], metavar=say("GM0014=TEAM[@WERKER]", "GM0014=TEAM[@WORKER]"),
+    load.add_argument("--route", action="append", default=[], metavar=say("GM0014=TEAM[@MEDEWERKER]", "GM0014=TEAM[@WORKER]"),
                       help=say("gemeente die hier is aangesloten en het team dat haar signalen krijgt (herhaalbaar; "
                                "standaard $CAREPATH_SIGNAL_ROUTES)",
                                "a municipality served here and the team that gets its signals (repeatable; "

@@ -23,7 +23,7 @@ def register(subparsers: Any) -> None:
         "simulate", help=say("gesimuleerde zaken door een zorgpad laten lopen (proefrun)",
                              "run simulated cases through a pathway (dry run)"),
         description=say("Laat N gesimuleerde zaken D dagen lang door een zorgpad lopen op een virtuele klok, met "
-                        "werkers die doen wat docs/simulation.md beschrijft; toon het verloop van één zaak en "
+                        "medewerkers die doen wat docs/simulation.md beschrijft; toon het verloop van één zaak en "
                         "een samenvatting.",
                         "Run N simulated cases through a pathway for D days on a virtual clock, with workers "
                         "behaving as docs/simulation.md describes; print one case's timeline and a summary."))
@@ -37,7 +37,7 @@ def register(subparsers: Any) -> None:
     sim.add_argument("--start", type=iso_date, default=date(2026, 1, 5), metavar=say("JJJJ-MM-DD", "YYYY-MM-DD"),
                      help=say("eerste dag (standaard 2026-01-05)", "first day (default 2026-01-05)"))
     sim.add_argument("--model", type=Path, default=None, metavar=say("BESTAND", "FILE"),
-                     help=say("YAML-bestand met instellingen van het werkersmodel (zie docs/simulation.md)",
+                     help=say("YAML-bestand met instellingen van het medewerkersmodel (zie docs/simulation.md)",
                               "YAML file with worker-model settings (see docs/simulation.md)"))
     sim.add_argument("--timeline", default=None, metavar=say("ZAAK", "CASE"),
                      help=say("zaak waarvan het verloop wordt getoond (standaard de eerste, C00001)",
@@ -57,10 +57,10 @@ def _model(path: Path | None) -> Any:
     try:
         data = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, YAMLError) as exc:
-        raise ValueError(say(f"{path}: kan het werkersmodel niet lezen: {exc}",
+        raise ValueError(say(f"{path}: kan het medewerkersmodel niet lezen: {exc}",
                              f"{path}: cannot read the worker model: {exc}")) from exc
     if not isinstance(data, dict):
-        raise ValueError(say(f"{path}: het werkersmodel moet een lijst van instellingen (mapping) zijn",
+        raise ValueError(say(f"{path}: het medewerkersmodel moet een lijst van instellingen (mapping) zijn",
                              f"{path}: the worker model must be a mapping of settings"))
     return WorkerModel.from_mapping(data)
 

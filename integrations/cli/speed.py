@@ -4,11 +4,13 @@ Command modules import their heavy dependencies inside their handlers. The one c
 command touching a pathway paid again in each process was building celpy's CEL grammar tables (lark's
 LALR analysis: 0.3-0.4 s CPU). lark can keep those tables in a cache file; celpy does not ask it to.
 `cache_cel_grammar()` arranges that when (and only when) `celpy.celparser` is imported, its `Lark` is
-created with `cache=` a file in the user's own cache directory (`$XDG_CACHE_HOME/carepath`, else
-`~/.cache/carepath`, mode 0700). lark checks a SHA-256 of the grammar, its options, lark's and Python's
-version stored in the file, so a celpy or lark upgrade rebuilds it; an unreadable or half-written file
-is rebuilt too. Not `/tmp`: the cache is a pickle, and nobody else may be able to write it. When no
-private directory can be made, nothing changes (the tables are built as before).
+created with `cache=` a file in the installation's data directory (`$CAREPATH_DATA_DIR/cache`, mode
+0700; everything carepath keeps is in the data directory, nothing in HOME). lark checks a SHA-256 of
+the grammar, its options, lark's and Python's version stored in the file, so a celpy or lark upgrade
+rebuilds it; an unreadable or half-written file is rebuilt too. Not `/tmp`: the cache is a pickle, and
+nobody else may be able to write it. When the data directory does not exist (`carepath validate` in
+a folder without one: no data directory is made for it) or the cache folder is not private, nothing
+changes (the tables are built as before).
 
 The engine is not involved (it reads no files): this is the edge's process set-up.
 """
@@ -26,13 +28,16 @@ from types import ModuleType
 from typing import Any
 
 CEL_MODULE = "celpy.celparser"
+DATA_DIR_ENV = "CAREPATH_DATA_DIR"
 CACHE_NAME = "cel-grammar.lark-cache"
 
 
 def cache_dir() -> Path | None:
-    """The user's private carepath cache directory, made if needed; None when that cannot be done safely."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    folder = Path(base) / "carepath"
+    """`<data dir>/cache`, made if needed; None without a data directory or when it is not private."""
+    data = Path(os.environ.get(DATA_DIR_ENV) or "./data")  # as integrations.db.engine_factory (no SQLAlchemy)
+    if not data.is_dir():
+        return None
+    folder = data / "cache"
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         info = folder.stat()

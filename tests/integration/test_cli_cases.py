@@ -164,7 +164,7 @@ def test_tick_fires_what_is_due(cli: Cli) -> None:
     assert int(ticked.stdout.split()[0]) >= 3
     timeline = cli("case", "show", case_id).stdout
     assert "herinnering 1" in timeline and "escalatie 3" in timeline
-    assert "overgezet naar de wachtrij van rol Coördinator" in timeline
+    assert "verplaatst naar de wachtrij van rol Coördinator" in timeline
     assert cli("tick").stdout.startswith("0 timers afgegaan")
     assert cli.english("tick").stdout.startswith("fired 0 timers")
 

@@ -7,6 +7,7 @@ errors) come in both languages; a help text that is the same in both was not tra
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
@@ -104,3 +105,12 @@ def test_moments_are_shown_on_the_dutch_wall_clock(monkeypatch: pytest.MonkeyPat
     assert day(date(2026, 3, 9)) == "9 maart 2026" and when(None) == "-"
     monkeypatch.setenv("CAREPATH_LANGUAGE", "en")
     assert when(datetime(2026, 12, 4, 13, 5, tzinfo=UTC)) == "4 December 2026 14:05"
+
+
+def test_the_dutch_help_keeps_to_the_glossary(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.integration.test_glossary import avoided_words
+
+    words = avoided_words()
+    found = sorted((word, key) for key, text in _texts(monkeypatch, "nl").items() for word in words
+                   if text and re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text, re.IGNORECASE))
+    assert found == []
