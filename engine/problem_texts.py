@@ -277,6 +277,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     # ------------------------------------------------------------ JSON Schema keywords (schema_check)
     "niet-toegestaan-hier": ("is hier niet toegestaan", "is not allowed here"),
     "onbekend-veld": ("onbekend veld `{key}`", "unknown key `{key}`"),
+    "veld-ontbreekt": ("verplicht veld `{key}` ontbreekt", "required field `{key}` is missing"),
+    "onbekende-velden": ("onbekend veld {keys}", "unknown key {keys}"),
     "verplicht-veld-ontbreekt": (
         "verplicht veld `{key}` ontbreekt: {owner} heeft het nodig",
         "`{key}` is missing: {owner} needs it"),
