@@ -348,7 +348,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "deel-waarde-lijst": ("een lijst", "a list"),
     "deel-waarde-mapping": ("een mapping", "a mapping"),
     "deel-eigenaar-zorgpad": ("het zorgpad", "the pathway"),
-    "deel-eigenaar-params": ("de params van stap `{step}`", "the params of step `{step}`"),
+    "deel-eigenaar-params": ("stap `{step}` (in `params`)", "the params of step `{step}`"),
     "deel-eigenaar-stap": ("stap `{step}`", "step `{step}`"),
     "deel-eigenaar-elk": ("elk item van `{key}`", "each entry of `{key}`"),
     "deel-eigenaar-veld": ("`{key}`", "`{key}`"),

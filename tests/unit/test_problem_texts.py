@@ -3,6 +3,7 @@ codes the engine names all exist, and a problem renders in either language."""
 
 from __future__ import annotations
 
+import pickle
 import re
 from pathlib import Path
 
@@ -91,6 +92,7 @@ def test_a_problem_is_plain_frozen_data() -> None:
     first = Problem.of("f", 1, 1, "", text("bestand-leeg"), text("hint-begin-met-id"))
     again = Problem.of("f", 1, 1, "", text("bestand-leeg"), text("hint-begin-met-id"))
     assert first == again and hash(first) == hash(again)
+    assert pickle.loads(pickle.dumps(first)) == first  # the web app checks pathways in worker processes
     assert first.hint_code == "hint-begin-met-id" and first.hint_in("en").startswith("a pathway starts")
     with pytest.raises(AttributeError):
         first.code = "x"  # type: ignore[misc]
