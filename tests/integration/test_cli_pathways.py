@@ -13,7 +13,7 @@ FIXTURES = ROOT / "tests" / "unit" / "fixtures"
 BROKEN = ROOT / "tests" / "unit" / "broken"
 
 
-def carepath(*args: str, language: str = "") -> subprocess.CompletedProcess[str]:
+def carepath(*args: str, language: str = "nl") -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "CAREPATH_LANGUAGE": language}
     return subprocess.run([sys.executable, "-m", "integrations.cli", *args], cwd=ROOT, capture_output=True,
                           text=True, timeout=60, check=False, env=env)
@@ -22,13 +22,15 @@ def carepath(*args: str, language: str = "") -> subprocess.CompletedProcess[str]
 def test_validate_valid_files_exits_0_with_a_summary() -> None:
     result = carepath("validate", str(FIXTURES / "minimal.yaml"), str(FIXTURES / "rich.yaml"))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout == "2 files checked: 2 valid, 0 invalid\n"
+    assert result.stdout == "2 bestanden gecontroleerd: 2 geldig, 0 ongeldig\n"
+    english = carepath("validate", str(FIXTURES / "minimal.yaml"), str(FIXTURES / "rich.yaml"), language="en")
+    assert english.stdout == "2 files checked: 2 valid, 0 invalid\n"
 
 
 def test_validate_a_directory() -> None:
     result = carepath("validate", str(FIXTURES))
     assert result.returncode == 0
-    assert result.stdout.startswith("2 files checked")
+    assert result.stdout.startswith("2 bestanden gecontroleerd")
 
 
 def test_validate_invalid_file_exits_1_and_prints_located_problems() -> None:
@@ -38,7 +40,7 @@ def test_validate_invalid_file_exits_1_and_prints_located_problems() -> None:
     lines = result.stdout.splitlines()
     assert lines[0] == (f"{broken}:54:16: steps[0].next[1].goto: onbekende stap `pick_rout` "
                         "(bedoel je `pick_route`?)")
-    assert lines[-1] == "2 files checked: 1 valid, 1 invalid (1 problem)"
+    assert lines[-1] == "2 bestanden gecontroleerd: 1 geldig, 1 ongeldig (1 probleem)"
 
 
 def test_validate_json_report_shape() -> None:
@@ -81,9 +83,13 @@ def test_validate_reports_a_version_clash_across_files(tmp_path: Path) -> None:
 def test_validate_usage_errors_exit_2() -> None:
     missing = carepath("validate", "does-not-exist.yaml")
     assert missing.returncode == 2
-    assert "no such file or directory: does-not-exist.yaml" in missing.stderr
-    assert carepath("validate").returncode == 2
-    assert carepath("no-such-command").returncode == 2
+    assert "bestand of map bestaat niet: does-not-exist.yaml" in missing.stderr
+    usage = carepath("validate")
+    assert usage.returncode == 2
+    assert "carepath validate: fout: de volgende argumenten zijn verplicht: PAD" in usage.stderr
+    unknown = carepath("no-such-command")
+    assert unknown.returncode == 2 and "fout: argument OPDRACHT: ongeldige keuze: 'no-such-command'" in unknown.stderr
+    assert "error: argument COMMAND: invalid choice" in carepath("no-such-command", language="en").stderr
 
 
 def test_graph_prints_a_mermaid_flowchart() -> None:
@@ -91,6 +97,10 @@ def test_graph_prints_a_mermaid_flowchart() -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("flowchart TD\n")
     assert 'subgraph t_debts["Schulden"]' in result.stdout
+    # role titles and deadlines in words, Dutch unless the setting asks for English
+    assert '["Huisbezoek aan de voordeur (Outreachend maatschappelijk werker, 5 werkdagen)"]' in result.stdout
+    english = carepath("graph", str(FIXTURES / "rich.yaml"), language="en").stdout
+    assert "(Outreachend maatschappelijk werker, 5 working days)" in english
 
 
 def test_graph_of_an_invalid_file_exits_1_with_problems_on_stderr() -> None:
