@@ -277,6 +277,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     # ------------------------------------------------------------ JSON Schema keywords (schema_check)
     "niet-toegestaan-hier": ("is hier niet toegestaan", "is not allowed here"),
     "onbekend-veld": ("onbekend veld `{key}`", "unknown key `{key}`"),
+    "veld-ontbreekt": ("verplicht veld `{key}` ontbreekt", "required field `{key}` is missing"),
+    "onbekende-velden": ("onbekend veld {keys}", "unknown key {keys}"),
     "verplicht-veld-ontbreekt": (
         "verplicht veld `{key}` ontbreekt: {owner} heeft het nodig",
         "`{key}` is missing: {owner} needs it"),
@@ -346,7 +348,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "deel-waarde-lijst": ("een lijst", "a list"),
     "deel-waarde-mapping": ("een mapping", "a mapping"),
     "deel-eigenaar-zorgpad": ("het zorgpad", "the pathway"),
-    "deel-eigenaar-params": ("de params van stap `{step}`", "the params of step `{step}`"),
+    "deel-eigenaar-params": ("stap `{step}` (in `params`)", "the params of step `{step}`"),
     "deel-eigenaar-stap": ("stap `{step}`", "step `{step}`"),
     "deel-eigenaar-elk": ("elk item van `{key}`", "each entry of `{key}`"),
     "deel-eigenaar-veld": ("`{key}`", "`{key}`"),

@@ -20,8 +20,8 @@ from jsonschema.exceptions import ValidationError as SchemaError
 
 from engine.definition import BUILTIN_KINDS
 from engine.errors import Problem
-from engine.json_validation import ENFORCED_FORMATS, pattern_problem
-from engine.problem_texts import TEXTS, Text, any_words, one_of, text
+from engine.json_validation import ENFORCED_FORMATS, describe, keyword_message, pattern_problem
+from engine.problem_texts import Text, one_of, text
 from engine.suggest import did_you_mean, near_miss
 from engine.yaml_source import PathKey, SourceDocument
 
@@ -93,8 +93,6 @@ def _validation_schema() -> dict[str, Any]:
 _PATHWAY_VALIDATOR = Draft202012Validator(_validation_schema(), format_checker=_FORMATS)
 _META_VALIDATOR = Draft202012Validator(_flat_meta_schema())
 _STEP_RULES: list[dict[str, Any]] = PATHWAY_SCHEMA["$defs"]["step"]["allOf"]
-
-_TYPE_WORDS = {t: f"deel-type-{t}" for t in ("string", "array", "object", "integer", "number", "boolean", "null")}
 
 # Where a key that does not fit a step's kind belongs instead (hint codes).
 _BELONGS = {
@@ -233,29 +231,6 @@ def unknown_key_hint(key: str, value: Any, allowed: Collection[str]) -> Text:
         "hint-hier-toegestaan", options=one_of(sorted(allowed) if len(allowed) > 30 else allowed))
 
 
-def describe(value: Any) -> Text | str:
-    """A value as a coordinator would recognise it in a message."""
-    if value is None:
-        return text("deel-waarde-leeg")
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return text("deel-waarde-getal", number=value)
-    if isinstance(value, str):
-        shown = value if len(value) <= 40 else value[:37] + "..."
-        return text("deel-waarde-tekst", value=shown)
-    if isinstance(value, list):
-        return text("deel-waarde-lijst")
-    return text("deel-waarde-mapping")
-
-
-def _suggest_id(value: str, hyphen: bool) -> Text | None:
-    sep = "-" if hyphen else "_"
-    slug = re.sub(r"[^a-z0-9]+", sep, value.lower()).strip(sep)
-    slug = re.sub(r"^[^a-z]+", "", slug)
-    return text("hint-bedoel-je", word=slug) if slug and slug != value else None
-
-
 def _translate(doc: SourceDocument, error: SchemaError, base: PathKey) -> list[Problem]:
     path: PathKey = (*base, *error.absolute_path)
     instance = error.instance
@@ -287,7 +262,7 @@ def _translate(doc: SourceDocument, error: SchemaError, base: PathKey) -> list[P
                     problems.append(doc.problem((*path, key), text("veld-vraagt-ook", key=key, other=other), key=True))
         return problems
     several = validator == "oneOf" and not error.context
-    return [doc.problem(path, *_message(validator, expected, instance, schema, several))]
+    return [doc.problem(path, *keyword_message(validator, expected, instance, schema, several))]
 
 
 def _owner(doc: SourceDocument, path: PathKey) -> Text:
@@ -301,58 +276,6 @@ def _owner(doc: SourceDocument, path: PathKey) -> Text:
     if isinstance(path[-1], int) and isinstance(path[-2] if len(path) > 1 else None, str):
         return text("deel-eigenaar-elk", key=str(path[-2]))
     return text("deel-eigenaar-veld", key=str(path[-1]))
-
-
-def _message(validator: str, expected: Any, instance: Any, schema: Mapping[str, Any],
-             several: bool = False) -> tuple[Text, Text | None]:
-    """(message, hint) for one failed keyword; `several`: a `oneOf` that more than one form matched."""
-    examples = schema.get("examples")
-    example_hint = (text("hint-bijvoorbeeld", example=str(examples[0]))
-                    if isinstance(examples, list) and examples else None)
-    if validator == "type":
-        wanted = expected if isinstance(expected, list) else [expected]
-        words = any_words([text(_TYPE_WORDS[str(t)]) if str(t) in _TYPE_WORDS else str(t) for t in wanted])
-        hint = example_hint
-        if "string" in wanted and isinstance(instance, (int, float, bool)) and not hint:
-            hint = text("hint-aanhalingstekens")
-        return text("verkeerd-type", expected=words, value=describe(instance)), hint
-    if validator == "enum":
-        options = [str(o) for o in expected]
-        suggestion = did_you_mean(str(instance), options) if isinstance(instance, str) else None
-        return text("waarde-niet-toegestaan", value=describe(instance), options=one_of(options)), suggestion
-    if validator == "const":
-        return text("moet-gelijk-zijn", expected=str(expected), value=describe(instance)), None
-    if validator == "pattern" and isinstance(instance, str):
-        if expected.startswith("^[a-z][a-z0-9-]"):
-            return text("ongeldige-zorgpad-id", value=instance), _suggest_id(instance, hyphen=True)
-        if expected.startswith("^[a-z][a-z0-9_]"):
-            return text("ongeldige-id", value=instance), _suggest_id(instance, hyphen=False)
-        return text("verkeerde-vorm", value=instance), example_hint
-    if validator == "format":
-        name = f"deel-formaat-{expected}"
-        shown: Text | str = text(name) if name in TEXTS else str(expected)
-        return text("ongeldig-formaat", value=describe(instance), format=shown), text("hint-datum")
-    counts = {"minItems": "lijst-te-kort", "maxItems": "lijst-te-lang", "minLength": "tekst-te-kort",
-              "maxLength": "tekst-te-lang", "minProperties": "te-weinig-velden", "maxProperties": "te-veel-velden"}
-    limits = {"minimum": "te-klein", "exclusiveMinimum": "niet-groter-dan", "maximum": "te-groot",
-              "exclusiveMaximum": "niet-kleiner-dan"}
-    if validator == "minItems" and expected == 1:
-        return text("lijst-leeg"), None
-    if validator == "minLength" and expected == 1:
-        return text("tekst-leeg"), None
-    if validator in ("minProperties", "maxProperties"):
-        names = list(schema.get("properties", {}))
-        if schema.get("minProperties") == schema.get("maxProperties") == 1 and names:
-            return text("precies-een-van", options=one_of(names)), None
-    if validator in counts:
-        return text(counts[validator], count=expected), None
-    if validator in limits:
-        return text(limits[validator], limit=expected), None
-    if validator == "uniqueItems":
-        return text("lijst-dubbel"), text("hint-herhaling-weg")
-    if validator in ("oneOf", "anyOf"):
-        return text("past-bij-meer-vormen" if several else "past-bij-geen-vorm"), None
-    return text("ongeldig-hier"), None
 
 
 # ---------------------------------------------------------------- embedded JSON Schemas
@@ -375,7 +298,7 @@ def check_embedded_schema(doc: SourceDocument, path: PathKey, schema: Any, what:
             problems.append(_bad_type(doc, sub, error.instance))
         else:
             keyword_schema = error.schema if isinstance(error.schema, dict) else {}
-            detail, hint = _message(str(error.validator), error.validator_value, error.instance, keyword_schema,
+            detail, hint = keyword_message(str(error.validator), error.validator_value, error.instance, keyword_schema,
                                     error.validator == "oneOf" and not error.context)
             problems.append(doc.problem(sub, text("ongeldig-schema", detail=detail), hint))
     if schema.get("type") != "object":

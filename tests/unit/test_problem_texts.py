@@ -3,12 +3,14 @@ codes the engine names all exist, and a problem renders in either language."""
 
 from __future__ import annotations
 
+import pickle
 import re
 from pathlib import Path
 
 import pytest
 
 from engine.errors import PathwayError, Problem
+from engine.json_validation import error_text, validator_for
 from engine.loader import load_pathway
 from engine.problem_texts import TEXTS, all_of, any_words, argument_names, language_of, one_of, render, text
 from tasks.registry import default_kinds
@@ -90,6 +92,44 @@ def test_a_problem_is_plain_frozen_data() -> None:
     first = Problem.of("f", 1, 1, "", text("bestand-leeg"), text("hint-begin-met-id"))
     again = Problem.of("f", 1, 1, "", text("bestand-leeg"), text("hint-begin-met-id"))
     assert first == again and hash(first) == hash(again)
+    assert pickle.loads(pickle.dumps(first)) == first  # the web app checks pathways in worker processes
     assert first.hint_code == "hint-begin-met-id" and first.hint_in("en").startswith("a pathway starts")
     with pytest.raises(AttributeError):
         first.code = "x"  # type: ignore[misc]
+
+
+def _errors(schema: dict[str, object], data: object) -> list[str]:
+    return sorted(error_text(e) for e in validator_for(schema).iter_errors(data))
+
+
+FORM = {"type": "object", "additionalProperties": False, "required": ["title"],
+        "properties": {"title": {"type": "string", "minLength": 1}, "count": {"type": "integer", "minimum": 1},
+                       "kind": {"enum": ["visit", "call"]}, "code": {"type": "string", "pattern": "^[A-Z]{2}$"},
+                       "day": {"type": "string", "format": "date"}, "tags": {"type": "array", "minItems": 1},
+                       "choice": {"oneOf": [{"type": "string"}, {"type": "integer"}]}}}
+
+
+def test_json_schema_errors_of_data_are_dutch_per_keyword() -> None:
+    assert _errors(FORM, {"titel": "x"}) == ["onbekend veld `titel` (bedoel je `title`?)",
+                                             "verplicht veld `title` ontbreekt"]
+    assert _errors(FORM, {"title": 5}) == ["title: moet tekst zijn, niet het getal 5 "
+                                           "(zet de waarde tussen aanhalingstekens als het tekst moet zijn)"]
+    assert _errors(FORM, {"title": ""}) == ["title: mag niet leeg zijn"]
+    assert _errors(FORM, {"title": "x", "count": 0}) == ["count: moet minstens 1 zijn"]
+    assert _errors(FORM, {"title": "x", "kind": "vist"}) == [
+        "kind: de tekst `vist` is hier niet toegestaan; gebruik `visit` of `call` (bedoel je `visit`?)"]
+    assert _errors(FORM, {"title": "x", "code": "nl"}) == ["code: `nl` heeft niet de verwachte vorm"]
+    assert _errors(FORM, {"title": "x", "day": "2026-13-01"})[0].startswith("day: de tekst `2026-13-01` is geen "
+                                                                            "geldige datum")
+    assert _errors(FORM, {"title": "x", "tags": []}) == ["tags: de lijst is leeg; voeg minstens één item toe"]
+    assert _errors(FORM, {"title": "x", "choice": 1.5}) == ["choice: past bij geen van de toegestane vormen"]
+
+
+def test_json_schema_errors_of_data_in_english() -> None:
+    (error,) = validator_for(FORM).iter_errors({"title": "x", "count": "3"})
+    assert error_text(error, "en") == "count: must be a whole number, not the text `3`"
+    nested = {"type": "object", "properties": {"kids": {"type": "array", "items": {
+        "type": "object", "properties": {"age": {"type": "integer", "maximum": 17}}}}}}
+    (deep,) = validator_for(nested).iter_errors({"kids": [{"age": 3}, {"age": 30}]})
+    assert error_text(deep, "en") == "kids[1].age: must be at most 17"
+    assert error_text(deep) == "kids[1].age: mag hoogstens 17 zijn"
