@@ -32,7 +32,7 @@ def register(subparsers: Any) -> None:
         "serve", help=say("carepath draaien: webapp, timers en berichtenbezorging",
                           "run carepath: web app, timer sweep and message dispatch"),
         description=say("Draai de webapp, de timerronde en de berichtenbezorging samen, met alle "
-                        "gegevens in $CAREPATH_DATA_DIR (standaard ./data). Meldt 'carepath listening on URL'.",
+                        "gegevens in $CAREPATH_DATA_DIR (standaard ./data). Meldt 'carepath luistert op URL'.",
                         "Run the web app, the timer sweep and the message dispatch in one process, with all "
                         "state in $CAREPATH_DATA_DIR (default ./data). Prints 'carepath listening on URL'."))
     serve.add_argument("--host", default="127.0.0.1", metavar=say("ADRES", "ADDRESS"),
