@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from engine.compiled import CompiledPathway
 from engine.errors import ValidationError
+from engine.messages import msg
 from engine.state import MAIN_FLOW, CaseState, CaseStatus, TaskStatus, TaskType, TrackStatus
 
 
@@ -43,7 +44,7 @@ def plan_migration(old: CompiledPathway, new: CompiledPathway, state: CaseState,
     if state.status is CaseStatus.CLOSED:
         blockers.append("the case is closed")
     try:
-        new.validate("case_data", state.data, "case data")
+        new.validate("case_data", state.data, msg("subject.case_data_of", case=state.id))
     except ValidationError as exc:
         blockers.append(f"the new version refuses the case's data: {exc}")
 
