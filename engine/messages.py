@@ -71,7 +71,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "subject.form": ("het formulier van taak «{task}»", "the form of task «{task}»"),
     "subject.evaluation": ("de evaluatie «{task}»", "the evaluation «{task}»"),
     # --- form and data checks (JSON Schema) -----------------------------------
-    "schema.invalid": ("{subject} klopt niet: {problems}", "{subject} is not valid: {problems}"),
+    "schema.invalid": ("fout in {subject}: {problems}", "{subject} is not valid: {problems}"),
     "schema.required": ("veld {field}: vul dit veld in", "field {field}: fill in this field"),
     "schema.unknown_field": ("veld {field} is onbekend", "field {field} is unknown"),
     "schema.type": ("veld {field}: deze waarde past niet bij het veld ({expected})",

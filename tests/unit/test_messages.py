@@ -83,7 +83,7 @@ def test_an_unknown_code_is_refused_at_once() -> None:
 def test_lists_and_nested_messages_render_per_language() -> None:
     m = msg("schema.invalid", subject=msg("subject.form", task="Intake"),
             problems=[msg("schema.required", field="name"), msg("schema.max_length", field="note", limit=10)])
-    assert render(m) == ("het formulier van taak «Intake» klopt niet: veld name: vul dit veld in; "
+    assert render(m) == ("fout in het formulier van taak «Intake»: veld name: vul dit veld in; "
                          "veld note: hoogstens 10 tekens")
     assert render(m, "en") == ("the form of task «Intake» is not valid: field name: fill in this field; "
                                "field note: at most 10 characters")

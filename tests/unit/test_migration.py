@@ -58,7 +58,7 @@ def test_case_on_a_removed_step_is_refused_whole(runner: InMemoryRunner) -> None
     plan = runner.engine.plan_migration(runner.cases["C1"], 3)
     assert not plan.possible
     assert any("stands on step ask_bank" in b for b in plan.blockers)
-    with pytest.raises(ConflictError, match="kan niet over naar versie 3 van zorgpad «.*»: the case stands on step ask_bank"):
+    with pytest.raises(ConflictError, match=r"kan niet over naar versie 3 van zorgpad «.*»: the case stands on step ask_bank"):
         runner.handle(c.MigrateCase(case_id="C1", actor="coordinator:anna", to_version=3))
     assert runner.cases["C1"].pathway_version == 1
 
