@@ -180,3 +180,20 @@ def server_text(status: int, lang: str = "nl", **values: Any) -> tuple[str, str]
     if lang == "en":
         heading, text = EN_ERRORS.get(heading, heading), EN_ERRORS.get(text, text)
     return heading, text.format(**values) if values else text
+
+
+# FHIR OperationOutcome diagnostics: code -> (Dutch, English); the code goes into issue[].details.coding.
+ERROR_CODE_SYSTEM = "urn:carepath:error-code"
+FHIR_TEXTS: dict[str, tuple[str, str]] = {
+    "fhir.login": ("Meld je aan: stuur 'Authorization: Bearer <token>'.", "Sign in: send 'Authorization: Bearer <token>'."),
+    "fhir.not_supported": ("Het resourcetype {kind} levert carepath niet (alleen {kinds}).",
+                           "carepath does not serve the resource type {kind} (only {kinds})."),
+    "fhir.not_found": ("{kind}/{id} is niet gevonden.", "{kind}/{id} was not found."),
+}
+
+
+def fhir_issue(code: str, lang: str = "nl", **values: Any) -> dict[str, Any]:
+    """One OperationOutcome issue's `details` and `diagnostics` for `code`, in `lang`."""
+    nl, en = FHIR_TEXTS[code]
+    text = (en if lang == "en" else nl).format(**values)
+    return {"details": {"coding": [{"system": ERROR_CODE_SYSTEM, "code": code}], "text": text}, "diagnostics": text}
