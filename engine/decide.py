@@ -622,7 +622,7 @@ class Engine:
         if not plan.possible:
             raise ConflictError(msg("migration.refused", case=run.state.id, pathway=_pathway_title(run.cp),
                                     pathway_id=run.state.pathway_id, version=cmd.to_version,
-                                    blockers=list(plan.blockers)))
+                                    blockers=list(plan.blocker_messages)))
         run.emit("case_migrated", {"from_version": plan.from_version, "to_version": plan.to_version,
                                    "changes": list(plan.changes)})
         run.cp = self._lookup(run.state.pathway_id, cmd.to_version)

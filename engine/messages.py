@@ -22,6 +22,9 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from engine.duration_words import describe
+from engine.durations import Duration
+
 LANGUAGES = ("nl", "en")
 _AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
@@ -236,6 +239,40 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     # --- moving running cases to a new version (overzetten) ------------------
     "migration.refused": ("zaak {case} kan niet over naar versie {version} van zorgpad «{pathway}»: {blockers}",
                           "case {case} cannot move to version {version} of pathway «{pathway}»: {blockers}"),
+    "migration.other_pathway": ("«{new}» is een ander zorgpad dan «{old}»", "«{new}» is another pathway than «{old}»"),
+    "migration.not_newer": ("versie {version} is niet nieuwer dan die van de zaak ({current})",
+                            "version {version} is not newer than the case's ({current})"),
+    "migration.closed": ("de zaak is gesloten", "the case is closed"),
+    "migration.data_refused": ("de nieuwe versie weigert de zaakgegevens: {problems}",
+                               "the new version refuses the case's data: {problems}"),
+    "migration.stands_on": ("de zaak staat op stap «{step}» ({flow}); versie {version} heeft die stap daar niet: "
+                            "kies een stap waar de zaak verdergaat",
+                            "the case stands on step «{step}» ({flow}), which version {version} does not have there: "
+                            "choose a step where the case goes on"),
+    "migration.target_missing": ("stap «{target}», gekozen voor stap «{step}», bestaat in versie {version} niet in {flow}",
+                                 "step «{target}», chosen for step «{step}», is not a step of {flow} in version {version}"),
+    "migration.moves": ("de zaak gaat van stap «{step}» naar stap «{target}» ({flow}); de open taak bij «{step}» vervalt",
+                        "the case moves from step «{step}» to step «{target}» ({flow}); its open task at «{step}» lapses"),
+    "migration.kind_changes": ("stap «{step}» verandert van soort ({old_kind} wordt {new_kind})",
+                               "step «{step}» changes kind ({old_kind} becomes {new_kind})"),
+    "migration.track_dropped": ("probleemgebied «{track}» is {status}, maar versie {version} kent het niet meer",
+                                "problem area «{track}» is {status}, but version {version} has no such problem area"),
+    "migration.role_dropped": ("open taak «{task}» is voor de rol «{role}», die versie {version} niet meer heeft",
+                               "open task «{task}» is for the role «{role}», which version {version} drops"),
+    "migration.title": ("open taak bij «{step}»: titel «{old}» wordt «{new}»",
+                        "open task at «{step}»: title «{old}» becomes «{new}»"),
+    "migration.form": ("open taak «{task}»: het formulier verandert; de taak wordt met het nieuwe formulier afgerond",
+                       "open task «{task}»: the form changes; it is completed with the new form"),
+    "migration.policy": ("open taak «{task}»: herinneringen en escalatie volgen vanaf de volgende termijn de nieuwe "
+                         "regels; de uiterste datum blijft",
+                         "open task «{task}»: reminders and escalation follow the new policy from the next due moment "
+                         "on; the due moment stays"),
+    "migration.evaluations_stop": ("de terugkerende evaluaties stoppen", "recurring evaluations stop"),
+    "migration.evaluations_start": ("terugkerende evaluaties beginnen: elke {every}", "recurring evaluations start: every {every}"),
+    "migration.evaluations_change": ("evaluaties elke {old} worden elke {new} (vanaf de volgende)",
+                                     "evaluations every {old} become every {new} (from the next one on)"),
+    "migration.lead_time": ("de doorlooptijd van de zaak verandert; de lopende termijn houdt zijn moment",
+                            "the case lead time changes; the running lead-time timer keeps its moment"),
     # --- the history of a case (replay) ---------------------------------------
     "replay.unknown_task": ("zaak {case}: een gebeurtenis noemt een onbekende taak {task_id}",
                             "case {case}: an event names unknown task {task_id}"),
@@ -304,6 +341,8 @@ def placeholders(template: str) -> set[str]:
 def _value(value: Any, language: str) -> str:
     if isinstance(value, Message):
         return render(value, language)
+    if isinstance(value, Duration):
+        return describe(value, "en" if language == "en" else "nl")
     if isinstance(value, datetime):
         if value.tzinfo is None:
             return value.isoformat()
@@ -351,6 +390,8 @@ def _plain(value: Any) -> Any:
         return {"code": value.code, "args": plain_args(value.args)}
     if isinstance(value, (datetime, date)):
         return value.isoformat()
+    if isinstance(value, Duration):
+        return str(value)
     if isinstance(value, (list, tuple, set, frozenset)):
         return [_plain(v) for v in value]
     if value is None or isinstance(value, (str, int, float, bool)):
