@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 from engine import commands as c  # noqa: E402
 from engine.clock import ManualClock  # noqa: E402
 from integrations.db import repository  # noqa: E402
-from integrations.db.engine_factory import write_session  # noqa: E402
+from integrations.db.engine_factory import read_session, write_session  # noqa: E402
 from integrations.service import CaseService, build_service  # noqa: E402
 
 PATHWAY = "eviction-prevention"
@@ -110,13 +110,15 @@ class Backend:
 def bulk_load(service: CaseService, n: int, batch: int = 1000) -> float:
     """N open cases, decided by the engine and stored in transactions of `batch` cases."""
     began = time.perf_counter()
-    personal = tuple(service.catalog.lookup(PATHWAY, 1).pathway.personal_data)
+    with read_session(service.db) as session:
+        version = service.catalog.latest_version(session, PATHWAY)
+    personal = tuple(service.catalog.lookup(PATHWAY, version).pathway.personal_data)
     now = service.clock.now()
     for first in range(0, n, batch):
         with write_session(service.db) as session:
             for i in range(first, min(n, first + batch)):
                 cmd = c.StartCase(
-                    case_id=f"B{i:07d}", actor="bench", pathway_id=PATHWAY, pathway_version=1,
+                    case_id=f"B{i:07d}", actor="bench", pathway_id=PATHWAY, pathway_version=version,
                     trigger="rent_arrears", data=case_data(i), pseudonym=f"P{i}", team="noord",
                     municipality="GM0014", assignments={"outreach_worker": f"user:w{i % WORKERS}"},
                 )

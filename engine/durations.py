@@ -10,6 +10,9 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
+from engine.problem_texts import Text
+from engine.problem_texts import text as _text
+
 
 class Unit(str, Enum):
     MINUTES = "minutes"
@@ -61,7 +64,11 @@ _PATTERN = re.compile(r"^\s*(\d{1,4})\s+([a-z][a-z ]*?)\s*$")
 
 
 class DurationError(ValueError):
-    """A duration text that cannot be read; the message says what was expected."""
+    """A duration text that cannot be read; `text` says what was expected (`str()` is Dutch)."""
+
+    def __init__(self, message: Text) -> None:
+        super().__init__(message.render("nl"))
+        self.text = message
 
 
 @dataclass(frozen=True, order=True)
@@ -79,20 +86,14 @@ class Duration:
 def parse_duration(text: object) -> Duration:
     """Read `N unit`; raise `DurationError` naming what was wrong."""
     if not isinstance(text, str):
-        raise DurationError(
-            f"expected a duration such as '5 working days', got {type(text).__name__} {text!r}"
-        )
+        raise DurationError(_text("duur-geen-tekst", kind=type(text).__name__, value=repr(text)))
     match = _PATTERN.match(text.lower())
     if match is None:
-        raise DurationError(
-            f"'{text}' is not a duration: write a whole number and a unit, e.g. '5 working days', '3 weeks', '48 hours'"
-        )
+        raise DurationError(_text("duur-onleesbaar", value=text))
     amount, word = int(match.group(1)), re.sub(r"\s+", " ", match.group(2))
     unit = _UNIT_WORDS.get(word)
     if unit is None:
-        raise DurationError(
-            f"unknown unit '{word}' in '{text}': use minutes, hours, days, working days, working weeks, weeks or months"
-        )
+        raise DurationError(_text("duur-onbekende-eenheid", unit=word, value=text))
     if amount == 0:
-        raise DurationError(f"'{text}' is zero: a duration must be at least 1")
+        raise DurationError(_text("duur-nul", value=text))
     return Duration(amount, unit)

@@ -7,6 +7,8 @@ from typing import Any
 
 from engine.messages import Message, render
 
+from engine.problem_texts import Args, Text, render
+
 
 class CarepathError(Exception):
     """Base of every error carepath raises on purpose."""
@@ -17,21 +19,52 @@ class Problem:
     """One thing wrong in a pathway file, located for a coordinator.
 
     `path` is the element, e.g. `steps[3].escalation[1].after`; `line` and
-    `column` are 1-based (0 when unknown, e.g. the file as a whole).
+    `column` are 1-based (0 when unknown, e.g. the file as a whole). The text is
+    not stored: `code` names it in `engine.problem_texts` and `args` fill it in,
+    so `message`, `hint` and `str()` are Dutch, and `text("en")` is English.
     """
 
     file: str
     line: int
     column: int
     path: str
-    message: str
-    hint: str = ""
+    code: str
+    args: Args = ()
+    hint_code: str = ""
+    hint_args: Args = ()
 
-    def __str__(self) -> str:
+    @staticmethod
+    def of(file: str, line: int, column: int, path: str, message: Text, hint: Text | None = None) -> Problem:
+        """The problem `message` (and `hint`) at a place."""
+        return Problem(file, line, column, path, message.code, message.args,
+                       hint.code if hint is not None else "", hint.args if hint is not None else ())
+
+    @property
+    def message(self) -> str:
+        """The message in Dutch."""
+        return self.message_in("nl")
+
+    @property
+    def hint(self) -> str:
+        """The hint in Dutch ("" when there is none)."""
+        return self.hint_in("nl")
+
+    def message_in(self, language: str) -> str:
+        return render(self.code, self.args, language)
+
+    def hint_in(self, language: str) -> str:
+        return render(self.hint_code, self.hint_args, language) if self.hint_code else ""
+
+    def text(self, language: str = "nl") -> str:
+        """`file:line:column: path: message (hint)` in `language` ("nl" or "en")."""
         where = f"{self.file}:{self.line}:{self.column}"
         element = f" {self.path}:" if self.path else ""
-        hint = f" ({self.hint})" if self.hint else ""
-        return f"{where}:{element} {self.message}{hint}"
+        hint = self.hint_in(language)
+        shown = f" ({hint})" if hint else ""
+        return f"{where}:{element} {self.message_in(language)}{shown}"
+
+    def __str__(self) -> str:
+        return self.text("nl")
 
 
 class PathwayError(CarepathError):
@@ -39,9 +72,14 @@ class PathwayError(CarepathError):
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = tuple(problems)
-        first = str(problems[0]) if problems else "invalid pathway"
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        super().__init__(first + more)
+        super().__init__(self.text("nl"))
+
+    def text(self, language: str = "nl") -> str:
+        """The first problem (and how many more) in `language`."""
+        problems = self.problems
+        first = problems[0].text(language) if problems else render("zorgpad-ongeldig", (), language)
+        more = render("deel-en-nog", (("count", len(problems) - 1),), language) if len(problems) > 1 else ""
+        return first + more
 
 
 class EngineError(CarepathError):

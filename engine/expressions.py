@@ -28,6 +28,7 @@ from celpy.evaluation import CELEvalError, CELUnsupportedError
 from engine.cel_fast import Closure, Fallback, compile_fast
 from engine.definition import Expr
 from engine.errors import ExpressionError, MissingFieldError
+from engine.problem_texts import Text, text
 
 MAX_LENGTH = 2000  # characters; a longer condition belongs in a decision step or two
 _MACROS = frozenset({"all", "exists", "exists_one", "map", "filter"})
@@ -36,10 +37,20 @@ _CACHE_SIZE = 8192
 
 @dataclass(frozen=True)
 class SyntaxProblem:
-    """Why an expression does not parse, in words a coordinator can act on."""
+    """Why an expression does not parse, in words a coordinator can act on (`engine.problem_texts`)."""
 
-    message: str
-    hint: str = ""
+    text: Text
+    hint_text: Text | None = None
+
+    @property
+    def message(self) -> str:
+        """The message in Dutch."""
+        return self.text.render("nl")
+
+    @property
+    def hint(self) -> str:
+        """The hint in Dutch ("" when there is none)."""
+        return self.hint_text.render("nl") if self.hint_text is not None else ""
 
 
 # Made on first use, once per process: building celpy's grammar tables takes 1-2 s, which a command
@@ -66,51 +77,52 @@ def _shorten(source: str, limit: int = 80) -> str:
     return source if len(source) <= limit else source[: limit - 3] + "..."
 
 
-def _syntax_hint(source: str) -> str:
+def _syntax_hint(source: str) -> Text | None:
     padded = f" {source} "
     if any(f" {word} " in padded for word in ("and", "or", "not", "en", "of", "niet")):
-        return "combine conditions with && (and), || (or) and ! (not)"
+        return text("hint-expressie-en-of")
     if "===" in source:
-        return "compare with ==, not ==="
+        return text("hint-expressie-drie-is")
     stripped = source.replace("==", "").replace("!=", "").replace("<=", "").replace(">=", "")
     if "=" in stripped:
-        return "compare with ==; a single = is not allowed"
+        return text("hint-expressie-een-is")
     if source.count("'") % 2 or source.count('"') % 2:
-        return "a text value needs a closing quote"
-    return ""
+        return text("hint-expressie-aanhalingsteken")
+    return None
 
 
 def syntax_problem(source: str) -> SyntaxProblem | None:
     """Return why `source` is not a valid CEL expression, or None when it parses."""
     if not source.strip():
-        return SyntaxProblem("the expression is empty", "write a condition such as case.arrears_months >= 2")
+        return SyntaxProblem(text("expressie-leeg"), text("hint-expressie-voorbeeld"))
     if len(source) > MAX_LENGTH:
-        return SyntaxProblem(
-            f"the expression is {len(source)} characters long; the limit is {MAX_LENGTH}",
-            "split the condition over a decision step",
-        )
+        return SyntaxProblem(text("expressie-te-lang", length=len(source), limit=MAX_LENGTH),
+                             text("hint-expressie-splitsen"))
     try:
         _parse(source)
     except CELParseError as exc:
-        return SyntaxProblem(f"`{_shorten(source)}` is not a valid expression: {_where(source, exc)}",
+        return SyntaxProblem(text("expressie-ongeldig", source=_shorten(source), where=_where(source, exc)),
                              _syntax_hint(source))
     except RecursionError:
-        return SyntaxProblem(f"`{_shorten(source)}` is nested too deeply to read")
+        return SyntaxProblem(text("expressie-te-diep", source=_shorten(source)))
     return None
 
 
-def _where(source: str, exc: CELParseError) -> str:
+def _where(source: str, exc: CELParseError) -> Text:
     cause = exc.__context__
     if isinstance(cause, lark.exceptions.UnexpectedToken) and cause.token.type == "$END":
-        return "it ends too early"
+        return text("deel-eindigt-te-vroeg")
     line = int(getattr(exc, "line", 0) or 0)
     column = int(getattr(exc, "column", 0) or 0)
     lines = source.split("\n")
     if 0 < line <= len(lines) and 0 < column <= len(lines[line - 1]) + 1:
         rest = lines[line - 1][column - 1 :]
-        place = f"line {line}, character {column}" if len(lines) > 1 else f"character {column}"
-        return f"unexpected `{_shorten(rest, 20)}` at {place}" if rest else f"unexpected end of line {line}"
-    return "unexpected text"
+        if not rest:
+            return text("deel-onverwacht-einde", line=line)
+        if len(lines) > 1:
+            return text("deel-onverwacht-op-regel", rest=_shorten(rest, 20), line=line, column=column)
+        return text("deel-onverwacht-op-teken", rest=_shorten(rest, 20), column=column)
+    return text("deel-onverwachte-tekst")
 
 
 def referenced_names(source: str) -> tuple[tuple[str, ...], ...]:

@@ -19,6 +19,7 @@ from engine.errors import PathwayError, Problem
 from engine.kinds import TaskKindSpec
 from engine.pathway_build import build_pathway
 from engine.pathway_data import fingerprint, pathway_to_data
+from engine.problem_texts import text as problem_text
 from engine.schema_check import check_structure
 from engine.semantic_check import check_semantics
 from engine.yaml_source import DEFAULT_MAX_BYTES, YamlReadError, read_yaml
@@ -50,8 +51,7 @@ def load_pathway(
     except YamlReadError as exc:
         raise PathwayError(_sorted(exc.problems)) from None
     if not isinstance(doc.data, dict):
-        problems.append(doc.problem((), "a pathway file must be a mapping of keys such as `id:`, `version:`, "
-                                    "`steps:`", "start the file with `id: my-pathway`"))
+        problems.append(doc.problem((), problem_text("zorgpad-geen-mapping"), problem_text("hint-begin-bestand")))
         raise PathwayError(_sorted(problems))
     problems.extend(check_structure(doc, kinds))
     problems.extend(check_semantics(doc, kinds))
@@ -99,9 +99,9 @@ def check_versions(pathways: Iterable[Pathway], sources: Sequence[str] | None = 
     for index, pathway in enumerate(listed):
         seen = first.setdefault(pathway.key, index)
         if seen != index and listed[seen].fingerprint != pathway.fingerprint:
-            problems.append(Problem(
+            problems.append(Problem.of(
                 names[index], 0, 0, "version",
-                f"pathway `{pathway.id}` version {pathway.version} is also in {names[seen]} with different content",
-                f"raise `version` to {highest[pathway.id] + 1}",
+                problem_text("versie-andere-inhoud", pathway=pathway.id, version=pathway.version, other=names[seen]),
+                problem_text("hint-versie-verhogen", version=highest[pathway.id] + 1),
             ))
     return problems

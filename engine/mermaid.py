@@ -14,8 +14,16 @@ from engine.duration_words import describe
 
 _RESULT_WORDS = {"achieved": "behaald", "not_achieved": "niet behaald", "stopped": "gestopt"}
 _WORDS = {  # Dutch word: English word (language "en")
-    "Einde": "End", "Track klaar": "Track done", "behaald": "achieved", "niet behaald": "not achieved",
+    "Einde": "End", "Probleemgebied klaar": "Problem area done", "behaald": "achieved", "niet behaald": "not achieved",
     "gestopt": "stopped", "na {n}x": "after {n}x", "geen antwoord na {d}": "no answer after {d}", "Start": "Start",
+}
+# The kinds of the other steps, as the pathway page names them (web/pathwayview.py KIND_WORDS): Dutch, English.
+_KIND_WORDS = {
+    "send_letter": ("Brief", "Letter"), "send_message": ("Bericht", "Message"),
+    "notify_partner": ("Partner informeren", "Inform partner"), "request_partner": ("Vraag aan partner", "Partner request"),
+    "wait": ("Wachten", "Wait"), "export_registration": ("Registratie", "Registration"),
+    "handover": ("Overdracht naar ander zorgpad", "Hand-over to another pathway"),
+    "joint_decision": ("Gezamenlijk besluit met partner", "Joint decision with partner"),
 }
 
 
@@ -46,7 +54,7 @@ def _node(step: Step, pathway: Pathway, language: str = "nl", owner: str | None 
         return f"{node_id}([{label(text)}])"
     if step.kind == StepKind.CLOSE_TRACK.value:
         result = _w(_RESULT_WORDS.get(step.result or "", step.result or ""), language)
-        text = _w("Track klaar", language) + f": {result}"
+        text = _w("Probleemgebied klaar", language) + f": {result}"
         return f"{node_id}([{label(text)}])"
     if step.kind == StepKind.DECISION.value:
         return f"{node_id}{{{label(title)}}}"
@@ -59,7 +67,9 @@ def _node(step: Step, pathway: Pathway, language: str = "nl", owner: str | None 
             details.append(describe(step.due, language))
         text = f"{title} ({', '.join(details)})" if details else title
         return f"{node_id}[{label(text)}]"
-    return f"{node_id}[/{label(f'{step.kind}: {title}')}/]"
+    nl, en = _KIND_WORDS.get(step.kind, (step.kind, step.kind))
+    kind = en if language == "en" else nl
+    return f"{node_id}[/{label(f'{kind}: {title}')}/]"
 
 
 def _edges(step: Step, language: str = "nl") -> list[str]:

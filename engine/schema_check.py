@@ -20,8 +20,9 @@ from jsonschema.exceptions import ValidationError as SchemaError
 
 from engine.definition import BUILTIN_KINDS
 from engine.errors import Problem
-from engine.json_validation import ENFORCED_FORMATS, pattern_problem
-from engine.suggest import did_you_mean, near_miss, one_of
+from engine.json_validation import ENFORCED_FORMATS, describe, keyword_message, pattern_problem
+from engine.problem_texts import Text, one_of, text
+from engine.suggest import did_you_mean, near_miss
 from engine.yaml_source import PathKey, SourceDocument
 
 SCHEMA_FILE = Path(__file__).parents[1] / "schemas" / "pathway.schema.json"
@@ -93,34 +94,24 @@ _PATHWAY_VALIDATOR = Draft202012Validator(_validation_schema(), format_checker=_
 _META_VALIDATOR = Draft202012Validator(_flat_meta_schema())
 _STEP_RULES: list[dict[str, Any]] = PATHWAY_SCHEMA["$defs"]["step"]["allOf"]
 
-_TYPE_WORDS = {
-    "string": "text",
-    "array": "a list",
-    "object": "a mapping (key: value lines)",
-    "integer": "a whole number",
-    "number": "a number",
-    "boolean": "true or false",
-    "null": "empty",
-}
-
-# Where a key that does not fit a step's kind belongs instead.
+# Where a key that does not fit a step's kind belongs instead (hint codes).
 _BELONGS = {
-    "role": "only human_task steps have a role",
-    "due": "only human_task steps have a due time",
-    "form": "only human_task steps have a form; a request_partner step declares `params.answer`",
-    "reminders": "only human_task steps have reminders",
-    "escalation": "only human_task steps have an escalation chain",
-    "params": "only automated task kinds such as send_letter or wait have params",
-    "tracks": "only a tracks step starts tracks",
-    "tracks_from": "only a tracks step starts tracks",
-    "mode": "only a tracks step has a mode",
-    "outcome": "only end steps record an outcome",
-    "result": "only close_track steps record a result",
-    "timeout": "only request_partner and wait steps have a timeout",
-    "on_timeout": "only request_partner and wait steps have a timeout",
-    "next": "an end or close_track step finishes its flow; remove `next`",
-    "max_visits": "an end or close_track step finishes its flow",
-    "on_max_visits": "an end or close_track step finishes its flow",
+    "role": "hint-alleen-taak-rol",
+    "due": "hint-alleen-taak-termijn",
+    "form": "hint-alleen-taak-formulier",
+    "reminders": "hint-alleen-taak-herinneringen",
+    "escalation": "hint-alleen-taak-escalatie",
+    "params": "hint-alleen-automatisch-params",
+    "tracks": "hint-alleen-tracks-stap",
+    "tracks_from": "hint-alleen-tracks-stap",
+    "mode": "hint-alleen-tracks-mode",
+    "outcome": "hint-alleen-end-uitkomst",
+    "result": "hint-alleen-close-track-resultaat",
+    "timeout": "hint-alleen-wachten-timeout",
+    "on_timeout": "hint-alleen-wachten-timeout",
+    "next": "hint-eindstap-geen-next",
+    "max_visits": "hint-eindstap-rondt-af",
+    "on_max_visits": "hint-eindstap-rondt-af",
 }
 
 # JSON Schema 2020-12 keywords (core, applicator, validation, annotation, format, content, unevaluated)
@@ -196,12 +187,13 @@ def _check_step_rules(doc: SourceDocument, known: set[str]) -> list[Problem]:
             continue
         for key in rule.get("required", ()):
             if key not in step and near_miss(key, step) is None:  # a typo is reported as unknown key
-                problems.append(doc.problem((*path, key), f"`{key}` is missing: a {kind} step needs it"))
+                problems.append(doc.problem((*path, key), text("stapsoort-mist-veld", key=key, kind=str(kind))))
         forbidden = rule.get("properties", {})
         for key in step:
             if forbidden.get(key) is False:
-                problems.append(doc.problem((*path, key), f"`{key}` does not apply to a {kind} step",
-                                            _BELONGS.get(key, ""), key=True))
+                belongs = _BELONGS.get(key)
+                problems.append(doc.problem((*path, key), text("niet-bij-stapsoort", key=key, kind=str(kind)),
+                                            text(belongs) if belongs else None, key=True))
     return problems
 
 
@@ -231,34 +223,12 @@ def _at(data: Any, path: Iterable[str | int]) -> Any:
     return node
 
 
-def unknown_key_hint(key: str, value: Any, allowed: Collection[str]) -> str:
+def unknown_key_hint(key: str, value: Any, allowed: Collection[str]) -> Text:
     """Did-you-mean for an unknown key; spots text split by a comma inside `{...}`."""
     if value is None and " " in key.strip():
-        return "a comma inside `{...}` starts a new key: put quotes around text that contains a comma"
-    return did_you_mean(key, allowed) or f"allowed here: {one_of(sorted(allowed) if len(allowed) > 30 else allowed)}"
-
-
-def describe(value: Any) -> str:
-    """A value as a coordinator would recognise it in a message."""
-    if value is None:
-        return "empty"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return f"the number {value}"
-    if isinstance(value, str):
-        shown = value if len(value) <= 40 else value[:37] + "..."
-        return f"the text `{shown}`"
-    if isinstance(value, list):
-        return "a list"
-    return "a mapping"
-
-
-def _suggest_id(value: str, hyphen: bool) -> str:
-    sep = "-" if hyphen else "_"
-    slug = re.sub(r"[^a-z0-9]+", sep, value.lower()).strip(sep)
-    slug = re.sub(r"^[^a-z]+", "", slug)
-    return f"did you mean `{slug}`?" if slug and slug != value else ""
+        return text("hint-komma-in-accolades")
+    return did_you_mean(key, allowed) or text(
+        "hint-hier-toegestaan", options=one_of(sorted(allowed) if len(allowed) > 30 else allowed))
 
 
 def _translate(doc: SourceDocument, error: SchemaError, base: PathKey) -> list[Problem]:
@@ -266,20 +236,21 @@ def _translate(doc: SourceDocument, error: SchemaError, base: PathKey) -> list[P
     instance = error.instance
     schema = error.schema if isinstance(error.schema, dict) else {}
     if error.validator is None:  # a `false` schema (none in the validated schema; kept for kinds' params)
-        return [doc.problem(path, "is not allowed here")]
+        return [doc.problem(path, text("niet-toegestaan-hier"))]
     validator = str(error.validator)
     expected: Any = error.validator_value
     if validator == "additionalProperties" and isinstance(instance, dict):
         allowed = list(schema.get("properties", {}))
         return [
-            doc.problem((*path, key), f"unknown key `{key}`", unknown_key_hint(key, instance[key], allowed), key=True)
+            doc.problem((*path, key), text("onbekend-veld", key=key), unknown_key_hint(key, instance[key], allowed),
+                        key=True)
             for key in instance
             if key not in allowed
         ]
     if validator == "required" and isinstance(instance, dict):
         owner = _owner(doc, path)
         return [
-            doc.problem((*path, key), f"`{key}` is missing: {owner} needs it")
+            doc.problem((*path, key), text("verplicht-veld-ontbreekt", key=key, owner=owner))
             for key in expected
             if key not in instance and near_miss(key, instance) is None  # a typo is reported as unknown key
         ]
@@ -288,73 +259,23 @@ def _translate(doc: SourceDocument, error: SchemaError, base: PathKey) -> list[P
         for key, needed in expected.items():
             for other in needed:
                 if key in instance and other not in instance:
-                    problems.append(doc.problem((*path, key), f"`{key}` needs `{other}` as well", key=True))
+                    problems.append(doc.problem((*path, key), text("veld-vraagt-ook", key=key, other=other), key=True))
         return problems
-    return [doc.problem(path, *_message(validator, expected, instance, schema))]
+    several = validator == "oneOf" and not error.context
+    return [doc.problem(path, *keyword_message(validator, expected, instance, schema, several))]
 
 
-def _owner(doc: SourceDocument, path: PathKey) -> str:
+def _owner(doc: SourceDocument, path: PathKey) -> Text:
     """What the mapping at `path` is, in words: the pathway, step `x`, the params of step `x`."""
     if not path:
-        return "the pathway"
+        return text("deel-eigenaar-zorgpad")
     step_path = path[:-1] if path[-1] == "params" else path
     step = _at(doc.data, step_path)
     if len(step_path) >= 2 and step_path[-2] == "steps" and isinstance(step, dict) and isinstance(step.get("id"), str):
-        return f"the params of step `{step['id']}`" if path[-1] == "params" else f"step `{step['id']}`"
+        return text("deel-eigenaar-params" if path[-1] == "params" else "deel-eigenaar-stap", step=step["id"])
     if isinstance(path[-1], int) and isinstance(path[-2] if len(path) > 1 else None, str):
-        return f"each entry of `{path[-2]}`"
-    return f"`{path[-1]}`"
-
-
-def _message(validator: str, expected: Any, instance: Any, schema: Mapping[str, Any]) -> tuple[str, str]:
-    """(message, hint) for one failed keyword."""
-    examples = schema.get("examples")
-    example_hint = f"for example `{examples[0]}`" if isinstance(examples, list) and examples else ""
-    if validator == "type":
-        wanted = expected if isinstance(expected, list) else [expected]
-        words = " or ".join(_TYPE_WORDS.get(str(t), str(t)) for t in wanted)
-        hint = example_hint
-        if "string" in wanted and isinstance(instance, (int, float, bool)) and not hint:
-            hint = "put the value in quotes if it is meant as text"
-        return f"must be {words}, not {describe(instance)}", hint
-    if validator == "enum":
-        options = [str(o) for o in expected]
-        hint = did_you_mean(str(instance), options) if isinstance(instance, str) else ""
-        return f"{describe(instance)} is not allowed here; use {one_of(options)}", hint
-    if validator == "const":
-        return f"must be `{expected}`, not {describe(instance)}", ""
-    if validator == "pattern" and isinstance(instance, str):
-        if expected.startswith("^[a-z][a-z0-9-]"):
-            return (f"`{instance}` is not a valid pathway id: use lower-case letters, digits and -, "
-                    "starting with a letter (2-63 characters)", _suggest_id(instance, hyphen=True))
-        if expected.startswith("^[a-z][a-z0-9_]"):
-            return (f"`{instance}` is not a valid id: use lower-case letters, digits and _, starting with a letter",
-                    _suggest_id(instance, hyphen=False))
-        return f"`{instance}` does not have the expected form", example_hint
-    if validator == "format":
-        return f"{describe(instance)} is not a valid {expected}", "write a date as YYYY-MM-DD, e.g. 2026-10-17"
-    if validator == "minItems":
-        return ("the list is empty; add at least one item" if expected == 1
-                else f"the list needs at least {expected} items"), ""
-    if validator == "maxItems":
-        return f"the list may have at most {expected} items", ""
-    if validator == "minLength":
-        return ("must not be empty" if expected == 1 else f"must be at least {expected} characters"), ""
-    if validator == "maxLength":
-        return f"must be at most {expected} characters", ""
-    if validator in ("minimum", "exclusiveMinimum"):
-        return f"must be at least {expected}" if validator == "minimum" else f"must be more than {expected}", ""
-    if validator in ("maximum", "exclusiveMaximum"):
-        return f"must be at most {expected}" if validator == "maximum" else f"must be less than {expected}", ""
-    if validator == "uniqueItems":
-        return "the list names the same item twice", "remove the repeated item"
-    if validator in ("minProperties", "maxProperties"):
-        names = list(schema.get("properties", {}))
-        if schema.get("minProperties") == schema.get("maxProperties") == 1 and names:
-            return f"write exactly one of {one_of(names)}", ""
-        what = "at least" if validator == "minProperties" else "at most"
-        return f"needs {what} {expected} keys", ""
-    return "is not valid here", ""
+        return text("deel-eigenaar-elk", key=str(path[-2]))
+    return text("deel-eigenaar-veld", key=str(path[-1]))
 
 
 # ---------------------------------------------------------------- embedded JSON Schemas
@@ -366,6 +287,7 @@ def check_embedded_schema(doc: SourceDocument, path: PathKey, schema: Any, what:
     It must be a valid 2020-12 schema of type object with `properties`; every
     `required` name must be one of the properties; unknown keywords (a typo
     such as `propertes` would otherwise silently accept anything) are errors.
+    `what` is the catalogue code naming the schema (`deel-wat-formulier`, ...).
     """
     if not isinstance(schema, dict):
         return []  # the structural check already reported the wrong type
@@ -375,13 +297,16 @@ def check_embedded_schema(doc: SourceDocument, path: PathKey, schema: Any, what:
         if error.absolute_path and error.absolute_path[-1] == "type":
             problems.append(_bad_type(doc, sub, error.instance))
         else:
-            problems.append(doc.problem(sub, f"not a valid JSON Schema: {_first_line(error.message)}"))
+            keyword_schema = error.schema if isinstance(error.schema, dict) else {}
+            detail, hint = keyword_message(str(error.validator), error.validator_value, error.instance, keyword_schema,
+                                    error.validator == "oneOf" and not error.context)
+            problems.append(doc.problem(sub, text("ongeldig-schema", detail=detail), hint))
     if schema.get("type") != "object":
         problems.append(doc.problem((*path, "type") if "type" in schema else path,
-                                    f"{what} must be a JSON Schema with `type: object`",
-                                    "start it with `type: object` and list the fields under `properties`"))
+                                    text("schema-niet-object", what=text(what)), text("hint-schema-object")))
     if not isinstance(schema.get("properties"), dict) and near_miss("properties", schema) is None:
-        problems.append(doc.problem(path, f"{what} has no `properties`", "list the fields under `properties`"))
+        problems.append(doc.problem(path, text("schema-zonder-properties", what=text(what)),
+                                    text("hint-velden-onder-properties")))
     problems.extend(_walk_schema(doc, path, schema))
     return problems
 
@@ -394,15 +319,12 @@ def _regex_problem(pattern: str) -> str:
     return ""
 
 
-def _first_line(message: str) -> str:
-    return message.splitlines()[0][:160]
-
-
 def _bad_type(doc: SourceDocument, path: PathKey, value: Any) -> Problem:
     if isinstance(value, str):
-        return doc.problem(path, f"`{value}` is not a JSON Schema type",
-                           did_you_mean(value, _SIMPLE_TYPES) or f"use {one_of(_SIMPLE_TYPES)}")
-    return doc.problem(path, f"{describe(value)} is not a JSON Schema type", f"use {one_of(_SIMPLE_TYPES)}")
+        return doc.problem(path, text("geen-schema-type", value=value),
+                           did_you_mean(value, _SIMPLE_TYPES) or text("hint-gebruik", options=one_of(_SIMPLE_TYPES)))
+    return doc.problem(path, text("waarde-geen-schema-type", value=describe(value)),
+                       text("hint-gebruik", options=one_of(_SIMPLE_TYPES)))
 
 
 def _walk_schema(doc: SourceDocument, path: PathKey, schema: Any) -> list[Problem]:
@@ -412,24 +334,23 @@ def _walk_schema(doc: SourceDocument, path: PathKey, schema: Any) -> list[Proble
     for key, value in schema.items():
         if key not in _SCHEMA_KEYWORDS and not key.startswith("x-"):
             hint = unknown_key_hint(key, value, _SCHEMA_KEYWORDS)
-            problems.append(doc.problem((*path, key), f"unknown JSON Schema keyword `{key}`",
-                                        hint if hint.startswith(("did you", "a comma")) else
-                                        "custom keys must start with x-", key=True))
+            problems.append(doc.problem((*path, key), text("onbekend-schema-sleutelwoord", key=key),
+                                        hint if hint.code in ("hint-bedoel-je", "hint-komma-in-accolades") else
+                                        text("hint-eigen-sleutels-x"), key=True))
         elif key == "pattern" and isinstance(value, str) and _regex_problem(value):
-            problems.append(doc.problem((*path, key), f"`{value}` is not a valid regular expression: "
-                                        f"{_regex_problem(value)}"))
+            problems.append(doc.problem((*path, key), text("ongeldige-regex", value=value,
+                                                             reason=_regex_problem(value))))
         elif key == "pattern" and isinstance(value, str) and pattern_problem(value):
             problems.append(doc.problem(
-                (*path, key), f"`{value[:80]}` cannot be checked in linear time ({pattern_problem(value)})",
-                "leave out back-references such as \\1 and look-arounds such as (?=...) or (?!...); "
-                "carepath checks patterns with RE2, so that no input can stall it"))
+                (*path, key), text("regex-niet-lineair", value=value[:80], reason=pattern_problem(value)),
+                text("hint-regex-re2")))
         elif key == "patternProperties":
-            problems.append(doc.problem((*path, key), "`patternProperties` is not supported in forms and case data",
-                                        "declare each field by name under `properties`", key=True))
+            problems.append(doc.problem((*path, key), text("patternproperties-niet-ondersteund"),
+                                        text("hint-velden-bij-naam"), key=True))
         elif key == "format" and isinstance(value, str) and value not in ENFORCED_FORMATS:
-            problems.append(doc.problem((*path, key), f"carepath cannot check the format `{value}`",
+            problems.append(doc.problem((*path, key), text("formaat-onbekend", value=value),
                                         did_you_mean(value, ENFORCED_FORMATS) or
-                                        f"use {one_of(ENFORCED_FORMATS)}, or a `pattern`"))
+                                        text("hint-formaat-of-pattern", options=one_of(ENFORCED_FORMATS))))
         elif key in _SCHEMA_MAP_KEYWORDS and isinstance(value, dict):
             for name, sub in value.items():
                 problems.extend(_walk_schema(doc, (*path, key, name), sub))
@@ -442,7 +363,6 @@ def _walk_schema(doc: SourceDocument, path: PathKey, schema: Any) -> list[Proble
     if isinstance(required, list) and isinstance(properties, dict):
         for index, name in enumerate(required):
             if isinstance(name, str) and name not in properties:
-                problems.append(doc.problem((*path, "required", index),
-                                            f"required field `{name}` is not one of the properties",
-                                            did_you_mean(name, properties) or "add it under `properties`"))
+                problems.append(doc.problem((*path, "required", index), text("verplicht-veld-onbekend", name=name),
+                                            did_you_mean(name, properties) or text("hint-onder-properties")))
     return problems

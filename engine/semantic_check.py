@@ -17,13 +17,15 @@ from engine.durations import UNIT_WORDS, DurationError, Unit, parse_duration
 from engine.errors import Problem
 from engine.expressions import referenced_names, syntax_problem
 from engine.kinds import TaskKindSpec
+from engine.problem_texts import Text, all_of, one_of, text
 from engine.schema_check import check_against, check_embedded_schema
-from engine.suggest import all_of, did_you_mean, near_miss, one_of
+from engine.suggest import did_you_mean, near_miss
 from engine.yaml_source import PathKey, SourceDocument
 
 _PEOPLE = frozenset({RoleKind.WORKER, RoleKind.COORDINATOR, RoleKind.MANAGER})
 _PARTNERS = frozenset({RoleKind.PARTNER})
 MAIN = ""  # flow key of the main flow; tracks use their id
+_Found = tuple[Text, Text | None] | None  # (message, hint) of a wrong name in an expression, or None
 
 
 def _list(value: Any) -> list[Any]:
@@ -54,8 +56,8 @@ class _Flow:
     steps: list[_Step] = field(default_factory=list)
 
     @property
-    def label(self) -> str:
-        return "the main flow" if self.key == MAIN else f"track `{self.key}`"
+    def label(self) -> Text:
+        return text("deel-hoofdstroom") if self.key == MAIN else text("deel-spoor", track=self.key)
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ class _Names:
     """Which expression roots an expression may use, and from which step."""
 
     roots: frozenset[str]
-    site: str  # e.g. "a trigger condition", for messages
+    site: Text  # e.g. "a trigger condition", for messages
     step: _Step | None = None
 
 
@@ -94,13 +96,13 @@ class SemanticChecker:
         self._ancestors: dict[str, set[str]] = {}
         self._backward: dict[str, dict[str, set[str]]] = {}
 
-    def report(self, path: PathKey, message: str, hint: str = "", *, key: bool = False,
+    def report(self, path: PathKey, message: Text, hint: Text | None = None, *, key: bool = False,
                at: PathKey | None = None) -> None:
         """Add a problem about `path`, located at `path` (or at `at`, for a missing element)."""
         problem = self.doc.problem(path, message, hint, key=key)
         if at is not None:
             line, column = self.doc.locate(at)
-            problem = Problem(problem.file, line, column, problem.path, message, hint)
+            problem = Problem.of(problem.file, line, column, problem.path, message, hint)
         self.problems.append(problem)
 
     def run(self) -> list[Problem]:
@@ -128,18 +130,19 @@ class SemanticChecker:
         """Early signalling: the DDAS end results name declared codes, and every outcome has one."""
         results = _dict(_dict(self.data.get("ddas")).get("end_results"))
         reasons = {c for r in _list(self.data.get("close_reasons")) if (c := _text(_dict(r).get("code")))}
-        for key, known, what in (("by_close_reason", reasons, "close reason"), ("by_outcome", self.outcomes, "outcome")):
+        for key, known, what in (("by_close_reason", reasons, "deel-sluitreden"),
+                                 ("by_outcome", self.outcomes, "deel-uitkomst")):
             for code in _dict(results.get(key)):
                 if code not in known:
-                    self.report(("ddas", "end_results", key, code), f"unknown {what} `{code}`",
-                                did_you_mean(code, known) or f"declared: {one_of(sorted(known))}",
+                    self.report(("ddas", "end_results", key, code), text("onbekende-ddas-code", what=text(what), code=code),
+                                did_you_mean(code, known) or text("hint-gedeclareerd", options=one_of(sorted(known))),
                                 key=True)
         if "by_outcome" in results:
             missing = sorted(set(self.outcomes) - set(_dict(results.get("by_outcome"))))
             if missing:
                 self.report(("ddas", "end_results", "by_outcome"),
-                            f"no DDAS end result for outcome(s) {', '.join(missing)}",
-                            "every outcome needs one, so every closed case reports one end result")
+                            text("ddas-uitkomst-zonder-eindresultaat", outcomes=", ".join(missing)),
+                            text("hint-ddas-elke-uitkomst"))
 
     # ------------------------------------------------------------ collecting
 
@@ -186,9 +189,9 @@ class SemanticChecker:
     # ------------------------------------------------------------ whole-file checks
 
     def _check_duplicates(self) -> None:
-        for section, key, what in (("roles", "id", "role id"), ("tracks", "id", "track id"),
-                                   ("outcomes", "code", "outcome code"), ("close_reasons", "code", "close reason code"),
-                                   ("triggers", "type", "trigger type")):
+        for section, key, what in (("roles", "id", "deel-id-rol"), ("tracks", "id", "deel-id-spoor"),
+                                   ("outcomes", "code", "deel-id-uitkomst"), ("close_reasons", "code", "deel-id-sluitreden"),
+                                   ("triggers", "type", "deel-id-signaal")):
             seen: dict[str, PathKey] = {}
             for index, item in enumerate(_list(self.data.get(section))):
                 value = _text(_dict(item).get(key))
@@ -197,8 +200,8 @@ class SemanticChecker:
                 path: PathKey = (section, index, key)
                 if value in seen:
                     first_line = self.doc.locate(seen[value])[0]
-                    self.report(path, f"{what} `{value}` is used twice (first at line {first_line})",
-                                "every id must be unique; rename one of them")
+                    self.report(path, text("id-dubbel", what=text(what), value=value, first=first_line),
+                                text("hint-id-uniek"))
                 else:
                     seen[value] = path
         first: dict[str, _Step] = {}
@@ -206,26 +209,26 @@ class SemanticChecker:
             for step in flow.steps:
                 if step.id in first:
                     other = first[step.id]
-                    where = "" if other.flow == step.flow else f" in {self.flows[other.flow].label}"
+                    where: Text | str = ("" if other.flow == step.flow
+                                         else text("deel-in-stroom", flow=self.flows[other.flow].label))
                     line = self.doc.locate((*other.path, "id"))[0]
-                    self.report((*step.path, "id"), f"step id `{step.id}` is used twice (first at line {line}{where})",
-                                "step ids must be unique in the whole file, tracks included")
+                    self.report((*step.path, "id"), text("stap-id-dubbel", step=step.id, first=line, where=where),
+                                text("hint-stap-id-uniek"))
                 else:
                     first[step.id] = step
 
     def _check_calendar(self) -> None:
         holidays = self.data.get("school_holidays")
         if self.calendar == CalendarKind.SCHOOL_WEEKS.value and not holidays:
-            self.report(("school_holidays",), "a pathway with calendar nl-school-weeks needs `school_holidays`",
-                        "list the holidays: - {name: Herfstvakantie, from: 2026-10-17, to: 2026-10-25}",
+            self.report(("school_holidays",), text("schoolvakanties-nodig"), text("hint-schoolvakanties"),
                         at=("calendar",))
         elif holidays and self.calendar not in (None, CalendarKind.SCHOOL_WEEKS.value):
-            self.report(("school_holidays",), f"`school_holidays` only apply with calendar nl-school-weeks, "
-                        f"not {self.calendar}", "remove them, or set calendar: nl-school-weeks", key=True)
+            self.report(("school_holidays",), text("schoolvakanties-niet-bij-kalender", calendar=str(self.calendar)),
+                        text("hint-schoolvakanties-weg"), key=True)
         for index, holiday in enumerate(_list(holidays)):
             first, last = _text(_dict(holiday).get("from")), _text(_dict(holiday).get("to"))
             if first and last and len(first) == len(last) == 10 and last < first:
-                self.report(("school_holidays", index, "to"), f"the holiday ends ({last}) before it starts ({first})")
+                self.report(("school_holidays", index, "to"), text("vakantie-eindigt-voor-begin", last=last, first=first))
 
     def _duration_paths(self) -> Iterator[PathKey]:
         data = self.data
@@ -265,46 +268,46 @@ class SemanticChecker:
             try:
                 duration = parse_duration(value)
             except DurationError as exc:
-                self.report(path, str(exc), _duration_hint(value))
+                self.report(path, exc.text, _duration_hint(value))
                 continue
             where = (semantic_constructs.working_calendar_problem(self, path)
                      if duration.unit in (Unit.WORKING_DAYS, Unit.WORKING_WEEKS) else None)
             if where is not None:
-                self.report(path, f"`{value}` counts working days, but {where} on the 24x7 calendar",
-                            "use days or hours, or change the calendar")
+                self.report(path, text("werkdagen-op-24x7", value=value, where=text(where)),
+                            text("hint-dagen-of-kalender"))
 
-    def _role_refs(self) -> Iterator[tuple[PathKey, frozenset[RoleKind], str]]:
+    def _role_refs(self) -> Iterator[tuple[PathKey, frozenset[RoleKind], Text]]:
         """(path, allowed role kinds, what) of every reference to a role."""
         data = self.data
         for index, trigger in enumerate(_list(data.get("triggers"))):
             if "source" in _dict(trigger):
-                yield ("triggers", index, "source"), _PARTNERS, "the source of a signal"
+                yield ("triggers", index, "source"), _PARTNERS, text("deel-rol-bron-signaal")
         for path in self._chain_owners():
             container = _dict(_value(data, path))
             for key in ("reminders", "escalation", "on_exceeded"):
                 for index, item in enumerate(_list(container.get(key))):
                     if "to" in _dict(item):
-                        yield (*path, key, index, "to"), _PEOPLE, "a reminder or escalation"
+                        yield (*path, key, index, "to"), _PEOPLE, text("deel-rol-herinnering")
         if "role" in _dict(data.get("evaluation")):
-            yield ("evaluation", "role"), _PEOPLE, "the evaluation"
+            yield ("evaluation", "role"), _PEOPLE, text("deel-rol-evaluatie")
         meeting = _dict(data.get("partner_meeting"))
         if "chair" in meeting:
-            yield ("partner_meeting", "chair"), _PEOPLE, "the chair of the partner meeting"
+            yield ("partner_meeting", "chair"), _PEOPLE, text("deel-rol-voorzitter")
         for index, _attendee in enumerate(_list(meeting.get("attendees"))):
-            yield ("partner_meeting", "attendees", index), _PARTNERS, "an attendee of the partner meeting"
+            yield ("partner_meeting", "attendees", index), _PARTNERS, text("deel-rol-deelnemer")
         for index, track in enumerate(_list(data.get("tracks"))):
             if "owner" in _dict(track):
-                yield ("tracks", index, "owner"), _PEOPLE, "a track owner"
+                yield ("tracks", index, "owner"), _PEOPLE, text("deel-rol-eigenaar-spoor")
         for flow in self.flows.values():
             for step in flow.steps:
                 if "role" in step.data:
-                    yield (*step.path, "role"), _PEOPLE, "a human task"
+                    yield (*step.path, "role"), _PEOPLE, text("deel-rol-taak")
                 spec = self.kinds.get(step.kind)
                 params = _dict(step.data.get("params"))
                 for param in spec.role_params if spec else ():
                     value = params.get(param.name)
                     if isinstance(value, str) and value not in param.also_allowed:
-                        yield (*step.path, "params", param.name), param.kinds, f"`{param.name}` of a {step.kind} step"
+                        yield (*step.path, "params", param.name), param.kinds, text("deel-rol-param", param=param.name, kind=step.kind)
 
     def _chain_owners(self) -> Iterator[PathKey]:
         """Paths of every mapping that holds reminders/escalation/on_exceeded lists."""
@@ -325,24 +328,25 @@ class SemanticChecker:
             if not isinstance(role_id, str):
                 continue
             if role_id not in self.roles:
-                self.report(path, f"unknown role `{role_id}`",
-                            did_you_mean(role_id, self.roles) or f"declared roles: {one_of(self.roles)}")
+                self.report(path, text("onbekende-rol", role=role_id),
+                            did_you_mean(role_id, self.roles) or text("hint-gedeclareerde-rollen", options=one_of(self.roles)))
             elif allowed and self.roles[role_id] not in allowed:
                 kinds = one_of(sorted(k.value for k in allowed))
-                self.report(path, f"role `{role_id}` is a {self.roles[role_id].value}; {what} needs a role "
-                            f"of kind {kinds}")
+                self.report(path, text("rol-verkeerde-soort", role=role_id, kind=self.roles[role_id].value, what=what,
+                                       kinds=kinds))
 
     def _check_case_data(self) -> None:
         if "case_data" in self.data:
-            self.problems.extend(check_embedded_schema(self.doc, ("case_data",), self.data["case_data"], "case_data"))
+            self.problems.extend(check_embedded_schema(self.doc, ("case_data",), self.data["case_data"],
+                                                       "deel-wat-zaakgegevens"))
         properties = _dict(self.case_schema.get("properties"))
         for index, name in enumerate(_list(self.data.get("personal_data"))):
             if isinstance(name, str) and name not in properties:
-                self.report(("personal_data", index), f"`{name}` is not a field of case_data",
-                            did_you_mean(name, properties) or "list only fields under case_data.properties")
+                self.report(("personal_data", index), text("geen-zaakveld", name=name),
+                            did_you_mean(name, properties) or text("hint-alleen-zaakvelden"))
 
     def _check_triggers(self) -> None:
-        names = _Names(frozenset({"case", "now"}), "a trigger condition")
+        names = _Names(frozenset({"case", "now"}), text("deel-plek-signaal"))
         for index, trigger in enumerate(_list(self.data.get("triggers"))):
             condition = _dict(trigger).get("condition")
             if isinstance(condition, str):
@@ -352,8 +356,9 @@ class SemanticChecker:
         for index, reason in enumerate(_list(self.data.get("close_reasons"))):
             outcome = _text(_dict(reason).get("outcome"))
             if outcome is not None and outcome not in self.outcomes:
-                self.report(("close_reasons", index, "outcome"), f"unknown outcome `{outcome}`",
-                            did_you_mean(outcome, self.outcomes) or f"declared outcomes: {one_of(sorted(self.outcomes))}")
+                self.report(("close_reasons", index, "outcome"), text("onbekende-uitkomst", outcome=outcome),
+                            did_you_mean(outcome, self.outcomes)
+                            or text("hint-gedeclareerde-uitkomsten", options=one_of(sorted(self.outcomes))))
 
     # ------------------------------------------------------------ steps
 
@@ -361,33 +366,33 @@ class SemanticChecker:
         kind, data = step.kind, step.data
         spec = self.kinds.get(kind)
         if kind not in BUILTIN_KINDS and spec is None:
-            self.report((*step.path, "kind"), f"unknown step kind `{kind}`",
+            self.report((*step.path, "kind"), text("onbekende-stapsoort", kind=kind),
                         did_you_mean(kind, [*sorted(BUILTIN_KINDS), *sorted(self.kinds)])
-                        or f"use {one_of([*sorted(BUILTIN_KINDS), *sorted(self.kinds)])}")
+                        or text("hint-gebruik", options=one_of([*sorted(BUILTIN_KINDS), *sorted(self.kinds)])))
             return
         if flow.key == MAIN and kind == StepKind.CLOSE_TRACK.value:
-            self.report((*step.path, "kind"), "a close_track step only belongs in a track",
-                        "the main flow ends with an `end` step")
+            self.report((*step.path, "kind"), text("close-track-in-hoofdstroom"), text("hint-hoofdstroom-eindigt"))
         if flow.key != MAIN and kind in (StepKind.END.value, StepKind.TRACKS.value):
-            self.report((*step.path, "kind"), f"an {kind} step cannot be used inside a track" if kind == "end"
-                        else f"a {kind} step cannot be used inside a track",
-                        "a track ends with a close_track step")
+            self.report((*step.path, "kind"), text("end-niet-in-spoor") if kind == "end"
+                        else text("stapsoort-niet-in-spoor", kind=kind), text("hint-spoor-eindigt"))
         if kind == StepKind.HUMAN_TASK.value:
             if flow.key == MAIN and "role" not in data and near_miss("role", data) is None:
-                self.report((*step.path, "role"), "`role` is missing: a human_task in the main flow needs a role",
-                            "tracks default to their owner; the main flow has no owner")
+                self.report((*step.path, "role"), text("taak-zonder-rol"), text("hint-taak-rol"))
             if "form" in data:
-                self.problems.extend(check_embedded_schema(self.doc, (*step.path, "form"), data["form"], "a form"))
+                self.problems.extend(check_embedded_schema(self.doc, (*step.path, "form"), data["form"],
+                                                           "deel-wat-formulier"))
         if kind == StepKind.END.value:
             outcome = _text(data.get("outcome"))
             if outcome is not None and outcome not in self.outcomes:
-                self.report((*step.path, "outcome"), f"unknown outcome `{outcome}`",
-                            did_you_mean(outcome, self.outcomes) or f"declared outcomes: {one_of(sorted(self.outcomes))}")
+                self.report((*step.path, "outcome"), text("onbekende-uitkomst", outcome=outcome),
+                            did_you_mean(outcome, self.outcomes)
+                            or text("hint-gedeclareerde-uitkomsten", options=one_of(sorted(self.outcomes))))
             reason = _text(data.get("close_reason"))
             reasons = {c for r in _list(self.data.get("close_reasons")) if (c := _text(_dict(r).get("code")))}
             if reason is not None and reason not in reasons:
-                self.report((*step.path, "close_reason"), f"unknown close reason `{reason}`",
-                            did_you_mean(reason, reasons) or f"declared close reasons: {one_of(sorted(reasons))}")
+                self.report((*step.path, "close_reason"), text("onbekende-sluitreden", reason=reason),
+                            did_you_mean(reason, reasons)
+                            or text("hint-gedeclareerde-sluitredenen", options=one_of(sorted(reasons))))
         if kind == StepKind.TRACKS.value:
             self._check_tracks_step(step)
         if spec is not None:
@@ -400,30 +405,29 @@ class SemanticChecker:
             reminder = _dict(reminder)
             has = [k for k in ("before", "after") if k in reminder]
             if len(has) != 1:
-                self.report((*path, "reminders", index),
-                            "a reminder needs exactly one of `before` and `after`",
-                            "write `before: 1 working day` or `after: 2 working days`")
+                self.report((*path, "reminders", index), text("herinnering-voor-of-na"), text("hint-herinnering"))
 
     def _check_tracks_step(self, step: _Step) -> None:
         data = step.data
         has = [k for k in ("tracks", "tracks_from") if k in data]
         if len(has) != 1:
-            self.report(step.path, f"tracks step `{step.id}` needs exactly one of `tracks` and `tracks_from`",
-                        "a fixed list `tracks: [debts, housing]`, or an expression `tracks_from: steps.intake.problems`")
+            self.report(step.path, text("tracks-stap-tracks-of-from", step=step.id), text("hint-tracks-of-from"))
         for index, track_id in enumerate(_list(data.get("tracks"))):
             if isinstance(track_id, str) and track_id not in self.track_ids:
-                self.report((*step.path, "tracks", index), f"unknown track `{track_id}`",
-                            did_you_mean(track_id, self.track_ids) or f"declared tracks: {one_of(self.track_ids)}")
+                self.report((*step.path, "tracks", index), text("onbekend-spoor", track=track_id),
+                            did_you_mean(track_id, self.track_ids)
+                            or text("hint-gedeclareerde-sporen", options=one_of(self.track_ids)))
         source = data.get("tracks_from")
         if isinstance(source, str):
             self._check_expression((*step.path, "tracks_from"), source,
-                                   _Names(frozenset({"case", "steps", "now"}), "tracks_from", step))
+                                   _Names(frozenset({"case", "steps", "now"}), text("deel-plek-param", param="tracks_from"),
+                                          step))
 
     def _check_task_step(self, step: _Step, spec: TaskKindSpec) -> None:
         data = step.data
         if "timeout" in data and not spec.waits_for_answer:
-            self.report((*step.path, "timeout"), f"`timeout` does not apply to a {step.kind} step: it does not wait",
-                        "only request_partner and wait steps have a timeout", key=True)
+            self.report((*step.path, "timeout"), text("timeout-wacht-niet", kind=step.kind),
+                        text("hint-alleen-wachten-timeout"), key=True)
         params = data.get("params", {})
         if not isinstance(params, dict):
             return  # reported by the structural check
@@ -431,18 +435,18 @@ class SemanticChecker:
         if spec.answer_schema_param is not None and isinstance(params.get(spec.answer_schema_param), dict):
             self.problems.extend(check_embedded_schema(
                 self.doc, (*step.path, "params", spec.answer_schema_param), params[spec.answer_schema_param],
-                "the answer"))
+                "deel-wat-antwoord"))
         for name in spec.expression_params:
             source = params.get(name)
             if isinstance(source, str):
                 self._check_expression((*step.path, "params", name), source,
-                                       _Names(frozenset({"case", "steps", "now"}), f"`{name}`", step))
+                                       _Names(frozenset({"case", "steps", "now"}), text("deel-plek-param", param=name),
+                                              step))
         if not self.data.get("origin_registration"):
             for name in spec.origin_params:
                 if params.get(name) is True:
-                    self.report((*step.path, "params", name),
-                                f"`{name}` records country of birth, but the pathway does not allow that",
-                                "set `origin_registration: true` at the top of the pathway, or remove this param")
+                    self.report((*step.path, "params", name), text("herkomst-niet-toegestaan", param=name),
+                                text("hint-herkomst"))
 
     def _check_branches(self, flow: _Flow, step: _Step) -> None:
         ids = self.edges[flow.key].keys()
@@ -451,27 +455,25 @@ class SemanticChecker:
                 continue
             other = self.steps.get(target)
             if other is not None:
-                self.report(path, f"step `{target}` is in {self.flows[other.flow].label}; a step can only go to "
-                            f"steps of its own flow ({flow.label})")
+                self.report(path, text("stap-in-andere-stroom", step=target, other=self.flows[other.flow].label,
+                                       flow=flow.label))
             else:
-                self.report(path, f"unknown step `{target}`",
-                            did_you_mean(target, ids) or f"steps of {flow.label}: {one_of(sorted(ids))}")
+                self.report(path, text("onbekende-stap", step=target),
+                            did_you_mean(target, ids)
+                            or text("hint-stappen-van", flow=flow.label, options=one_of(sorted(ids))))
         branches = step.data.get("next")
         if not isinstance(branches, list):
             return
-        names = _Names(frozenset({"case", "form", "steps", "tracks", "now"}), "a branch condition", step)
+        names = _Names(frozenset({"case", "form", "steps", "tracks", "now"}), text("deel-plek-tak"), step)
         last = len(branches) - 1
         for index, branch in enumerate(branches):
             branch = _dict(branch)
             when = branch.get("when")
             if index < last and "when" not in branch:
-                self.report((*step.path, "next", index),
-                            "only the last branch may leave out `when`; this branch hides the ones after it",
-                            "add a `when` condition, or move this branch to the end")
+                self.report((*step.path, "next", index), text("tak-zonder-when"), text("hint-tak-when"))
             if index == last and "when" in branch:
-                self.report((*step.path, "next", index, "when"),
-                            "the last branch must not have `when`: it is taken when no condition holds",
-                            f"add a final branch such as `- goto: {step.id}`, or remove this `when`", key=True)
+                self.report((*step.path, "next", index, "when"), text("laatste-tak-met-when"),
+                            text("hint-laatste-tak", step=step.id), key=True)
             if isinstance(when, str):
                 self._check_expression((*step.path, "next", index, "when"), when, names)
 
@@ -495,24 +497,23 @@ class SemanticChecker:
         # an end in a track or a close_track in the main flow is reported as misplaced; count it as final
         finals = [s.id for s in flow.steps if s.kind in (StepKind.END.value, StepKind.CLOSE_TRACK.value)]
         if not finals:
-            self.report(flow.path, f"{flow.label} has no {terminal} step, so a case can never finish it",
-                        f"add a step with `kind: {terminal}`")
+            self.report(flow.path, text("stroom-zonder-einde", flow=flow.label, kind=terminal),
+                        text("hint-eindstap-toevoegen", kind=terminal))
         else:
             can_finish = flow_graph.reachable(finals, flow_graph.reverse(edges))
             stuck = sorted((s for s in reached if s not in can_finish), key=order.__getitem__)
             for group in _source_or_sink_groups(stuck, edges, sinks=True):
                 first = min(group, key=order.__getitem__)
-                self.report((*by_id[first].path, "id"),
-                            f"from step `{first}` a case can never finish: no path leads to an {terminal} step",
-                            f"the loop through {all_of(sorted(group, key=order.__getitem__))} needs a way out"
-                            if len(group) > 1 else f"give `{first}` a branch that leads to an {terminal} step")
+                self.report((*by_id[first].path, "id"), text("stap-kan-niet-afronden", step=first, kind=terminal),
+                            text("hint-lus-uitweg", steps=all_of(sorted(group, key=order.__getitem__)))
+                            if len(group) > 1 else text("hint-tak-naar-einde", step=first, kind=terminal))
         bounded = {s.id for s in flow.steps if "max_visits" in s.data}
         for loop in flow_graph.cycles_without([s.id for s in flow.steps], edges, bounded):
             ordered = sorted(loop, key=order.__getitem__)
             first = ordered[0]
             shown = " → ".join([*ordered, ordered[0]])
-            self.report((*by_id[first].path, "id"), f"the loop {shown} has no limit",
-                        f"set `max_visits` and `on_max_visits` on one of its steps, e.g. `{first}`")
+            self.report((*by_id[first].path, "id"), text("lus-zonder-grens", loop=shown),
+                        text("hint-lus-grens", step=first))
 
     def _check_unreached(self, flow: _Flow, edges: dict[str, set[str]], reached: set[str],
                          order: dict[str, int], by_id: dict[str, _Step]) -> None:
@@ -521,12 +522,12 @@ class SemanticChecker:
         for group in _source_or_sink_groups(unreached, edges, sinks=False):
             first = min(group, key=order.__getitem__)
             if len(group) == 1 and first not in edges.get(first, ()):
-                self.report((*by_id[first].path, "id"), f"step `{first}` is never reached: no step goes to it",
-                            "add it to the `next` of an earlier step, or remove it")
+                self.report((*by_id[first].path, "id"), text("stap-onbereikbaar", step=first),
+                            text("hint-stap-onbereikbaar"))
             else:
-                self.report((*by_id[first].path, "id"), f"step `{first}` is never reached: only the loop through "
-                            f"{all_of(sorted(group, key=order.__getitem__))} goes to it",
-                            "add one of them to the `next` of an earlier step, or remove them")
+                self.report((*by_id[first].path, "id"),
+                            text("stap-alleen-via-lus", step=first, steps=all_of(sorted(group, key=order.__getitem__))),
+                            text("hint-lus-onbereikbaar"))
 
     def _check_tracks_started(self) -> None:
         started: set[str] = set()
@@ -540,8 +541,8 @@ class SemanticChecker:
         for index, track in enumerate(_list(self.data.get("tracks"))):
             track_id = _text(_dict(track).get("id"))
             if track_id is not None and track_id not in started:
-                self.report(("tracks", index, "id"), f"track `{track_id}` is never started: no tracks step lists it",
-                            "add it to the `tracks` of a tracks step, or remove the track")
+                self.report(("tracks", index, "id"), text("spoor-nooit-gestart", track=track_id),
+                            text("hint-spoor-starten"))
 
     def _check_evaluation(self) -> None:
         evaluation = self.data.get("evaluation")
@@ -550,47 +551,47 @@ class SemanticChecker:
         self._check_reminders(("evaluation",), evaluation)
         if "form" in evaluation:
             self.problems.extend(check_embedded_schema(self.doc, ("evaluation", "form"), evaluation["form"],
-                                                       "the evaluation form"))
+                                                       "deel-wat-evaluatieformulier"))
         start = _text(evaluation.get("starts_after"))
         main_ids = [s.id for s in self.flows[MAIN].steps]
         if start is not None and start not in main_ids:
-            self.report(("evaluation", "starts_after"), f"unknown step `{start}` in the main flow",
-                        did_you_mean(start, main_ids) or "name a step of the main flow")
+            self.report(("evaluation", "starts_after"), text("onbekende-stap-hoofdstroom", step=start),
+                        did_you_mean(start, main_ids) or text("hint-stap-hoofdstroom"))
 
     # ------------------------------------------------------------ expressions
 
     def _check_expression(self, path: PathKey, source: str, names: _Names) -> None:
         problem = syntax_problem(source)
         if problem is not None:
-            self.report(path, problem.message, problem.hint)
+            self.report(path, problem.text, problem.hint_text)
             return
         for chain in referenced_names(source):
-            message, hint = self._check_name(chain, names)
-            if message:
-                self.report(path, message, hint)
+            found = self._check_name(chain, names)
+            if found is not None:
+                self.report(path, *found)
 
-    def _check_name(self, chain: tuple[str, ...], names: _Names) -> tuple[str, str]:
+    def _check_name(self, chain: tuple[str, ...], names: _Names) -> _Found:
         root, dotted = chain[0], ".".join(chain)
         if root not in names.roots:
             if root in ("case", "form", "steps", "tracks", "now"):
                 usable = one_of(sorted(names.roots))
-                return f"`{root}` cannot be used in {names.site}", f"names you can use there: {usable}"
-            return f"unknown name `{root}` in {names.site}", (
-                did_you_mean(root, names.roots) or f"names start with {one_of(sorted(names.roots))}")
+                return text("naam-niet-hier", name=root, site=names.site), text("hint-namen-hier", options=usable)
+            return text("onbekende-naam", name=root, site=names.site), (
+                did_you_mean(root, names.roots) or text("hint-namen-beginnen", options=one_of(sorted(names.roots))))
         if root == "case":
-            return self._check_field(chain, 1, self.case_schema, "the case data (case_data)")
+            return self._check_field(chain, 1, self.case_schema, text("deel-zaakgegevens"))
         if root == "form":
             step = names.step
             form = self._form_of(step) if step is not None else None
             if step is None or form is None:
-                return (f"`{dotted}`: step `{step.id if step else '?'}` has no form, so `form` is empty here",
-                        "read an earlier step's form with steps.<step_id>.<field>")
-            return self._check_field(chain, 1, form, f"the form of step `{step.id}`")
+                return (text("form-leeg-hier", name=dotted, step=step.id if step else "?"),
+                        text("hint-eerder-formulier"))
+            return self._check_field(chain, 1, form, text("deel-formulier-van", step=step.id))
         if root == "steps":
             return self._check_step_ref(chain, names)
         if root == "tracks":
             return self._check_track_ref(chain, names)
-        return "", ""
+        return None
 
     def _form_of(self, step: _Step) -> dict[str, Any] | None:
         if step.kind == StepKind.HUMAN_TASK.value:
@@ -605,64 +606,63 @@ class SemanticChecker:
             return answer if isinstance(answer, dict) else None
         return None
 
-    def _check_step_ref(self, chain: tuple[str, ...], names: _Names) -> tuple[str, str]:
+    def _check_step_ref(self, chain: tuple[str, ...], names: _Names) -> _Found:
         dotted = ".".join(chain)
         if len(chain) < 2:
-            return "`steps` needs a step id and a field, e.g. steps.intake.problems", ""
+            return text("steps-zonder-stap"), None
         step_id = chain[1]
         target = self.steps.get(step_id)
         if target is None:
             with_forms = [s.id for s in self.steps.values() if self._form_of(s) is not None]
-            return f"`{dotted}`: unknown step `{step_id}`", (
+            return text("expressie-onbekende-stap", name=dotted, step=step_id), (
                 did_you_mean(step_id, with_forms or self.steps)
-                or (f"steps that record fields: {one_of(with_forms)}" if with_forms else "no step records a form"))
+                or (text("hint-stappen-met-velden", options=one_of(with_forms)) if with_forms
+                    else text("hint-geen-formulieren")))
         form = self._form_of(target)
         if form is None:
-            return f"`{dotted}`: step `{step_id}` records no form or answer", "only human tasks with a form and " \
-                "request_partner steps record fields"
+            return text("stap-zonder-formulier", name=dotted, step=step_id), text("hint-wie-legt-vast")
         current = names.step
         if current is not None and step_id != current.id and step_id not in self._preceding(current):
-            return (f"`{dotted}`: step `{step_id}` cannot have happened before step `{current.id}`",
-                    f"only steps that come before `{current.id}` in the flow can be read here")
-        return self._check_field(chain, 2, form, f"the form of step `{step_id}`")
+            return (text("stap-niet-eerder", name=dotted, step=step_id, current=current.id),
+                    text("hint-alleen-eerdere-stappen", current=current.id))
+        return self._check_field(chain, 2, form, text("deel-formulier-van", step=step_id))
 
-    def _check_track_ref(self, chain: tuple[str, ...], names: _Names) -> tuple[str, str]:
+    def _check_track_ref(self, chain: tuple[str, ...], names: _Names) -> _Found:
         dotted = ".".join(chain)
         if len(chain) < 3:
-            return f"`{dotted}`: write tracks.<track_id>.result", ""
+            return text("tracks-vorm", name=dotted), None
         track_id = chain[1]
         if track_id not in self.track_ids:
-            return f"`{dotted}`: unknown track `{track_id}`", did_you_mean(track_id, self.track_ids)
+            return text("expressie-onbekend-spoor", name=dotted, track=track_id), did_you_mean(track_id, self.track_ids)
         if chain[2] != "result" or len(chain) > 3:
-            return f"`{dotted}`: a track only has `result`", f"write tracks.{track_id}.result"
+            return text("spoor-alleen-result", name=dotted), text("hint-tracks-result", track=track_id)
         current = names.step
         if current is None or current.flow != MAIN:
-            return f"`{dotted}` can only be read in the main flow", ""
+            return text("result-alleen-hoofdstroom", name=dotted), None
         before = self._preceding(current) | {current.id}
         starters = [s for s in self.flows[MAIN].steps if s.kind == StepKind.TRACKS.value and s.id in before
                     and ("tracks_from" in s.data or track_id in _list(s.data.get("tracks")))]
         if not starters:
-            return (f"`{dotted}` can only be read after a tracks step that starts `{track_id}`",
-                    "move the condition after the tracks step")
-        return "", ""
+            return text("result-na-tracks-stap", name=dotted, track=track_id), text("hint-na-tracks-stap")
+        return None
 
-    def _check_field(self, chain: tuple[str, ...], start: int, schema: dict[str, Any], owner: str) -> tuple[str, str]:
+    def _check_field(self, chain: tuple[str, ...], start: int, schema: dict[str, Any], owner: Text) -> _Found:
         node: Any = schema
         for depth in range(start, len(chain)):
             properties = _dict(node).get("properties")
             if not isinstance(properties, dict):
                 kind = _dict(node).get("type")
                 if kind in ("string", "integer", "number", "boolean", "null"):
-                    return (f"`{'.'.join(chain[:depth])}` is {describe_type(kind)}; it has no field `{chain[depth]}`",
-                            "")
-                return "", ""  # free-form object or list: nothing more to check
+                    return text("veld-heeft-geen-velden", name=".".join(chain[:depth]), kind=describe_type(kind),
+                                field=chain[depth]), None
+                return None  # free-form object or list: nothing more to check
             name = chain[depth]
             if name not in properties:
                 dotted = ".".join(chain[: depth + 1])
-                return f"`{dotted}` is not a field of {owner}", (
-                    did_you_mean(name, properties) or f"fields: {one_of(sorted(properties))}")
+                return text("geen-veld-van", name=dotted, owner=owner), (
+                    did_you_mean(name, properties) or text("hint-velden", options=one_of(sorted(properties))))
             node = properties[name]
-        return "", ""
+        return None
 
     def _reversed(self, flow: str) -> dict[str, set[str]]:
         if flow not in self._backward:
@@ -698,9 +698,10 @@ def _source_or_sink_groups(nodes: list[str], edges: dict[str, set[str]], *, sink
     return [group for i, group in enumerate(groups) if i not in linked]
 
 
-def describe_type(kind: str) -> str:
-    return {"string": "text", "integer": "a whole number", "number": "a number", "boolean": "true/false",
-            "null": "empty"}.get(kind, kind)
+def describe_type(kind: str) -> Text | str:
+    code = {"string": "deel-type-string", "integer": "deel-type-integer", "number": "deel-type-number",
+            "boolean": "deel-type-waar-onwaar", "null": "deel-type-null"}.get(kind)
+    return text(code) if code is not None else kind
 
 
 def _value(data: Any, path: PathKey) -> Any:
@@ -735,12 +736,12 @@ def _lead_time_paths(lead_time: Any, path: PathKey) -> Iterator[PathKey]:
             yield (*path, "on_exceeded", index, "after")
 
 
-def _duration_hint(value: str) -> str:
+def _duration_hint(value: str) -> Text | None:
     words = value.split()
     if len(words) >= 2 and not words[0].isdigit():
-        return "start with a whole number, e.g. '5 working days'"
+        return text("hint-duur-getal-eerst")
     unit = " ".join(words[1:]).lower()
-    return did_you_mean(unit, UNIT_WORDS) if unit else "add a unit, e.g. '5 working days'"
+    return did_you_mean(unit, UNIT_WORDS) if unit else text("hint-duur-eenheid")
 
 
 def check_semantics(doc: SourceDocument, kinds: Mapping[str, TaskKindSpec]) -> list[Problem]:

@@ -22,9 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 from engine.definition import CalendarKind, RoleKind, StepKind
 from engine.partner_messages import DUE, placeholders
+from engine.problem_texts import any_words, one_of, text
 from engine.registration import CASE_FACTS
 from engine.schema_check import check_embedded_schema
-from engine.suggest import did_you_mean, one_of
+from engine.suggest import did_you_mean
 from engine.yaml_source import PathKey
 
 if TYPE_CHECKING:
@@ -92,8 +93,7 @@ def _check_role_scope(ch: SemanticChecker) -> None:
         return
     for index, role in enumerate(_list(ch.data.get("roles"))):
         if _dict(role).get("shared") is True:
-            ch.report(("roles", index, "shared"), "`shared` only applies with `role_scope: pathway`",
-                      "add `role_scope: pathway` at the top, or remove `shared`", key=True)
+            ch.report(("roles", index, "shared"), text("shared-zonder-role-scope"), text("hint-role-scope"), key=True)
 
 
 def _check_may_receive(ch: SemanticChecker) -> None:
@@ -101,12 +101,11 @@ def _check_may_receive(ch: SemanticChecker) -> None:
     for index, role in enumerate(_list(ch.data.get("roles"))):
         role = _dict(role)
         if "may_receive" in role and role.get("kind") != RoleKind.PARTNER.value:
-            ch.report(("roles", index, "may_receive"), "`may_receive` only applies to a role of kind partner",
-                      key=True)
+            ch.report(("roles", index, "may_receive"), text("may-receive-alleen-partner"), key=True)
         for n, name in enumerate(_list(role.get("may_receive"))):
             if isinstance(name, str) and name not in fields:
-                ch.report(("roles", index, "may_receive", n), f"`{name}` is not a field of case_data",
-                          did_you_mean(name, fields) or "list only fields under case_data.properties")
+                ch.report(("roles", index, "may_receive", n), text("geen-zaakveld", name=name),
+                          did_you_mean(name, fields) or text("hint-alleen-zaakvelden"))
 
 
 def _templates(ch: SemanticChecker) -> dict[str, dict[str, Any]]:
@@ -126,31 +125,31 @@ def _check_templates(ch: SemanticChecker) -> None:
         template_id = _text(template.get("id"))
         if template_id is not None:
             if template_id in seen:
-                ch.report(("message_templates", index, "id"), f"template id `{template_id}` is used twice",
-                          "every id must be unique; rename one of them")
+                ch.report(("message_templates", index, "id"), text("sjabloon-id-dubbel", template=template_id),
+                          text("hint-id-uniek"))
             seen.add(template_id)
         partner = _text(template.get("partner"))
         if partner is None:
             continue
         role = roles.get(partner)
         if role is None:
-            ch.report(("message_templates", index, "partner"), f"unknown role `{partner}`",
-                      did_you_mean(partner, roles) or f"declared roles: {one_of(roles)}")
+            ch.report(("message_templates", index, "partner"), text("onbekende-rol", role=partner),
+                      did_you_mean(partner, roles) or text("hint-gedeclareerde-rollen", options=one_of(roles)))
             continue
         if role.get("kind") != RoleKind.PARTNER.value:
             ch.report(("message_templates", index, "partner"),
-                      f"role `{partner}` is a {role.get('kind')}; a message template is for a role of kind partner")
+                      text("sjabloon-niet-voor-partner", role=partner, kind=str(role.get("kind"))))
             continue
         allowed = [f for f in _list(role.get("may_receive")) if isinstance(f, str)]
-        text = _text(template.get("text")) or ""
-        for _offset, name in placeholders(text):
+        body = _text(template.get("text")) or ""
+        for _offset, name in placeholders(body):
             if name == DUE:
                 continue
             if name not in allowed:
                 ch.report(("message_templates", index, "text"),
-                          f"`{{{name}}}` is not a field partner `{partner}` may receive",
-                          (f"it may receive: {one_of(allowed)}; " if allowed else "")
-                          + f"add `{name}` to `may_receive` of role `{partner}`, or leave it out")
+                          text("sjabloon-veld-niet-toegestaan", name=name, partner=partner),
+                          text("hint-mag-ontvangen-lijst", options=one_of(allowed), name=name, partner=partner)
+                          if allowed else text("hint-mag-ontvangen", name=name, partner=partner))
 
 
 def _check_step(ch: SemanticChecker, step: _Step) -> None:
@@ -163,11 +162,10 @@ def _check_step(ch: SemanticChecker, step: _Step) -> None:
         decision = params.get("decision")
         if isinstance(decision, dict):
             ch.problems.extend(check_embedded_schema(ch.doc, (*step.path, "params", "decision"), decision,
-                                                     "the decision"))
+                                                     "deel-wat-besluit"))
             if "name" in _dict(decision.get("properties")):
                 ch.report((*step.path, "params", "decision", "properties", "name"),
-                          "`name` is built in: the partner names who confirms", "remove it from the decision",
-                          key=True)
+                          text("besluit-naam-ingebouwd"), text("hint-besluit-naam"), key=True)
     if step.kind in (StepKind.END.value, StepKind.CLOSE_TRACK.value) and "calendar" in step.data:
         return  # reported by the structural check
 
@@ -176,43 +174,42 @@ def _check_template_param(ch: SemanticChecker, step: _Step, params: dict[str, An
     text_key = "message" if step.kind == "notify_partner" else "question"
     has = [k for k in (text_key, "template") if k in params]
     if not has and isinstance(step.data.get("params"), dict):
-        ch.report((*step.path, "params", text_key),
-                  f"`{text_key}` is missing: the params of step `{step.id}` needs it")
+        ch.report((*step.path, "params", text_key), text("param-ontbreekt", key=text_key, step=step.id))
     elif len(has) == 2:
-        ch.report((*step.path, "params", "template"), f"a {step.kind} step has `{text_key}` or `template`, not both",
-                  f"write the text in `{text_key}`, or name a message template with `template`", key=True)
+        ch.report((*step.path, "params", "template"), text("tekst-of-sjabloon", kind=step.kind, key=text_key),
+                  text("hint-tekst-of-sjabloon", key=text_key), key=True)
     template_id = _text(params.get("template"))
     if template_id is None:
         return
     templates = _templates(ch)
     template = templates.get(template_id)
     if template is None:
-        ch.report((*step.path, "params", "template"), f"unknown message template `{template_id}`",
+        ch.report((*step.path, "params", "template"), text("onbekend-sjabloon", template=template_id),
                   did_you_mean(template_id, templates) or
-                  (f"declared templates: {one_of(templates)}" if templates else "declare it under message_templates"))
+                  (text("hint-gedeclareerde-sjablonen", options=one_of(templates)) if templates
+                   else text("hint-sjabloon-declareren")))
         return
     partner = _text(params.get("partner"))
     if partner is not None and template.get("partner") != partner:
         ch.report((*step.path, "params", "template"),
-                  f"template `{template_id}` is written for partner `{template.get('partner')}`, not `{partner}`",
-                  "use a template of this partner, or change the partner")
+                  text("sjabloon-andere-partner", template=template_id, written=str(template.get("partner")),
+                       partner=partner),
+                  text("hint-sjabloon-partner"))
     if step.kind == "notify_partner" and any(name == DUE for _, name in placeholders(_text(template.get("text")) or "")):
         ch.report((*step.path, "params", "template"),
-                  f"template `{template_id}` uses {{due}}, but a notify_partner step has no due date",
-                  "use it in a request_partner step, or remove {due} from the text")
+                  text("sjabloon-due-zonder-termijn", template=template_id), text("hint-sjabloon-due"))
 
 
 def _check_handover(ch: SemanticChecker, step: _Step, params: dict[str, Any]) -> None:
     fields = _case_fields(ch)
     for target, source in _dict(params.get("map")).items():
         if isinstance(source, str) and source not in fields:
-            ch.report((*step.path, "params", "map", target), f"`{source}` is not a field of case_data",
-                      did_you_mean(source, fields) or "map only fields under case_data.properties")
+            ch.report((*step.path, "params", "map", target), text("geen-zaakveld", name=source),
+                      did_you_mean(source, fields) or text("hint-map-zaakvelden"))
     if params.get("pathway") == ch.data.get("id"):
-        ch.report((*step.path, "params", "pathway"), "a hand-over starts a case on another pathway, not this one")
+        ch.report((*step.path, "params", "pathway"), text("overdracht-zelfde-zorgpad"))
     if "timeout" in step.data and params.get("wait") is not True:
-        ch.report((*step.path, "timeout"), "`timeout` needs `wait: true`: without it the case does not wait",
-                  "set params.wait: true, or remove timeout/on_timeout", key=True)
+        ch.report((*step.path, "timeout"), text("timeout-zonder-wait"), text("hint-timeout-wait"), key=True)
 
 
 def _registration_fields(ch: SemanticChecker) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -234,31 +231,32 @@ def _check_registration(ch: SemanticChecker) -> None:
         name = _text(item.get("name"))
         if name is not None:
             if name in names:
-                ch.report((*path, "name"), f"export field `{name}` is named twice")
+                ch.report((*path, "name"), text("exportveld-dubbel", name=name))
             names.add(name)
         source = _text(item.get("from"))
         if source is not None:
             if source in personal:
-                ch.report((*path, "from"), f"`{source}` is personal data: it never goes into a registration export",
-                          "export a non-identifying field instead")
+                ch.report((*path, "from"), text("persoonsgegeven-in-export", name=source),
+                          text("hint-niet-identificerend"))
             elif source not in fields and source not in CASE_FACTS:
-                ch.report((*path, "from"), f"`{source}` is neither a field of case_data nor a case fact",
+                ch.report((*path, "from"), text("geen-veld-of-feit", name=source),
                           did_you_mean(source, [*fields, *CASE_FACTS])
-                          or f"case facts: {one_of(list(CASE_FACTS))}")
+                          or text("hint-zaakfeiten", options=one_of(list(CASE_FACTS))))
         code_list = _text(item.get("code_list"))
         if code_list is None:
             continue
         if code_list not in code_lists:
-            ch.report((*path, "code_list"), f"unknown code list `{code_list}`",
-                      did_you_mean(code_list, code_lists) or "declare it under registration.code_lists")
+            ch.report((*path, "code_list"), text("onbekende-codelijst", list=code_list),
+                      did_you_mean(code_list, code_lists) or text("hint-codelijst-declareren"))
             continue
         schema = _dict(fields.get(source)) if source else {}
         values = _list(schema.get("enum")) or _list(_dict(schema.get("items")).get("enum"))
         missing = [v for v in values if str(v) not in _dict(code_lists[code_list])]
         if missing:
             ch.report((*path, "code_list"),
-                      f"code list `{code_list}` has no code for {one_of([str(v) for v in missing])} of `{source}`",
-                      "give every value of the field a code")
+                      text("codelijst-mist-codes", list=code_list, values=one_of([str(v) for v in missing]),
+                           field=str(source)),
+                      text("hint-elke-waarde-code"))
     _check_export_model(ch, _text(registration.get("model")))
 
 
@@ -268,19 +266,19 @@ def _check_export_model(ch: SemanticChecker, declared: str | None) -> None:
             continue
         model = _text(_dict(step.data.get("params")).get("model"))
         if model is not None and model != "amw" and model != declared:
-            ch.report((*step.path, "params", "model"), f"unknown registration model `{model}`",
-                      f"use amw{f' or {declared}' if declared else ''}, or declare it under `registration:`")
+            ch.report((*step.path, "params", "model"), text("onbekend-registratiemodel", model=model),
+                      text("hint-registratiemodel", options=any_words(["amw", declared] if declared else ["amw"])))
 
 
 def working_calendar_problem(ch: SemanticChecker, path: PathKey) -> str | None:
-    """Where a working-day duration cannot count: 'this pathway' / 'this step' / ... on 24x7, else None."""
+    """Where a working-day duration cannot count, as a catalogue code ('this pathway runs', ...) on 24x7, else None."""
     calendar = calendar_at(ch, path)
     if calendar != CalendarKind.ALWAYS.value:
         return None
     if calendar == ch.calendar and not any(path[:len(s.path)] == s.path and "calendar" in s.data
                                            for s in ch.steps.values()):
-        return "this pathway runs" if calendar == ch.calendar else "its role runs"
-    return "this step runs"
+        return "deel-dit-zorgpad-loopt" if calendar == ch.calendar else "deel-de-rol-loopt"
+    return "deel-deze-stap-loopt"
 
 
 def recorded_form(kind: str, params: dict[str, Any]) -> dict[str, Any] | None:

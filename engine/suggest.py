@@ -1,9 +1,17 @@
-"""Did-you-mean suggestions for misspelt ids, keys and names."""
+"""Did-you-mean suggestions for misspelt ids, keys and names.
+
+The suggestions are `Text`s of `engine.problem_texts` ("bedoel je `x`?", English "did you mean `x`?"),
+rendered in the reader's language with the problem they belong to.
+"""
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+
+from engine.problem_texts import Text, all_of, one_of, text
+
+__all__ = ["all_of", "closest", "did_you_mean", "near_miss", "one_of"]
 
 
 def closest(word: str, candidates: Iterable[str], cutoff: float = 0.6) -> str | None:
@@ -18,29 +26,10 @@ def closest(word: str, candidates: Iterable[str], cutoff: float = 0.6) -> str | 
     return by_lower[match[0]] if match else None
 
 
-def did_you_mean(word: str, candidates: Iterable[str]) -> str:
-    """A hint such as "did you mean `home_visit`?", or "" when nothing is close."""
+def did_you_mean(word: str, candidates: Iterable[str]) -> Text | None:
+    """The hint "bedoel je `home_visit`?", or None when nothing is close."""
     match = closest(word, candidates)
-    return f"did you mean `{match}`?" if match is not None and match != word else ""
-
-
-def one_of(candidates: Iterable[str]) -> str:
-    """`a`, `b` or `c` — for messages that list what is allowed."""
-    return _join(candidates, "or")
-
-
-def all_of(items: Iterable[str]) -> str:
-    """`a`, `b` and `c` — for messages that list what is involved."""
-    return _join(items, "and")
-
-
-def _join(items: Iterable[str], word: str) -> str:
-    quoted = [f"`{c}`" for c in items]
-    if not quoted:
-        return "nothing"
-    if len(quoted) == 1:
-        return quoted[0]
-    return ", ".join(quoted[:-1]) + f" {word} " + quoted[-1]
+    return text("hint-bedoel-je", word=match) if match is not None and match != word else None
 
 
 def near_miss(wanted: str, present: Iterable[str]) -> str | None:

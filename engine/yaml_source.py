@@ -28,6 +28,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from engine.errors import Problem
+from engine.problem_texts import Text
+from engine.problem_texts import text as _text
 
 try:  # optional accelerator; see `_events`
     from yaml import YAMLError as _LibYamlError
@@ -79,16 +81,16 @@ class SourceDocument:
                 return (1, 1)
             probe = probe[:-1]
 
-    def problem(self, path: PathKey, message: str, hint: str = "", *, key: bool = False) -> Problem:
+    def problem(self, path: PathKey, message: Text, hint: Text | None = None, *, key: bool = False) -> Problem:
         line, column = self.locate(path, key=key)
-        return Problem(self.source, line, column, format_path(path), message, hint)
+        return Problem.of(self.source, line, column, format_path(path), message, hint)
 
 
 class YamlReadError(Exception):
     """Reading stopped: the file cannot be turned into data (problems say why)."""
 
     def __init__(self, problems: list[Problem]) -> None:
-        super().__init__(problems[0].message if problems else "unreadable YAML")
+        super().__init__(problems[0].message if problems else "")
         self.problems = problems
 
 
@@ -98,32 +100,29 @@ class YamlReadError(Exception):
 def decode(raw: str | bytes, source: str, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
     """The text of a pathway file; `YamlReadError` for anything but UTF-8 text within the limit."""
 
-    def fail(message: str, hint: str = "", line: int = 0, column: int = 0) -> YamlReadError:
-        return YamlReadError([Problem(source, line, column, "", message, hint)])
+    def fail(message: Text, hint: Text | None = None, line: int = 0, column: int = 0) -> YamlReadError:
+        return YamlReadError([Problem.of(source, line, column, "", message, hint)])
 
     if isinstance(raw, str):
         try:
             size = len(raw.encode("utf-8"))
         except UnicodeEncodeError as exc:
             line, column = _text_position(raw, exc.start)
-            raise fail(f"the text contains an invalid character at line {line}, column {column}",
-                       line=line, column=column) from None
+            raise fail(_text("bestand-ongeldig-teken", line=line, column=column), line=line, column=column) from None
         if size > max_bytes:
-            raise fail(f"the file is {size} bytes; the limit is {max_bytes} bytes",
-                       "split the pathway or remove unused parts")
+            raise fail(_text("bestand-te-groot", size=size, limit=max_bytes), _text("hint-pad-splitsen"))
         text = raw
     else:
         if len(raw) > max_bytes:
-            raise fail(f"the file is {len(raw)} bytes; the limit is {max_bytes} bytes",
-                       "split the pathway or remove unused parts")
+            raise fail(_text("bestand-te-groot", size=len(raw), limit=max_bytes), _text("hint-pad-splitsen"))
         text = _decode_utf8(raw, fail)
     if text.startswith("\ufeff"):
         text = text[1:]
     bad = _UNPRINTABLE.search(text)
     if bad is not None:
         line, column = _text_position(text, bad.start())
-        raise fail(f"the file contains a control character (U+{ord(bad.group()):04X}) at line {line}, "
-                   f"column {column}; it does not look like a text file", line=line, column=column)
+        raise fail(_text("bestand-stuurteken", char=f"{ord(bad.group()):04X}", line=line, column=column),
+                   line=line, column=column)
     return text
 
 
@@ -134,16 +133,14 @@ def _decode_utf8(raw: bytes, fail: Any) -> str:
     for bom, name in ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"),
                       (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16")):
         if raw.startswith(bom):
-            raise fail(f"the file is saved as {name}; carepath reads UTF-8 only",
-                       "save the file as UTF-8: in most editors via Save as > Encoding", 1, 1)
+            raise fail(_text("bestand-andere-codering", encoding=name), _text("hint-opslaan-utf8-menu"), 1, 1)
     zeros = raw.count(b"\x00")
     if zeros and zeros * 3 >= len(raw):
-        raise fail("the file looks like UTF-16 or binary data (it is full of zero bytes); carepath reads "
-                   "UTF-8 text only", "save the file as UTF-8", 1, 1)
+        raise fail(_text("bestand-vol-nulbytes"), _text("hint-opslaan-utf8"), 1, 1)
     if zeros:
         offset = raw.index(b"\x00")
-        raise fail(f"the file contains a zero byte at offset {offset}: it is binary data, not a text file",
-                   "", raw.count(b"\n", 0, offset) + 1, offset - (raw.rfind(b"\n", 0, offset) + 1) + 1)
+        raise fail(_text("bestand-nulbyte", offset=offset),
+                   None, raw.count(b"\n", 0, offset) + 1, offset - (raw.rfind(b"\n", 0, offset) + 1) + 1)
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -151,10 +148,9 @@ def _decode_utf8(raw: bytes, fail: Any) -> str:
         line = raw.count(b"\n", 0, offset) + 1
         column = offset - (raw.rfind(b"\n", 0, offset) + 1) + 1
         byte = raw[offset]
-        latin = " (it looks like Latin-1/Windows-1252, e.g. an accented letter)" if byte >= 0xA0 else ""
-        raise fail(f"the file is not valid UTF-8: byte 0x{byte:02X} at offset {offset} "
-                   f"(line {line}, column {column}){latin}",
-                   "save the file as UTF-8: in most editors via Save as > Encoding", line, column) from None
+        code = "bestand-geen-utf8-latin1" if byte >= 0xA0 else "bestand-geen-utf8"
+        raise fail(_text(code, byte=f"{byte:02X}", offset=offset, line=line, column=column),
+                   _text("hint-opslaan-utf8-menu"), line, column) from None
 
 
 def _text_position(text: str, index: int) -> Position:
@@ -171,26 +167,52 @@ def _mark(event: Any) -> Position:
 
 
 _SYNTAX_HINTS = (
-    ("mapping values are not allowed", "text that contains ': ' needs quotes around it"),
-    ("found character '\\t'", "indent with spaces; tabs are not allowed in YAML"),
-    ("could not find expected ':'", "each line of a mapping needs `key: value`; check the indentation"),
-    ("did not find expected key", "check the indentation of this line and the one before"),
-    ("did not find expected '-' indicator", "items of a list all start with `- ` at the same indentation"),
-    ("found undefined alias", "an alias `*name` needs an anchor `&name` earlier in the file"),
-    ("while scanning a quoted scalar", "a quoted text needs its closing quote"),
+    ("mapping values are not allowed", "hint-yaml-dubbele-punt"),
+    ("found character '\\t'", "hint-yaml-tab"),
+    ("could not find expected ':'", "hint-yaml-sleutel-waarde"),
+    ("did not find expected key", "hint-yaml-inspringen"),
+    ("did not find expected '-' indicator", "hint-yaml-lijst"),
+    ("found undefined alias", "hint-alias-anker"),
+    ("while scanning a quoted scalar", "hint-yaml-aanhalingsteken"),
 )
+
+
+# ruamel.yaml's own words for what went wrong, as catalogue parts; other phrases are shown as they are
+_YAML_PHRASES = {
+    "while scanning for the next token": "deel-yaml-volgend-element",
+    "while scanning a simple key": "deel-yaml-sleutel",
+    "while parsing a block mapping": "deel-yaml-mapping",
+    "while parsing a block collection": "deel-yaml-lijst",
+    "while parsing a flow mapping": "deel-yaml-mapping-accolades",
+    "while parsing a flow sequence": "deel-yaml-lijst-haken",
+    "while scanning a quoted scalar": "deel-yaml-aanhalingstekens",
+    "mapping values are not allowed here": "deel-yaml-geen-mapping-waarde",
+    "found character '\\t' that cannot start any token": "deel-yaml-tab",
+    "could not find expected ':'": "deel-yaml-geen-dubbele-punt",
+    "did not find expected key": "deel-yaml-geen-sleutel",
+    "did not find expected '-' indicator": "deel-yaml-geen-streepje",
+    "found unexpected end of stream": "deel-yaml-einde",
+}
+
+
+def _yaml_phrase(phrase: str) -> Text | str:
+    code = _YAML_PHRASES.get(phrase)
+    return _text(code) if code is not None else phrase
 
 
 def _syntax_problem(source: str, exc: YAMLError) -> Problem:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     line, column = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
+    what: str | Text
     if isinstance(exc, MarkedYAMLError):
-        what = " ".join(part for part in (exc.context, exc.problem) if part) or "invalid YAML"
+        parts = [_yaml_phrase(str(part)) for part in (exc.context, exc.problem) if part]
+        what = (_text("deel-twee-delen", first=parts[0], second=parts[1]) if len(parts) == 2
+                else parts[0] if parts else _text("deel-ongeldige-yaml"))
     else:
-        what = str(exc).splitlines()[0] if str(exc) else "invalid YAML"
-    text = str(exc)
-    hint = next((h for needle, h in _SYNTAX_HINTS if needle in text), "")
-    return Problem(source, line, column, "", f"YAML syntax error: {what}", hint)
+        what = str(exc).splitlines()[0] if str(exc) else _text("deel-ongeldige-yaml")
+    shown = str(exc)
+    hint = next((_text(h) for needle, h in _SYNTAX_HINTS if needle in shown), None)
+    return Problem.of(source, line, column, "", _text("yaml-syntaxfout", detail=what), hint)
 
 
 def _events(text: str) -> Iterable[Any]:
@@ -239,20 +261,20 @@ _FALSE = frozenset({"false", "False", "FALSE"})
 MAX_WHOLE_NUMBER = 2**63 - 1  # what a database's bigint holds; more digits than this are no count of anything
 
 
-def _whole_number(text: str) -> tuple[Any, str | None]:
+def _whole_number(text: str) -> tuple[Any, Text | None]:
     """A decimal, octal (0o) or hexadecimal (0x) integer within 64 bits; a problem beyond that
     (Python refuses to read more than 4,300 decimal digits at all)."""
     digits = text.lstrip("+-")
     base = 16 if digits.startswith("0x") else 8 if digits.startswith("0o") else 10
     if len(digits) > 24:
-        return text, f"the number `{text[:20]}...` ({len(digits)} characters) is too large"
+        return text, _text("getal-te-lang", start=text[:20], length=len(digits))
     value = int(digits[2:] if base != 10 else digits, base)
     if value > MAX_WHOLE_NUMBER:
-        return text, f"the number `{text}` is too large (at most {MAX_WHOLE_NUMBER})"
+        return text, _text("getal-boven-grens", number=text, limit=MAX_WHOLE_NUMBER)
     return (-value if text.startswith("-") else value), None
 
 
-def _resolve_plain(text: str) -> tuple[Any, str | None]:
+def _resolve_plain(text: str) -> tuple[Any, Text | None]:
     """YAML 1.2 core schema for an unquoted scalar: (value, problem message or None)."""
     if text and text[0] not in _NON_TEXT_START:
         return text, None  # most scalars are words: nothing else can start that way
@@ -267,10 +289,10 @@ def _resolve_plain(text: str) -> tuple[Any, str | None]:
     if _FLOAT.fullmatch(text):
         number = float(text)
         if number in (float("inf"), float("-inf")):
-            return text, f"the number `{text}` is too large"
+            return text, _text("getal-te-groot", number=text)
         return number, None
     if _SPECIAL_FLOAT.fullmatch(text):
-        return text, f"`{text}` (infinity / not-a-number) cannot be stored; write a number, or quote it as text"
+        return text, _text("getal-oneindig", number=text)
     if _DATE.fullmatch(text) or _DATETIME.fullmatch(text):
         return _iso(text), None
     return text, None
@@ -344,9 +366,9 @@ class _Reader:
         self.has_root = False
         self.documents = 0
 
-    def problem(self, event: Any, path: PathKey, message: str, hint: str = "") -> None:
+    def problem(self, event: Any, path: PathKey, message: Text, hint: Text | None = None) -> None:
         line, column = _mark(event)
-        self.problems.append(Problem(self.doc.source, line, column, format_path(path), message, hint))
+        self.problems.append(Problem.of(self.doc.source, line, column, format_path(path), message, hint))
 
     def feed(self, event: Any) -> bool:
         """Take one event from the file; False when reading should stop (a second document)."""
@@ -354,8 +376,7 @@ class _Reader:
         if name == "DocumentStartEvent":
             self.documents += 1
             if self.documents > 1:
-                self.problem(event, (), "the file holds more than one YAML document",
-                             "put one pathway in each file; remove the `---` line")
+                self.problem(event, (), _text("yaml-meer-documenten"), _text("hint-een-document"))
                 return False
             return True
         if name in ("StreamStartEvent", "StreamEndEvent", "DocumentEndEvent"):
@@ -364,11 +385,10 @@ class _Reader:
         if name == "AliasEvent":
             anchor = str(event.anchor)
             if any(r.name == anchor for r in self.recording):
-                self.problem(event, self._here(), f"the alias `*{anchor}` refers to itself",
-                             "an alias may only repeat a finished part of the file")
+                self.problem(event, self._here(), _text("alias-naar-zichzelf", anchor=anchor),
+                             _text("hint-alias-afgerond"))
             elif anchor not in self.anchors:
-                self.problem(event, self._here(), f"the alias `*{anchor}` is not defined",
-                             "an alias `*name` needs an anchor `&name` earlier in the file")
+                self.problem(event, self._here(), _text("alias-onbekend", anchor=anchor), _text("hint-alias-anker"))
             else:
                 resolved = self.anchors[anchor]
         for recording in self.recording:
@@ -401,10 +421,9 @@ class _Reader:
         for event, resolved in events:
             self.replayed += 1
             if self.replayed > MAX_ALIAS_NODES:
-                raise YamlReadError([Problem(
+                raise YamlReadError([Problem.of(
                     self.doc.source, *_mark(event), format_path(self._here()),
-                    f"aliases (`*name`) expand to more than {MAX_ALIAS_NODES} extra elements",
-                    "write the repeated part out, or use `defaults` for shared reminders and escalation")])
+                    _text("alias-te-groot", limit=MAX_ALIAS_NODES), _text("hint-alias-uitschrijven"))])
             name = type(event).__name__
             if name == "AliasEvent":
                 if resolved is not None:
@@ -421,11 +440,10 @@ class _Reader:
         if tag is None:
             return
         if str(tag) in ("", "!"):
-            self.problem(event, (), "the tag `!` is not allowed", "remove the `!`")
+            self.problem(event, (), _text("tag-leeg"), _text("hint-tag-weg"))
             return
         shown = str(tag).replace("tag:yaml.org,2002:", "!!")
-        self.problem(event, (), f"the tag `{shown}` is not allowed",
-                     "pathway files are plain data: remove the tag, and quote the value if it is text")
+        self.problem(event, (), _text("tag-niet-toegestaan", tag=shown), _text("hint-gewone-gegevens"))
 
     def _here(self) -> PathKey:
         if not self.stack:
@@ -440,8 +458,7 @@ class _Reader:
     def _scalar(self, event: Any) -> None:
         text = event.value
         if _SURROGATES.search(text):
-            self.problem(event, self._here(), "the text contains an escape (\\uD800-\\uDFFF) that is not a character",
-                         "write the character itself; the file is UTF-8")
+            self.problem(event, self._here(), _text("ongeldige-escape"), _text("hint-teken-zelf"))
             text = _SURROGATES.sub("\ufffd", text)
         plain = not event.style and event.tag is None
         if plain:
@@ -455,8 +472,7 @@ class _Reader:
     def _start(self, event: Any, name: str) -> None:
         if len(self.stack) >= MAX_DEPTH:
             line, column = _mark(event)
-            raise YamlReadError([Problem(self.doc.source, line, column, "",
-                                         f"the file is nested more than {MAX_DEPTH} levels deep")])
+            raise YamlReadError([Problem.of(self.doc.source, line, column, "", _text("bestand-te-diep", depth=MAX_DEPTH))])
         container: Any = [] if name == "SequenceStartEvent" else {}
         path = self._place(event, container, scalar_text=None)
         self.stack.append(_Frame(container if path is not None else None, path or ()))
@@ -489,19 +505,17 @@ class _Reader:
 
     def _take_key(self, top: _Frame, event: Any, text: str | None, plain: bool) -> None:
         if text is None:
-            self.problem(event, top.path, "a key must be plain text, not a list or mapping")
+            self.problem(event, top.path, _text("sleutel-geen-tekst"))
             top.key, top.skip_value = "", True
             return
         top.key = text
         if plain and text == "<<":
-            self.problem(event, top.path, "merge keys (`<<`) are not supported",
-                         "write the keys out, or use `defaults` for shared reminders and escalation")
+            self.problem(event, top.path, _text("merge-sleutel"), _text("hint-sleutels-uitschrijven"))
             top.skip_value = True
         elif text in top.container:
             first = self.doc.keys.get((*top.path, text), (0, 0))[0]
-            self.problem(event, (*top.path, text),
-                         f"the key `{text}` appears twice in this mapping (first at line {first})",
-                         "remove or rename one of them")
+            self.problem(event, (*top.path, text), _text("sleutel-dubbel", key=text, first=first),
+                         _text("hint-een-weg-of-hernoemen"))
             top.skip_value = True
         else:
             self.doc.keys.setdefault((*top.path, text), _mark(event))
@@ -526,9 +540,8 @@ def read_yaml(raw: str | bytes, source: str, max_bytes: int = DEFAULT_MAX_BYTES)
     except YAMLError as exc:
         raise YamlReadError([_syntax_problem(source, exc)]) from None
     except RecursionError:
-        raise YamlReadError([Problem(source, 0, 0, "", f"the file is nested more than {MAX_DEPTH} levels deep")]) from None
+        raise YamlReadError([Problem.of(source, 0, 0, "", _text("bestand-te-diep", depth=MAX_DEPTH))]) from None
     if not reader.has_root:
-        raise YamlReadError([Problem(source, 1, 1, "", "the file is empty",
-                                     "a pathway starts with `id:`, `version:` and `title:`")])
+        raise YamlReadError([Problem.of(source, 1, 1, "", _text("bestand-leeg"), _text("hint-begin-met-id"))])
     doc.data = reader.root
     return doc, problems

@@ -10,6 +10,7 @@ from engine.definition import Pathway
 from engine.errors import PathwayError, Problem
 from engine.kinds import TaskKindSpec
 from engine.loader import check_versions, load_pathway
+from engine.problem_texts import text
 from engine.yaml_source import DEFAULT_MAX_BYTES
 from tasks.registry import default_kinds
 
@@ -46,8 +47,8 @@ def load_file(
     """Load one pathway file; `PathwayError` when it is invalid, `OSError` when it cannot be read."""
     size = path.stat().st_size
     if size > max_bytes:
-        raise PathwayError([Problem(str(path), 0, 0, "", f"the file is {size} bytes; the limit is {max_bytes} bytes",
-                                    "split the pathway or remove unused parts")])
+        raise PathwayError([Problem.of(str(path), 0, 0, "", text("bestand-te-groot", size=size, limit=max_bytes),
+                                       text("hint-pad-splitsen"))])
     with path.open("rb") as handle:
         raw = handle.read(max_bytes + 1)
     return load_pathway(raw, str(path), kinds if kinds is not None else default_kinds(), max_bytes=max_bytes)
@@ -65,8 +66,8 @@ def validate_files(
         except PathwayError as exc:
             results.append(FileResult(str(path), None, exc.problems))
         except OSError as exc:
-            results.append(FileResult(str(path), None, (Problem(str(path), 0, 0, "", f"cannot read the file: "
-                                                                f"{exc.strerror or exc}"),)))
+            reason = text("bestand-onleesbaar", reason=str(exc.strerror or exc))
+            results.append(FileResult(str(path), None, (Problem.of(str(path), 0, 0, "", reason),)))
     loaded = [r for r in results if r.pathway is not None]
     clashes = check_versions([r.pathway for r in loaded if r.pathway is not None], [r.file for r in loaded])
     by_file: dict[str, list[Problem]] = {}

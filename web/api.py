@@ -9,7 +9,7 @@ an object the caller may not see is a 404, exactly like one that does not exist.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from fastapi.openapi.utils import get_openapi
@@ -143,6 +143,17 @@ class TrackOut(BaseModel):
     progress: list[dict[str, Any]]
 
 
+class HandoverLinkOut(BaseModel):
+    direction: Literal["from", "to"] = Field(description=(
+        "from: this case was handed over from `case_id` (the case that started it); "
+        "to: this case handed over to `case_id` (a case it started on another pathway)"))
+    case_id: str
+    pathway_id: str = Field(description="the pathway of the other case")
+    step_id: str = Field(description="the hand-over step of the first case")
+    waits: bool = Field(description="the first case waits at that step for the other case's outcome")
+    href: str = Field(description="the other case in this API")
+
+
 class CaseOut(BaseModel):
     id: str
     pathway_id: str
@@ -167,6 +178,9 @@ class CaseOut(BaseModel):
     personal_data_hidden: bool = Field(
         default=False, description="true for a closed case read without a reason: its personal fields are left out; "
                                    "POST /api/cases/{id}/reveal with a reason shows them (and logs the reason)")
+    handovers: list[HandoverLinkOut] = Field(
+        default_factory=list, description="hand-over links: the case this one was handed over from, and the cases "
+                                          "it handed over to (engine/handover.py)")
 
 
 class StartCaseIn(Model):
@@ -245,6 +259,7 @@ class ProblemOut(BaseModel):
     line: int
     column: int
     path: str
+    code: str  # stable, whatever the language (docs/pathway-language.md, "Foutcodes")
     message: str
     hint: str
 
@@ -505,7 +520,14 @@ def _case_out(state: CaseState, title: str, personal: tuple[str, ...], now: date
         tracks=[TrackOut(id=t.id, status=t.status.value, started_at=t.started_at, closed_at=t.closed_at,
                          result=t.result, progress=list(t.progress)) for t in state.tracks.values()],
         open_escalations=list(state.open_escalations), evaluations_held=state.evaluations_held,
-        version=state.version)
+        version=state.version, handovers=[_handover_out(link) for link in state.links])
+
+
+def _handover_out(link: dict[str, Any]) -> HandoverLinkOut:
+    other = str(link["case_id"])
+    return HandoverLinkOut(direction="from" if link.get("relation") == "parent" else "to", case_id=other,
+                           pathway_id=str(link.get("pathway") or ""), step_id=str(link.get("step_id") or ""),
+                           waits=bool(link.get("wait")), href=f"/api/cases/{other}")
 
 
 @router.get("/cases/{case_id}", response_model=CaseOut,
@@ -630,7 +652,8 @@ def pathway_version(request: Request, pathway_id: PATHWAY_ID, version: Annotated
 
 
 def _problems(exc: PathwayError) -> list[ProblemOut]:
-    return [ProblemOut(line=p.line, column=p.column, path=p.path, message=p.message, hint=p.hint) for p in exc.problems]
+    return [ProblemOut(line=p.line, column=p.column, path=p.path, code=p.code, message=p.message, hint=p.hint)
+            for p in exc.problems]
 
 
 @router.post("/pathways/check", response_model=CheckOut, responses=_errors(413), summary="Check a pathway file (nothing is stored)")

@@ -5,6 +5,8 @@ and sets `handler` (a function `(argparse.Namespace) -> int`, the exit code)
 as a default. To add commands, write a module with `register` and list it in
 `COMMAND_MODULES`. Command modules import their heavy dependencies inside
 their handlers, so `carepath validate` never pays for Prefect or SQLAlchemy.
+Help and messages are Dutch, English with `CAREPATH_LANGUAGE=en` (`language.py`:
+`say(nl, en)` and `DutchArgumentParser`, which every subcommand parser is too).
 """
 
 from __future__ import annotations
@@ -25,10 +27,12 @@ COMMAND_MODULES: tuple[str, ...] = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="carepath", description="Care pathways for Dutch social work: check, draw and run them."
-    )
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    from integrations.cli.language import DutchArgumentParser, say
+
+    parser = DutchArgumentParser(
+        prog="carepath", description=say("Zorgpaden voor het maatschappelijk werk: controleren, tekenen en uitvoeren.",
+                                         "Care pathways for Dutch social work: check, draw and run them."))
+    subparsers = parser.add_subparsers(dest="command", metavar=say("OPDRACHT", "COMMAND"), required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
     return parser
@@ -37,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns (and as a console script exits with) its exit code."""
     args = build_parser().parse_args(argv)
+    from integrations.cli.speed import cache_cel_grammar
+
+    cache_cel_grammar()
     code: int = args.handler(args)
     return code
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from engine.errors import NotFoundError, ValidationError
 from engine.state import TaskStatus, TaskType
+from integrations.cli.language import say
 from integrations.db import accounts
 from integrations.db.accounts import AccountRole
 from integrations.db.engine_factory import read_session
@@ -23,14 +24,18 @@ from integrations.service import CaseService
 
 def check_start(service: CaseService, team: str | None, municipality: str) -> None:
     if not accounts.is_cbs_code(municipality):
-        raise ValidationError(f"--municipality {municipality!r} is geen CBS-gemeentecode zoals GM0344")
+        raise ValidationError(say(f"--municipality {municipality!r} is geen CBS-gemeentecode zoals GM0344",
+                                  f"--municipality {municipality!r} is not a CBS municipality code such as GM0344"))
     if team is None:
         return
     with read_session(service.db) as session:
         known = [t.id for t in accounts.list_teams(session)]
     if team not in known:
-        raise ValidationError(f"onbekend team {team!r}; teams: {', '.join(sorted(known)) or 'nog geen'} "
-                              "(een beheerder maakt teams aan in de webapp)")
+        teams = ", ".join(sorted(known))
+        raise ValidationError(say(f"onbekend team {team!r}; teams: {teams or 'nog geen'} "
+                                  "(een beheerder maakt teams aan in de webapp)",
+                                  f"unknown team {team!r}; teams: {teams or 'none yet'} "
+                                  "(an administrator makes teams in the web app)"))
 
 
 def check_worker(service: CaseService, task_id: str, worker: str) -> None:
@@ -41,28 +46,34 @@ def check_worker(service: CaseService, task_id: str, worker: str) -> None:
         state = None
     task = state.tasks.get(task_id) if state is not None else None
     if state is None or task is None:
-        raise NotFoundError(f"no task {task_id}")
+        raise NotFoundError(say(f"geen taak {task_id}", f"no task {task_id}"))
     if task.status is not TaskStatus.OPEN:
         return  # the engine says who did it and when
     username = accounts.username_of(worker) or worker
     with read_session(service.db) as session:
         account = accounts.find_account(session, username)
     if account is None or not account.active:
-        raise ValidationError(f"{worker} is geen actief account: noem met --worker (of $CAREPATH_WORKER) "
-                              "de gebruikersnaam van wie de taak doet")
+        raise ValidationError(say(f"{worker} is geen actief account: noem met --worker (of $CAREPATH_WORKER) "
+                                  "de gebruikersnaam van wie de taak doet",
+                                  f"{worker} is not an active account: name with --worker (or $CAREPATH_WORKER) "
+                                  "the username of who does the task"))
     cp = service.catalog.lookup(state.pathway_id, state.pathway_version)
     access = PathwayAccess([cp.pathway])
     if account.role not in (AccountRole.WORKER, AccountRole.COORDINATOR) or not access.sees(
             account.teams, state.team, state.pathway_id, state.pathway_version):
-        raise ValidationError(f"{username} werkt niet in een team dat zaak {case_id} ziet")
+        raise ValidationError(say(f"{username} werkt niet in een team dat zaak {case_id} ziet",
+                                  f"{username} does not work in a team that sees case {case_id}"))
     if task.assignee in (worker, account.actor):
         return
     if task.type is TaskType.PARTNER:
         if account.role is not AccountRole.COORDINATOR:
-            raise ValidationError(f"taak {task_id} is het antwoord van partner {task.role}; "
-                                  "alleen een coördinator legt dat vast")
+            raise ValidationError(say(f"taak {task_id} is het antwoord van partner {task.role}; "
+                                      "alleen een coördinator legt dat vast",
+                                      f"task {task_id} is the answer of partner {task.role}; "
+                                      "only a coordinator records it"))
         return
     if not access.holds(account.pathway_roles, state.pathway_id, state.pathway_version, task.role):
         role = cp.roles.get(task.role)
         title = f"{role.title} ({task.role})" if role is not None else task.role
-        raise ValidationError(f"{username} heeft niet de rol {title} van taak {task_id} in {cp.key}")
+        raise ValidationError(say(f"{username} heeft niet de rol {title} van taak {task_id} in {cp.key}",
+                                  f"{username} does not hold the role {title} of task {task_id} in {cp.key}"))

@@ -19,29 +19,64 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from integrations.cli.language import say
+
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 MAX_ERRORS_SHOWN = 200
+DESCRIPTION_NL = """`carepath signals import BESTAND` en `carepath signals export`: vroegsignalen (DDAS v1.2) in en uit.
+
+Import controleert eerst het hele bestand tegen het gedeelde DDAS-schema (elke fout, in het Nederlands; niets
+geïmporteerd zolang er één is), bewaart, matcht en routeert dan de signalen met een voortgangsbalk (aantal,
+tempo, resterende tijd), opent hun zaken en zet de terugmeldingen aan de partners klaar. Welke gemeenten deze
+installatie bedient, en welk team hun signalen krijgt, komt uit `--route` of `$CAREPATH_SIGNAL_ROUTES`
+(`GM0014=noord-groningen@user:anna`: warme overdrachten gaan naar anna).
+Export schrijft de DDAS-levering van één gemeente en periode, 50.000 signalen per bestand, elk bestand
+gecontroleerd tegen het schema. Exitcodes: 0 klaar, 1 geweigerd (het bestand of de export heeft fouten),
+2 gebruiksfout.
+"""
 
 
 def register(subparsers: Any) -> None:
-    group = subparsers.add_parser("signals", help="vroegsignalen (DDAS v1.2) importeren en de levering exporteren",
-                                  description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    commands = group.add_subparsers(dest="signals_command", metavar="SUBCOMMAND", required=True)
-    load = commands.add_parser("import", help="een DDAS-bestand met vroegsignalen importeren")
-    load.add_argument("file", type=Path, metavar="FILE")
-    load.add_argument("--route", action="append", default=[], metavar="GM0014=TEAM[@WERKER]",
-                      help="gemeente die hier is aangesloten en het team dat haar signalen krijgt (herhaalbaar; "
-                           "standaard $CAREPATH_SIGNAL_ROUTES)")
-    load.add_argument("--report", type=Path, metavar="FILE", help="het verslag per signaal als JSON wegschrijven")
-    load.add_argument("--no-progress", action="store_true", help="geen voortgangsbalk")
+    from integrations.cli.language import DutchRawDescriptionHelpFormatter, say
+
+    group = subparsers.add_parser(
+        "signals", help=say("vroegsignalen (DDAS v1.2) importeren en de levering exporteren",
+                            "import early signals (DDAS v1.2) and export the delivery"),
+        description=say(DESCRIPTION_NL, __doc__), formatter_class=DutchRawDescriptionHelpFormatter)
+    commands = group.add_subparsers(dest="signals_command", metavar=say("ACTIE", "ACTION"), required=True)
+    load = commands.add_parser("import", help=say("een DDAS-bestand met vroegsignalen importeren",
+                                                  "import a DDAS file of early signals"),
+                               description=say("Controleer een DDAS-bestand tegen het schema en importeer het.",
+                                               "Check a DDAS file against the schema and import it."))
+    load.add_argument("file", type=Path, metavar=say("BESTAND", "FILE"), help=say("het DDAS-bestand (JSON)",
+                                                                                  "the DDAS file (JSON)"))
+    load.add_argument("--route", action="append", default=[], metavar=say("GM0014=TEAM[@MEDEWERKER]", "GM0014=TEAM[@WORKER]"),
+                      help=say("gemeente die hier is aangesloten en het team dat haar signalen krijgt (herhaalbaar; "
+                               "standaard $CAREPATH_SIGNAL_ROUTES)",
+                               "a municipality served here and the team that gets its signals (repeatable; "
+                               "default $CAREPATH_SIGNAL_ROUTES)"))
+    load.add_argument("--report", type=Path, metavar=say("BESTAND", "FILE"),
+                      help=say("het verslag per signaal als JSON wegschrijven", "write the per-signal report as JSON"))
+    load.add_argument("--no-progress", action="store_true", help=say("geen voortgangsbalk", "no progress bar"))
     load.set_defaults(handler=_import)
-    out = commands.add_parser("export", help="de DDAS-levering van een gemeente over een periode schrijven")
-    out.add_argument("--municipality", required=True, metavar="GM0014")
-    out.add_argument("--from", dest="first", required=True, metavar="JJJJ-MM-DD")
-    out.add_argument("--to", dest="last", required=True, metavar="JJJJ-MM-DD")
-    out.add_argument("--out", type=Path, default=Path("."), metavar="MAP", help="map voor de bestanden (standaard .)")
+    out = commands.add_parser("export", help=say("de DDAS-levering van een gemeente over een periode schrijven",
+                                                 "write a municipality's DDAS delivery for a period"),
+                              description=say("Schrijf de DDAS-levering, 50.000 signalen per bestand, elk bestand "
+                                              "gecontroleerd tegen het schema.",
+                                              "Write the DDAS delivery, 50,000 signals per file, each file checked "
+                                              "against the schema."))
+    day = say("JJJJ-MM-DD", "YYYY-MM-DD")
+    out.add_argument("--municipality", required=True, metavar="GM0014",
+                     help=say("CBS-code van de gemeente", "CBS code of the municipality"))
+    out.add_argument("--from", dest="first", required=True, metavar=day, help=say("eerste dag", "first day"))
+    out.add_argument("--to", dest="last", required=True, metavar=day, help=say("laatste dag", "last day"))
+    out.add_argument("--out", type=Path, default=Path("."), metavar=say("MAP", "DIR"),
+                     help=say("map voor de bestanden (standaard .)", "directory for the files (default .)"))
     out.set_defaults(handler=_export)
-    keep = commands.add_parser("retention", help="bewaartermijnen uitvoeren: wissen wat over tijd is")
+    keep = commands.add_parser("retention", help=say("bewaartermijnen uitvoeren: wissen wat over tijd is",
+                                                     "apply retention periods: erase what is past its time"),
+                               description=say("Wis signalen en zaken waarvan de bewaartermijn voorbij is.",
+                                               "Erase signals and cases whose retention period has passed."))
     keep.set_defaults(handler=_retention)
 
 
@@ -57,7 +92,8 @@ def _import(args: argparse.Namespace) -> int:
     from integrations.exchange.ddas.opener import CaseOpener
 
     if not args.file.is_file():
-        print(f"carepath signals import: bestand {args.file} bestaat niet", file=sys.stderr)
+        print(say(f"carepath signals import: bestand {args.file} bestaat niet",
+                  f"carepath signals import: file {args.file} does not exist"), file=sys.stderr)
         return EXIT_USAGE
     try:
         service = _service()
@@ -67,7 +103,8 @@ def _import(args: argparse.Namespace) -> int:
             print(f"carepath signals import: {exc}", file=sys.stderr)
             return EXIT_USAGE
         importer = SignalImporter(service, routes, keep_outcomes=args.report is not None)
-        print(f"{args.file.name}: controle tegen het DDAS-schema ...", file=sys.stderr)
+        print(say(f"{args.file.name}: controle tegen het DDAS-schema ...",
+                  f"{args.file.name}: checking against the DDAS schema ..."), file=sys.stderr)
         checked = importer.check(args.file)
         if not checked.ok:
             _print_errors(args.file.name, checked.errors)
@@ -75,33 +112,39 @@ def _import(args: argparse.Namespace) -> int:
                 args.report.write_text(json.dumps({"bestand": args.file.name, "geweigerd": True, "fouten": [
                     e.to_json() for e in checked.errors]}, ensure_ascii=False, indent=1), encoding="utf-8")
             return EXIT_REFUSED
-        with _Progress(checked.signals, "signalen", quiet=args.no_progress) as bar:
+        with _Progress(checked.signals, say("signalen", "signals"), quiet=args.no_progress) as bar:
             report = importer.import_file(args.file, progress=bar.update, checked=checked)
         if report.errors:  # the file changed between the check and the import
             _print_errors(args.file.name, report.errors)
             return EXIT_REFUSED
         waiting = report.counts["new_case"]
-        with _Progress(waiting, "zaken", quiet=args.no_progress or waiting == 0) as bar:
+        with _Progress(waiting, say("zaken", "cases"), quiet=args.no_progress or waiting == 0) as bar:
             opened = CaseOpener(service, routes).run(progress=bar.update)
         report.opened = opened.opened
     except CarepathError as exc:
         print(f"carepath signals import: {exc}", file=sys.stderr)
         return EXIT_REFUSED
     print(report.summary())
-    print(f"{opened.opened} zaken geopend, {opened.not_opened} niet te openen (niet opgepakt), "
-          f"{opened.feedback} terugmeldingen aan signaalpartners klaargezet ({report.seconds:.1f} s)")
+    seconds = f"{report.seconds:.1f} s"
+    print(say(f"{opened.opened} zaken geopend, {opened.not_opened} niet te openen (niet opgepakt), "
+              f"{opened.feedback} terugmeldingen aan signaalpartners klaargezet ({seconds.replace('.', ',')})",
+              f"{opened.opened} cases opened, {opened.not_opened} could not be opened (not taken up), "
+              f"{opened.feedback} feedback messages to signal partners queued ({seconds})"))
     if args.report is not None:
         args.report.write_text(json.dumps(report.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
     return EXIT_OK
 
 
 def _print_errors(name: str, errors: list[Any]) -> None:
-    print(f"{name}: geweigerd, {len(errors)} fout(en) tegen het DDAS-schema; er is niets geïmporteerd",
+    print(say(f"{name}: geweigerd, {len(errors)} fout(en) tegen het DDAS-schema; er is niets geïmporteerd",
+              f"{name}: refused, {len(errors)} error(s) against the DDAS schema; nothing was imported"),
           file=sys.stderr)
     for error in errors[:MAX_ERRORS_SHOWN]:
         print(f"  {error}", file=sys.stderr)
     if len(errors) > MAX_ERRORS_SHOWN:
-        print(f"  ... en nog {len(errors) - MAX_ERRORS_SHOWN} fouten (alle fouten: --report FILE)", file=sys.stderr)
+        more = len(errors) - MAX_ERRORS_SHOWN
+        print(say(f"  ... en nog {more} fouten (alle fouten: --report BESTAND)",
+                  f"  ... and {more} more errors (all errors: --report FILE)"), file=sys.stderr)
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -112,11 +155,14 @@ def _export(args: argparse.Namespace) -> int:
     try:
         first, last = date.fromisoformat(args.first), date.fromisoformat(args.last)
     except ValueError as exc:
-        print(f"carepath signals export: datum klopt niet ({exc}); gebruik JJJJ-MM-DD", file=sys.stderr)
+        print(say(f"carepath signals export: datum klopt niet ({exc}); gebruik JJJJ-MM-DD",
+                  f"carepath signals export: wrong date ({exc}); use YYYY-MM-DD"), file=sys.stderr)
         return EXIT_USAGE
     municipality = codes.ddas_municipality(args.municipality)
     if len(municipality) != 6 or not municipality[2:].isdigit():
-        print(f"carepath signals export: {args.municipality!r} is geen gemeentecode (GM0014)", file=sys.stderr)
+        print(say(f"carepath signals export: {args.municipality!r} is geen gemeentecode (GM0014)",
+                  f"carepath signals export: {args.municipality!r} is not a municipality code (GM0014)"),
+              file=sys.stderr)
         return EXIT_USAGE
     args.out.mkdir(parents=True, exist_ok=True)
     try:
@@ -126,11 +172,16 @@ def _export(args: argparse.Namespace) -> int:
             path = args.out / f"ddas-{municipality}-{first.isoformat()}-{last.isoformat()}-{page.number}.json"
             path.write_text(json.dumps(page.document, ensure_ascii=False), encoding="utf-8")
             total += page.signals
-            print(f"{path}: {page.signals} vroegsignalen, {page.zaken} vroegsignaalzaken (geldig tegen DDAS v1.2)")
+            print(say(f"{path}: {page.signals} vroegsignalen, {page.zaken} vroegsignaalzaken (geldig tegen DDAS v1.2)",
+                      f"{path}: {page.signals} early signals, {page.zaken} early-signal cases (valid against DDAS "
+                      "v1.2)"))
     except CarepathError as exc:
         print(f"carepath signals export: {exc}", file=sys.stderr)
         return EXIT_REFUSED
-    print(f"{municipality} {first.isoformat()} t/m {last.isoformat()}: {total} vroegsignalen geëxporteerd")
+    from integrations.cli.language import day
+
+    print(say(f"{municipality} {day(first)} t/m {day(last)}: {total} vroegsignalen geëxporteerd",
+              f"{municipality} {day(first)} to {day(last)}: {total} early signals exported"))
     return EXIT_OK
 
 
@@ -172,7 +223,7 @@ class _Progress:
 
             self._bar = Progress(TextColumn(f"[bold]{self.unit}"), BarColumn(), MofNCompleteColumn(),
                                  TaskProgressColumn(), TextColumn("{task.fields[rate]}/s"),
-                                 TextColumn("nog"), TimeRemainingColumn(),
+                                 TextColumn(say("nog", "left")), TimeRemainingColumn(),
                                  console=Console(stderr=True), transient=False)
             self._bar.__enter__()
             self._task = self._bar.add_task(self.unit, total=self.total, rate="-")

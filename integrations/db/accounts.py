@@ -185,8 +185,15 @@ def sha256(text: str) -> str:
 # --- passwords --------------------------------------------------------------------------------------
 
 _HASHER = PasswordHasher()
-_DUMMY_HASH = _HASHER.hash("carepath: a password nobody has")
+_DUMMY_HASH: str | None = None  # made at the first verify: hashing at import cost every CLI command ~0.3 s CPU
 MIN_PASSWORD_LENGTH = 10
+
+
+def _dummy_hash() -> str:
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = _HASHER.hash("carepath: a password nobody has")
+    return _DUMMY_HASH
 
 
 def use_password_hasher(hasher: PasswordHasher) -> None:
@@ -194,7 +201,7 @@ def use_password_hasher(hasher: PasswordHasher) -> None:
     parameters still verify, and are upgraded at the next sign-in)."""
     global _HASHER, _DUMMY_HASH
     _HASHER = hasher
-    _DUMMY_HASH = hasher.hash("carepath: a password nobody has")
+    _DUMMY_HASH = None
 
 
 def hash_password(password: str) -> str:
@@ -476,7 +483,7 @@ def verify_hash(password_hash: str | None, password: str) -> bool:
     """Check a password against a stored hash, with no database in sight (argon2 takes ~0.1 s).
     None (an unknown user name) costs the same work, so timing does not tell which names exist."""
     try:
-        return bool(_HASHER.verify(password_hash or _DUMMY_HASH, password)) and password_hash is not None
+        return bool(_HASHER.verify(password_hash or _dummy_hash(), password)) and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

@@ -21,6 +21,8 @@ from integrations.service import CaseService, build_service
 from tests.fixtures.visits_pathway import YAML_PATH
 from tests.integration.conftest import BACKENDS, empty_tables
 
+MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
+          "november", "december")
 CLIENT = {"client_name": "Fatima de Vries", "phone": "0612345678", "concern": "huurachterstand"}
 _SCRIPT = Path(sys.executable).with_name("carepath")
 CAREPATH = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "integrations.cli"]
@@ -37,6 +39,11 @@ class Cli:
     def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([*CAREPATH, *args], env=self.env, cwd=self.cwd, capture_output=True, text=True,
                               timeout=120, check=False)
+
+    def english(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """The same command with `CAREPATH_LANGUAGE=en`."""
+        return subprocess.run([*CAREPATH, *args], env={**self.env, "CAREPATH_LANGUAGE": "en"}, cwd=self.cwd,
+                              capture_output=True, text=True, timeout=120, check=False)
 
     def service(self, clock: ManualClock) -> CaseService:
         """The same installation in this process (same database, same pseudonym secret)."""
@@ -86,7 +93,7 @@ def _team_with_workers(cli: Cli) -> None:
 def test_start_show_list_and_complete(cli: Cli) -> None:
     upgraded = cli("db", "upgrade")
     assert upgraded.returncode == 0, upgraded.stderr
-    assert f"is at revision {head_revision()}" in upgraded.stdout and "test-visits@1" in upgraded.stdout
+    assert f"staat op revisie {head_revision()}" in upgraded.stdout and "test-visits@1" in upgraded.stdout
 
     unknown_team = cli("case", "start", "test-visits", "--trigger", "signal", "--data", cli.file("case.json", CLIENT),
                        "--team", "noord", "--municipality", "GM0014")
@@ -99,21 +106,29 @@ def test_start_show_list_and_complete(cli: Cli) -> None:
                   "--client-id", "123456782", "--team", "noord", "--municipality", "GM0014")
     assert started.returncode == 0, started.stderr
     case_id = started.stdout.split()[1]
-    task_id = started.stdout.split("open task ")[1].split(":")[0]
-    assert f"case {case_id} started on test-visits@1" in started.stdout
+    task_id = started.stdout.split("open taak ")[1].split(":")[0]
+    assert f"zaak {case_id} gestart op test-visits@1" in started.stdout
+    assert "(rol Maatschappelijk werker, uiterlijk " in started.stdout
 
     shown = cli("case", "show", case_id)
     assert shown.returncode == 0, shown.stderr
     assert "Fatima" not in shown.stdout and "0612345678" not in shown.stdout and "123456782" not in shown.stdout
-    assert "personal data hidden (client_name, phone): use --personal" in shown.stdout
-    assert f"task {task_id} opened: Intake (role worker" in shown.stdout
-    assert '"concern": "huurachterstand"' in shown.stdout and "next due:" in shown.stdout
+    assert "persoonsgegevens verborgen (client_name, phone): gebruik --personal" in shown.stdout
+    assert f"taak {task_id} geopend: Intake (rol Maatschappelijk werker" in shown.stdout
+    assert '"concern": "huurachterstand"' in shown.stdout and "wat er aankomt:" in shown.stdout
+    opened = shown.stdout.split("geopend ")[1].split(" (Nederlandse tijd)")[0]  # e.g. 4 december 2026 14:05
+    day, month, year, clock = opened.split()
+    assert day.isdigit() and month in MONTHS and len(year) == 4 and clock[2] == ":"
+    english = cli.english("case", "show", case_id)
+    assert f"task {task_id} opened: Intake (role Maatschappelijk werker" in english.stdout
+    assert "personal data hidden (client_name, phone): use --personal" in english.stdout
     personal = cli("case", "show", case_id, "--personal", "--as", "coordinator", "--why", "huisbezoek")
     assert "Fatima de Vries" in personal.stdout
 
     queue = cli("tasks", "--role", "worker")
-    assert task_id in queue.stdout and "unclaimed" in queue.stdout and f"case {case_id}" in queue.stdout
-    assert cli("tasks", "--worker", "anna").stdout.strip() == "no open tasks"
+    assert task_id in queue.stdout and "niet opgepakt" in queue.stdout and f"zaak {case_id}" in queue.stdout
+    assert cli("tasks", "--worker", "anna").stdout.strip() == "geen open taken"
+    assert cli.english("tasks", "--worker", "anna").stdout.strip() == "no open tasks"
 
     form = cli.file("form.json", {"outcome": "help", "problems": ["debts", "housing"]})
     nobody = cli("task", "complete", task_id, "--data", form, "--worker", "nobody")
@@ -124,15 +139,15 @@ def test_start_show_list_and_complete(cli: Cli) -> None:
     assert wrong_role.returncode == 1 and "bob heeft niet de rol" in wrong_role.stderr
     done = cli("task", "complete", task_id, "--data", form, "--worker", "anna")
     assert done.returncode == 0, done.stderr
-    assert f"task {task_id} completed; case {case_id} is open" in done.stdout
-    assert done.stdout.count("open task ") == 2
+    assert f"taak {task_id} afgerond; zaak {case_id} is open" in done.stdout
+    assert done.stdout.count("open taak ") == 2
 
     again = cli("task", "complete", task_id, "--data", form, "--worker", "bob")
     assert again.returncode == 1
     assert "taak «Intake» is al afgerond door anna" in again.stderr
 
     timeline = cli("case", "show", case_id).stdout
-    assert f"task {task_id} (Intake) completed" in timeline and "track debts started" in timeline
+    assert f"taak {task_id} (Intake) afgerond" in timeline and "spoor debts gestart" in timeline
 
     with read_session(cli.service(ManualClock(datetime.now(UTC))).db) as session:
         audit = session.execute(select(AuditLogRow.who, AuditLogRow.action, AuditLogRow.why)).all()
@@ -145,12 +160,13 @@ def test_tick_fires_what_is_due(cli: Cli) -> None:
     case_id = cli.service(past).start_case("test-visits", "signal", CLIENT, actor="intake").case_id
     ticked = cli("tick")
     assert ticked.returncode == 0, ticked.stderr
-    assert ticked.stdout.startswith("fired ") and " timers in 1 case (" in ticked.stdout
-    assert int(ticked.stdout.split()[1]) >= 3
+    assert " timers afgegaan in 1 zaak (" in ticked.stdout
+    assert int(ticked.stdout.split()[0]) >= 3
     timeline = cli("case", "show", case_id).stdout
-    assert "reminder 1" in timeline and "escalation 3" in timeline
-    assert "moved to the queue of role coordinator" in timeline
-    assert cli("tick").stdout.startswith("fired 0 timers")
+    assert "herinnering 1" in timeline and "escalatie 3" in timeline
+    assert "verplaatst naar de wachtrij van rol Coördinator" in timeline
+    assert cli("tick").stdout.startswith("0 timers afgegaan")
+    assert cli.english("tick").stdout.startswith("fired 0 timers")
 
 
 def test_refusals_and_usage_errors(cli: Cli) -> None:
@@ -158,18 +174,18 @@ def test_refusals_and_usage_errors(cli: Cli) -> None:
     assert (missing.returncode, missing.stderr.strip()) == (1, "carepath case show: no case C404")
     no_file = cli("case", "start", "test-visits", "--trigger", "signal", "--data", "nope.json",
                   "--municipality", "GM0014")
-    assert no_file.returncode == 2 and "cannot read nope.json" in no_file.stderr
+    assert no_file.returncode == 2 and "kan nope.json niet lezen" in no_file.stderr
     no_task = cli("task", "complete", "C404.3", "--data", cli.text("broken.json", '{"outcome": '))
     # Who may complete the task is checked before the form is read: a stranger learns nothing about it.
     assert (no_task.returncode, no_task.stderr.strip()) == (1, "carepath task complete: no task C404.3")
     _team_with_workers(cli)
     started = cli("case", "start", "test-visits", "--trigger", "signal", "--data", cli.file("client.json", CLIENT),
                   "--team", "noord", "--municipality", "GM0014")
-    task_id = started.stdout.split("open task ")[1].split(":")[0]
+    task_id = started.stdout.split("open taak ")[1].split(":")[0]
     not_json = cli("task", "complete", task_id, "--data", cli.text("broken.json", '{"outcome": '), "--worker", "anna")
-    assert not_json.returncode == 2 and "broken.json is not JSON: Expecting value at line 1" in not_json.stderr
+    assert not_json.returncode == 2 and "broken.json is geen JSON: Expecting value op regel 1" in not_json.stderr
     a_list = cli("task", "complete", task_id, "--data", cli.file("list.json", ["help"]), "--worker", "anna")
-    assert a_list.returncode == 2 and "must hold a JSON object, not list" in a_list.stderr
+    assert a_list.returncode == 2 and "moet een JSON-object bevatten, geen list" in a_list.stderr
     invalid = cli("case", "start", "test-visits", "--trigger", "signal", "--data",
                   cli.file("invalid.json", {"concern": "x"}), "--municipality", "GM0014")
     assert invalid.returncode == 1 and "fout in de zaakgegevens voor zorgpad «Testpad huisbezoeken»" in invalid.stderr
@@ -178,3 +194,8 @@ def test_refusals_and_usage_errors(cli: Cli) -> None:
     assert unknown.returncode == 1 and "pathway test-visits@9 is not published" in unknown.stderr
     usage = cli("case", "start", "test-visits")
     assert usage.returncode == 2 and "--trigger" in usage.stderr
+    assert "fout: de volgende argumenten zijn verplicht: --trigger, --data, --municipality" in usage.stderr
+    no_municipality = cli("case", "start", "test-visits", "--trigger", "signal", "--data", cli.file("c.json", CLIENT))
+    assert no_municipality.returncode == 2 and "verplicht: --municipality" in no_municipality.stderr
+    assert "the following arguments are required: --municipality" in cli.english(
+        "case", "start", "test-visits", "--trigger", "signal", "--data", cli.file("c.json", CLIENT)).stderr

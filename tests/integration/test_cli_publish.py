@@ -73,7 +73,7 @@ def test_publish_checks_diffs_and_unpublishes(installation: str, tmp_path: Path,
     broken.write_text(YOUTH.replace("role: debt_worker", "role: debt_wrker"), encoding="utf-8")
     code, _, err = _run(capsys, "publish", str(broken))
     line = 1 + YOUTH[:YOUTH.index("role: debt_worker")].count("\n")
-    assert code == 1 and f"broken.yaml:{line}:11:" in err and "unknown role `debt_wrker`" in err
+    assert code == 1 and f"broken.yaml:{line}:11:" in err and "onbekende rol `debt_wrker`" in err
     assert "er is niets gepubliceerd" in err
 
     service = _service(installation, tmp_path)

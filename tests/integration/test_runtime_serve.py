@@ -198,7 +198,7 @@ def test_sweep_dispatch_and_incidents_commands(installation: tuple[dict[str, str
 
     swept = _run(env, cwd, "sweep", "--once", "--no-prefect")
     assert swept.returncode == 0, swept.stderr
-    assert swept.stdout.startswith("fired 0 timers")
+    assert swept.stdout.startswith("0 timers afgegaan")
     dispatched = _run(env, cwd, "dispatch", "--once", "--no-prefect", "--json")
     assert dispatched.returncode == 1  # one message failed: see the incidents
     result = json.loads(dispatched.stdout)
@@ -211,8 +211,8 @@ def test_sweep_dispatch_and_incidents_commands(installation: tuple[dict[str, str
     retried = _run(env, cwd, "incidents", "--retry", str(incident))
     assert retried.returncode == 0 and "message put back in the outbox" in retried.stdout
     again = _run(env, cwd, "dispatch", "--once", "--no-prefect")
-    assert again.returncode == 0 and again.stdout.startswith("delivered 1 messages"), again.stdout
-    assert _run(env, cwd, "incidents").stdout.strip() == "no open incidents"
+    assert again.returncode == 0 and again.stdout.startswith("1 berichten bezorgd"), again.stdout
+    assert _run(env, cwd, "incidents").stdout.strip() == "geen open incidenten"
     everything = _run(env, cwd, "incidents", "--all", "--json")
     (line,) = everything.stdout.splitlines()
     assert json.loads(line)["resolved_by"] == "tester"
@@ -231,4 +231,4 @@ def test_the_cheap_commands_do_not_import_prefect(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True,
                           timeout=120, check=False)
     assert done.returncode == 0, done.stderr
-    assert "no open incidents" in done.stdout
+    assert "geen open incidenten" in done.stdout

@@ -21,7 +21,7 @@ def _started(cli: Cli) -> tuple[str, str]:  # noqa: F811 - the fixture's name
                   "--municipality", "GM0014")
     assert started.returncode == 0, started.stderr
     case_id = started.stdout.split()[1]
-    return case_id, started.stdout.split("open task ")[1].split(":")[0]
+    return case_id, started.stdout.split("open taak ")[1].split(":")[0]
 
 
 def test_the_owner_of_a_pathway_comes_from_the_account_registry(cli: Cli) -> None:  # noqa: F811

@@ -218,7 +218,9 @@ def test_a_pattern_that_needs_backtracking_is_refused_at_its_line(service: CaseS
                                                         json={"source": text})
     problems = answer.json()["problems"]
     assert answer.status_code == 200 and not answer.json()["valid"]
-    assert [(p["line"], "cannot be checked in linear time" in p["message"]) for p in problems] == [(line, True)]
+    assert [(p["line"], "kan niet in lineaire tijd gecontroleerd worden" in p["message"]) for p in problems] == [
+        (line, True)]
+    assert [p["code"] for p in problems] == ["regex-niet-lineair"]
 
 
 def test_no_form_is_matched_while_the_write_lock_is_held(service: CaseService, clock: ManualClock,
@@ -345,7 +347,8 @@ def test_a_format_carepath_cannot_check_is_refused_at_its_line(service: CaseServ
                                                         json={"source": text})
     (problem,) = answer.json()["problems"]
     assert problem["path"] == "case_data.properties.phone.format"
-    assert "carepath cannot check the format `uri`" in problem["message"]
+    assert "carepath kan het formaat `uri` niet controleren" in problem["message"]
+    assert problem["code"] == "formaat-onbekend"
 
 
 def test_case_data_form_data_and_fields_have_size_limits(service: CaseService, clock: ManualClock) -> None:

@@ -67,7 +67,7 @@ def test_bad_ad_hoc_tasks_are_refused_with_the_reason(runner) -> None:  # type: 
         ({"role": "astronaut"}, "geen rol astronaut"),
         ({"flow": "debts"}, "geen lopend probleemgebied debts"),
         ({"due_at": MONDAY - timedelta(hours=1)}, "is al voorbij"),
-        ({"reminders": ("gisteren",)}, "herinnering gisteren: 'gisteren' is not a duration"),
+        ({"reminders": ("gisteren",)}, "herinnering gisteren: 'gisteren' is geen duur"),
     ):
         with pytest.raises(ValidationError, match=message):
             add(runner, **changes)

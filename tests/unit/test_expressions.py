@@ -51,6 +51,24 @@ def test_macro_variable_does_not_leak_outside_its_macro() -> None:
 def test_syntax_problems_are_explained(source: str, message: str, hint: str) -> None:
     problem = syntax_problem(source)
     assert problem is not None
+    english_hint = problem.hint_text.render("en") if problem.hint_text is not None else ""
+    assert (problem.text.render("en"), english_hint) == (message, hint)
+
+
+@pytest.mark.parametrize(
+    ("source", "message", "hint"),
+    [
+        ("case.x = 1", "`case.x = 1` is geen geldige expressie: onverwacht `= 1` op teken 8",
+         "vergelijk met ==; een enkele = is niet toegestaan"),
+        ("case.a and case.b", "`case.a and case.b` is geen geldige expressie: onverwacht `and case.b` op teken 8",
+         "combineer voorwaarden met && (en), || (of) en ! (niet)"),
+        ("case.x >=", "`case.x >=` is geen geldige expressie: hij houdt te vroeg op", ""),
+        ("case.a\n b", "`case.a b` is geen geldige expressie: onverwacht `b` op regel 2, teken 2", ""),
+    ],
+)
+def test_syntax_problems_are_dutch_by_default(source: str, message: str, hint: str) -> None:
+    problem = syntax_problem(source)
+    assert problem is not None
     assert (problem.message, problem.hint) == (message, hint)
 
 
@@ -60,7 +78,7 @@ def test_valid_expression_has_no_syntax_problem() -> None:
 
 def test_overlong_expression_is_refused() -> None:
     problem = syntax_problem("case.a + " * 300 + "1")
-    assert problem is not None and "limit is 2000" in problem.message
+    assert problem is not None and "de grens is 2000" in problem.message
 
 
 def test_referenced_names_raises_expression_error_on_bad_syntax() -> None:
@@ -94,7 +112,7 @@ def test_evaluate_with_timestamps() -> None:
         ("nope", {"case": {}}, "unknown name `nope`"),
         ("case.a / 0", {"case": {"a": 1}}, "modulus or divide by zero"),
         ('case.a + "x"', {"case": {"a": 1}}, "the values have types that cannot be combined this way"),
-        ("case.a ==", {"case": {"a": 1}}, "it ends too early"),
+        ("case.a ==", {"case": {"a": 1}}, "hij houdt te vroeg op"),
     ],
 )
 def test_evaluate_errors_quote_the_expression(source: str, variables: dict[str, object], reason: str) -> None:

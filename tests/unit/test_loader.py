@@ -133,8 +133,10 @@ def test_check_versions_flags_same_version_with_other_content() -> None:
     assert check_versions([one, same, bumped]) == []
     problems = check_versions([one, same, other], ["one.yaml", "same.yaml", "other.yaml"])
     assert len(problems) == 1
-    assert str(problems[0]) == ("other.yaml:0:0: version: pathway `minimal-referral` version 1 is also in "
-                                "one.yaml with different content (raise `version` to 2)")
+    assert str(problems[0]) == ("other.yaml:0:0: version: zorgpad `minimal-referral` versie 1 staat ook in "
+                                "one.yaml met een andere inhoud (verhoog `version` naar 2)")
+    assert problems[0].text("en") == ("other.yaml:0:0: version: pathway `minimal-referral` version 1 is also in "
+                                      "one.yaml with different content (raise `version` to 2)")
     assert check_versions([one, other])[0].file == "minimal-referral@1"
 
 
@@ -147,12 +149,13 @@ def test_every_problem_is_reported_at_once_and_sorted() -> None:
     assert [p.path for p in problems] == ["calendar", "steps[0].role", "steps[0].next", "steps[1].outcome"]
     assert [p.line for p in problems] == sorted(p.line for p in problems)
     assert str(caught.value).startswith("many.yaml:6:11: calendar: ")
-    assert str(caught.value).endswith("(and 3 more)")
+    assert str(caught.value).endswith("(en nog 3)")
+    assert caught.value.text("en").endswith("(and 3 more)")
 
 
 def test_kinds_come_from_the_caller() -> None:
     text = minimal_text(**{"next: done": "next: ping\n  - id: ping\n    kind: ping_partner\n    next: done"})
-    with pytest.raises(PathwayError, match="unknown step kind `ping_partner`"):
+    with pytest.raises(PathwayError, match="onbekende stapsoort `ping_partner`"):
         load_pathway(text, "ping.yaml", KINDS)
     ping = TaskKindSpec("ping_partner", "test kind", {"type": "object", "additionalProperties": False})
     p = load_pathway(text, "ping.yaml", {**KINDS, "ping_partner": ping})

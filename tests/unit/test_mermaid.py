@@ -27,7 +27,11 @@ def test_flowchart_of_the_rich_fixture() -> None:
     assert '  s_done_kept(["Einde: Huurder blijft huren"])' in lines
     assert '  s_work_on_problems -->|"tracks.debts.result == #quot;achieved#quot;"| s_export' in lines
     assert '  subgraph t_debts["Schulden"]' in lines
-    assert '    s_debts_done(["Track klaar: behaald"])' in lines
+    assert '    s_debts_done(["Probleemgebied klaar: behaald"])' in lines
+    assert any(line.startswith('  s_letter[/"Brief: ') for line in lines), "step kinds are named in Dutch"
+    english = to_mermaid(load_pathway(RICH.read_bytes(), "rich.yaml", default_kinds()), "en").splitlines()
+    assert any(line.startswith('  s_letter[/"Letter: ') for line in english)
+    assert '    s_debts_done(["Problem area done: achieved"])' in english
     assert "  s_work_on_problems -.-> t_housing" in lines
     assert chart.count("subgraph") == chart.count("\n  end\n") == 2
 

@@ -188,20 +188,20 @@ def test_a_template_naming_a_field_the_partner_may_not_receive_is_refused_where_
     problems = [str(p) for p in caught.value.problems]
     line = 1 + CRISIS_TEXT[:CRISIS_TEXT.index("    text: |\n      Graag een")].count("\n")
     assert len(problems) == 1 and problems[0].startswith(f"x.yaml:{line}:")
-    assert "`{phone}` is not a field partner `police` may receive" in problems[0]
+    assert "`{phone}` is geen veld dat partner `police` mag ontvangen" in problems[0]
 
 
 @pytest.mark.parametrize(("old", "new", "message"), [
-    ("template: police_closed", "template: police_safety_check", "uses {due}, but a notify_partner step"),
-    ("template: police_closed", "template: police_closd", "unknown message template `police_closd`"),
+    ("template: police_closed", "template: police_safety_check", "gebruikt {due}, maar een notify_partner-stap"),
+    ("template: police_closed", "template: police_closd", "onbekend berichtsjabloon `police_closd`"),
     ("may_receive: [client_name, address, risk_level]", "may_receive: [client_name, adres, risk_level]",
-     "`adres` is not a field of case_data"),
-    ("{name: risico, from: risk_level", "{name: risico, from: phone", "`phone` is personal data"),
-    ('risk: {low: "1", high: "2", acute: "3"}', 'risk: {low: "1", high: "2"}', "has no code for `acute`"),
-    ("role_scope: pathway\n", "", "`shared` only applies with `role_scope: pathway`"),
-    ("map: {client_name: client_name, phone: phone}", "map: {client_name: name}", "`name` is not a field"),
-    ("      due: 2 working days\n", "      due: 2 working days\n    calendar: 24x7\n", "this step runs on the 24x7"),
-    ("    due: 4 working weeks", "    due: 4 working weeks\n    calendar: 24x7", "this step runs on the 24x7"),
+     "`adres` is geen veld van case_data"),
+    ("{name: risico, from: risk_level", "{name: risico, from: phone", "`phone` is een persoonsgegeven"),
+    ('risk: {low: "1", high: "2", acute: "3"}', 'risk: {low: "1", high: "2"}', "heeft geen code voor `acute`"),
+    ("role_scope: pathway\n", "", "`shared` geldt alleen met `role_scope: pathway`"),
+    ("map: {client_name: client_name, phone: phone}", "map: {client_name: name}", "`name` is geen veld"),
+    ("      due: 2 working days\n", "      due: 2 working days\n    calendar: 24x7\n", "deze stap loopt op de 24x7"),
+    ("    due: 4 working weeks", "    due: 4 working weeks\n    calendar: 24x7", "deze stap loopt op de 24x7"),
 ])
 def test_semantic_checks_of_the_constructs(old: str, new: str, message: str) -> None:
     assert old in CRISIS_TEXT

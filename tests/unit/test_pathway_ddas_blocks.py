@@ -42,9 +42,9 @@ def test_a_wrong_mapping_is_refused_with_its_place() -> None:
     with pytest.raises(PathwayError) as caught:
         _load(broken, "early-signal.yaml")
     text_of = "\n".join(str(p) for p in caught.value.problems)
-    assert "ddas.end_results.by_close_reason.quick_fixe: unknown close reason `quick_fixe`" in text_of
-    assert "did you mean `quick_fix`" in text_of
-    assert "no DDAS end result for outcome(s) not_taken_up" in text_of
+    assert "ddas.end_results.by_close_reason.quick_fixe: onbekende sluitreden `quick_fixe`" in text_of
+    assert "bedoel je `quick_fix`" in text_of
+    assert "geen DDAS-eindresultaat voor uitkomst(en) not_taken_up" in text_of
     assert "retention.signal_unmatched" in text_of
 
 

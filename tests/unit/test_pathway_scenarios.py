@@ -106,7 +106,7 @@ def test_a_good_scenario_loads_and_plays(tmp_path: Path) -> None:
         (("  - expect:", "  - expect: {tracks: {credit_bank: done}}\n  - expect:"), r"planned, active, or closed"),
         (("  - expect:", "  - expect: {outcome: evicted}\n  - expect:"), r"has no outcome 'evicted'"),
         (("  - expect:", "  - expect: {messages: {reminder: 1}}\n  - expect:"), r"no message template 'reminder'"),
-        (("  - expect:", "  - advance: 3 fortnights\n  - expect:"), r"unknown unit 'fortnights'"),
+        (("  - expect:", "  - advance: 3 fortnights\n  - expect:"), r"onbekende eenheid 'fortnights'"),
         (("  - expect:", "  - advance_to: 2026-04-27T09:00\n  - expect:"), r"has no UTC offset"),
         (("start: 2026-03-02T09:00+01:00", "start: 2026-03-02T09:00"), r"line 3: start: .* has no UTC offset"),
         (("2026-03-05 17:00", "5 March, 17:00"), r"local time is written 'YYYY-MM-DD HH:MM'"),
