@@ -16,7 +16,8 @@ from typing import Any
 from engine import commands as c
 from engine.definition import Reminder
 from engine.durations import DurationError, parse_duration
-from engine.errors import CarepathError, ValidationError
+from engine.errors import CarepathError, EngineError, ValidationError
+from engine.messages import msg
 from engine.state import MAIN_FLOW, Task, TaskType, TrackStatus
 
 STEP_ID = "ad_hoc"  # the step id every ad hoc task carries (the type, not this id, tells them apart)
@@ -37,30 +38,33 @@ def reminders_of(task: Task) -> tuple[Reminder, ...]:
 
 def add(engine: Any, run: Any, cmd: c.AddTask) -> None:
     """Open the task (engine handler for `AddTask`); ValidationError names what is wrong."""
-    engine._require_open(run, "add a task")
+    engine._require_open(run, msg("action.add_task"))
     title = " ".join(cmd.title.split())
     if not title:
-        raise ValidationError("an ad hoc task needs a title")
+        raise ValidationError(msg("adhoc.title_needed"))
     if len(title) > MAX_TITLE:
-        raise ValidationError(f"the title of an ad hoc task is {len(title)} characters; at most {MAX_TITLE}")
+        raise ValidationError(msg("adhoc.title_long", length=len(title), limit=MAX_TITLE))
     roles = {r.id for r in run.cp.pathway.roles}
     if cmd.role not in roles:
-        raise ValidationError(f"pathway {run.cp.key} has no role {cmd.role!r}; roles: {sorted(roles)}")
+        raise ValidationError(msg("adhoc.unknown_role", pathway=run.cp.pathway.title or run.cp.key,
+                                  pathway_id=run.cp.key, role=cmd.role, roles=sorted(roles)))
     if cmd.flow != MAIN_FLOW:
         track = run.state.tracks.get(cmd.flow)
         if track is None or track.status is not TrackStatus.ACTIVE:
-            raise ValidationError(f"case {run.state.id} has no active problem area {cmd.flow!r}")
+            raise ValidationError(msg("adhoc.no_track", case=run.state.id, track=cmd.flow))
     if cmd.due_at.tzinfo is None:
-        raise ValidationError("the due moment of an ad hoc task needs a time zone")
+        raise ValidationError(msg("adhoc.due_zone"))
     if cmd.due_at <= run.now:
-        raise ValidationError(f"the due moment {cmd.due_at.isoformat()} has passed; choose one in the future")
+        raise ValidationError(msg("adhoc.due_passed", due=cmd.due_at))
     if len(cmd.reminders) > MAX_REMINDERS:
-        raise ValidationError(f"at most {MAX_REMINDERS} reminders per task")
+        raise ValidationError(msg("adhoc.reminders", limit=MAX_REMINDERS))
     for text in cmd.reminders:
         try:
             run.cp.calendar.subtract(cmd.due_at, parse_duration(text))
+        except EngineError as exc:
+            raise ValidationError(msg("adhoc.reminder", reminder=text, problem=exc.message or str(exc))) from None
         except (DurationError, CarepathError) as exc:
-            raise ValidationError(f"reminder: {exc}") from None
+            raise ValidationError(msg("adhoc.reminder", reminder=text, problem=str(exc))) from None
     task = run.open_task(TaskType.AD_HOC, cmd.flow, STEP_ID, title, cmd.role, cmd.due_at.astimezone(UTC),
                          reminders=tuple(cmd.reminders))
     worker = cmd.assignee or cmd.actor
@@ -72,10 +76,10 @@ def complete(run: Any, task: Task, data: Mapping[str, Any]) -> None:
     """Record the note and close the task; no flow moves."""
     unknown = sorted(set(data) - {"note"})
     if unknown:
-        raise ValidationError(f"an ad hoc task records only a note; not {unknown}")
+        raise ValidationError(msg("adhoc.only_note", fields=unknown))
     note = data.get("note")
     if note is not None and (not isinstance(note, str) or len(note) > MAX_NOTE):
-        raise ValidationError(f"the note of an ad hoc task is text of at most {MAX_NOTE} characters")
+        raise ValidationError(msg("adhoc.note_long", limit=MAX_NOTE))
     run.emit("task_completed", {"task_id": task.id, "data": dict(data)})
     run.resolve_escalations_of(task)
     run.cancel_timers(lambda t: t.ref == task.id)

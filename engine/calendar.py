@@ -74,6 +74,7 @@ import holidays
 from engine.definition import CalendarKind, SchoolHoliday
 from engine.durations import Duration, Unit
 from engine.errors import CalendarError
+from engine.messages import msg
 
 __all__ = [
     "AMSTERDAM",
@@ -140,12 +141,9 @@ def _good_friday(year: int) -> date:
 
 def _aware(value: object, what: str) -> datetime:
     if not isinstance(value, datetime):
-        raise CalendarError(f"{what} must be a timezone-aware datetime, got {type(value).__name__} {value!r}")
+        raise CalendarError(msg("calendar.not_aware", what=what, kind=type(value).__name__, value=repr(value)))
     if value.tzinfo is None or value.utcoffset() is None:
-        raise CalendarError(
-            f"{what} {value.isoformat()} is a naive datetime: give it a time zone (UTC), "
-            "e.g. datetime(..., tzinfo=timezone.utc)"
-        )
+        raise CalendarError(msg("calendar.naive", what=what, value=value.isoformat()))
     return value
 
 
@@ -157,19 +155,17 @@ def _to_utc(value: object, what: str) -> datetime:
 
 def _amount(d: object) -> tuple[int, Unit]:
     if not isinstance(d, Duration) or not isinstance(d.unit, Unit) or isinstance(d.amount, bool):
-        raise CalendarError(f"expected a Duration such as Duration(5, Unit.WORKING_DAYS), got {d!r}")
+        raise CalendarError(msg("calendar.not_duration", value=repr(d)))
     if not isinstance(d.amount, int) or d.amount < 1:
-        raise CalendarError(f"duration {d!r} must have a whole amount of at least 1")
+        raise CalendarError(msg("calendar.amount", value=repr(d)))
     return d.amount, d.unit
 
 
 def _plain_date(value: object, what: str) -> date:
     if isinstance(value, datetime):
-        raise CalendarError(
-            f"{what} {value.isoformat()} is a datetime: pass its local date, e.g. calendar.local(moment).date()"
-        )
+        raise CalendarError(msg("calendar.datetime_not_date", what=what, value=value.isoformat()))
     if not isinstance(value, date):
-        raise CalendarError(f"{what} must be a date, got {type(value).__name__} {value!r}")
+        raise CalendarError(msg("calendar.not_date", what=what, kind=type(value).__name__, value=repr(value)))
     return value
 
 
@@ -202,19 +198,16 @@ def _shift_months(wall: datetime, months: int) -> datetime:
 
 def _parse_school_holiday(holiday: object) -> Iterator[int]:
     if not isinstance(holiday, SchoolHoliday):
-        raise CalendarError(f"expected a SchoolHoliday, got {type(holiday).__name__} {holiday!r}")
+        raise CalendarError(msg("calendar.not_holiday", kind=type(holiday).__name__, value=repr(holiday)))
     try:
         first = date.fromisoformat(holiday.first_day)
         last = date.fromisoformat(holiday.last_day)
     except (TypeError, ValueError) as exc:
-        raise CalendarError(
-            f"school holiday {holiday.name!r}: dates must be ISO dates (YYYY-MM-DD), "
-            f"got first_day={holiday.first_day!r}, last_day={holiday.last_day!r}"
-        ) from exc
+        raise CalendarError(msg("calendar.holiday_dates", name=holiday.name, first=repr(holiday.first_day),
+                                last=repr(holiday.last_day))) from exc
     if last < first:
-        raise CalendarError(
-            f"school holiday {holiday.name!r} ends ({holiday.last_day}) before it starts ({holiday.first_day})"
-        )
+        raise CalendarError(msg("calendar.holiday_order", name=holiday.name, first=holiday.first_day,
+                                last=holiday.last_day))
     return iter(range(first.toordinal(), last.toordinal() + 1))
 
 
@@ -237,9 +230,7 @@ class WorkCalendar:
 
     def __post_init__(self) -> None:
         if not isinstance(self.kind, CalendarKind):
-            raise CalendarError(
-                f"unknown calendar kind {self.kind!r}: use one of {[k.value for k in CalendarKind]}"
-            )
+            raise CalendarError(msg("calendar.kind", kind=repr(self.kind), known=[k.value for k in CalendarKind]))
         object.__setattr__(self, "school_holidays", tuple(self.school_holidays))
         school: dict[int, str] = {}
         for holiday in self.school_holidays:
@@ -261,7 +252,7 @@ class WorkCalendar:
         days = self._years.get(year)
         if days is None:
             if not 1 <= year <= 9999:
-                raise CalendarError(f"year {year} is outside the supported range 1-9999")
+                raise CalendarError(msg("calendar.year", year=year))
             first = date(year, 1, 1).toordinal()
             last = date(year, 12, 31).toordinal()
             days = [ordinal for ordinal in range(first, last + 1) if self._is_working_ordinal(ordinal)]
@@ -334,10 +325,7 @@ class WorkCalendar:
 
     def _require_working_days(self, d: Duration) -> None:
         if self.kind is CalendarKind.ALWAYS:
-            raise CalendarError(
-                f"'{d}' cannot be counted in a 24x7 calendar: every hour counts there; "
-                "use hours or days instead"
-            )
+            raise CalendarError(msg("calendar.working_days_24x7", duration=f"'{d}'"))
 
     # ----------------------------------------------------------------- moments
 
@@ -380,7 +368,7 @@ class WorkCalendar:
             days = n * 7 if unit is Unit.WEEKS else n
             return _resolve_wall(wall + timedelta(days=days))
         except (OverflowError, ValueError) as exc:
-            raise CalendarError(f"{start.isoformat()} + {d} is outside the supported date range") from exc
+            raise CalendarError(msg("calendar.out_of_range", start=start.isoformat(), sign="+", duration=str(d))) from exc
 
     def due(self, start: datetime, d: Duration) -> datetime:
         """A deadline `d` after `start`: `add`, moved off holidays.
@@ -424,7 +412,8 @@ class WorkCalendar:
             days = n * 7 if unit is Unit.WEEKS else n
             return _resolve_wall(wall - timedelta(days=days))
         except (OverflowError, ValueError) as exc:
-            raise CalendarError(f"{moment.isoformat()} - {d} is outside the supported date range") from exc
+            raise CalendarError(msg("calendar.out_of_range", start=moment.isoformat(), sign="-",
+                                    duration=str(d))) from exc
 
     def next_delivery_moment(
         self, moment: datetime, *, start: time = time(8, 0), end: time = time(18, 0)
@@ -439,9 +428,9 @@ class WorkCalendar:
         at = _to_utc(moment, "moment")
         for name, value in (("start", start), ("end", end)):
             if not isinstance(value, time) or value.tzinfo is not None:
-                raise CalendarError(f"{name} must be a naive local time such as time(8, 0), got {value!r}")
+                raise CalendarError(msg("calendar.wall_time", what=name, value=repr(value)))
         if not start < end:
-            raise CalendarError(f"working hours must start before they end, got {start} - {end}")
+            raise CalendarError(msg("calendar.hours_order", start=str(start), end=str(end)))
         if self.kind is CalendarKind.ALWAYS:
             return at
         local = at.astimezone(AMSTERDAM)
@@ -475,9 +464,7 @@ def calendar_for(
         try:
             kind = CalendarKind(kind)
         except ValueError as exc:
-            raise CalendarError(
-                f"unknown calendar kind {kind!r}: use one of {[k.value for k in CalendarKind]}"
-            ) from exc
+            raise CalendarError(msg("calendar.kind", kind=repr(kind), known=[k.value for k in CalendarKind])) from exc
     school = tuple(school_holidays)
     try:
         return _cached_calendar(kind, school, bool(good_friday))

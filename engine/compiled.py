@@ -11,6 +11,7 @@ from engine.calendar import WorkCalendar, calendar_for
 from engine.definition import CloseReason, Outcome, Pathway, Role, Step, TrackTemplate
 from engine.errors import ValidationError
 from engine.json_validation import validator_for
+from engine.messages import Message, msg, schema_problems
 from engine.state import MAIN_FLOW
 
 EVALUATION_STEP = "evaluation"
@@ -61,11 +62,6 @@ def evaluation_form_schema(pathway: Pathway) -> dict[str, Any]:
     }
 
 
-def _validation_message(error: Any) -> str:
-    where = ".".join(str(p) for p in error.absolute_path)
-    return f"{where}: {error.message}" if where else str(error.message)
-
-
 @dataclass(frozen=True)
 class CompiledPathway:
     pathway: Pathway
@@ -82,16 +78,15 @@ class CompiledPathway:
     def key(self) -> str:
         return self.pathway.key
 
-    def validate(self, which: str, data: Any, label: str) -> None:
-        """Check `data` against the schema named `which` ("case_data", a step id or "evaluation")."""
+    def validate(self, which: str, data: Any, subject: Message | str) -> None:
+        """Check `data` against the schema named `which` ("case_data", a step id or "evaluation");
+        `subject` names what is checked in the refusal (`subject.*` in engine/messages.py)."""
         validator = self.validators.get(which)
         if validator is None:
             return
         errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
         if errors:
-            raise ValidationError(
-                f"{label} is not valid: " + "; ".join(_validation_message(e) for e in errors[:10])
-            )
+            raise ValidationError(msg("schema.invalid", subject=subject, problems=schema_problems(errors)))
 
 
 def strict_schema(schema: dict[str, Any]) -> dict[str, Any]:

@@ -38,6 +38,7 @@ from engine.events import Event, apply, start_state
 from engine.expressions import evaluate
 from engine.funding import parse_funder_key
 from engine.json_validation import validator_for
+from engine.messages import Message, msg, schema_problems
 from engine.migration import MigrationPlan, plan_migration
 from engine.referrals import (
     TERMINAL,
@@ -63,6 +64,7 @@ from engine.state import (
 from engine.step_handlers import StepHandler, StepResult
 
 MAX_ENTRIES_PER_COMMAND = 500  # a guard against a flow that never waits
+MAX_DECISION = 2000  # characters of a partner meeting's decision
 _ORIGIN_KEYS = frozenset(
     {"client", "mother", "father", "grandmother_maternal", "grandfather_maternal",
      "grandmother_paternal", "grandfather_paternal"}
@@ -183,10 +185,9 @@ class _Run:
     def enter(self, flow: str, step_id: str) -> None:
         self.entries += 1
         if self.entries > MAX_ENTRIES_PER_COMMAND:
-            raise EngineError(
-                f"case {self.state.id}: pathway {self.cp.key} entered {MAX_ENTRIES_PER_COMMAND} steps in one "
-                f"command without waiting (last: {step_id}); the pathway needs a bounded loop"
-            )
+            raise EngineError(msg("flow.loop", case=self.state.id, pathway=_pathway_title(self.cp),
+                                  pathway_id=self.cp.key, limit=MAX_ENTRIES_PER_COMMAND,
+                                  step=_step_title(self.cp, step_id), step_id=step_id))
         step = self.cp.steps[step_id]
         pos = self.state.position_of(flow)
         visits = pos.visits.get(step_id, 0) if pos is not None else 0
@@ -227,10 +228,9 @@ class _Run:
         for branch in branches:
             if branch.when is None or self.holds(branch.when, variables):
                 return branch.goto
-        raise EngineError(
-            f"case {self.state.id}: no branch of step {step.id} in {self.cp.key} applies "
-            f"(conditions: {', '.join(b.when.source for b in branches if b.when)})"
-        )
+        raise EngineError(msg("flow.no_branch", case=self.state.id, step=step.title or step.id, step_id=step.id,
+                              pathway=_pathway_title(self.cp), pathway_id=self.cp.key,
+                              conditions=[b.when.source for b in branches if b.when]))
 
     @staticmethod
     def holds(condition: Expr, variables: Mapping[str, Any]) -> bool:
@@ -257,7 +257,8 @@ class _Run:
             return step.role
         if flow != MAIN_FLOW:
             return self.cp.tracks[flow].owner
-        raise EngineError(f"step {step.id} of {self.cp.key} has no role")
+        raise EngineError(msg("step.no_role", step=step.title or step.id, step_id=step.id,
+                              pathway=_pathway_title(self.cp), pathway_id=self.cp.key))
 
     def open_task(
         self,
@@ -375,15 +376,14 @@ class _Run:
             except MissingFieldError:
                 chosen = []  # the intake left the list empty: no tracks
             if not isinstance(chosen, list) or not all(isinstance(x, str) for x in chosen):
-                raise EngineError(
-                    f"case {self.state.id}: step {step.id}: tracks_from {step.tracks_from.source!r} "
-                    f"gave {chosen!r}, not a list of track ids"
-                )
+                raise EngineError(msg("tracks.not_a_list", case=self.state.id, step=step.title or step.id,
+                                      step_id=step.id, expression=step.tracks_from.source, value=repr(chosen)))
         else:
             chosen = list(step.tracks)
         unknown = [t for t in chosen if t not in self.cp.tracks]
         if unknown:
-            raise EngineError(f"case {self.state.id}: step {step.id}: unknown tracks {unknown}")
+            raise EngineError(msg("tracks.unknown", case=self.state.id, step=step.title or step.id, step_id=step.id,
+                                  tracks=unknown))
         order = list(dict.fromkeys(chosen))
         self.emit("tracks_opened", {"step_id": step.id, "order": order, "mode": step.mode.value})
         for track_id in order:
@@ -398,7 +398,8 @@ class _Run:
     def plan_track(self, track_id: str) -> None:
         existing = self.state.tracks.get(track_id)
         if existing is not None and existing.status is not TrackStatus.CLOSED:
-            raise ConflictError(f"case {self.state.id}: track {track_id} is already {existing.status.value}")
+            raise ConflictError(msg("track.already", case=self.state.id, track=_track_title(self.cp, track_id),
+                                    track_id=track_id, status=msg("status.track." + existing.status.value)))
         self.emit("track_planned", {"track_id": track_id, "owner_role": self.cp.tracks[track_id].owner})
 
     def start_track(self, track_id: str) -> None:
@@ -543,7 +544,7 @@ class Engine:
         try:
             return self._handlers[kind]
         except KeyError:
-            raise EngineError(f"no handler for step kind {kind!r}") from None
+            raise EngineError(msg("step.no_handler", kind=kind)) from None
 
     def _answer_validator(self, cp: CompiledPathway, step: Step) -> Draft202012Validator | None:
         """The strict validator of a waiting step's answer (only declared fields are kept)."""
@@ -562,16 +563,17 @@ class Engine:
         p = cp.pathway
         trigger = next((t for t in p.triggers if t.type == cmd.trigger), None)
         if trigger is None:
-            known = ", ".join(t.type for t in p.triggers)
-            raise ValidationError(f"pathway {cp.key} has no trigger {cmd.trigger!r} (known: {known})")
-        cp.validate("case_data", cmd.data, f"case data for {cp.key}")
+            raise ValidationError(msg("start.no_trigger", pathway=_pathway_title(cp), pathway_id=cp.key,
+                                      trigger=cmd.trigger, known=[t.type for t in p.triggers]))
+        cp.validate("case_data", cmd.data, msg("subject.case_data", pathway=_pathway_title(cp)))
         unknown_roles = sorted(set(cmd.assignments) - set(cp.roles))
         if unknown_roles:
-            raise ValidationError(f"assignments name roles not in {cp.key}: {', '.join(unknown_roles)}")
+            raise ValidationError(msg("start.unknown_roles", pathway=_pathway_title(cp), pathway_id=cp.key,
+                                      roles=unknown_roles))
         if trigger.condition is not None and evaluate(trigger.condition, {"case": cmd.data, "now": now}) is not True:
-            raise ValidationError(
-                f"signal {cmd.trigger!r} does not meet the condition of {cp.key}: {trigger.condition.source}"
-            )
+            raise ValidationError(msg("start.condition", trigger=trigger.label or cmd.trigger, trigger_id=cmd.trigger,
+                                      pathway=_pathway_title(cp),
+                                      pathway_id=cp.key, condition=trigger.condition.source))
         first = Event(
             case_id=cmd.case_id, seq=1, type="case_started", at=now, actor=cmd.actor, reason=cmd.reason,
             data={
@@ -594,9 +596,9 @@ class Engine:
     def handle(self, state: CaseState, cmd: c.Command, now: datetime) -> Decision:
         """Decide `cmd` for `state`; `state` itself is never changed."""
         if isinstance(cmd, c.StartCase):
-            raise EngineError(f"case {cmd.case_id} already exists; StartCase only starts new cases")
+            raise EngineError(msg("case.exists", case=cmd.case_id))
         if cmd.case_id != state.id:
-            raise EngineError(f"command for case {cmd.case_id} given state of case {state.id}")
+            raise EngineError(msg("command.wrong_case", case=cmd.case_id, other=state.id))
         cp = self._lookup(state.pathway_id, state.pathway_version)
         run = _Run(self, cp, state.clone(), now, cmd.actor, cmd.reason)
         if isinstance(cmd, c.MigrateCase):
@@ -604,7 +606,7 @@ class Engine:
             return Decision(run.state, tuple(run.events))
         method = _HANDLERS.get(type(cmd))
         if method is None:
-            raise EngineError(f"unknown command {type(cmd).__name__}")
+            raise EngineError(msg("command.unknown", command=type(cmd).__name__))
         method(self, run, cmd)
         return Decision(run.state, tuple(run.events))
 
@@ -618,9 +620,9 @@ class Engine:
     def _migrate(self, run: _Run, cmd: c.MigrateCase) -> None:
         plan = self.plan_migration(run.state, cmd.to_version, cmd.step_map)
         if not plan.possible:
-            raise ConflictError(
-                f"case {run.state.id} cannot move to {run.state.pathway_id}@{cmd.to_version}: " + "; ".join(plan.blockers)
-            )
+            raise ConflictError(msg("migration.refused", case=run.state.id, pathway=_pathway_title(run.cp),
+                                    pathway_id=run.state.pathway_id, version=cmd.to_version,
+                                    blockers=list(plan.blocker_messages)))
         run.emit("case_migrated", {"from_version": plan.from_version, "to_version": plan.to_version,
                                    "changes": list(plan.changes)})
         run.cp = self._lookup(run.state.pathway_id, cmd.to_version)
@@ -655,34 +657,40 @@ class Engine:
 
     # --- commands -------------------------------------------------------------
     @staticmethod
-    def _require_open(run: _Run, what: str) -> None:
+    def _require_open(run: _Run, action: Message) -> None:
         if run.state.status is not CaseStatus.OPEN:
-            raise ConflictError(f"case {run.state.id} is {run.state.status.value}: cannot {what}")
+            raise ConflictError(msg("case.not_open", case=run.state.id,
+                                    status=msg("status.case." + run.state.status.value), action=action))
 
     @staticmethod
     def _open_task(run: _Run, task_id: str) -> Task:
         task = run.state.tasks.get(task_id)
         if task is None:
-            raise NotFoundError(f"case {run.state.id} has no task {task_id}")
+            raise NotFoundError(msg("task.unknown", case=run.state.id, task_id=task_id))
         if task.status is not TaskStatus.OPEN:
-            by = f" by {task.completed_by}" if task.completed_by else ""
-            when = f" at {task.completed_at.isoformat()}" if task.completed_at else ""
-            raise ConflictError(f"task {task_id} ({task.title}) was already {task.status.value}{by}{when}")
+            status = msg("status.task." + task.status.value)
+            if task.completed_by and task.completed_at:
+                raise ConflictError(msg("task.already_closed_by", task=task.title, task_id=task_id, status=status,
+                                        worker=task.completed_by, at=task.completed_at))
+            raise ConflictError(msg("task.already_closed", task=task.title, task_id=task_id, status=status))
         return task
 
     def _claim(self, run: _Run, cmd: c.ClaimTask) -> None:
-        self._require_open(run, "claim a task")
+        self._require_open(run, msg("action.claim"))
         task = self._open_task(run, cmd.task_id)
         if task.assignee == cmd.worker:
             return
         if task.assignee is not None:
-            raise ConflictError(f"task {task.id} ({task.title}) is already claimed by {task.assignee}")
+            raise ConflictError(msg("task.claimed", task=task.title, task_id=task.id, worker=task.assignee))
         run.emit("task_claimed", {"task_id": task.id, "worker": cmd.worker})
 
     def _release(self, run: _Run, cmd: c.ReleaseTask) -> None:
         task = self._open_task(run, cmd.task_id)
         if task.assignee != cmd.worker:
-            raise ConflictError(f"task {task.id} is not with {cmd.worker} (assignee: {task.assignee or 'the queue'})")
+            if task.assignee is None:
+                raise ConflictError(msg("task.not_with_queue", task=task.title, task_id=task.id, worker=cmd.worker))
+            raise ConflictError(msg("task.not_with", task=task.title, task_id=task.id, worker=cmd.worker,
+                                    assignee=task.assignee))
         carries = run.state.assignments.get(task.role) == cmd.worker
         run.emit("task_released", {"task_id": task.id, "role": task.role, "clear_assignment": carries})
 
@@ -690,14 +698,14 @@ class Engine:
         task = self._open_task(run, cmd.task_id)
         role = cmd.role or task.role
         if role not in run.cp.roles:
-            raise ValidationError(f"role {role!r} is not a role of {run.cp.key}")
+            raise ValidationError(msg("role.unknown", role=role, pathway=_pathway_title(run.cp), pathway_id=run.cp.key))
         run.emit("task_reassigned", {"task_id": task.id, "role": role, "worker": cmd.worker,
                                      "carry_case": cmd.carry_case})
         run.message("inbox", "task_reassigned", to_role=role, to_worker=cmd.worker, task_id=task.id,
                     payload={"title": task.title})
 
     def _complete(self, run: _Run, cmd: c.CompleteTask) -> None:
-        self._require_open(run, "complete a task")
+        self._require_open(run, msg("action.complete"))
         task = self._open_task(run, cmd.task_id)
         if task.type is TaskType.EVALUATION:
             self._complete_evaluation(run, task, cmd.data)
@@ -710,8 +718,8 @@ class Engine:
             validator = self._answer_validator(run.cp, step)
             errors = sorted(validator.iter_errors(cmd.data), key=lambda e: list(e.absolute_path)) if validator else []
             if errors:
-                raise ValidationError(f"answer to {task.id} ({step.id}) is not valid: "
-                                      + "; ".join(e.message for e in errors[:10]))
+                raise ValidationError(msg("answer.invalid", task=task.title, task_id=task.id, step_id=step.id,
+                                          problems=schema_problems(errors)))
             joint.complete(run, task, step, cmd.data)
             return
         if task.type is TaskType.PARTNER:
@@ -719,11 +727,10 @@ class Engine:
             if validator is not None:
                 errors = sorted(validator.iter_errors(cmd.data), key=lambda e: list(e.absolute_path))
                 if errors:
-                    raise ValidationError(
-                        f"answer to {task.id} ({step.id}) is not valid: " + "; ".join(e.message for e in errors[:10])
-                    )
+                    raise ValidationError(msg("answer.invalid", task=task.title, task_id=task.id, step_id=step.id,
+                                              problems=schema_problems(errors)))
         else:
-            run.cp.validate(step.id, cmd.data, f"form of {task.id} ({step.id})")
+            run.cp.validate(step.id, cmd.data, msg("subject.form", task=task.title, task_id=task.id, step_id=step.id))
             if task.assignee is None:
                 # Whoever does unclaimed work takes it, and with it the role in this case (one worker
                 # carries a family): the next tasks of that role go straight to them.
@@ -741,20 +748,22 @@ class Engine:
             run.follow(task.flow, step, cmd.data)
 
     def _complete_evaluation(self, run: _Run, task: Task, data: dict[str, Any]) -> None:
-        run.cp.validate(EVALUATION_STEP, data, f"evaluation {task.id}")
+        run.cp.validate(EVALUATION_STEP, data, msg("subject.evaluation", task=task.title, task_id=task.id))
         state = run.state
         known = set(state.tracks)
         for ref in [r["track"] for r in data.get("track_reviews", [])] + [
             r["track"] for r in data.get("close_tracks", [])
         ]:
             if ref not in known:
-                raise ValidationError(f"evaluation {task.id}: case {state.id} has no track {ref!r}")
+                raise ValidationError(msg("evaluation.no_track", task=task.title, task_id=task.id, case=state.id,
+                                          track=ref))
         for track_id in data.get("add_tracks", []):
             if track_id not in run.cp.tracks:
-                raise ValidationError(f"evaluation {task.id}: {run.cp.key} has no track {track_id!r}")
+                raise ValidationError(msg("evaluation.unknown_track", task=task.title, task_id=task.id,
+                                          pathway=_pathway_title(run.cp), pathway_id=run.cp.key, track=track_id))
         focus = data.get("focus")
         if focus is not None and focus not in known and focus not in data.get("add_tracks", []):
-            raise ValidationError(f"evaluation {task.id}: focus {focus!r} is not a track of case {state.id}")
+            raise ValidationError(msg("evaluation.focus", task=task.title, task_id=task.id, track=focus, case=state.id))
         run.emit("task_completed", {"task_id": task.id, "data": dict(data)})
         run.resolve_escalations_of(task)
         run.cancel_timers(lambda t: t.ref == task.id)
@@ -764,7 +773,7 @@ class Engine:
                                                  "evaluation": task.sequence}})
         if data.get("add_tracks"):
             if state.tracks_step is None:
-                raise ConflictError(f"evaluation {task.id}: case {state.id} is not working on tracks now")
+                raise ConflictError(msg("evaluation.no_tracks_now", task=task.title, task_id=task.id, case=state.id))
             for track_id in data["add_tracks"]:
                 run.plan_track(track_id)
                 if run.active_mode() is TrackMode.PARALLEL:
@@ -780,11 +789,11 @@ class Engine:
     def _fire(self, run: _Run, cmd: c.FireTimer) -> None:
         timer = run.state.timers.get(cmd.timer_id)
         if timer is None:
-            raise NotFoundError(f"case {run.state.id} has no timer {cmd.timer_id}")
+            raise NotFoundError(msg("timer.unknown", case=run.state.id, timer=cmd.timer_id))
         if timer.status is not TimerStatus.PENDING:
             return  # cancelled, paused or already fired: firing again does nothing
         if run.now < timer.due_at:
-            raise EngineError(f"timer {timer.id} is due at {timer.due_at.isoformat()}, not yet at {run.now.isoformat()}")
+            raise EngineError(msg("timer.not_due", timer=timer.id, due=timer.due_at, now=run.now))
         run.emit("timer_fired", {"timer_id": timer.id, "kind": timer.kind.value})
         if run.state.status is not CaseStatus.OPEN:
             return
@@ -870,14 +879,15 @@ class Engine:
                           timer.index + 1)
 
     def _suspend(self, run: _Run, cmd: c.SuspendCase) -> None:
-        self._require_open(run, "suspend it")
+        self._require_open(run, msg("action.suspend"))
         if not cmd.reason:
-            raise ValidationError(f"case {run.state.id}: say why the case is suspended")
+            raise ValidationError(msg("case.pause_reason", case=run.state.id))
         run.emit("case_suspended", {})
 
     def _resume(self, run: _Run, cmd: c.ResumeCase) -> None:
         if run.state.status is not CaseStatus.SUSPENDED or run.state.suspended_at is None:
-            raise ConflictError(f"case {run.state.id} is {run.state.status.value}, not suspended")
+            raise ConflictError(msg("case.not_paused", case=run.state.id,
+                                    status=msg("status.case." + run.state.status.value)))
         cal, since = run.cp.calendar, run.state.suspended_at
         run.emit("case_resumed", {
             "timers": {t.id: cal.postpone(t.due_at, since, run.now).isoformat()
@@ -887,58 +897,60 @@ class Engine:
 
     def _close(self, run: _Run, cmd: c.CloseCase) -> None:
         if run.state.status is CaseStatus.CLOSED:
-            raise ConflictError(f"case {run.state.id} is already closed ({run.state.outcome})")
+            ended = run.cp.outcomes.get(run.state.outcome or "")
+            raise ConflictError(msg("case.already_closed", case=run.state.id, outcome_code=run.state.outcome,
+                                    outcome=ended.label if ended is not None else run.state.outcome or "-"))
         reason = run.cp.close_reasons.get(cmd.reason_code)
         if reason is None:
-            known = ", ".join(run.cp.close_reasons)
-            raise ValidationError(f"{run.cp.key} has no close reason {cmd.reason_code!r} (known: {known})")
+            raise ValidationError(msg("close.unknown_reason", pathway=_pathway_title(run.cp), pathway_id=run.cp.key,
+                                      reason=cmd.reason_code, known=list(run.cp.close_reasons)))
         outcome = cmd.outcome or reason.outcome
         if outcome is None or outcome not in run.cp.outcomes:
-            raise ValidationError(
-                f"close reason {cmd.reason_code!r} needs an outcome of {run.cp.key} "
-                f"({', '.join(run.cp.outcomes)}), got {outcome!r}"
-            )
+            raise ValidationError(msg("close.outcome_needed", reason=cmd.reason_code, pathway=_pathway_title(run.cp),
+                                      pathway_id=run.cp.key, known=list(run.cp.outcomes), outcome=outcome or "-"))
         run.close_case(outcome, cmd.reason_code)
 
     def _reopen(self, run: _Run, cmd: c.ReopenCase) -> None:
         state = run.state
         p = run.cp.pathway
         if state.status is not CaseStatus.CLOSED or state.closed_at is None:
-            raise ConflictError(f"case {state.id} is {state.status.value}, not closed")
+            raise ConflictError(msg("reopen.not_closed", case=state.id, status=msg("status.case." + state.status.value)))
         if p.reopen_within is None:
-            raise ConflictError(f"pathway {run.cp.key} does not allow reopening cases")
+            raise ConflictError(msg("reopen.not_allowed", pathway=_pathway_title(run.cp), pathway_id=run.cp.key))
         limit = run.cp.calendar.add(state.closed_at, p.reopen_within)
         if run.now > limit:
-            raise ConflictError(f"case {state.id} closed too long ago to reopen (until {limit.isoformat()})")
+            raise ConflictError(msg("reopen.too_late", case=state.id, until=limit))
         step_id = cmd.step_id or p.first_step
         if run.cp.step_flow.get(step_id) != MAIN_FLOW:
-            raise ValidationError(f"{run.cp.key} has no main-flow step {step_id!r} to reopen at")
+            raise ValidationError(msg("reopen.no_step", pathway=_pathway_title(run.cp), pathway_id=run.cp.key,
+                                      step=step_id))
         run.emit("case_reopened", {"step_id": step_id})
         if p.evaluation is not None:
             run.set_timer(TimerKind.EVALUATION, run.cp.calendar.add(run.now, p.evaluation.every), "case", MAIN_FLOW, 1)
         run.enter(MAIN_FLOW, step_id)
 
     def _add_track(self, run: _Run, cmd: c.AddTrack) -> None:
-        self._require_open(run, "add a track")
+        self._require_open(run, msg("action.add_track"))
         if cmd.track_id not in run.cp.tracks:
-            raise ValidationError(f"{run.cp.key} has no track {cmd.track_id!r}")
+            raise ValidationError(msg("track.unknown", pathway=_pathway_title(run.cp), pathway_id=run.cp.key,
+                                      track=cmd.track_id))
         if run.state.tracks_step is None:
-            raise ConflictError(f"case {run.state.id} is not working on tracks now")
+            raise ConflictError(msg("tracks.not_now", case=run.state.id))
         run.plan_track(cmd.track_id)
         if run.active_mode() is TrackMode.PARALLEL:
             run.start_track(cmd.track_id)
 
     def _origin(self, run: _Run, cmd: c.RegisterOrigin) -> None:
         if not run.cp.pathway.origin_registration:
-            raise ValidationError(f"pathway {run.cp.key} does not register origin")
+            raise ValidationError(msg("origin.not_registered", pathway=_pathway_title(run.cp), pathway_id=run.cp.key))
         if run.state.origin_objection:
-            raise ConflictError(f"the client of case {run.state.id} objected to registering origin")
+            raise ConflictError(msg("origin.objected", case=run.state.id))
         unknown = sorted(set(cmd.origin) - _ORIGIN_KEYS)
         if unknown:
-            raise ValidationError(f"origin may only hold country of birth of {sorted(_ORIGIN_KEYS)}; not {unknown}")
+            raise ValidationError(msg("origin.unknown_keys", allowed=sorted(_ORIGIN_KEYS), unknown=unknown))
         bad = {k: v for k, v in cmd.origin.items() if not (isinstance(v, str) and len(v) == 2 and v.isalpha() and v.isupper())}
         if bad:
-            raise ValidationError(f"origin values must be ISO 3166 country codes such as 'NL': {bad}")
+            raise ValidationError(msg("origin.bad_codes", bad=[f"{k}={v!r}" for k, v in sorted(bad.items())]))
         run.emit("origin_registered", {"origin": dict(cmd.origin)})
 
     def _object_origin(self, run: _Run, cmd: c.ObjectToOrigin) -> None:
@@ -946,27 +958,27 @@ class Engine:
 
     def _resolve(self, run: _Run, cmd: c.ResolveEscalation) -> None:
         if not any(e["id"] == cmd.escalation_id for e in run.state.open_escalations):
-            raise NotFoundError(f"case {run.state.id} has no open escalation {cmd.escalation_id}")
+            raise NotFoundError(msg("escalation.unknown", case=run.state.id, escalation=cmd.escalation_id))
         run.emit("escalation_resolved", {"escalation_id": cmd.escalation_id})
 
     def _answer_referral(self, run: _Run, cmd: c.AnswerReferral) -> None:
         """One partner answer, however it came in; `completed` records the outcome like a form."""
-        self._require_open(run, "answer a referral")
+        self._require_open(run, msg("action.answer_referral"))
         record = run.state.referrals.get(cmd.task_id)
         if record is None:
-            raise NotFoundError(f"zaak {run.state.id} heeft geen verwijzing {cmd.task_id}")
+            raise NotFoundError(msg("referral.unknown", case=run.state.id, referral=cmd.task_id))
         try:
             channel = AnswerChannel(cmd.channel)
         except ValueError:
-            raise ValidationError(f"onbekende manier van antwoorden {cmd.channel!r} (account, link, phone)") from None
+            raise ValidationError(msg("referral.channel", channel=cmd.channel)) from None
         new = parse_status(cmd.status)
-        check_transition(cmd.task_id, ReferralStatus(record["status"]), new)
-        if new is ReferralStatus.REJECTED and not (cmd.reason or "").strip():
-            raise ValidationError(f"verwijzing {cmd.task_id}: geef de reden van de afwijzing")
         task = run.state.tasks[cmd.task_id]
+        check_transition(cmd.task_id, ReferralStatus(record["status"]), new, task.title)
+        if new is ReferralStatus.REJECTED and not (cmd.reason or "").strip():
+            raise ValidationError(msg("referral.reason_needed", task=task.title, task_id=cmd.task_id))
         if new is ReferralStatus.COMPLETED:
             if task.status is not TaskStatus.OPEN:
-                raise ConflictError(f"verwijzing {cmd.task_id} kan niet meer worden beantwoord")
+                raise ConflictError(msg("referral.answered", task=task.title, task_id=cmd.task_id))
             run.emit("referral_updated", {"task_id": task.id, "status": new.value, "channel": channel.value})
             self._complete(run, c.CompleteTask(case_id=cmd.case_id, actor=cmd.actor, task_id=task.id,
                                                data=dict(cmd.data)))
@@ -993,10 +1005,11 @@ class Engine:
 
     def _record_consent(self, run: _Run, cmd: c.RecordConsent) -> None:
         """Record the client's consent for a partner and send the referrals that waited for it."""
-        self._require_open(run, "record consent")
+        self._require_open(run, msg("action.consent"))
         role = run.cp.roles.get(cmd.partner)
         if role is None or role.kind is not RoleKind.PARTNER:
-            raise ValidationError(f"{cmd.partner!r} is geen partnerrol van zorgpad {run.cp.key}")
+            raise ValidationError(msg("consent.not_partner", partner=role.title if role is not None else cmd.partner,
+                                      partner_id=cmd.partner, pathway=_pathway_title(run.cp), pathway_id=run.cp.key))
         run.emit("consent_recorded", {"partner": cmd.partner})
         for flow, held in list(run.state.held_referrals.items()):
             pos = run.state.position_of(flow)
@@ -1006,15 +1019,15 @@ class Engine:
     def _meeting_decision(self, run: _Run, cmd: c.RecordMeetingDecision) -> None:
         text = cmd.decision.strip()
         if not text:
-            raise ValidationError(f"zaak {run.state.id}: een besluit van het ketenoverleg heeft een tekst nodig")
-        if len(text) > 2000:
-            raise ValidationError(f"zaak {run.state.id}: een besluit is ten hoogste 2000 tekens")
+            raise ValidationError(msg("meeting.decision_empty", case=run.state.id))
+        if len(text) > MAX_DECISION:
+            raise ValidationError(msg("meeting.decision_long", case=run.state.id, limit=MAX_DECISION))
         run.emit("meeting_decision_recorded", {"meeting": cmd.meeting, "decision": text})
 
     def _update_data(self, run: _Run, cmd: c.UpdateCaseData) -> None:
-        self._require_open(run, "change its data")
+        self._require_open(run, msg("action.change_data"))
         merged = {**run.state.data, **cmd.changes}
-        run.cp.validate("case_data", merged, f"case data of {run.state.id}")
+        run.cp.validate("case_data", merged, msg("subject.case_data_of", case=run.state.id))
         run.emit("case_data_updated", {"changes": dict(cmd.changes)})
 
 
@@ -1038,6 +1051,20 @@ _HANDLERS: dict[type, Callable[[Engine, _Run, Any], None]] = {
     c.RecordMeetingDecision: Engine._meeting_decision,
     c.AddTask: adhoc.add,
 }
+
+
+def _pathway_title(cp: CompiledPathway) -> str:
+    return cp.pathway.title or cp.key
+
+
+def _step_title(cp: CompiledPathway, step_id: str) -> str:
+    step = cp.steps.get(step_id)
+    return (step.title if step is not None else "") or step_id
+
+
+def _track_title(cp: CompiledPathway, track_id: str) -> str:
+    track = cp.tracks.get(track_id)
+    return (track.title if track is not None else "") or track_id
 
 
 def _funder_of(cmd: c.StartCase, pathway: Any) -> dict[str, str]:

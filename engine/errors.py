@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+from engine.messages import Message, render
 
 from engine.problem_texts import Args, Text, render
 
@@ -80,7 +83,26 @@ class PathwayError(CarepathError):
 
 
 class EngineError(CarepathError):
-    """A command the engine refuses: unknown case/task, wrong state, invalid data."""
+    """A command the engine refuses: unknown case/task, wrong state, invalid data.
+
+    Raised with a coded `Message` (`engine/messages.py`): `code` and `message.args` say what, `str()`
+    is the Dutch text, `engine.messages.render(error.message, "en")` the English. A plain string is
+    still accepted from code outside the engine (`code` is then "")."""
+
+    def __init__(self, message: Message | str = "", *rest: object) -> None:
+        if isinstance(message, Message):
+            self.message: Message | None = message
+            self.code = message.code
+            super().__init__(render(message, "nl"), *rest)
+        else:
+            self.message = None
+            self.code = ""
+            super().__init__(message, *rest)
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The message's named arguments (ids included, for logs and the API's `detail`)."""
+        return dict(self.message.args) if self.message is not None else {}
 
 
 class ConflictError(EngineError):

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from engine.errors import EngineError
+from engine.messages import msg
 from engine.state import (
     MAIN_FLOW,
     CaseState,
@@ -72,27 +73,27 @@ def _task(state: CaseState, task_id: str) -> Task:
     try:
         return state.tasks[task_id]
     except KeyError:
-        raise ReplayError(f"case {state.id}: event names unknown task {task_id}") from None
+        raise ReplayError(msg("replay.unknown_task", case=state.id, task_id=task_id)) from None
 
 
 def _timer(state: CaseState, timer_id: str) -> Timer:
     try:
         return state.timers[timer_id]
     except KeyError:
-        raise ReplayError(f"case {state.id}: event names unknown timer {timer_id}") from None
+        raise ReplayError(msg("replay.unknown_timer", case=state.id, timer=timer_id)) from None
 
 
 def _position(state: CaseState, flow: str) -> Position:
     pos = state.position_of(flow)
     if pos is None:
-        raise ReplayError(f"case {state.id}: event names flow {flow} that is not running")
+        raise ReplayError(msg("replay.flow", case=state.id, flow=flow))
     return pos
 
 
 def start_state(event: Event) -> CaseState:
     """The state a `case_started` event creates."""
     if event.type != "case_started":
-        raise ReplayError(f"case {event.case_id}: history starts with {event.type}, not case_started")
+        raise ReplayError(msg("replay.first", case=event.case_id, event=event.type))
     d = event.data
     return CaseState(
         id=event.case_id,
@@ -114,7 +115,7 @@ def start_state(event: Event) -> CaseState:
 def apply(state: CaseState, event: Event) -> None:
     """Fold `event` into `state` in place."""
     if event.seq != state.version + 1:
-        raise ReplayError(f"case {state.id}: event {event.seq} ({event.type}) follows version {state.version}")
+        raise ReplayError(msg("replay.order", case=state.id, seq=event.seq, event=event.type, version=state.version))
     d = event.data
     kind = event.type
     if kind == "step_entered":
@@ -255,9 +256,9 @@ def apply(state: CaseState, event: Event) -> None:
     elif kind in _REFERRAL_EVENTS:
         _apply_referral(state, event)
     elif kind == "case_started":
-        raise ReplayError(f"case {state.id}: a second case_started at {event.seq}")
+        raise ReplayError(msg("replay.second_start", case=state.id, seq=event.seq))
     else:
-        raise ReplayError(f"case {state.id}: unknown event type {kind!r} at {event.seq}")
+        raise ReplayError(msg("replay.unknown_event", case=state.id, event=kind, seq=event.seq))
     state.version = event.seq
 
 
@@ -292,7 +293,7 @@ def _apply_referral(state: CaseState, event: Event) -> None:
 def replay(events: list[Event]) -> CaseState:
     """Rebuild a case's state from its whole history."""
     if not events:
-        raise ReplayError("cannot replay an empty history")
+        raise ReplayError(msg("replay.empty"))
     state = start_state(events[0])
     for event in events[1:]:
         apply(state, event)

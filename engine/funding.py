@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from engine.errors import ValidationError
+from engine.messages import Message, msg
 
 
 class FunderKind(str, Enum):
@@ -44,34 +45,33 @@ class Funder:
         return funder_key(self.kind, self.code)
 
 
-def check_code(kind: FunderKind, code: str) -> str | None:
+def check_code(kind: FunderKind, code: str) -> Message | None:
     """What is wrong with `code` for a funder of `kind` (Dutch), or None."""
     if kind is FunderKind.MUNICIPALITY:
-        return None if _CBS.fullmatch(code) else f"de code van een gemeente is de CBS-code, GM en vier cijfers (GM0599), niet {code!r}"
-    return None if _CODE.fullmatch(code) else (
-        f"de code van een financier is 1 tot 32 letters, cijfers of -, niet {code!r}")
+        return None if _CBS.fullmatch(code) else msg("funder.municipality_code", code=code)
+    return None if _CODE.fullmatch(code) else msg("funder.other_code", code=code)
 
 
 def funder_key(kind: FunderKind, code: str) -> str:
     problem = check_code(kind, code)
     if problem is not None:
-        raise ValidationError(problem)
+        raise ValidationError(msg("funder.bad", text=f"{kind.value}:{code}", problem=problem))
     return f"{kind.value}:{code}"
 
 
 def parse_funder_key(text: str) -> tuple[FunderKind, str]:
     """(kind, code) of a funder key such as ``health_insurer:3311``; ValidationError naming the problem."""
     kind_text, sep, code = text.partition(":")
-    kinds = ", ".join(k.value for k in FunderKind)
+    kinds = [k.value for k in FunderKind]
     if not sep:
-        raise ValidationError(f"financier {text!r}: schrijf soort:code, bijvoorbeeld municipality:GM0599 (soorten: {kinds})")
+        raise ValidationError(msg("funder.form", text=text, kinds=kinds))
     try:
         kind = FunderKind(kind_text)
     except ValueError:
-        raise ValidationError(f"financier {text!r}: onbekende soort {kind_text!r} (soorten: {kinds})") from None
+        raise ValidationError(msg("funder.kind", text=text, kind=kind_text, kinds=kinds)) from None
     problem = check_code(kind, code)
     if problem is not None:
-        raise ValidationError(f"financier {text!r}: {problem}")
+        raise ValidationError(msg("funder.bad", text=text, problem=problem))
     return kind, code
 
 

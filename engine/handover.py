@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine import commands as c
 from engine.errors import ValidationError
+from engine.messages import msg
 from engine.state import CaseStatus, TimerKind
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ def mapped_data(mapping: Mapping[str, Any], case_data: Mapping[str, Any]) -> dic
 
 def link_case(engine: Engine, run: _Run, cmd: c.LinkCase) -> None:
     if cmd.relation not in RELATIONS:
-        raise ValidationError(f"a link is to a parent or a child case, not {cmd.relation!r}")
+        raise ValidationError(msg("link.relation", relation=cmd.relation))
     link = {"relation": cmd.relation, "case_id": cmd.other_case, "pathway": cmd.pathway_id,
             "step_id": cmd.step_id, "wait": cmd.wait}
     if any(existing.get("case_id") == cmd.other_case for existing in run.state.links):
@@ -46,7 +47,7 @@ def link_case(engine: Engine, run: _Run, cmd: c.LinkCase) -> None:
 def record_outcome(engine: Engine, run: _Run, cmd: c.RecordHandoverOutcome) -> None:
     state = run.state
     if not any(link.get("case_id") == cmd.child_case and link.get("relation") == "child" for link in state.links):
-        raise ValidationError(f"case {state.id} did not hand over to case {cmd.child_case}")
+        raise ValidationError(msg("handover.not_child", case=state.id, child=cmd.child_case))
     if state.status is not CaseStatus.OPEN or cmd.step_id not in run.cp.steps:
         return  # closed (or migrated away) meanwhile: nothing waits for it any more
     data = {"child_case": cmd.child_case, "outcome": cmd.outcome}

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.definition import Step
 from engine.errors import ValidationError
+from engine.messages import msg
 from engine.state import Task, TaskStatus, TaskType, TimerKind
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ def _this_visit(run: _Run, task: Task) -> list[Task]:
 def complete(run: _Run, task: Task, step: Step, data: Mapping[str, Any]) -> None:
     """One side answered; when both have, record the joint decision and go on."""
     if task.type is TaskType.PARTNER and not str(data.get("name", "")).strip():
-        raise ValidationError(f"answer to {task.id} ({step.id}): the partner names who confirms (`name`)")
+        raise ValidationError(msg("answer.confirmer", task=task.title, task_id=task.id, step_id=step.id))
     if task.type is not TaskType.PARTNER and task.assignee is None:
         run.emit("task_claimed", {"task_id": task.id, "worker": run.actor})
     run.emit("task_completed", {"task_id": task.id, "data": dict(data)})

@@ -18,6 +18,7 @@ from typing import Any
 from engine.definition import EscalationAction, EscalationStep, Reminder, Step
 from engine.durations import parse_duration
 from engine.errors import ConflictError, ValidationError
+from engine.messages import msg
 
 
 class ReferralStatus(str, Enum):
@@ -85,18 +86,17 @@ def parse_status(value: str) -> ReferralStatus:
     try:
         return ReferralStatus(value)
     except ValueError:
-        known = ", ".join(s.value for s in ReferralStatus)
-        raise ValidationError(f"onbekende status van een verwijzing: {value!r} (bekend: {known})") from None
+        raise ValidationError(msg("referral.status", status=value, known=[s.value for s in ReferralStatus])) from None
 
 
-def check_transition(referral_id: str, current: ReferralStatus, new: ReferralStatus) -> None:
+def check_transition(referral_id: str, current: ReferralStatus, new: ReferralStatus, title: str = "") -> None:
     """Refuse a status change the lifecycle does not allow (a completed referral stays completed)."""
     if new not in _NEXT.get(current, frozenset()):
-        allowed = ", ".join(sorted(DUTCH_STATUS[s] for s in _NEXT.get(current, frozenset()))) or "geen (definitief)"
-        raise ConflictError(
-            f"verwijzing {referral_id} is {DUTCH_STATUS[current]} ({current.value}); zij kan niet meer "
-            f"{DUTCH_STATUS[new]} ({new.value}) worden (wel mogelijk: {allowed})"
-        )
+        allowed = [msg("referral_status." + s.value) for s in sorted(_NEXT.get(current, frozenset()), key=str)]
+        raise ConflictError(msg("referral.transition", referral=f"«{title}»" if title else referral_id,
+                                referral_id=referral_id, current=msg("referral_status." + current.value),
+                                new=msg("referral_status." + new.value),
+                                allowed=allowed or msg("referral_status.final")))
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from engine.clock import ManualClock
 from engine.decide import Decision, Engine
 from engine.errors import NotFoundError
 from engine.events import Event, replay
+from engine.messages import msg
 from engine.state import CaseState, Task, TaskStatus, TimerStatus
 
 
@@ -37,7 +38,7 @@ class InMemoryRunner:
     # --- commands -----------------------------------------------------------
     def start(self, cmd: c.StartCase) -> CaseState:
         if cmd.case_id in self.cases:
-            raise NotFoundError(f"case {cmd.case_id} exists already")
+            raise NotFoundError(msg("case.exists", case=cmd.case_id))
         decision = self.engine.start(cmd, self.clock.now())
         self.histories[cmd.case_id] = []
         return self._record(decision).state
@@ -49,7 +50,7 @@ class InMemoryRunner:
         try:
             state = self.cases[case_id]
         except KeyError:
-            raise NotFoundError(f"no case {case_id}") from None
+            raise NotFoundError(msg("case.unknown", case=case_id)) from None
         return CaseState.from_json(state.to_json()) if self.reload else state
 
     def _record(self, decision: Decision) -> Decision:

@@ -29,6 +29,7 @@ from engine.decide import Engine
 from engine.errors import EngineError
 from engine.events import Event
 from engine.json_validation import validator_for
+from engine.messages import msg
 from engine.runner import InMemoryRunner
 from engine.state import CaseState, CaseStatus, Task, TaskStatus, TaskType, TrackStatus
 from engine.step_handlers import StepHandler
@@ -56,7 +57,7 @@ class WorkerModel:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise EngineError(f"unknown worker model settings: {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+            raise EngineError(msg("simulation.settings", unknown=unknown, known=sorted(known)))
         return cls(**dict(data))
 
 
@@ -65,7 +66,7 @@ class SimulationLimitError(EngineError):
     otherwise run for hours (the web app's editor sets the limit; the command line has none)."""
 
     def __init__(self, events: int, limit: int) -> None:
-        super().__init__(f"the simulation recorded {events} events; the limit is {limit}")
+        super().__init__(msg("simulation.limit", events=events, limit=limit))
         self.events = events
         self.limit = limit
 
@@ -193,7 +194,7 @@ class Simulation:
             data = fill_form(self.rng, self.cp.pathway.case_data, self.model, "case", self.clock.now(),
                          self.cp.validators["case_data"])
             try:
-                self.cp.validate("case_data", data, "case data")
+                self.cp.validate("case_data", data, msg("subject.case_data", pathway=self.cp.pathway.title or self.cp.key))
             except EngineError:
                 continue
             if trigger.condition is None:
@@ -205,7 +206,7 @@ class Simulation:
                     return trigger.type, data
             except EngineError:
                 continue
-        raise EngineError(f"could not draw case data meeting the condition of trigger {trigger.type}")
+        raise EngineError(msg("start.no_sample", trigger=trigger.type))
 
     def _plan(self, case_id: str, task: Task) -> None:
         if task.id in self._planned:
@@ -527,8 +528,7 @@ def report(sim: Simulation, days: int, timeline_case: str | None = None, lang: s
     lang = "en" if lang == "en" else "nl"
     first = timeline_case if timeline_case is not None else (sorted(cases)[0] if cases else None)
     if first is not None and first not in cases:
-        raise EngineError(f"geen gesimuleerde zaak {first} (de zaken zijn C00001 tot en met C{len(cases):05d})"
-                          if lang == "nl" else f"no simulated case {first} (cases are C00001 to C{len(cases):05d})")
+        raise EngineError(msg("simulation.no_case", case=first, last=f"C{len(cases):05d}"))
     timeline: list[str] = []
     if first is not None:
         timeline.append(text["timeline"].format(case=first, pathway=cp.key))

@@ -42,6 +42,9 @@ class ErrorDetail(BaseModel):
     code: str = Field(description="not_found, unauthenticated, forbidden, csrf, invalid, conflict, refused, ...")
     message: str
     fields: dict[str, str] | None = Field(default=None, description="per input field, what is wrong")
+    detail: dict[str, Any] | None = Field(default=None, description="an engine refusal's stable code and named "
+                                          "arguments, ids included: {code, args} (engine/messages.py)")
+    reference: str | None = Field(default=None, description="of a 500: quote it to the administrator (it is in the log)")
 
 
 class ErrorBody(BaseModel):

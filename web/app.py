@@ -11,7 +11,9 @@ route and the error type: never a message that might quote client data.
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -23,16 +25,25 @@ from sqlalchemy import Engine as Database
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from engine.errors import CarepathError, NotFoundError
+from engine import messages
+from engine.errors import CarepathError, EngineError, NotFoundError
 from integrations.db.errors import StorageError
 from integrations.service import CaseService
 from web.auth import SAFE_METHODS, AuthError, CsrfError, same_origin
+from web.i18n_errors import SERVER_TEXTS, request_problems, server_text
 from web.input_limits import RequestLimits
 from web.pathway_work import PathwayWork, PathwayWorkLimit, PathwayWorkLimits
 from web.portal import Conflict, Hidden, Invalid, Portal, Refused
 from web.settings import WebSettings
 from web.token_scope import ScopeError
-from web.ui import PasswordChangeRequired, SignInRequired, make_templates, optional_principal, render
+from web.ui import (
+    PasswordChangeRequired,
+    SignInRequired,
+    language,
+    make_templates,
+    optional_principal,
+    render,
+)
 
 log = logging.getLogger("carepath.web")
 STATIC_DIR = Path(__file__).parent / "static"
@@ -95,17 +106,56 @@ def _is_api(request: Request) -> bool:
 
 
 def api_error(status: int, code: str, message: str, fields: dict[str, str] | None = None,
-              headers: dict[str, str] | None = None) -> JSONResponse:
+              headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+    """The API's error answer: {"error": {"code", "message", "fields"?, ...}}; `extra` adds keys such
+    as `detail` (an engine refusal's code and arguments) or `reference` (of a 500)."""
     body: dict[str, Any] = {"error": {"code": code, "message": message}}
     if fields:
         body["error"]["fields"] = fields
+    body["error"].update({k: v for k, v in extra.items() if v is not None})
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-def _page_error(request: Request, status: int, heading: str, message: str) -> Response:
+def _language(request: Request) -> str:
+    """The language of an error answer: the person's setting, else the cookie, else the app's default
+    (`CAREPATH_LANGUAGE`); never fails, whatever broke."""
+    try:
+        return language(request, optional_principal(request))
+    except Exception:  # an error answer must not fail on the way
+        return "nl"
+
+
+def _engine_refusal(exc: BaseException, lang: str) -> tuple[str, dict[str, Any] | None]:
+    """The text of `exc` in `lang` and the engine's {code, args} behind it, if any: a coded engine
+    error itself, or the one a portal error (Invalid, Conflict) copied its text from."""
+    seen: BaseException | None = exc
+    for _ in range(3):
+        if seen is None:
+            break
+        if isinstance(seen, EngineError) and seen.message is not None and str(seen) == str(exc):
+            return messages.text_of(seen, lang), messages.detail(seen)
+        seen = seen.__cause__ or seen.__context__
+    return str(exc), None
+
+
+def _page_error(request: Request, status: int, heading: str, message: str, reference: str = "") -> Response:
     principal = optional_principal(request)
-    return render(request, "error.html", {"status": status, "heading": heading, "message": message},
+    return render(request, "error.html", {"status": status, "heading": heading, "message": message,
+                                          "reference": reference},
                   principal=principal, status_code=status, title=heading)
+
+
+def _server_error(request: Request, status: int, code: str, headers: dict[str, str] | None = None,
+                  **values: Any) -> Response:
+    """The app's own answer for `status` (404, 405, 429, ...), in the person's language."""
+    lang = _language(request)
+    heading, text = server_text(status, lang, **values)
+    if _is_api(request):
+        return api_error(status, code, text, headers=headers)
+    response = _page_error(request, status, heading, text)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
 
 
 def _install_errors(app: FastAPI) -> None:
@@ -118,7 +168,7 @@ def _install_errors(app: FastAPI) -> None:
     @app.exception_handler(PasswordChangeRequired)
     async def change_password_first(request: Request, exc: PasswordChangeRequired) -> Response:
         from web.i18n import translate
-        from web.ui import language, redirect
+        from web.ui import redirect
 
         return redirect("/account", translate("Je wachtwoord is tijdelijk. Kies eerst een eigen wachtwoord.",
                                               language(request)), "warn")
@@ -152,15 +202,17 @@ def _install_errors(app: FastAPI) -> None:
 
     @app.exception_handler(Invalid)
     async def invalid(request: Request, exc: Invalid) -> Response:
+        text, detail = _engine_refusal(exc, _language(request))
         if _is_api(request):
-            return api_error(422, "invalid", str(exc), exc.fields)
-        return _page_error(request, 422, "Niet gelukt", str(exc))
+            return api_error(422, "invalid", text, exc.fields, detail=detail)
+        return _page_error(request, 422, "Niet gelukt", text)
 
     @app.exception_handler(Conflict)
     async def conflict(request: Request, exc: Conflict) -> Response:
+        text, detail = _engine_refusal(exc, _language(request))
         if _is_api(request):
-            return api_error(409, "conflict", str(exc))
-        return _page_error(request, 409, "Iemand was je voor", str(exc))
+            return api_error(409, "conflict", text, detail=detail)
+        return _page_error(request, 409, "Iemand was je voor", text)
 
     @app.exception_handler(PathwayWorkLimit)
     async def work_limit(request: Request, exc: PathwayWorkLimit) -> Response:
@@ -173,9 +225,7 @@ def _install_errors(app: FastAPI) -> None:
     @app.exception_handler(StorageError)
     async def storage(request: Request, exc: Exception) -> Response:
         log.error("storage error on %s %s: %s", request.method, _route(request), type(exc).__name__)
-        if _is_api(request):
-            return api_error(503, "unavailable", "the database is not available; try again shortly")
-        return _page_error(request, 503, "Even niet beschikbaar", "De database reageert niet. Probeer het zo opnieuw.")
+        return _server_error(request, 503, "unavailable")
 
     @app.exception_handler(NotFoundError)
     async def engine_not_found(request: Request, exc: NotFoundError) -> Response:
@@ -183,35 +233,48 @@ def _install_errors(app: FastAPI) -> None:
 
     @app.exception_handler(CarepathError)
     async def carepath_error(request: Request, exc: CarepathError) -> Response:
+        text, detail = _engine_refusal(exc, _language(request))
         if _is_api(request):
-            return api_error(422, "refused", str(exc))
-        return _page_error(request, 422, "Niet gelukt", str(exc))
+            return api_error(422, "refused", text, detail=detail)
+        return _page_error(request, 422, "Niet gelukt", text)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> Response:
-        fields = {".".join(str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path")) or "request":
-                  str(e.get("msg", "invalid")) for e in exc.errors()}
+        lang = _language(request)
+        text, fields = request_problems(exc.errors(), lang)
         if _is_api(request):
-            return api_error(422, "invalid", "the request does not match what this endpoint takes", fields)
-        return _page_error(request, 400, "Onjuist verzoek", "Dit verzoek kan carepath niet lezen.")
+            return api_error(422, "invalid", text, fields)
+        heading, _intro = server_text(400, lang)  # a page: the address or form was not one carepath made
+        return _page_error(request, 400, heading, text)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 404:
             return _not_found(request)
+        headers = getattr(exc, "headers", None)
+        code = {405: "method_not_allowed", 401: "unauthenticated", 403: "forbidden",
+                429: "too_many_requests", 413: "too_large", 415: "unsupported"}.get(exc.status_code, "error")
+        if exc.status_code == 405:
+            allowed = (headers or {}).get("Allow", "") or (headers or {}).get("allow", "")
+            return _server_error(request, 405, code, headers=headers, method=request.method, allowed=allowed)
+        detail = str(exc.detail)
+        if detail == HTTPStatus(exc.status_code).phrase and exc.status_code in SERVER_TEXTS:
+            return _server_error(request, exc.status_code, code, headers=headers)  # Starlette's English default
         if _is_api(request):
-            code = {405: "method_not_allowed", 401: "unauthenticated", 403: "forbidden",
-                    429: "too_many_requests"}.get(exc.status_code, "error")
-            return api_error(exc.status_code, code, str(exc.detail), headers=getattr(exc, "headers", None))
-        return _page_error(request, exc.status_code, "Niet gelukt", str(exc.detail))
+            return api_error(exc.status_code, code, detail, headers=headers)
+        return _page_error(request, exc.status_code, "Niet gelukt", detail)
 
     @app.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception) -> Response:
-        # Only the route and the error's type: a message could quote what a worker typed.
-        log.error("unexpected %s on %s %s", type(exc).__name__, request.method, _route(request))
+        # Only the route, the error's type and a reference: a message could quote what a worker typed.
+        reference = "R-" + secrets.token_hex(4).upper()
+        log.error("unexpected %s on %s %s (reference %s)", type(exc).__name__, request.method, _route(request),
+                  reference)
+        lang = _language(request)
+        heading, text = server_text(500, lang, reference=reference)
         if _is_api(request):
-            return api_error(500, "internal", "something went wrong on our side; it has been logged")
-        return _page_error(request, 500, "Er ging iets mis", "Er ging iets mis aan onze kant. Probeer het opnieuw.")
+            return api_error(500, "internal", text, reference=reference)
+        return _page_error(request, 500, heading, text, reference)
 
 
 def _route(request: Request) -> str:
@@ -220,9 +283,7 @@ def _route(request: Request) -> str:
 
 
 def _not_found(request: Request) -> Response:
-    if _is_api(request):
-        return api_error(404, "not_found", "not found")
-    return _page_error(request, 404, "Niet gevonden", "Deze pagina of zaak bestaat niet, of is niet voor jou.")
+    return _server_error(request, 404, "not_found")
 
 
 def route_table(app: FastAPI) -> list[tuple[str, str, bool]]:

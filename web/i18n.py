@@ -663,3 +663,13 @@ def _merge_partner_texts() -> None:
 
 _merge_partner_texts()
 EN.update(_EN_CASEWORK)
+
+
+def _merge_error_texts() -> None:
+    from web.i18n_errors import EN_ERRORS
+
+    for dutch, english in EN_ERRORS.items():
+        EN.setdefault(dutch, english)
+
+
+_merge_error_texts()

@@ -1,60 +1,39 @@
-"""Migrating running cases as a coordinator reads it: blockers and changes in Dutch, and which
-removed or renamed steps need a mapping to a step of the new version (engine.migration decides)."""
+"""Migrating running cases as a coordinator reads it: blockers and changes (coded messages of
+engine.migration, Dutch or English), and which removed or renamed steps need a mapping to a step of
+the new version, read from the codes and their arguments (no text matching)."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from engine.compiled import CompiledPathway
 from engine.definition import StepKind
+from engine.messages import render
 from engine.migration import MigrationPlan
 
-_STANDS = re.compile(r"the case stands on step (\S+) \((the main flow|track (\S+))\), which version (\d+) does not have there")
-_PATTERNS: list[tuple[re.Pattern[str], str]] = [
-    (_STANDS, "De zaak staat op stap «{0}» ({where}); versie {3} heeft die stap daar niet. Kies hieronder waar "
-              "zaken op die stap verdergaan."),
-    (re.compile(r"step (\S+), chosen for step (\S+), is not a step of (.+) in version (\d+)"),
-     "Stap «{0}», gekozen voor stap «{1}», bestaat in versie {3} niet op die plek."),
-    (re.compile(r"the case moves from step (\S+) to step (\S+) \((.+)\); its open task at (\S+) lapses"),
-     "De zaak gaat van stap «{0}» naar stap «{1}»; de open taak bij «{0}» vervalt."),
-    (re.compile(r"version (\d+) is not newer than the case's (\d+)"), "Versie {0} is niet nieuwer dan die van de zaak ({1})."),
-    (re.compile(r"the case is closed"), "De zaak is gesloten."),
-    (re.compile(r"the new version refuses the case's data: (.+)"), "De nieuwe versie weigert de zaakgegevens: {0}"),
-    (re.compile(r"step (\S+) changes kind (\S+) -> (\S+)"), "Stap «{0}» verandert van soort ({1} wordt {2})."),
-    (re.compile(r"track (\S+) is (\S+) but version (\d+) has no such track"),
-     "Probleemgebied «{0}» loopt nog, maar versie {2} kent het niet meer."),
-    (re.compile(r"open task (\S+) is for role (\S+), which version (\d+) drops"),
-     "Open taak {0} is voor de rol «{1}», die versie {2} niet meer heeft."),
-    (re.compile(r"open task (\S+) \((\S+)\): title '(.*)' -> '(.*)'"), "Open taak bij «{1}»: titel «{2}» wordt «{3}»."),
-    (re.compile(r"open task (\S+) \((\S+)\): the form changes; it is completed with the new form"),
-     "Open taak bij «{1}»: het formulier verandert; de taak wordt met het nieuwe formulier afgerond."),
-    (re.compile(r"open task (\S+) \((\S+)\): reminders/escalation follow the new policy from the next deadline on; "
-                r"the due moment stays"),
-     "Open taak bij «{1}»: herinneringen en escalatie volgen vanaf de volgende termijn de nieuwe regels; de uiterste "
-     "datum blijft."),
-    (re.compile(r"recurring evaluations stop"), "De terugkerende evaluaties stoppen."),
-    (re.compile(r"recurring evaluations start: every (.+)"), "Terugkerende evaluaties beginnen: elke {0}."),
-    (re.compile(r"evaluations every (.+) -> every (.+) \(from the next one on\)"),
-     "Evaluaties elke {0} worden elke {1} (vanaf de volgende)."),
-    (re.compile(r"the case lead time changes; the running lead-time timer keeps its moment"),
-     "De doorlooptijd van de zaak verandert; de lopende termijn houdt zijn moment."),
-]
+# Blockers and changes that mean "the case stands on a step the new version lacks" (engine/messages.py).
+_NEEDS_A_STEP = ("migration.stands_on", "migration.moves", "migration.target_missing")
 
 
-def dutch(text: str, titles: Mapping[str, str] | None = None) -> str:
-    """An engine migration message in Dutch, steps by their titles (unknown messages as they are)."""
-    names = titles or {}
-    for pattern, words in _PATTERNS:
-        found = pattern.fullmatch(text)
-        if found is not None:
-            groups = tuple(names.get(g, g) if g is not None else g for g in found.groups())
-            where = "hoofdroute" if pattern is _STANDS and groups[1] == "the main flow" else \
-                f"probleemgebied {groups[2]}" if pattern is _STANDS else ""
-            return words.format(*groups, where=where)
-    return text
+def reader(plans: Sequence[MigrationPlan], lang: str = "nl") -> Callable[[str], str]:
+    """The dry run's texts (Dutch, as `plan.changes`/`plan.blockers` give them) in `lang`, as
+    sentences: English from each text's coded message; a text that is no blocker or change of
+    `plans` (a refusal) in Dutch."""
+    english = {render(m): render(m, "en") for plan in plans for m in plan.change_messages + plan.blocker_messages}
+
+    def read(text: str) -> str:
+        return sentence(english.get(text, text) if lang == "en" else text)
+
+    return read
+
+
+def sentence(text: str) -> str:
+    """An engine message as a sentence on its own: a capital first letter and a full stop."""
+    if not text:
+        return text
+    return text[0].upper() + text[1:] + ("" if text[-1] in ".!?" else ".")
 
 
 @dataclass(frozen=True)
@@ -74,15 +53,10 @@ def needed(plans: Sequence[MigrationPlan], old_titles: Mapping[str, str], new: C
     """The steps that need a mapping (from the dry run's blockers and what was already chosen)."""
     counts: dict[tuple[str, str], int] = {}
     for plan in plans:
-        for text in plan.blockers + plan.changes:
-            found = _STANDS.fullmatch(text)
-            if found:
-                flow = "main" if found.group(2) == "the main flow" else str(found.group(3))
-                counts[(found.group(1), flow)] = counts.get((found.group(1), flow), 0) + 1
-            moved = re.fullmatch(r"the case moves from step (\S+) to step (\S+) \((.+)\); .*", text)
-            if moved:
-                flow = "main" if moved.group(3) == "the main flow" else moved.group(3).removeprefix("track ")
-                counts[(moved.group(1), flow)] = counts.get((moved.group(1), flow), 0) + 1
+        for message in plan.blocker_messages + plan.change_messages:
+            if message.code in _NEEDS_A_STEP:
+                key = (str(message.args["step_id"]), str(message.args["flow_id"]))
+                counts[key] = counts.get(key, 0) + 1
     found_maps = []
     for (step_id, flow), n in sorted(counts.items()):
         targets = [(s.id, s.title or s.id) for s in new.steps.values()

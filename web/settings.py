@@ -60,6 +60,8 @@ class WebSettings:
         if env.get("CAREPATH_WEB_JOURNAL_EDIT_MINUTES"):
             settings = replace(settings,
                                journal_edit_window=timedelta(minutes=int(env["CAREPATH_WEB_JOURNAL_EDIT_MINUTES"])))
+        if env.get("CAREPATH_LANGUAGE", "").strip().lower().startswith("en"):
+            settings = replace(settings, default_language="en")  # for people without their own setting
         secure = env.get("CAREPATH_WEB_SECURE_COOKIES", "").lower()
         if secure in ("1", "true", "yes"):
             settings = replace(settings, secure_cookies=True)

@@ -144,7 +144,7 @@ def test_start_show_list_and_complete(cli: Cli) -> None:
 
     again = cli("task", "complete", task_id, "--data", form, "--worker", "bob")
     assert again.returncode == 1
-    assert f"task {task_id} (Intake) was already completed by anna" in again.stderr
+    assert "taak «Intake» is al afgerond door anna" in again.stderr
 
     timeline = cli("case", "show", case_id).stdout
     assert f"taak {task_id} (Intake) afgerond" in timeline and "spoor debts gestart" in timeline
@@ -188,7 +188,7 @@ def test_refusals_and_usage_errors(cli: Cli) -> None:
     assert a_list.returncode == 2 and "moet een JSON-object bevatten, geen list" in a_list.stderr
     invalid = cli("case", "start", "test-visits", "--trigger", "signal", "--data",
                   cli.file("invalid.json", {"concern": "x"}), "--municipality", "GM0014")
-    assert invalid.returncode == 1 and "case data for test-visits@1 is not valid" in invalid.stderr
+    assert invalid.returncode == 1 and "fout in de zaakgegevens voor zorgpad «Testpad huisbezoeken»" in invalid.stderr
     unknown = cli("case", "start", "test-visits@9", "--trigger", "signal", "--data", cli.file("c.json", CLIENT),
                   "--municipality", "GM0014")
     assert unknown.returncode == 1 and "pathway test-visits@9 is not published" in unknown.stderr

@@ -116,7 +116,7 @@ def test_origin_registration_and_objection(installation: str, tmp_path: Path,
     state = service.case(crisis)
     assert state.origin is None and state.origin_objection
     code, _, err = _run(capsys, "origin", crisis, "--client", "NL")
-    assert code == 1 and "objected" in err
+    assert code == 1 and "bezwaar" in err
     code, _, err = _run(capsys, "origin", youth, "--client", "NL")
-    assert code == 1 and "does not register origin" in err
+    assert code == 1 and "legt geen herkomst vast" in err
     assert _run(capsys, "origin", crisis)[0] == 2

@@ -61,7 +61,7 @@ def test_threads_completing_one_task_exactly_one_wins(service: CaseService) -> N
     winner = service.case(case_id).tasks[task].completed_by
     for loser in losers:
         assert isinstance(loser, ConflictError), repr(loser)
-        assert f"task {task} (Intake) was already completed by {winner}" in str(loser)
+        assert f"taak «Intake» is al afgerond door {winner}" in str(loser) and loser.params["task_id"] == task
     history = service.history(case_id)
     assert [e.data["task_id"] for e in history if e.type == "task_completed"] == [task]
 
@@ -74,7 +74,7 @@ def test_threads_claiming_one_task_one_gets_it(service: CaseService) -> None:
     assert sum(isinstance(r, CommandResult) for r in results) == 1
     for r in results:
         if isinstance(r, Exception):
-            assert isinstance(r, ConflictError) and f"already claimed by {assignee}" in str(r)
+            assert isinstance(r, ConflictError) and f"taak «Intake» is al opgepakt door {assignee}" in str(r)
 
 
 @pytest.mark.postgres

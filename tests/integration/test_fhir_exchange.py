@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from fhir.resources.bundle import Bundle
 from fhir.resources.careplan import CarePlan
+from fhir.resources.operationoutcome import OperationOutcome
 from fhir.resources.servicerequest import ServiceRequest
 from fhir.resources.task import Task as FhirTask
 from sqlalchemy import Engine, select
@@ -93,6 +94,17 @@ def test_authorised_systems_read_fhir_resources_and_others_get_404(demo: CaseSer
         in (403, 404)
     missing = client.http.get("/fhir/CarePlan/NOPE", headers=headers)
     assert missing.status_code == 404 and missing.json()["resourceType"] == "OperationOutcome"
+    issue = OperationOutcome.model_validate(missing.json()).issue[0]
+    assert issue.code == "not-found" and issue.diagnostics == "CarePlan/NOPE is niet gevonden."
+    assert issue.details is not None and issue.details.coding is not None
+    assert (issue.details.coding[0].system, issue.details.coding[0].code) == ("urn:carepath:error-code", "fhir.not_found")
+    other = client.http.get("/fhir/Patient/1", headers=headers).json()["issue"][0]
+    assert other["diagnostics"] == "Het resourcetype Patient levert carepath niet (alleen CarePlan, Task, ServiceRequest)."
+    anonymous = client.http.get(f"/fhir/CarePlan/{case_id}").json()["issue"][0]
+    assert anonymous["diagnostics"].startswith("Meld je aan") and anonymous["details"]["coding"][0]["code"] == "fhir.login"
+    client.http.cookies.set("carepath_lang", "en")
+    english = client.http.get(f"/fhir/CarePlan/{case_id}").json()["issue"][0]
+    assert english["diagnostics"] == "Sign in: send 'Authorization: Bearer <token>'."
 
 
 def test_the_cli_exports_a_case_as_a_fhir_bundle(demo: CaseService, tmp_path: Path,

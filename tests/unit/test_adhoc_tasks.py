@@ -62,17 +62,17 @@ def test_an_ad_hoc_task_reminds_then_completes_without_moving_the_flow(runner) -
 def test_bad_ad_hoc_tasks_are_refused_with_the_reason(runner) -> None:  # type: ignore[no-untyped-def]
     start(runner, PATHWAY, DATA)
     for changes, message in (
-        ({"title": "  "}, "needs a title"),
-        ({"title": "x" * 201}, "at most 200"),
-        ({"role": "astronaut"}, "no role 'astronaut'"),
-        ({"flow": "debts"}, "no active problem area 'debts'"),
-        ({"due_at": MONDAY - timedelta(hours=1)}, "has passed"),
-        ({"reminders": ("gisteren",)}, "'gisteren' is geen duur"),
+        ({"title": "  "}, "geef de taak een naam"),
+        ({"title": "x" * 201}, "hoogstens 200"),
+        ({"role": "astronaut"}, "geen rol astronaut"),
+        ({"flow": "debts"}, "geen lopend probleemgebied debts"),
+        ({"due_at": MONDAY - timedelta(hours=1)}, "is al voorbij"),
+        ({"reminders": ("gisteren",)}, "herinnering gisteren: 'gisteren' is geen duur"),
     ):
         with pytest.raises(ValidationError, match=message):
             add(runner, **changes)
     add(runner)
     task = next(t for t in runner.cases["C1"].open_tasks() if t.type is TaskType.AD_HOC)
-    with pytest.raises(ValidationError, match="only a note"):
+    with pytest.raises(ValidationError, match="alleen een notitie"):
         complete(runner, task, {"outcome": "x"})
     assert_replays(runner)

@@ -42,8 +42,12 @@ def test_dry_run_lists_changes_and_migration_pins_new_version(runner: InMemoryRu
     state = start(runner, V1, {"months": 3, "client_name": "X"})
     plan = runner.engine.plan_migration(state, 2)
     assert plan.possible
-    assert "open task C1.2 (visit): title 'Huisbezoek' -> 'Huisbezoek (nieuw)'" in plan.changes
-    assert "evaluations every 3 weeks -> every 4 weeks (from the next one on)" in plan.changes
+    assert plan.changes == ("open taak bij «Huisbezoek»: titel «Huisbezoek» wordt «Huisbezoek (nieuw)»",
+                            "evaluaties elke 3 weken worden elke 4 weken (vanaf de volgende)")
+    assert plan.texts("changes", "en") == ("open task at «Huisbezoek»: title «Huisbezoek» becomes «Huisbezoek (nieuw)»",
+                                           "evaluations every 3 weeks become every 4 weeks (from the next one on)")
+    assert [(m.code, m.args.get("task_id")) for m in plan.change_messages] == [
+        ("migration.title", "C1.2"), ("migration.evaluations_change", None)]
     assert runner.cases["C1"].pathway_version == 1  # a dry run changes nothing
     runner.handle(c.MigrateCase(case_id="C1", actor="coordinator:anna", to_version=2, reason="nieuwe versie"))
     assert runner.cases["C1"].pathway_version == 2
@@ -57,15 +61,20 @@ def test_case_on_a_removed_step_is_refused_whole(runner: InMemoryRunner) -> None
     complete(runner, only_task(runner), {"reached": True, "problems": ["debts"]})
     plan = runner.engine.plan_migration(runner.cases["C1"], 3)
     assert not plan.possible
-    assert any("stands on step ask_bank" in b for b in plan.blockers)
-    with pytest.raises(ConflictError, match="cannot move to engine-test@3: the case stands on step ask_bank"):
+    assert plan.blockers == ("de zaak staat op stap «Vraag aan de Kredietbank» (de hoofdroute); versie 3 heeft die "
+                             "stap daar niet: kies een stap waar de zaak verdergaat",)
+    ((code, args),) = [(m.code, m.args) for m in plan.blocker_messages]
+    assert code == "migration.stands_on" and (args["step_id"], args["flow_id"]) == ("ask_bank", "main")
+    with pytest.raises(ConflictError, match=r"kan niet over naar versie 3 van zorgpad «Engine test»: de zaak staat "
+                                            r"op stap «Vraag aan de Kredietbank»") as refused:
         runner.handle(c.MigrateCase(case_id="C1", actor="coordinator:anna", to_version=3))
+    assert refused.value.code == "migration.refused"
     assert runner.cases["C1"].pathway_version == 1
 
 
 def test_older_version_and_closed_cases_are_refused(runner: InMemoryRunner) -> None:
     start(runner, V1, {"months": 3, "client_name": "X"})
     runner.handle(c.MigrateCase(case_id="C1", actor="coordinator:anna", to_version=2))
-    assert "not newer" in runner.engine.plan_migration(runner.cases["C1"], 1).blockers[0]
+    assert runner.engine.plan_migration(runner.cases["C1"], 1).blockers[0] == "versie 1 is niet nieuwer dan die van de zaak (2)"
     runner.handle(c.CloseCase(case_id="C1", actor="w", reason_code="moved"))
-    assert "the case is closed" in runner.engine.plan_migration(runner.cases["C1"], 3).blockers
+    assert "de zaak is gesloten" in runner.engine.plan_migration(runner.cases["C1"], 3).blockers

@@ -215,9 +215,9 @@ def test_joint_decision_needs_both_and_records_both_names(runner: InMemoryRunner
     ours = task_at(runner, "safety_decision", TaskType.HUMAN)
     theirs = task_at(runner, "safety_decision", TaskType.PARTNER)
     assert ours.role == "case_manager" and theirs.role == "police"
-    with pytest.raises(ValidationError, match="names who confirms"):
+    with pytest.raises(ValidationError, match="noemt wie bevestigt"):
         complete(runner, theirs, {"measure": "house_ban"}, actor="partner:police")
-    with pytest.raises(ValidationError, match="not valid"):
+    with pytest.raises(ValidationError, match="klopt niet: veld measure"):
         complete(runner, ours, {"measure": "jail"})
     complete(runner, ours, {"measure": "house_ban"})
     assert main_step(runner) == "safety_decision"  # waits for the partner
@@ -299,7 +299,7 @@ def test_handover_sends_only_the_mapped_data_and_waits_for_the_outcome(runner: I
 
 def test_handover_outcome_of_an_unlinked_case_is_refused_and_timeout_goes_on(runner: InMemoryRunner) -> None:
     to_handover(runner)
-    with pytest.raises(ValidationError, match="did not hand over"):
+    with pytest.raises(ValidationError, match="heeft niet overgedragen"):
         runner.handle(c.RecordHandoverOutcome(case_id="C1", actor="system:handover", step_id="debt_handover",
                                               child_case="C9", outcome="x"))
     timeout = [t for t in runner.cases["C1"].pending_timers() if t.kind is TimerKind.TIMEOUT]

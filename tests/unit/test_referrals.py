@@ -84,7 +84,7 @@ def test_a_rejection_needs_a_reason_and_sends_the_worker_to_follow_up() -> None:
 
 
 def test_the_lifecycle_refuses_going_back() -> None:
-    with pytest.raises(ConflictError, match="kan niet meer Verstuurd"):
+    with pytest.raises(ConflictError, match="kan niet meer verstuurd"):
         check_transition("C1.5", ReferralStatus.ACCEPTED, ReferralStatus.REQUESTED)
     assert len(DUTCH_STATUS) == len(ReferralStatus) == 9
 

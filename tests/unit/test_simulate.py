@@ -64,7 +64,7 @@ def test_parallel_tracks_four_to_five_per_client() -> None:
 
 
 def test_unknown_model_setting_is_named() -> None:
-    with pytest.raises(EngineError, match="unknown worker model settings: speed"):
+    with pytest.raises(EngineError, match="onbekende instellingen van het werkmodel: speed"):
         WorkerModel.from_mapping({"speed": 2})
 
 

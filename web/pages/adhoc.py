@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from engine import commands as c
+from engine import messages
 from engine.errors import ConflictError, ValidationError
 from engine.state import CaseStatus
 from web.i18n import translate
@@ -35,19 +36,20 @@ def due_moment(day: str, clock: str) -> datetime:
     return datetime.combine(on, at, tzinfo=AMSTERDAM)
 
 
-def _dutch(message: str) -> str:
-    """The engine's reasons in the words a worker reads."""
-    if "needs a title" in message:
-        return "Geef de taak een naam."
-    if "has passed" in message:
-        return "Die datum is al voorbij; kies een moment in de toekomst."
-    if "no active problem area" in message:
-        return "Dat probleemgebied loopt niet (meer); kies de zaak of een lopend probleemgebied."
-    if "no role" in message:
-        return "Kies een rol uit dit zorgpad."
-    if "at most" in message:
-        return "De naam van de taak is te lang (hoogstens 200 tekens)."
-    return "De taak kon niet worden toegevoegd: " + message
+_REASONS = {
+    "adhoc.title_needed": "Geef de taak een naam.",
+    "adhoc.due_passed": "Die datum is al voorbij; kies een moment in de toekomst.",
+    "adhoc.no_track": "Dat probleemgebied loopt niet (meer); kies de zaak of een lopend probleemgebied.",
+    "adhoc.unknown_role": "Kies een rol uit dit zorgpad.",
+    "adhoc.title_long": "De naam van de taak is te lang (hoogstens 200 tekens).",
+}
+
+
+def _dutch(exc: ValidationError, lang: str) -> str:
+    """The engine's reason in the words a worker reads, by its code (engine/messages.py)."""
+    if lang == "en":
+        return messages.text_of(exc, "en")
+    return _REASONS.get(exc.code) or "De taak kon niet worden toegevoegd: " + str(exc)
 
 
 @router.post("/cases/{case_id}/tasks")
@@ -74,7 +76,7 @@ async def add_task(request: Request, case_id: str, principal: Annotated[Principa
     except Invalid as exc:
         return redirect(f"/cases/{case_id}#add-task", str(exc), "error")
     except ValidationError as exc:
-        return redirect(f"/cases/{case_id}#add-task", _dutch(str(exc)), "error")
+        return redirect(f"/cases/{case_id}#add-task", _dutch(exc, lang), "error")
     except ConflictError:
         return redirect(f"/cases/{case_id}", translate("De zaak is intussen gewijzigd; probeer het opnieuw.", lang),
                         "error")

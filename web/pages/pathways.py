@@ -227,20 +227,20 @@ def migrate_plan(request: Request, pathway_id: str, principal: Annotated[Princip
     cp, _source = portal.pathway(principal, pathway_id, to)
     step_map = migrationview.step_map_from(request.query_params)
     plans = portal.plan_migrations(principal, pathway_id, to, step_map=step_map)
-    return render(request, "migrate.html", _migration_context(portal, cp, plans, step_map, None),
+    return render(request, "migrate.html", _migration_context(portal, cp, plans, step_map, None, lang=principal.language),
                   principal=principal, title=translate("Zaken overzetten", principal.language))
 
 
 def _migration_context(portal: Portal, cp: Any, plans: list[Any], step_map: dict[str, str],
-                       results: dict[str, Any] | None, errors: dict[str, str] | None = None) -> dict[str, Any]:
-    """The dry run in Dutch, with the steps that need a mapping (web/migrationview.py)."""
+                       results: dict[str, Any] | None, errors: dict[str, str] | None = None,
+                       lang: str = "nl") -> dict[str, Any]:
+    """The dry run in the person's language, with the steps that need a mapping (web/migrationview.py)."""
     titles: dict[str, str] = {}
     for version in {plan.from_version for plan in plans}:
         old = portal.service.catalog.lookup(cp.pathway.id, version)
         titles.update({sid: step.title or sid for sid, step in old.steps.items()})
-    named = {**titles, **{sid: step.title or sid for sid, step in cp.steps.items()}}
     return {"pathway": cp.pathway, "plans": plans, "results": results,
-            "dutch": lambda text: migrationview.dutch(text, named),
+            "dutch": migrationview.reader(plans, lang),
             "mappings": migrationview.needed(plans, titles, cp, step_map), "step_map": step_map,
             "errors": errors or {}}
 
@@ -264,7 +264,7 @@ async def migrate(request: Request, pathway_id: str, principal: Annotated[Princi
     if not reason:  # a migration changes running cases: the reason goes into each timeline and the log
         plans = portal.plan_migrations(principal, pathway_id, cp.pathway.version, step_map=step_map)
         return render(request, "migrate.html", _migration_context(
-            portal, cp, plans, step_map, None, {"reason": translate("Geef een reden op.", lang)}),
+            portal, cp, plans, step_map, None, {"reason": translate("Geef een reden op.", lang)}, lang),
             principal=principal, status_code=422, title=translate("Zaken overzetten", lang))
     done, refused = portal.migrate(principal, pathway_id, cp.pathway.version, chosen, reason, step_map)
     kind = "ok" if not refused else "warn"
@@ -272,7 +272,7 @@ async def migrate(request: Request, pathway_id: str, principal: Annotated[Princi
     if refused:
         message += " " + translate("{n} niet: zie de lijst.", lang, n=len(refused))
     plans = portal.plan_migrations(principal, pathway_id, cp.pathway.version, step_map=step_map)
-    context = _migration_context(portal, cp, plans, step_map, {"done": done, "refused": refused})
+    context = _migration_context(portal, cp, plans, step_map, {"done": done, "refused": refused}, lang=lang)
     context["flash_now"] = {"message": message, "kind": kind}
     response = render(request, "migrate.html", context, principal=principal, title=translate("Zaken overzetten", lang))
     return response
