@@ -198,7 +198,7 @@ def test_sweep_dispatch_and_incidents_commands(installation: tuple[dict[str, str
 
     swept = _run(env, cwd, "sweep", "--once", "--no-prefect")
     assert swept.returncode == 0, swept.stderr
-    assert swept.stdout.startswith("0 timers afgegaan")
+    assert swept.stdout.startswith("0 geplande momenten uitgevoerd")
     dispatched = _run(env, cwd, "dispatch", "--once", "--no-prefect", "--json")
     assert dispatched.returncode == 1  # one message failed: see the incidents
     result = json.loads(dispatched.stdout)
