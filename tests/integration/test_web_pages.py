@@ -238,6 +238,12 @@ def test_the_municipal_dashboard_and_its_csv(sqlite_service: CaseService, clock:
 
 def test_administration_of_accounts_and_tokens(sqlite_service: CaseService, clock: ManualClock) -> None:
     adam = people(sqlite_service, clock, "admin")["admin"]
+    form = adam.get("/admin/users/new").text
+    assert '<select id="organisation" name="organisation"' in form and '>AMW Test</option>' in form
+    typed = adam.post("/admin/users/new", {"username": "nina", "display_name": "Nina", "role": "worker",
+                                           "organisation": "AMW Tset", "teams": TEAM_A, "pathway_roles": "worker",
+                                           "active": "true"})
+    assert "Kies een organisatie uit de lijst" in typed.text and "Account nina aangemaakt." not in typed.text
     made = adam.post("/admin/users/new", {"username": "nina", "display_name": "Nina", "role": "worker",
                                           "organisation": "AMW Test", "teams": TEAM_A, "pathway_roles": "worker",
                                           "active": "true"})
