@@ -235,6 +235,7 @@ function enhance(textarea) {
     checks(schemaRef, texts),
     autocompletion({ override: [completionSource], icons: false }),
     hoverSlot.of([]),
+    EditorView.editorAttributes.of({ class: "cp-editor", id: "source-editor" }),
     EditorView.contentAttributes.of({
       "aria-labelledby": "source-label", "aria-describedby": "source-help editor-help", spellcheck: "false",
     }),
@@ -245,8 +246,6 @@ function enhance(textarea) {
   ];
   if (texts === TEXTS.nl) extensions.push(EditorState.phrases.of(PHRASES_NL));
   const view = new EditorView({ doc: textarea.value, extensions });
-  view.dom.classList.add("cp-editor");
-  view.dom.id = "source-editor";
   textarea.hidden = true;
   textarea.setAttribute("aria-hidden", "true");
   textarea.insertAdjacentElement("afterend", view.dom);
