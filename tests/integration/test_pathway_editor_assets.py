@@ -57,3 +57,45 @@ def test_the_schema_is_served_to_the_editor(service: CaseService, clock: ManualC
     served = cor.get("/pathways/editor/schema.json")
     assert served.status_code == 200 and served.headers["content-type"].startswith("application/schema+json")
     assert served.json() == json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+
+
+MISTAKES = [  # a mistake in the shipped school pathway, and what the editor page says about it
+    ("calendar: nl-school-weeks", "calendar: nl-werkdagen",
+     "de tekst `nl-werkdagen` mag hier niet; gebruik `nl-working-days`, `24x7` of `nl-school-weeks`"),
+    ("reopen_within: 3 months", "reopen_within: drie maanden",
+     "'drie maanden' is geen duur: schrijf een heel getal en een eenheid, bijvoorbeeld '5 werkdagen', '3 weken', '48 uur'"),
+    ("version: 1", "version: een", "moet een heel getal zijn, niet de tekst `een`"),
+    ("\ntitle: Schoolmaatschappelijk werk", "\ntitel: Schoolmaatschappelijk werk",
+     "onbekende sleutel `titel` <span class=\"muted\">(bedoel je `title`?)</span>"),
+    ("    next: help_route\n", "    next: nergens\n", "onbekende stap `nergens`"),
+]
+
+
+def test_the_checks_problems_are_said_in_dutch_at_their_line(service: CaseService, clock: ManualClock) -> None:
+    from html import unescape
+
+    source = (Path(__file__).resolve().parents[2] / "pathways" / "school-social-work.yaml").read_text(encoding="utf-8")
+    cor = people(service, clock, "coordinator")["coordinator"]
+    for before, after, said in MISTAKES:
+        assert before in source, before
+        broken = source.replace(before, after, 1)
+        line = broken[:broken.index(after.strip())].count("\n") + 1
+        page = cor.post("/pathways/editor", {"action": "check", "source": broken, "name": "smw.yaml"})
+        assert page.status_code == 422
+        item = re.search(rf'<li class="problem-item" data-line="{line}" data-column="\d+" data-message="([^"]*)">(.*?)</li>',
+                         page.text, re.S)
+        assert item is not None, (after, page.text[:3000])
+        assert said in unescape(item.group(2)), item.group(2)
+        assert unescape(item.group(1)).split(": ", 1)[1].startswith(said.split(" <span")[0])  # the inline text too
+
+
+def test_other_languages_keep_the_checkers_words() -> None:
+    from engine.errors import Problem
+    from web.pathway_work import in_language
+
+    problem = Problem("x.yaml", 3, 1, "titel", "unknown key `titel`", "did you mean `title`?")
+    assert in_language(problem, "en") == problem
+    dutch = in_language(problem, "nl")
+    assert (dutch.message, dutch.hint) == ("onbekende sleutel `titel`", "bedoel je `title`?")
+    odd = Problem("x.yaml", 3, 1, "", "a message of a form the table does not know", "")
+    assert in_language(odd, "nl") == odd

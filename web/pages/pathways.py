@@ -21,7 +21,7 @@ from integrations.db.accounts import AccountRole
 from integrations.db.engine_factory import read_session
 from web import diagram, migrationview, pathwaydiff, pathwayview, simcompare
 from web.i18n import translate
-from web.pathway_work import PathwayWorkLimit, pathway_work_of
+from web.pathway_work import PathwayWorkLimit, in_language, pathway_work_of
 from web.portal import CASE_ROLES, Conflict, Hidden, Invalid, Portal, Refused
 from web.principal import Principal
 from web.ui import form_principal, page_principal, portal_of, redirect, render
@@ -119,7 +119,8 @@ def _editor_page(request: Request, principal: Principal, text: str, name: str, *
     nonce = secrets.token_hex(16)
     request.state.csp_style_nonce = nonce
     return render(request, "pathway_editor.html", {
-        "text": text, "name": name, "problems": problems or [], "style_nonce": nonce,
+        "text": text, "name": name, "problems": [in_language(p, principal.language) for p in problems or []],
+        "style_nonce": nonce,
         "checked": checked, "simulation": simulation, "message": message,
         "diff": diff, "comparison": comparison,
         "knob_words": simcompare.WORDS, "knobs": comparison.knobs if comparison else simcompare.Knobs(),

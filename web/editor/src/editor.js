@@ -11,7 +11,7 @@ import { Compartment, EditorState, StateEffect, StateField } from "@codemirror/s
 import { hoverTooltip, keymap } from "@codemirror/view";
 import { yaml } from "@codemirror/lang-yaml";
 import { linter, lintGutter, forceLinting } from "@codemirror/lint";
-import { autocompletion, insertCompletionText, startCompletion } from "@codemirror/autocomplete";
+import { autocompletion } from "@codemirror/autocomplete";
 import { indentWithTab } from "@codemirror/commands";
 import { contextAt, keyAt, everyKey } from "./yamlpath.js";
 import { schemaAt, propertiesOf, valuesOf, typeOf, isClosed, closest } from "./schema.js";
@@ -85,20 +85,12 @@ function problemsFromPage(doc, texts) {
     const line = doc.line(lineNo);
     const from = line.from + Math.min(Math.max(column - 1, 0), line.length);
     const word = /^[^\s:,\]}]+/.exec(line.text.slice(from - line.from));
-    found.push({ from, to: word ? from + word[0].length : line.to, severity: "error", message, source: "check" });
+    found.push({ from, to: word ? from + word[0].length : line.to, severity: "error", message });
   }
   return found;
 }
 
 // --- Completion and hover help from the schema ---------------------------------------------------------
-
-// A chosen key is written as "key: " and its values are offered at once (a list or an object: "key:").
-function applyKey(key, block) {
-  return (view, completion, from, to) => {
-    view.dispatch(insertCompletionText(view.state, block ? `${key}:` : `${key}: `, from, to));
-    if (!block) window.setTimeout(() => startCompletion(view), 0);
-  };
-}
 
 function completions(schema, texts) {
   return (context) => {
@@ -115,7 +107,8 @@ function completions(schema, texts) {
         const type = typeOf(schema, info.schema);
         const block = type === "object" || type === "array";
         options.push({
-          label: key, type: "property", apply: applyKey(key, block),
+          // a chosen key is written as "key: " and its values are offered at once (a list or object: "key:")
+          label: key, type: block ? "property block" : "property", apply: block ? `${key}:` : `${key}: `,
           detail: [type, info.required ? texts.required : ""].filter(Boolean).join(" · "),
           info: info.description || undefined, boost: info.required ? 1 : 0,
         });
@@ -170,7 +163,7 @@ function schemaProblems(schema, texts, doc) {
     if (!info) {
       if (!isClosed(schema, parent)) continue;
       const near = closest(entry.key, [...props.keys()]);
-      found.push({ from: entry.from, to: entry.to, severity: "error", source: "schema",
+      found.push({ from: entry.from, to: entry.to, severity: "error",
         message: say(texts, "unknownKey", { key: entry.key }) + (near ? say(texts, "didYouMean", { near }) : "") });
       continue;
     }
@@ -181,7 +174,7 @@ function schemaProblems(schema, texts, doc) {
     if (allowed.length && !allowed.includes(value) && typeOf(schema, node) !== "string") {
       const start = doc.lineAt(entry.from).text.indexOf(entry.value, entry.to - doc.lineAt(entry.from).from);
       const from = start >= 0 ? doc.lineAt(entry.from).from + start : entry.from;
-      found.push({ from, to: from + entry.value.length, severity: "error", source: "schema",
+      found.push({ from, to: from + entry.value.length, severity: "error",
         message: say(texts, "badValue", { value, values: allowed.join(", ") }) });
     }
   }
@@ -233,7 +226,8 @@ function enhance(textarea) {
     serverProblems,
     lintGutter(),
     checks(schemaRef, texts),
-    autocompletion({ override: [completionSource], icons: false }),
+    autocompletion({ override: [completionSource], icons: false,
+      activateOnCompletion: (completion) => completion.type === "property" }),
     hoverSlot.of([]),
     EditorView.editorAttributes.of({ class: "cp-editor", id: "source-editor" }),
     EditorView.contentAttributes.of({
