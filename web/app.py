@@ -51,6 +51,9 @@ API_PREFIX = "/api/"
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
        "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'")
+# A page may allow <style> elements carrying one nonce (request.state.csp_style_nonce, set by the
+# pathway editor for CodeMirror's styles); every other response keeps the CSP above unchanged.
+STYLE_NONCE = "csp_style_nonce"
 _HEADERS = [
     (b"content-security-policy", CSP.encode()),
     (b"x-content-type-options", b"nosniff"),
@@ -87,10 +90,15 @@ class SecurityHeaders:
                 await response(scope, receive, send)
                 return
         https = scope.get("scheme") == "https"
+        state = scope.setdefault("state", {})  # shared with request.state, even in a copied scope
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 extra = list(_HEADERS)
+                nonce = state.get(STYLE_NONCE)  # the pathway editor's CodeMirror styles
+                if isinstance(nonce, str) and nonce.isalnum():
+                    extra[0] = (b"content-security-policy",
+                                CSP.replace("style-src 'self'", f"style-src 'self' 'nonce-{nonce}'").encode())
                 if not path.startswith("/static/"):
                     extra.append((b"cache-control", b"no-store"))
                 if https:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import Site, console_errors, sign_in
+from tests.e2e.editor_helpers import cursor_line, replace_source
 
 pytestmark = pytest.mark.timeout(240)
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -97,14 +98,13 @@ def test_a_coordinator_sees_a_broken_pathway_at_its_line_then_publishes_it(site:
     line = next(i for i, text in enumerate(lines, 1) if re.fullmatch(r"\s+due: \d+ working days", text))
     broken = "\n".join(text.replace("working days", "werkdagen of zo") if i == line else text
                        for i, text in enumerate(lines, 1)) + "\n"
-    page.locator("#source").fill(broken)
+    replace_source(page, broken)
     page.get_by_role("button", name="Controleren").click()
-    marked = page.locator(f"#L{line}")
-    assert "has-problem" in (marked.get_attribute("class") or "")
-    problem = marked.locator(".problem")
-    assert problem.is_visible() and f"regel {line}" in problem.inner_text()
     assert page.locator("#problems").is_visible()
-    page.locator("#source").fill(source.replace("title: Schoolmaatschappelijk werk", "title: Schoolmaatschappelijk werk (2027)", 1))
+    page.locator("#problems .jump-to-line").filter(has_text=f"regel {line},").first.click()
+    assert cursor_line(page) == line  # at the problem, in the editable text, marked there
+    assert page.locator("#source-editor .cm-lintRange-error").first.is_visible()
+    replace_source(page, source.replace("title: Schoolmaatschappelijk werk", "title: Schoolmaatschappelijk werk (2027)", 1))
     page.get_by_role("button", name="Publiceren").click()
     assert "Stap gewijzigd" in page.locator("#publish-diff").inner_text() or "Titel" in page.locator(
         "#publish-diff").inner_text()  # the difference with version 1 first
@@ -184,9 +184,9 @@ def test_main_pages_render_cleanly_and_screenshots(site: Site, browser: Any, tmp
             elif path == "EDITOR":
                 page.goto(f"{site.url}/pathways/editor?from=eviction-prevention")
                 text = page.locator("#source").input_value().replace("    due: 3 working days", "    due: drie dagen", 1)
-                page.locator("#source").fill(text)
+                replace_source(page, text)
                 page.get_by_role("button", name="Controleren").click()
-                page.locator("#annotated-source .problem").first.scroll_into_view_if_needed()
+                page.locator("#problems .jump-to-line").first.click()
             else:
                 page.goto(f"{site.url}{path}")
             assert page.evaluate(UNLABELLED) == [], name

@@ -13,6 +13,7 @@ import pytest
 
 from integrations.db.engine_factory import read_session
 from tests.e2e.conftest import Site, console_errors, sign_in
+from tests.e2e.editor_helpers import cursor_line, replace_source
 
 pytestmark = pytest.mark.timeout(300)
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -129,14 +130,12 @@ def test_a_coordinators_change(site: Site, context: Any, tmp_path: Path) -> None
     lines = changed.splitlines()
     wrong = next(i for i, text in enumerate(lines) if re.fullmatch(r"\s+due: \d+ working days", text))
     lines[wrong] = lines[wrong].replace("working days", "werkdagen of zo")
-    page.locator("#source").fill("\n".join(lines) + "\n")
+    replace_source(page, "\n".join(lines) + "\n")
     page.get_by_role("button", name="Controleren").click()
     page.locator("#problems .jump-to-line").first.click()
-    selected = page.evaluate("() => { const s = document.getElementById('source');"
-                             " return s.value.slice(0, s.selectionStart).split('\\n').length; }")
-    assert selected == wrong + 1
-    assert page.evaluate("() => document.activeElement.id") == "source"
-    page.locator("#source").fill(changed)
+    assert cursor_line(page) == wrong + 1
+    assert page.evaluate("() => document.activeElement.classList.contains('cm-content')")
+    replace_source(page, changed)
     page.get_by_role("button", name="Publiceren").click()
     diff = page.locator("#publish-diff")
     assert "Stap toegevoegd" in diff.inner_text() and "Stap verwijderd" in diff.inner_text()

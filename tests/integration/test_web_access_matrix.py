@@ -103,6 +103,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/pathways"): R(CASE_PEOPLE),
     ("GET", "/pathways/editor"): R(frozenset({C})),
     ("POST", "/pathways/editor"): R(frozenset({C}), form={"action": "check", "source": "id: x\n"}),
+    ("GET", "/pathways/editor/schema.json"): R(frozenset({C})),
     ("GET", "/pathways/{pathway_id}"): R(CASE_PEOPLE),
     ("GET", "/pathways/{pathway_id}/migrate"): R(frozenset({C}), query="?to=1"),
     ("POST", "/pathways/{pathway_id}/migrate"): R(frozenset({C}), form={"to": "1"}),

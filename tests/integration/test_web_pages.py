@@ -183,9 +183,12 @@ def test_the_editor_shows_problems_at_their_line_then_publishes_and_migrates(sql
     line = BROKEN.splitlines().index("    due: two days") + 1
     checked = cor.post("/pathways/editor", {"action": "check", "source": BROKEN, "name": "visits.yaml"})
     assert checked.status_code == 422
-    annotated = re.search(rf'<li id="L{line}" class="has-problem">(.*?)</li>', checked.text, re.S)
-    assert annotated is not None and "due: two days" in annotated.group(1)
-    assert f"regel {line}" in annotated.group(1) and "class=\"problem\"" in annotated.group(1)
+    # each problem carries its line and column for the editor (web/editor/), which shows it inline
+    listed = re.search(rf'<li class="problem-item" data-line="{line}" data-column="(\d+)" data-message="([^"]+)">(.*?)</li>',
+                       checked.text, re.S)
+    assert listed is not None and f"regel {line}, kolom {listed.group(1)}" in listed.group(3)
+    assert "two days" in listed.group(2)
+    assert 'id="annotated-source"' not in checked.text  # no read-only copy of the text
     simulated = cor.post("/pathways/editor", {"action": "simulate", "source": visits_source(2, intake_title="Intake 2")})
     assert simulated.status_code == 200 and 'id="simulation"' in simulated.text
     asked = cor.post("/pathways/editor", {"action": "publish", "source": visits_source(2, intake_title="Intake 2"),

@@ -3,6 +3,7 @@ publish) with problems shown at their line, and migrating running cases after a 
 
 from __future__ import annotations
 
+import secrets
 from functools import partial
 from typing import Annotated, Any
 
@@ -14,12 +15,13 @@ from starlette.datastructures import UploadFile
 from engine.definition import Pathway
 from engine.errors import ConflictError, Problem
 from engine.mermaid import to_mermaid
+from engine.schema_check import SCHEMA_FILE
 from integrations.db import caselists
 from integrations.db.accounts import AccountRole
 from integrations.db.engine_factory import read_session
 from web import diagram, migrationview, pathwaydiff, pathwayview, simcompare
 from web.i18n import translate
-from web.pathway_work import PathwayWorkLimit, pathway_work_of
+from web.pathway_work import PathwayWorkLimit, in_language, pathway_work_of
 from web.portal import CASE_ROLES, Conflict, Hidden, Invalid, Portal, Refused
 from web.principal import Principal
 from web.ui import form_principal, page_principal, portal_of, redirect, render
@@ -79,6 +81,13 @@ def editor(request: Request, principal: Annotated[Principal, Depends(page_princi
     return _editor_page(request, principal, text, name)
 
 
+@router.get("/pathways/editor/schema.json")
+def editor_schema(request: Request, principal: Annotated[Principal, Depends(page_principal)]) -> Response:
+    """The pathway JSON Schema (schemas/pathway.schema.json) for the editor's completion and hover help."""
+    portal_of(request).require(principal, AccountRole.COORDINATOR)
+    return Response(SCHEMA_FILE.read_bytes(), media_type="application/schema+json")
+
+
 def _copy_id(portal: Portal, principal: Principal, pathway_id: str) -> str | None:
     """None when the principal's organisation owns the pathway, else the id for their copy."""
     import re
@@ -106,14 +115,14 @@ def _bump_version(text: str, version: int) -> str:
 def _editor_page(request: Request, principal: Principal, text: str, name: str, *, problems: list[Problem] | None = None,
                  checked: Pathway | None = None, simulation: dict[str, Any] | None = None,
                  message: str = "", status: int = 200, diff: Any = None, comparison: Any = None) -> Response:
-    by_line: dict[int, list[Problem]] = {}
-    for problem in problems or []:
-        by_line.setdefault(problem.line, []).append(problem)
-    lines = text.splitlines() or [""]
+    # CodeMirror (web/editor/) adds <style> elements: this response's CSP allows those with this nonce only
+    nonce = secrets.token_hex(16)
+    request.state.csp_style_nonce = nonce
     return render(request, "pathway_editor.html", {
-        "text": text, "name": name, "problems": problems or [], "by_line": by_line, "lines": lines,
+        "text": text, "name": name, "problems": [in_language(p, principal.language) for p in problems or []],
+        "style_nonce": nonce,
         "checked": checked, "simulation": simulation, "message": message,
-        "file_problems": by_line.get(0, []), "diff": diff, "comparison": comparison,
+        "diff": diff, "comparison": comparison,
         "knob_words": simcompare.WORDS, "knobs": comparison.knobs if comparison else simcompare.Knobs(),
     }, principal=principal, status_code=status, title=translate("Zorgpad bewerken", principal.language))
 
