@@ -22,10 +22,9 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
-import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from multiprocessing.connection import Connection
@@ -282,118 +281,20 @@ def pathway_work_of(request: Any) -> PathwayWork:
     return work
 
 
-# ---------------------------------------------------------------- the checker's words in Dutch
-# The checker (engine/schema_check.py, engine/semantic_check.py, engine/durations.py) words its problems in
-# English, as the command line shows them. The editor page shows them in the coordinator's language: the
-# frequent forms below are said in Dutch; a message of another form keeps the checker's words.
+@dataclass(frozen=True)
+class ShownProblem:
+    """A problem as the editor page shows it: located, in the coordinator's language, with its code."""
 
-_TYPES = {"text": "tekst", "a list": "een lijst", "a mapping (key: value lines)": "een mapping (regels sleutel: waarde)",
-          "a whole number": "een heel getal", "a number": "een getal", "true or false": "true of false",
-          "empty": "leeg"}
-_FLOW = re.compile(r"the main flow|track `([^`]+)`")
-
-
-def _or(text: str) -> str:
-    """`a`, `b` or `c` -> `a`, `b` of `c`."""
-    return re.sub(r" or (?=`|'|\w)", " of ", text)
+    line: int
+    column: int
+    path: str
+    code: str
+    message: str
+    hint: str
 
 
-def _flow(text: str) -> str:
-    return _FLOW.sub(lambda m: "de hoofdroute" if m.group(1) is None else f"probleemgebied `{m.group(1)}`", text)
+def in_language(problem: Problem, lang: str) -> ShownProblem:
+    """The problem in the coordinator's language: the checker's catalogue (engine/problem_texts.py) says it."""
+    return ShownProblem(problem.line, problem.column, problem.path, problem.code,
+                        problem.message_in(lang), problem.hint_in(lang))
 
-
-def _value(text: str) -> str:
-    """The checker's description of a value (engine.schema_check.describe) in Dutch."""
-    if m := re.fullmatch(r"the text (`.*`)", text, re.S):
-        return f"de tekst {m.group(1)}"
-    if m := re.fullmatch(r"the number (\S+)", text):
-        return f"het getal {m.group(1)}"
-    return {"a list": "een lijst", "a mapping": "een mapping", "empty": "leeg"}.get(text, text)
-
-
-def _owner(text: str) -> str:
-    if text == "the pathway":
-        return "het zorgpad"
-    if m := re.fullmatch(r"the params of step (`[^`]+`)", text):
-        return f"de params van stap {m.group(1)}"
-    if m := re.fullmatch(r"each entry of (`[^`]+`)", text):
-        return f"elk item van {m.group(1)}"
-    return re.sub(r"^step `", "stap `", text)
-
-
-def _types(text: str) -> str:
-    return " of ".join(_TYPES.get(part, part) for part in text.split(" or "))
-
-
-_UNITS = "minutes, hours, days, working days, working weeks, weeks or months"
-_UNITS_NL = "minuten, uren, dagen, werkdagen, werkweken, weken of maanden (of in het Engels)"
-_MESSAGES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
-    (re.compile(r"unknown key `(.+)`"), lambda m: f"onbekende sleutel `{m[1]}`"),
-    (re.compile(r"`(.+?)` is missing: a (\S+) step needs it"), lambda m: f"`{m[1]}` ontbreekt: een stap van soort {m[2]} heeft het nodig"),
-    (re.compile(r"`(.+?)` is missing: (.+) needs it"), lambda m: f"`{m[1]}` ontbreekt: nodig voor {_owner(m[2])}"),
-    (re.compile(r"`(.+?)` does not apply to a (\S+) step"), lambda m: f"`{m[1]}` hoort niet bij een stap van soort {m[2]}"),
-    (re.compile(r"`(.+?)` needs `(.+?)` as well"), lambda m: f"`{m[1]}` heeft ook `{m[2]}` nodig"),
-    (re.compile(r"must be (`.+`), not (.+)", re.S), lambda m: f"moet {m[1]} zijn, niet {_value(m[2])}"),
-    (re.compile(r"must be (.+?), not (.+)", re.S), lambda m: f"moet {_types(m[1])} zijn, niet {_value(m[2])}"),
-    (re.compile(r"(.+) is not allowed here; use (.+)", re.S), lambda m: f"{_value(m[1])} mag hier niet; gebruik {_or(m[2])}"),
-    (re.compile(r"is not allowed here"), lambda m: "mag hier niet"),
-    (re.compile(r"`(.+)` is not a valid pathway id: use lower-case letters, digits and -, starting with a letter "
-                r"\(2-63 characters\)"),
-     lambda m: f"`{m[1]}` is geen geldig id van een zorgpad: gebruik kleine letters, cijfers en -, beginnend met een "
-               "letter (2 tot 63 tekens)"),
-    (re.compile(r"`(.+)` is not a valid id: use lower-case letters, digits and _, starting with a letter"),
-     lambda m: f"`{m[1]}` is geen geldig id: gebruik kleine letters, cijfers en _, beginnend met een letter"),
-    (re.compile(r"`(.+)` does not have the expected form", re.S), lambda m: f"`{m[1]}` heeft niet de verwachte vorm"),
-    (re.compile(r"(.+) is not a valid date", re.S), lambda m: f"{_value(m[1])} is geen geldige datum"),
-    (re.compile(r"the list is empty; add at least one item"), lambda m: "de lijst is leeg; zet er minstens één item in"),
-    (re.compile(r"the list needs at least (\d+) items"), lambda m: f"de lijst heeft minstens {m[1]} items nodig"),
-    (re.compile(r"the list may have at most (\d+) items"), lambda m: f"de lijst mag hooguit {m[1]} items hebben"),
-    (re.compile(r"must not be empty"), lambda m: "mag niet leeg zijn"),
-    (re.compile(r"must be at least (\d+) characters"), lambda m: f"moet minstens {m[1]} tekens lang zijn"),
-    (re.compile(r"must be at most (\d+) characters"), lambda m: f"mag hooguit {m[1]} tekens lang zijn"),
-    (re.compile(r"must be at least (\S+)"), lambda m: f"moet minstens {m[1]} zijn"),
-    (re.compile(r"must be more than (\S+)"), lambda m: f"moet meer dan {m[1]} zijn"),
-    (re.compile(r"must be at most (\S+)"), lambda m: f"mag hooguit {m[1]} zijn"),
-    (re.compile(r"must be less than (\S+)"), lambda m: f"moet minder dan {m[1]} zijn"),
-    (re.compile(r"unknown step `(.+?)`( in the main flow)?"),
-     lambda m: f"onbekende stap `{m[1]}`" + (" in de hoofdroute" if m[2] else "")),
-    (re.compile(r"unknown role `(.+?)`"), lambda m: f"onbekende rol `{m[1]}`"),
-    (re.compile(r"step `(.+?)` is in (.+); a step can only go to steps of its own flow \((.+)\)"),
-     lambda m: f"stap `{m[1]}` staat in {_flow(m[2])}; een stap kan alleen naar stappen van de eigen route "
-               f"({_flow(m[3])})"),
-    (re.compile(r"'(.*)' is not a duration: write a whole number and a unit, e\.g\. '5 working days', '3 weeks', "
-                r"'48 hours'", re.S),
-     lambda m: f"'{m[1]}' is geen duur: schrijf een heel getal en een eenheid, bijvoorbeeld '5 werkdagen', "
-               "'3 weken', '48 uur'"),
-    (re.compile(rf"unknown unit '(.*)' in '(.*)': use {_UNITS}", re.S),
-     lambda m: f"onbekende eenheid '{m[1]}' in '{m[2]}': gebruik {_UNITS_NL}"),
-    (re.compile(r"the file is empty"), lambda m: "het bestand is leeg"),
-    (re.compile(r"YAML syntax error: (.+)", re.S), lambda m: f"YAML-syntaxfout: {m[1]}"),
-]
-_HINTS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
-    (re.compile(r"did you mean `(.+)`\?"), lambda m: f"bedoel je `{m[1]}`?"),
-    (re.compile(r"allowed here: (.+)", re.S), lambda m: f"hier mag: {_or(m[1])}"),
-    (re.compile(r"put the value in quotes if it is meant as text"),
-     lambda m: "zet de waarde tussen aanhalingstekens als het tekst moet zijn"),
-    (re.compile(r"for example (`.+`)", re.S), lambda m: f"bijvoorbeeld {m[1]}"),
-    (re.compile(r"write a date as YYYY-MM-DD, e\.g\. 2026-10-17"),
-     lambda m: "schrijf een datum als JJJJ-MM-DD, bijvoorbeeld 2026-10-17"),
-    (re.compile(r"start with a whole number, e\.g\. '5 working days'"),
-     lambda m: "begin met een heel getal, bijvoorbeeld '5 werkdagen'"),
-    (re.compile(r"steps of (the main flow|track `[^`]+`): (.+)", re.S), lambda m: f"stappen van {_flow(m[1])}: {_or(m[2])}"),
-    (re.compile(r"name a step of the main flow"), lambda m: "noem een stap van de hoofdroute"),
-]
-
-
-def _said(text: str, forms: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]]) -> str:
-    for pattern, dutch in forms:
-        if m := pattern.fullmatch(text):
-            return dutch(m)
-    return text
-
-
-def in_language(problem: Problem, lang: str) -> Problem:
-    """The problem as the editor page shows it: in Dutch for `nl` (the frequent forms), else as checked."""
-    if lang != "nl":
-        return problem
-    return replace(problem, message=_said(problem.message, _MESSAGES), hint=_said(problem.hint, _HINTS))

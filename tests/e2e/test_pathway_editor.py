@@ -90,12 +90,12 @@ def test_a_coordinator_edits_with_completion_help_inline_errors_and_jumps(site: 
     marked.hover()
     tip = editor.locator(".cm-tooltip-lint")
     tip.wait_for()
-    assert "Onbekende sleutel «ownr» op deze plek. Bedoel je «owner»?" in tip.inner_text()
+    assert "Onbekend veld «ownr» op deze plek. Bedoel je «owner»?" in tip.inner_text()
     # the server's check: the problem in the list and inline; "regel N" puts the cursor there, in the editor
     page.get_by_role("button", name="Controleren").click()
     problems = page.locator("#problems")
     problems.wait_for()
-    assert "onbekende sleutel `ownr`" in problems.inner_text()
+    assert "onbekend veld `ownr`" in problems.inner_text()
     editor.wait_for()
     assert page.locator("#annotated-source").count() == 0  # no read-only copy of the text any more
     page.keyboard.press("Control+Home")
@@ -109,7 +109,7 @@ def test_a_coordinator_edits_with_completion_help_inline_errors_and_jumps(site: 
     assert page.evaluate("() => document.activeElement.isContentEditable")
     editor.locator(".cm-lintRange-error").first.hover()
     editor.locator(".cm-tooltip-lint").wait_for()
-    assert "Uit de laatste controle: ownr: onbekende sleutel `ownr` (bedoel je `owner`?)" in editor.locator(
+    assert "Uit de laatste controle: ownr: onbekend veld `ownr` (bedoel je `owner`?)" in editor.locator(
         ".cm-tooltip-lint").inner_text()
     shoot(page, target / "pathway-editor.png", 1366)
     page.set_viewport_size(TABLET)

@@ -61,12 +61,12 @@ def test_the_schema_is_served_to_the_editor(service: CaseService, clock: ManualC
 
 MISTAKES = [  # a mistake in the shipped school pathway, and what the editor page says about it
     ("calendar: nl-school-weeks", "calendar: nl-werkdagen",
-     "de tekst `nl-werkdagen` mag hier niet; gebruik `nl-working-days`, `24x7` of `nl-school-weeks`"),
+     "de tekst `nl-werkdagen` is hier niet toegestaan; gebruik `nl-working-days`, `24x7` of `nl-school-weeks`"),
     ("reopen_within: 3 months", "reopen_within: drie maanden",
      "'drie maanden' is geen duur: schrijf een heel getal en een eenheid, bijvoorbeeld '5 werkdagen', '3 weken', '48 uur'"),
-    ("version: 1", "version: een", "moet een heel getal zijn, niet de tekst `een`"),
+    ("version: 1", "version: een", "moet een geheel getal zijn, niet de tekst `een`"),
     ("\ntitle: Schoolmaatschappelijk werk", "\ntitel: Schoolmaatschappelijk werk",
-     "onbekende sleutel `titel` <span class=\"muted\">(bedoel je `title`?)</span>"),
+     "onbekend veld `titel` <span class=\"muted\">(bedoel je `title`?)</span>"),
     ("    next: help_route\n", "    next: nergens\n", "onbekende stap `nergens`"),
 ]
 
@@ -89,13 +89,15 @@ def test_the_checks_problems_are_said_in_dutch_at_their_line(service: CaseServic
         assert unescape(item.group(1)).split(": ", 1)[1].startswith(said.split(" <span")[0])  # the inline text too
 
 
-def test_other_languages_keep_the_checkers_words() -> None:
+def test_the_editor_says_a_problem_in_the_coordinators_language() -> None:
     from engine.errors import Problem
+    from engine.problem_texts import text
     from web.pathway_work import in_language
 
-    problem = Problem("x.yaml", 3, 1, "titel", "unknown key `titel`", "did you mean `title`?")
-    assert in_language(problem, "en") == problem
-    dutch = in_language(problem, "nl")
-    assert (dutch.message, dutch.hint) == ("onbekende sleutel `titel`", "bedoel je `title`?")
-    odd = Problem("x.yaml", 3, 1, "", "a message of a form the table does not know", "")
-    assert in_language(odd, "nl") == odd
+    problem = Problem.of("x.yaml", 3, 1, "titel", text("onbekend-veld", key="titel"),
+                         text("hint-bedoel-je", word="title"))
+    dutch, english = in_language(problem, "nl"), in_language(problem, "en")
+    assert (dutch.line, dutch.column, dutch.path, dutch.code) == (3, 1, "titel", problem.code)
+    assert (dutch.message, dutch.hint) == (problem.message, problem.hint)
+    assert (english.message, english.hint) == (problem.message_in("en"), problem.hint_in("en"))
+    assert english.message != dutch.message

@@ -21,11 +21,11 @@ const hoverSlot = new Compartment(); // the hover help, once the schema is there
 const TEXTS = {
   nl: {
     required: "verplicht",
-    unknownKey: "Onbekende sleutel «{key}» op deze plek.",
+    unknownKey: "Onbekend veld «{key}» op deze plek.",
     didYouMean: " Bedoel je «{near}»?",
     badValue: "«{value}» is hier geen geldige waarde; kies uit: {values}.",
     fromCheck: "Uit de laatste controle: ",
-    help: "Ctrl+Spatie stelt sleutels en waarden voor; houd de muis op een sleutel voor uitleg. " +
+    help: "Ctrl+Spatie stelt velden en waarden voor; houd de muis op een veld voor uitleg. " +
       "Problemen staan rood in de tekst; F8 gaat naar het volgende.",
     editorLabel: "YAML van het zorgpad",
   },
