@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from engine.messages import Message, render
-
+from engine.messages import Message
+from engine.messages import render as render_message
 from engine.problem_texts import Args, Text, render
 
 
@@ -93,7 +93,7 @@ class EngineError(CarepathError):
         if isinstance(message, Message):
             self.message: Message | None = message
             self.code = message.code
-            super().__init__(render(message, "nl"), *rest)
+            super().__init__(render_message(message, "nl"), *rest)
         else:
             self.message = None
             self.code = ""

@@ -425,7 +425,7 @@ class TestValidation:
             NL.add(ams(2026, 3, 2, 9), Duration(0, Unit.DAYS))
         with pytest.raises(CalendarError, match="minstens 1"):
             NL.add(ams(2026, 3, 2, 9), Duration(-3, Unit.WORKING_DAYS))
-        with pytest.raises(CalendarError, match="expected a Duration"):
+        with pytest.raises(CalendarError, match="verwacht een duur"):
             NL.add(ams(2026, 3, 2, 9), "5 working days")  # type: ignore[arg-type]
 
     def test_dates_not_datetimes(self) -> None:
