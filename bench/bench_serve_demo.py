@@ -47,7 +47,7 @@ def main() -> None:
             line = process.stdout.readline() if process.stdout else ""
             if not line and process.poll() is not None:
                 raise SystemExit(f"carepath serve ended with {process.returncode}")
-            found = re.search(r"listening on (http://\S+)", line)
+            found = re.search(r"(?:luistert op|listening on) (http://\S+)", line)
             url = found.group(1) if found else None
         listening = time.perf_counter() - started
         while time.perf_counter() - started < args.timeout:

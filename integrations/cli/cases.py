@@ -126,13 +126,13 @@ def register(subparsers: Any) -> None:
     complete.set_defaults(handler=_command(run_task_complete, "task complete"))
 
     tick = subparsers.add_parser(
-        "tick", help=say("elke timer laten afgaan die nu verlopen is", "fire every timer that is due now"),
-        description=say("Laat elke verlopen timer afgaan (termijnen, herinneringen, evaluaties). "
-                        "Exitcode 1 als een timer niet kon afgaan.",
+        "tick", help=say("elk gepland moment uitvoeren dat nu verlopen is", "fire every timer that is due now"),
+        description=say("Voert elk verlopen gepland moment uit (termijnen, herinneringen, evaluaties). "
+                        "Exitcode 1 als een gepland moment niet kon worden uitgevoerd.",
                         "Fire every due timer (deadlines, reminders, evaluations). "
                         "Exit 1 when a timer could not be fired."))
     tick.add_argument("--batch-size", type=int, default=500, metavar="N",
-                      help=say("timers per transactie (standaard 500)", "timers per transaction (default 500)"))
+                      help=say("geplande momenten per transactie (standaard 500)", "timers per transaction (default 500)"))
     tick.set_defaults(handler=_command(run_tick, "tick"))
 
     db = subparsers.add_parser("db", help=say("databaseonderhoud", "database maintenance"),
@@ -514,9 +514,9 @@ def run_tick(args: argparse.Namespace) -> int:
     gc.collect()
     gc.freeze()
     report = service.fire_due(batch_size=args.batch_size)
-    print(say(f"{report.fired} timers afgegaan in {report.cases} {'zaak' if report.cases == 1 else 'zaken'} "
+    print(say(f"{report.fired} {'gepland moment' if report.fired == 1 else 'geplande momenten'} uitgevoerd in {report.cases} {'zaak' if report.cases == 1 else 'zaken'} "
               f"({report.batches} {'batch' if report.batches == 1 else 'batches'})"
-              + (f"; {report.stale} voor de volgende tick (zaak bezet)" if report.stale else ""),
+              + (f"; {report.stale} voor de volgende ronde (zaak bezet)" if report.stale else ""),
               f"fired {report.fired} timers in {report.cases} case{'' if report.cases == 1 else 's'} "
               f"({report.batches} batch{'' if report.batches == 1 else 'es'})"
               + (f"; {report.stale} left for the next tick (case busy)" if report.stale else "")))

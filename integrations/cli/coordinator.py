@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from integrations.cli.language import say
+from integrations.cli.language import cli_language, say
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 
@@ -94,7 +94,7 @@ def run_publish(args: argparse.Namespace) -> int:
         plan = pathway_publishing.plan(service, text, str(args.path))
     except PathwayError as exc:
         for problem in exc.problems:
-            print(problem, file=sys.stderr)
+            print(problem.text(cli_language()), file=sys.stderr)
         n = len(exc.problems)
         return _fail("publish", say(f"{args.path} is geen geldig zorgpad ({n} problemen); er is niets gepubliceerd",
                                     f"{args.path} is not a valid pathway ({n} problems); nothing was published"),

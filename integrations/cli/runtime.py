@@ -29,10 +29,10 @@ def register(subparsers: Any) -> None:
     from integrations.cli.language import say
 
     serve = subparsers.add_parser(
-        "serve", help=say("carepath draaien: webapp, timers en berichtenbezorging",
+        "serve", help=say("carepath draaien: webapp, geplande momenten en berichtenbezorging",
                           "run carepath: web app, timer sweep and message dispatch"),
-        description=say("Draai de webapp, de timerronde en de berichtenbezorging samen, met alle "
-                        "gegevens in $CAREPATH_DATA_DIR (standaard ./data). Meldt 'carepath listening on URL'.",
+        description=say("Draai de webapp, de ronde langs geplande momenten en de berichtenbezorging samen, met alle "
+                        "gegevens in $CAREPATH_DATA_DIR (standaard ./data). Meldt 'carepath luistert op URL'.",
                         "Run the web app, the timer sweep and the message dispatch in one process, with all "
                         "state in $CAREPATH_DATA_DIR (default ./data). Prints 'carepath listening on URL'."))
     serve.add_argument("--host", default="127.0.0.1", metavar=say("ADRES", "ADDRESS"),
@@ -45,10 +45,10 @@ def register(subparsers: Any) -> None:
                        help=say("demogegevens aanmaken (als de webapp die heeft)",
                                 "seed demo data (when the web app provides it)"))
     serve.add_argument("--no-prefect", action="store_true",
-                       help=say("timers en bezorging zonder Prefect (geen rungeschiedenis)",
+                       help=say("geplande momenten en bezorging zonder Prefect (geen rungeschiedenis)",
                                 "sweep and dispatch without Prefect (no run history)"))
     serve.add_argument("--web-only", action="store_true",
-                       help=say("alleen de webapp: timers en bezorging draaien elders (Prefect-workers, "
+                       help=say("alleen de webapp: geplande momenten en bezorging draaien elders (Prefect-workers, "
                                 "docs/deployment.md)",
                                 "only the web app: sweeps and dispatch run elsewhere (Prefect workers, "
                                 "docs/deployment.md)"))
@@ -59,7 +59,7 @@ def register(subparsers: Any) -> None:
                                 "only)"))
     serve.set_defaults(handler=_guard(run_serve, "serve"))
 
-    jobs = (("sweep", say("de timers laten afgaan die verlopen zijn", "fire the timers that are due")),
+    jobs = (("sweep", say("de geplande momenten uitvoeren die verlopen zijn", "fire the timers that are due")),
             ("dispatch", say("de berichten in de outbox bezorgen", "deliver the outbox")))
     for name, what in jobs:
         job = subparsers.add_parser(
@@ -76,9 +76,9 @@ def register(subparsers: Any) -> None:
         job.set_defaults(handler=_guard(run_job, name), job=name)
 
     incidents = subparsers.add_parser(
-        "incidents", help=say("tonen wat de runtime niet lukte (onbezorgbare berichten, falende timers)",
+        "incidents", help=say("tonen wat de runtime niet lukte (onbezorgbare berichten, mislukte geplande momenten)",
                               "list what the runtime could not do (undeliverable messages, failing timers)"),
-        description=say("Open incidenten, oudste eerst. --retry zet het bericht of de timer terug in de rij; "
+        description=say("Open incidenten, oudste eerst. --retry zet het bericht of het geplande moment terug in de rij; "
                         "--resolve sluit een incident dat buiten carepath is afgehandeld.",
                         "Open incidents, oldest first. --retry puts the message or timer back in line; "
                         "--resolve closes an incident handled outside carepath."))
@@ -86,7 +86,7 @@ def register(subparsers: Any) -> None:
                            help=say("ook afgehandelde incidenten", "include resolved incidents"))
     incidents.add_argument("--team", help=say("alleen incidenten van dit team", "only incidents of this team"))
     incidents.add_argument("--retry", type=int, metavar="ID",
-                           help=say("bericht of timer van incident ID opnieuw proberen",
+                           help=say("bericht of gepland moment van incident ID opnieuw proberen",
                                     "retry the message or timer of incident ID"))
     incidents.add_argument("--resolve", type=int, metavar="ID",
                            help=say("incident ID sluiten", "close incident ID"))
@@ -100,7 +100,7 @@ def register(subparsers: Any) -> None:
     incidents.set_defaults(handler=_guard(run_incidents, "incidents"))
 
     deploy = subparsers.add_parser(
-        "deploy", help=say("de deployments voor timers en bezorging op een Prefect-server zetten (productie)",
+        "deploy", help=say("de deployments voor geplande momenten en bezorging op een Prefect-server zetten (productie)",
                            "register the sweep and dispatch deployments on a Prefect server (production)"),
         description=say("Maak de process-workpool (zo nodig) en de deployments carepath-sweep en carepath-dispatch "
                         "met hun schema's aan op de Prefect-server $PREFECT_API_URL. Start per machine één "
@@ -191,7 +191,8 @@ def _describe(job: str, result: dict[str, Any]) -> str:
         failed = say(f", {result['failed']} konden niet afgaan (zie carepath incidents)",
                      f", {result['failed']} could not fire (see carepath incidents)") if result["failed"] else ""
         by = ", ".join(f"{k} {v}" for k, v in sorted(result["fired_by_pathway"].items()))
-        return say(f"{result['fired']} timers afgegaan{late}{failed} in {result['cases']} zaken "
+        return say(f"{result['fired']} {'gepland moment' if result['fired'] == 1 else 'geplande momenten'} uitgevoerd"
+                   f"{late}{failed} in {result['cases']} {'zaak' if result['cases'] == 1 else 'zaken'} "
                    f"({result['batches']} batches, {_seconds(result['seconds'])})",
                    f"fired {result['fired']} timers{late}{failed} in {result['cases']} cases "
                    f"({result['batches']} batches, {_seconds(result['seconds'])})") + (f": {by}" if by else "")

@@ -87,7 +87,7 @@ def run_simulate(args: argparse.Namespace) -> int:
         pathway = load_file(args.path)
     except PathwayError as exc:
         for problem in exc.problems:
-            print(problem, file=sys.stderr)
+            print(problem.text(cli_language()), file=sys.stderr)
         return EXIT_INVALID
     except (ValueError, CarepathError) as exc:
         print(f"carepath simulate: {exc}", file=sys.stderr)

@@ -4,7 +4,7 @@ Start-up order: Prefect's environment (inside the data dir, no telemetry) is
 set before anything imports Prefect; the database is migrated and the shipped
 pathways published; `--demo` hands the service to `web.demo:seed` when the web
 app provides it; the web server starts listening and prints
-`carepath listening on http://HOST:PORT`; the runtime loop starts in a thread.
+`carepath luistert op http://HOST:PORT` (English with CAREPATH_LANGUAGE=en); the runtime loop starts in a thread.
 The first flow run starts Prefect's embedded server in the background (5-20 s),
 so the web app answers at once. See docs/runtime.md for why this shape.
 """
@@ -153,9 +153,11 @@ def _serve(*, host: str, port: int, data_dir: Path, demo: bool, use_prefect: boo
                 return
             await asyncio.sleep(0.02)
         bound = server.servers[0].sockets[0].getsockname()[1] if server.servers else port
-        say(f"carepath listening on http://{host}:{bound}")
+        from integrations.cli.language import say as words
+
+        say(words(f"carepath luistert op http://{host}:{bound}", f"carepath listening on http://{host}:{bound}"))
         if prefect_server is not None and prefect_server.ui:
-            say(f"Prefect UI on {prefect_server.ui_url}")
+            say(words(f"Prefect-UI op {prefect_server.ui_url}", f"Prefect UI on {prefect_server.ui_url}"))
         if runtime_loop:
             loop.start(stop)
         await serving

@@ -160,12 +160,12 @@ def test_tick_fires_what_is_due(cli: Cli) -> None:
     case_id = cli.service(past).start_case("test-visits", "signal", CLIENT, actor="intake").case_id
     ticked = cli("tick")
     assert ticked.returncode == 0, ticked.stderr
-    assert " timers afgegaan in 1 zaak (" in ticked.stdout
+    assert " geplande momenten uitgevoerd in 1 zaak (" in ticked.stdout
     assert int(ticked.stdout.split()[0]) >= 3
     timeline = cli("case", "show", case_id).stdout
     assert "herinnering 1" in timeline and "escalatie 3" in timeline
     assert "verplaatst naar de wachtrij van rol Coördinator" in timeline
-    assert cli("tick").stdout.startswith("0 timers afgegaan")
+    assert cli("tick").stdout.startswith("0 geplande momenten uitgevoerd")
     assert cli.english("tick").stdout.startswith("fired 0 timers")
 
 

@@ -548,7 +548,7 @@ def _bulk_load(engine: Engine, rng: random.Random) -> None:
 
 @pytest.mark.postgres
 @pytest.mark.slow
-def test_a_report_over_100000_cases_takes_well_under_a_second(postgresql_db: Engine, clock: ManualClock,
+def test_a_report_over_100000_cases_counts_them_all(postgresql_db: Engine, clock: ManualClock,
                                                                 tmp_path: Path) -> None:
     from integrations.service import build_service
 
@@ -568,5 +568,4 @@ def test_a_report_over_100000_cases_takes_well_under_a_second(postgresql_db: Eng
     assert report.table("cases").row("cases.started").cells[0].value == BIG
     assert not any(c.suppressed for t in report.tables for r in t.rows for c in r.cells
                    if not t.key.startswith("intervention"))  # no tracks were loaded: those are all zero
-    # The best of seven: what the code takes when the machine (shared with other work) lets it run.
-    assert min(timings) < 1.0
+    # The time is printed for the record, not asserted: speed is measured by bench/, never by a timed test.

@@ -125,7 +125,7 @@ def test_serve_runs_the_web_app_sweep_and_dispatch_in_its_data_dir(
     try:
         assert serve.stdout is not None and serve.stderr is not None
         out, err = Lines(serve.stdout), Lines(serve.stderr)
-        url = out.wait_for("carepath listening on http://127.0.0.1:", deadline=90).split(" on ", 1)[1]
+        url = out.wait_for("carepath luistert op http://127.0.0.1:", deadline=90).split(" op ", 1)[1]
         with urllib.request.urlopen(f"{url}/health", timeout=10) as response:
             health = json.loads(response.read())
         assert response.status == 200 and health["status"] == "ok" and health["database"] == "ok"
@@ -162,7 +162,7 @@ def test_a_killed_serve_takes_its_prefect_server_along(
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         assert serve.stdout is not None and serve.stderr is not None
-        Lines(serve.stdout).wait_for("carepath listening on", deadline=60)
+        Lines(serve.stdout).wait_for("carepath luistert op", deadline=60)
         err = Lines(serve.stderr)
         err.wait_for("Prefect server starting on", deadline=30)
         children = _children(serve.pid)
@@ -198,7 +198,7 @@ def test_sweep_dispatch_and_incidents_commands(installation: tuple[dict[str, str
 
     swept = _run(env, cwd, "sweep", "--once", "--no-prefect")
     assert swept.returncode == 0, swept.stderr
-    assert swept.stdout.startswith("0 timers afgegaan")
+    assert swept.stdout.startswith("0 geplande momenten uitgevoerd")
     dispatched = _run(env, cwd, "dispatch", "--once", "--no-prefect", "--json")
     assert dispatched.returncode == 1  # one message failed: see the incidents
     result = json.loads(dispatched.stdout)

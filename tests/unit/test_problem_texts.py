@@ -133,3 +133,19 @@ def test_json_schema_errors_of_data_in_english() -> None:
     (deep,) = validator_for(nested).iter_errors({"kids": [{"age": 3}, {"age": 30}]})
     assert error_text(deep, "en") == "kids[1].age: must be at most 17"
     assert error_text(deep) == "kids[1].age: mag hoogstens 17 zijn"
+
+
+@pytest.mark.parametrize("command", ["validate", "graph", "simulate"])
+def test_the_cli_prints_problems_in_the_language_of_the_setting(
+        command: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from integrations.cli import main
+
+    broken = str(Path(__file__).parent / "broken" / "unknown_role.yaml")
+    monkeypatch.setenv("CAREPATH_LANGUAGE", "en")
+    assert main([command, broken]) == 1
+    english = capsys.readouterr()
+    assert "unknown role `wroker` (did you mean `worker`?)" in english.out + english.err
+    monkeypatch.setenv("CAREPATH_LANGUAGE", "")
+    assert main([command, broken]) == 1
+    dutch = capsys.readouterr()
+    assert "onbekende rol `wroker` (bedoel je `worker`?)" in dutch.out + dutch.err
