@@ -24,6 +24,8 @@ from zoneinfo import ZoneInfo
 
 from engine.duration_words import describe
 from engine.durations import Duration
+from engine.json_validation import error_problem
+from engine.problem_texts import Text
 
 LANGUAGES = ("nl", "en")
 _AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -75,22 +77,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "subject.evaluation": ("de evaluatie «{task}»", "the evaluation «{task}»"),
     # --- form and data checks (JSON Schema) -----------------------------------
     "schema.invalid": ("fout in {subject}: {problems}", "{subject} is not valid: {problems}"),
-    "schema.required": ("veld {field}: vul dit veld in", "field {field}: fill in this field"),
-    "schema.unknown_field": ("veld {field} is onbekend", "field {field} is unknown"),
-    "schema.type": ("veld {field}: deze waarde past niet bij het veld ({expected})",
-                    "field {field}: this value does not fit the field ({expected})"),
-    "schema.choice": ("veld {field}: kies uit de mogelijkheden ({choices})",
-                      "field {field}: choose one of the options ({choices})"),
-    "schema.min_length": ("veld {field}: minstens {limit} tekens", "field {field}: at least {limit} characters"),
-    "schema.max_length": ("veld {field}: hoogstens {limit} tekens", "field {field}: at most {limit} characters"),
-    "schema.minimum": ("veld {field}: minstens {limit}", "field {field}: at least {limit}"),
-    "schema.maximum": ("veld {field}: hoogstens {limit}", "field {field}: at most {limit}"),
-    "schema.min_items": ("veld {field}: kies er minstens {limit}", "field {field}: choose at least {limit}"),
-    "schema.max_items": ("veld {field}: kies er hoogstens {limit}", "field {field}: choose at most {limit}"),
-    "schema.unique": ("veld {field}: elke keuze één keer", "field {field}: each choice once"),
-    "schema.format": ("veld {field}: het formaat klopt niet ({format})",
-                      "field {field}: the format is not right ({format})"),
-    "schema.other": ("veld {field}: {detail}", "field {field}: {detail}"),
+    "schema.problem": ("{field}: {problem}", "{field}: {problem}"),
+    "schema.problem_hint": ("{field}: {problem} ({hint})", "{field}: {problem} ({hint})"),
     "schema.whole": ("het geheel", "the whole"),
     # --- moving through a pathway ---------------------------------------------
     "flow.loop": ("zaak {case}: zorgpad «{pathway}» ging {limit} stappen door in één opdracht zonder te wachten "
@@ -343,6 +331,8 @@ def _value(value: Any, language: str) -> str:
         return render(value, language)
     if isinstance(value, Duration):
         return describe(value, "en" if language == "en" else "nl")
+    if isinstance(value, Text):
+        return value.render("en" if language == "en" else "nl")
     if isinstance(value, datetime):
         if value.tzinfo is None:
             return value.isoformat()
@@ -392,6 +382,8 @@ def _plain(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, Duration):
         return str(value)
+    if isinstance(value, Text):
+        return {"code": value.code, "args": {k: _plain(v) for k, v in value.args}}
     if isinstance(value, (list, tuple, set, frozenset)):
         return [_plain(v) for v in value]
     if value is None or isinstance(value, (str, int, float, bool)):
@@ -409,51 +401,16 @@ def detail(error: BaseException) -> dict[str, Any] | None:
 
 # --- JSON Schema errors as messages --------------------------------------------
 
-_TYPE_WORDS: dict[str, tuple[str, str]] = {
-    "string": ("tekst", "text"), "integer": ("een heel getal", "a whole number"), "number": ("een getal", "a number"),
-    "boolean": ("ja of nee", "yes or no"), "array": ("een lijst", "a list"), "object": ("een groep velden", "a group of fields"),
-    "null": ("leeg", "empty"),
-}
-
 
 def schema_problem(error: Any) -> Message:
-    """One jsonschema `ValidationError` as a message that names the field (its path, dotted)."""
-    path = ".".join(str(p) for p in error.absolute_path)
-    kind = error.validator
-    value = error.validator_value
-    instance = error.instance
-    field_name: str | Message = path or msg("schema.whole")
-    if kind == "required":
-        missing = [str(p) for p in (value or []) if isinstance(instance, Mapping) and p not in instance]
-        name: str | Message = f"{path}.{missing[0]}" if path and missing else (missing[0] if missing else field_name)
-        return msg("schema.required", field=name)
-    if kind == "additionalProperties":
-        declared = set((error.schema or {}).get("properties", {}))
-        extra = sorted(str(k) for k in instance if k not in declared) if isinstance(instance, Mapping) else []
-        return msg("schema.unknown_field", field=", ".join(extra) if extra else field_name)
-    if kind == "type":
-        kinds = value if isinstance(value, list) else [value]
-        expected = [msg("schema.type_word." + str(k)) if "schema.type_word." + str(k) in CATALOGUE else str(k)
-                    for k in kinds]
-        return msg("schema.type", field=field_name, expected=expected)
-    if kind in ("enum", "const"):
-        choices = value if isinstance(value, list) else [value]
-        return msg("schema.choice", field=field_name, choices=[str(c) for c in choices])
-    simple = {"minLength": "schema.min_length", "maxLength": "schema.max_length", "minimum": "schema.minimum",
-              "exclusiveMinimum": "schema.minimum", "maximum": "schema.maximum", "exclusiveMaximum": "schema.maximum",
-              "minItems": "schema.min_items", "maxItems": "schema.max_items"}
-    if kind in simple:
-        return msg(simple[kind], field=field_name, limit=value)
-    if kind == "uniqueItems":
-        return msg("schema.unique", field=field_name)
-    if kind in ("format", "pattern"):
-        return msg("schema.format", field=field_name, format=str(value))
-    return msg("schema.other", field=field_name, detail=str(error.message))
+    """One jsonschema `ValidationError` as a message: the element path and the words of
+    `engine.json_validation.error_problem` (the same texts forms and the loader use)."""
+    path, problem, hint = error_problem(error)
+    where: str | Message = path or msg("schema.whole")
+    if hint is not None:
+        return msg("schema.problem_hint", field=where, problem=problem, hint=hint)
+    return msg("schema.problem", field=where, problem=problem)
 
 
 def schema_problems(errors: Iterable[Any], limit: int = 10) -> list[Message]:
     return [schema_problem(e) for e in list(errors)[:limit]]
-
-
-for _word, (_nl, _en) in _TYPE_WORDS.items():
-    CATALOGUE["schema.type_word." + _word] = (_nl, _en)

@@ -127,3 +127,21 @@ def test_carepath_language_en_makes_the_answers_english_for_people_without_a_set
     client.cookies.set("carepath_lang", "nl")
     dutch_cookie = client.get("/bestaat-niet")
     assert "<h1>Niet gevonden</h1>" in dutch_cookie.text
+
+
+def test_a_portal_error_copied_from_an_engine_refusal_keeps_its_code_and_english() -> None:
+    from engine.errors import ValidationError
+    from engine.messages import msg
+    from web.app import _engine_refusal
+    from web.portal import Invalid
+
+    try:
+        try:
+            raise ValidationError(msg("adhoc.title_needed"))
+        except ValidationError as exc:
+            raise Invalid(str(exc)) from None
+    except Invalid as copied:
+        assert _engine_refusal(copied, "nl") == ("geef de taak een naam", {"code": "adhoc.title_needed", "args": {}})
+        assert _engine_refusal(copied, "en")[0] == "give the task a title"
+    reworded = Invalid("iets anders")
+    assert _engine_refusal(reworded, "en") == ("iets anders", None)

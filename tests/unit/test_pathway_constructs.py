@@ -217,7 +217,7 @@ def test_joint_decision_needs_both_and_records_both_names(runner: InMemoryRunner
     assert ours.role == "case_manager" and theirs.role == "police"
     with pytest.raises(ValidationError, match="noemt wie bevestigt"):
         complete(runner, theirs, {"measure": "house_ban"}, actor="partner:police")
-    with pytest.raises(ValidationError, match="klopt niet: veld measure"):
+    with pytest.raises(ValidationError, match="klopt niet: measure: "):
         complete(runner, ours, {"measure": "jail"})
     complete(runner, ours, {"measure": "house_ban"})
     assert main_step(runner) == "safety_decision"  # waits for the partner

@@ -153,10 +153,10 @@ def test_a_wrong_expectation_fails_with_file_line_and_both_values(tmp_path: Path
 
 def test_a_command_the_engine_refuses_fails_the_scenario_unless_expected(tmp_path: Path) -> None:
     bad = GOOD + "  - complete: {step: doorstep_visit, data: {contact_result: maybe}}\n"
-    with pytest.raises(Exception, match=r"not valid") as caught:
+    with pytest.raises(Exception, match=r"fout in het formulier") as caught:
         play(load_scenario(_write(tmp_path, bad)), MemoryDriver(reload=False))
     assert any("bad.yaml, line 15" in note for note in getattr(caught.value, "__notes__", []))
-    expected = GOOD + "  - complete: {step: doorstep_visit, data: {contact_result: maybe}, refused: not valid}\n"
+    expected = GOOD + "  - complete: {step: doorstep_visit, data: {contact_result: maybe}, refused: fout in het formulier}\n"
     play(load_scenario(_write(tmp_path, expected)), MemoryDriver(reload=False))
     accepted = GOOD + "  - complete: {step: doorstep_visit, data: {contact_result: not_home}, refused: x}\n"
     with pytest.raises(AssertionError, match=r"expected the engine to refuse"):
