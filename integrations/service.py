@@ -34,6 +34,7 @@ from engine.clock import Clock
 from engine.definition import Pathway
 from engine.errors import CarepathError, ConflictError, NotFoundError, PathwayError
 from engine.events import Event
+from engine.messages import msg
 from engine.state import CaseState
 from engine.step_handlers import StepHandler
 from integrations.db import audit, hot_sql, idempotency, repository, timers
@@ -270,7 +271,7 @@ class CaseService:
             if stored is not None:
                 return CommandResult.from_json(stored.result, duplicate=True)
         if not decision.events and repository.load_case_on(tx.cursor, tx.name, cmd.case_id).version != state.version:
-            raise StaleCaseError(f"case {cmd.case_id} changed while a command was decided")
+            raise StaleCaseError(msg("case.changed", case=cmd.case_id))
         repository.save_decision_on(tx.cursor, tx.name, PendingSave(state.version, decision, self._personal_fields(state)))
         result = CommandResult.of(decision)
         if cmd.idempotency_key is not None:
@@ -282,11 +283,11 @@ class CaseService:
         # Task ids are `<case id>.<n>` (the engine makes them so): no extra query to find the case.
         case_id, dot, number = task_id.rpartition(".")
         if not dot or not case_id or not number.isdigit():
-            raise NotFoundError(f"no task {task_id}")
+            raise NotFoundError(msg("store.no_task", task_id=task_id))
         try:
             return self.execute(build(case_id), within=within)
         except NotFoundError as exc:
-            raise NotFoundError(f"no task {task_id}") from exc
+            raise NotFoundError(msg("store.no_task", task_id=task_id)) from exc
 
     # --- starting -----------------------------------------------------------------------------------
     def start_case(
@@ -331,7 +332,7 @@ class CaseService:
                         if stored is not None:
                             return CommandResult.from_json(stored.result, duplicate=True)
                     if case_id is not None and repository.case_exists_on(tx.cursor, tx.name, case_id):
-                        raise ConflictError(f"case {case_id} exists already")
+                        raise ConflictError(msg("case.exists", case=case_id))
                     now = self.clock.now()
                     cmd = c.StartCase(
                         case_id=new_id, actor=actor, reason=reason, idempotency_key=idempotency_key,
@@ -353,7 +354,7 @@ class CaseService:
                 # The same key stored concurrently, the given case id taken meanwhile, or (rarely) a
                 # generated id that exists: the next round finds the key, refuses the id, or draws anew.
                 continue
-        raise ConflictError(f"could not start a case on {pathway_id}@{version} ({self._max_attempts} attempts)")
+        raise ConflictError(msg("case.start_failed", pathway=pathway_id, version=version, attempts=self._max_attempts))
 
     def _latest_version(self, pathway_id: str) -> int:
         """The newest published version of `pathway_id`: one indexed read on the driver's cursor."""
@@ -543,7 +544,7 @@ class CaseService:
         """Forget who the client of a case is (one row); the history and statistics stay intact."""
         with self._storage(f"erasing personal data of case {case_id}"), write_session(self.db) as session:
             if not repository.case_exists(session, case_id):
-                raise NotFoundError(f"no case {case_id}")
+                raise NotFoundError(msg("case.unknown", case=case_id))
             erased = repository.erase_personal_data(session, case_id)
             audit.record_access(session, at=self.clock.now(), who=actor, case_id=case_id, action="erase",
                                 what="personal data", why=reason)

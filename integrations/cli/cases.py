@@ -160,7 +160,9 @@ def _command(run: Callable[[argparse.Namespace], int], name: str) -> Callable[[a
             print(f"carepath {name}: {exc}", file=sys.stderr)
             return EXIT_USAGE
         except CarepathError as exc:
-            print(f"carepath {name}: {exc}", file=sys.stderr)
+            from integrations.cli.language import error_text
+
+            print(f"carepath {name}: {error_text(exc)}", file=sys.stderr)
             return EXIT_REFUSED
 
     return handler

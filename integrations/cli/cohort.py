@@ -114,7 +114,9 @@ def run_write(args: argparse.Namespace) -> int:
     try:
         done = write_cohort(_service(), spec)
     except CarepathError as exc:
-        print(f"carepath cohort write: {exc}", file=sys.stderr)
+        from integrations.cli.language import error_text
+
+        print(f"carepath cohort write: {error_text(exc)}", file=sys.stderr)
         return EXIT_REFUSED
     outcomes = ", ".join(f"{code} {n}" for code, n in done.outcomes.items())
     print(say(f"Cohort {done.prefix}* geschreven: {done.cases} zaken ({outcomes}), {done.interventions} "

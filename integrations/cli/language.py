@@ -156,3 +156,11 @@ class _IsoDate:
 
 
 iso_date = _IsoDate()
+
+
+def error_text(error: BaseException) -> str:
+    """An error as the command line says it: an engine refusal in the chosen language (its catalogue text),
+    any other error as it says itself."""
+    from engine.messages import text_of
+
+    return text_of(error, cli_language())

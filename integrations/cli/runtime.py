@@ -136,7 +136,9 @@ def _guard(run: Any, name: str) -> Any:
             print(f"carepath {name}: {exc}", file=sys.stderr)
             return EXIT_USAGE
         except CarepathError as exc:
-            print(f"carepath {name}: {exc}", file=sys.stderr)
+            from integrations.cli.language import error_text
+
+            print(f"carepath {name}: {error_text(exc)}", file=sys.stderr)
             return EXIT_FAILED
         except KeyboardInterrupt:
             return EXIT_OK

@@ -122,7 +122,9 @@ def _import(args: argparse.Namespace) -> int:
             opened = CaseOpener(service, routes).run(progress=bar.update)
         report.opened = opened.opened
     except CarepathError as exc:
-        print(f"carepath signals import: {exc}", file=sys.stderr)
+        from integrations.cli.language import error_text
+
+        print(f"carepath signals import: {error_text(exc)}", file=sys.stderr)
         return EXIT_REFUSED
     print(report.summary())
     seconds = f"{report.seconds:.1f} s"
@@ -176,7 +178,9 @@ def _export(args: argparse.Namespace) -> int:
                       f"{path}: {page.signals} early signals, {page.zaken} early-signal cases (valid against DDAS "
                       "v1.2)"))
     except CarepathError as exc:
-        print(f"carepath signals export: {exc}", file=sys.stderr)
+        from integrations.cli.language import error_text
+
+        print(f"carepath signals export: {error_text(exc)}", file=sys.stderr)
         return EXIT_REFUSED
     from integrations.cli.language import day
 

@@ -90,7 +90,9 @@ def run_simulate(args: argparse.Namespace) -> int:
             print(problem.text(cli_language()), file=sys.stderr)
         return EXIT_INVALID
     except (ValueError, CarepathError) as exc:
-        print(f"carepath simulate: {exc}", file=sys.stderr)
+        from integrations.cli.language import error_text
+
+        print(f"carepath simulate: {error_text(exc)}", file=sys.stderr)
         return EXIT_USAGE
     start = datetime(args.start.year, args.start.month, args.start.day, 7, 0, tzinfo=UTC)
     try:
@@ -98,7 +100,9 @@ def run_simulate(args: argparse.Namespace) -> int:
                           seed=args.seed, start=start, model=model, timeline_case=args.timeline,
                           lang=cli_language())
     except CarepathError as exc:
-        print(f"carepath simulate: {args.path}: {exc}", file=sys.stderr)
+        from integrations.cli.language import error_text
+
+        print(f"carepath simulate: {args.path}: {error_text(exc)}", file=sys.stderr)
         return EXIT_INVALID
     out = sys.stdout
     out.write("\n".join(result.timeline) + "\n\n" + "\n".join(result.summary) + "\n")

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from engine.definition import Pathway
 from engine.errors import ConflictError, NotFoundError
+from engine.messages import msg
 from integrations.db.engine_factory import read_session
 from integrations.db.errors import StorageError
 from integrations.db.models import PathwayVersionRow
@@ -156,7 +157,7 @@ class PathwayCatalog:
         with read_session(self._db) as session:
             row = session.get(PathwayVersionRow, (pathway_id, version))
             if row is None:
-                raise NotFoundError(f"pathway {pathway_id}@{version} is not published")
+                raise NotFoundError(msg("store.not_published", pathway=pathway_id, version=version))
             text, source = row.source, row.source_name
         pathway = self.parse(text, source)
         if (pathway.id, pathway.version) != (pathway_id, version):
@@ -172,7 +173,7 @@ class PathwayCatalog:
         ).scalar_one_or_none()
         if version is None:
             known = ", ".join(pid for (pid,) in session.execute(select(PathwayVersionRow.pathway_id).distinct()))
-            raise NotFoundError(f"pathway {pathway_id} is not published (published: {known or 'none'})")
+            raise NotFoundError(msg("store.pathway_not_published", pathway=pathway_id, known=known or "-"))
         return int(version)
 
     def published(self, session: Session) -> list[tuple[str, int, datetime]]:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from engine.errors import ConflictError, NotFoundError
 from engine.events import Event
+from engine.messages import msg
 from engine.state import CaseState, Task, TaskStatus, Timer, TimerStatus
 from integrations.db import hot_sql, outbox, personal_data
 from integrations.db.models import (
@@ -114,7 +115,7 @@ def load_case_on(cursor: Any, dialect_name: str, case_id: str) -> CaseState:
     cursor.execute(_LOAD_CASE.format(mark=d.mark), (case_id,))
     row = cursor.fetchone()
     if row is None:
-        raise NotFoundError(f"no case {case_id}")
+        raise NotFoundError(msg("case.unknown", case=case_id))
     return _merged_state(d.read_json(row[0]), d.read_json(row[1]))
 
 
@@ -150,7 +151,7 @@ def history(session: Session, case_id: str) -> list[Event]:
         for r in rows
     ]
     if not events and not case_exists(session, case_id):
-        raise NotFoundError(f"no case {case_id}")
+        raise NotFoundError(msg("case.unknown", case=case_id))
     return events
 
 
@@ -158,7 +159,7 @@ def stored_state(session: Session, case_id: str) -> dict[str, Any]:
     """The state JSON exactly as stored (personal data left out), for checks and exports."""
     state = session.execute(select(CaseRow.state).where(CaseRow.id == case_id)).scalar_one_or_none()
     if state is None:
-        raise NotFoundError(f"no case {case_id}")
+        raise NotFoundError(msg("case.unknown", case=case_id))
     return dict(state)
 
 
@@ -487,12 +488,12 @@ def worklist(
 def task_view(session: Session, task_id: str) -> TaskView:
     row = session.get(TaskRow, task_id)
     if row is None:
-        raise NotFoundError(f"no task {task_id}")
+        raise NotFoundError(msg("store.no_task", task_id=task_id))
     return _view(row)
 
 
 def case_of_task(session: Session, task_id: str) -> str:
     case_id = session.execute(select(TaskRow.case_id).where(TaskRow.id == task_id)).scalar_one_or_none()
     if case_id is None:
-        raise NotFoundError(f"no task {task_id}")
+        raise NotFoundError(msg("store.no_task", task_id=task_id))
     return case_id

@@ -171,13 +171,15 @@ def test_tick_fires_what_is_due(cli: Cli) -> None:
 
 def test_refusals_and_usage_errors(cli: Cli) -> None:
     missing = cli("case", "show", "C404")
-    assert (missing.returncode, missing.stderr.strip()) == (1, "carepath case show: no case C404")
+    assert (missing.returncode, missing.stderr.strip()) == (1, "carepath case show: zaak C404 bestaat niet")
+    english = cli.english("case", "show", "C404")  # an engine refusal in the language of the setting
+    assert (english.returncode, english.stderr.strip()) == (1, "carepath case show: there is no case C404")
     no_file = cli("case", "start", "test-visits", "--trigger", "signal", "--data", "nope.json",
                   "--municipality", "GM0014")
     assert no_file.returncode == 2 and "kan nope.json niet lezen" in no_file.stderr
     no_task = cli("task", "complete", "C404.3", "--data", cli.text("broken.json", '{"outcome": '))
     # Who may complete the task is checked before the form is read: a stranger learns nothing about it.
-    assert (no_task.returncode, no_task.stderr.strip()) == (1, "carepath task complete: no task C404.3")
+    assert (no_task.returncode, no_task.stderr.strip()) == (1, "carepath task complete: taak C404.3 bestaat niet")
     _team_with_workers(cli)
     started = cli("case", "start", "test-visits", "--trigger", "signal", "--data", cli.file("client.json", CLIENT),
                   "--team", "noord", "--municipality", "GM0014")
@@ -191,7 +193,7 @@ def test_refusals_and_usage_errors(cli: Cli) -> None:
     assert invalid.returncode == 1 and "fout in de zaakgegevens voor zorgpad «Testpad huisbezoeken»" in invalid.stderr
     unknown = cli("case", "start", "test-visits@9", "--trigger", "signal", "--data", cli.file("c.json", CLIENT),
                   "--municipality", "GM0014")
-    assert unknown.returncode == 1 and "pathway test-visits@9 is not published" in unknown.stderr
+    assert unknown.returncode == 1 and "zorgpad test-visits versie 9 is niet gepubliceerd" in unknown.stderr
     usage = cli("case", "start", "test-visits")
     assert usage.returncode == 2 and "--trigger" in usage.stderr
     assert "fout: de volgende argumenten zijn verplicht: --trigger, --data, --municipality" in usage.stderr

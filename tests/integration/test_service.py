@@ -45,11 +45,11 @@ def test_start_case_result_and_state(service: CaseService, clock: ManualClock) -
 
 
 def test_refused_commands_name_the_case_or_task(service: CaseService) -> None:
-    with pytest.raises(NotFoundError, match="no case C000"):
+    with pytest.raises(NotFoundError, match="zaak C000 bestaat niet"):
         service.suspend("C000", actor="x", reason="y")
-    with pytest.raises(NotFoundError, match=r"no task C000\.3"):
+    with pytest.raises(NotFoundError, match=r"taak C000\.3 bestaat niet"):
         service.complete_task("C000.3", {}, actor="x")
-    with pytest.raises(NotFoundError, match="pathway nope is not published"):
+    with pytest.raises(NotFoundError, match="zorgpad nope is niet gepubliceerd"):
         service.start_case("nope", "signal", CLIENT, actor="x")
     case_id = _start(service)
     with pytest.raises(ValidationError, match=r"het formulier van taak «Intake»"):
@@ -83,7 +83,7 @@ def test_starting_twice_with_one_key_starts_one_case(service: CaseService, db: E
         assert session.execute(select(func.count()).select_from(IdempotencyKeyRow)).scalar_one() == 1
         stored = session.execute(select(IdempotencyKeyRow.result)).scalar_one()
     assert "Jan Jansen" not in str(stored)
-    with pytest.raises(ConflictError, match=r"case \w+ exists already"):
+    with pytest.raises(ConflictError, match=r"zaak \w+ bestaat al"):
         service.start_case("test-visits", "signal", CLIENT, actor="intake", case_id=first.case_id)
 
 
