@@ -383,7 +383,8 @@ def single_query_values(request: Request) -> None:
     seen: set[str] = set()
     for key, _value in request.query_params.multi_items():
         if key in seen:
-            raise Invalid(f"the query parameter {key!r} is given more than once", {key: "give it once"})
+            raise Invalid("De queryparameter «{key}» staat er meer dan één keer in.", {key: "Geef hem één keer."},
+                          values={"key": key})
         seen.add(key)
 
 
@@ -545,7 +546,7 @@ def case(request: Request, case_id: ID, principal: Caller) -> CaseOut:
 def reveal(request: Request, case_id: ID, body: ReasonIn, principal: Caller) -> CaseOut:
     portal = _portal(request)
     if not body.reason.strip():
-        raise Invalid("give a reason", {"reason": "why do you need the personal data of this case?"})
+        raise Invalid("Geef een reden.", {"reason": "Waarom heb je de persoonsgegevens van deze zaak nodig?"})
     state, cp, shown = portal.case_summary(principal, case_id, why=body.reason.strip())
     out = _case_out(state, cp.pathway.title, cp.pathway.personal_data, portal.now())
     out.personal_data_hidden = not shown

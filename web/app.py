@@ -198,7 +198,7 @@ def _install_errors(app: FastAPI) -> None:
     @app.exception_handler(Refused)
     async def refused(request: Request, exc: Refused) -> Response:
         if _is_api(request):
-            return api_error(403, "forbidden", str(exc))
+            return api_error(403, "forbidden", exc.text(_language(request)))
         return _page_error(request, 403, "Geen toegang", "Dit deel van carepath is niet voor jouw rol.")
 
     @app.exception_handler(CsrfError)
@@ -210,9 +210,12 @@ def _install_errors(app: FastAPI) -> None:
 
     @app.exception_handler(Invalid)
     async def invalid(request: Request, exc: Invalid) -> Response:
-        text, detail = _engine_refusal(exc, _language(request))
+        lang = _language(request)
+        text, detail = _engine_refusal(exc, lang)
+        if detail is None:
+            text = exc.text(lang)  # the portal's own words (a Dutch template of web/i18n)
         if _is_api(request):
-            return api_error(422, "invalid", text, exc.fields, detail=detail)
+            return api_error(422, "invalid", text, exc.field_texts(lang), detail=detail)
         return _page_error(request, 422, "Niet gelukt", text)
 
     @app.exception_handler(Conflict)

@@ -99,8 +99,13 @@ def where(loc: Sequence[Any], lang: str = "nl") -> str:
 
 def request_problem(error: Mapping[str, Any], lang: str = "nl") -> str:
     """One pydantic error of a request, with its place, in `lang`."""
-    nl, en = _PROBLEMS.get(str(error.get("type", "")), _OTHER)
-    problem = _fill(en if lang == "en" else nl, error.get("ctx") or {})
+    kind = str(error.get("type", ""))
+    ctx = error.get("ctx") or {}
+    if kind == "string_too_short" and ctx.get("min_length") == 1:
+        nl, en = "mag niet leeg zijn", "must not be empty"  # "minstens 1 tekens" says it wrongly
+    else:
+        nl, en = _PROBLEMS.get(kind, _OTHER)
+    problem = _fill(en if lang == "en" else nl, ctx)
     return f"{where(error.get('loc', ()), lang)}: {problem}"
 
 
@@ -169,6 +174,32 @@ EN_ERRORS: dict[str, str] = {
     "Naar de startpagina": "To the start page",
     "Referentie": "Reference",
     "Foutcode": "Error code",
+    # refusals and invalid input of the portal (web/portal.py)
+    "Je hebt de rol «{role}» van deze taak niet.": "You do not carry the role «{role}» of this task.",
+    "Kies een collega uit je teams.": "Choose a colleague from your teams.",
+    "Onbekende collega.": "Unknown colleague.",
+    "Alleen een coördinator of een medewerker van de zaak sluit haar.":
+        "Only a coordinator or a worker on the case closes it.",
+    "Kies een reden.": "Choose a reason.",
+    "Kies een van de redenen.": "Choose one of the reasons.",
+    "Kies een uitkomst.": "Choose an outcome.",
+    "Kies een van de uitkomsten.": "Choose one of the outcomes.",
+    "Geef een reden.": "Give a reason.",
+    "Waarom wordt de zaak gepauzeerd?": "Why is the case paused?",
+    "Waarom wordt de zaak heropend?": "Why is the case reopened?",
+    "Waarom heb je de persoonsgegevens van deze zaak nodig?": "Why do you need the personal data of this case?",
+    "Alleen een coördinator of een medewerker van de zaak voegt een probleemgebied toe.":
+        "Only a coordinator or a worker on the case adds a problem area.",
+    "Geef minstens één geboorteland.": "Give at least one country of birth.",
+    "Een landcode zoals NL.": "A country code such as NL.",
+    "Zorgpad {pathway} registreert geen herkomst.": "Pathway {pathway} does not register origin.",
+    "Alleen een coördinator of een medewerker van de zaak legt de herkomst vast.":
+        "Only a coordinator or a worker on the case records origin.",
+    "Kies een van je teams.": "Choose one of your teams.",
+    "Kies de opdrachtgevende gemeente.": "Choose the commissioning municipality.",
+    "Een CBS-code zoals GM0344.": "A CBS code such as GM0344.",
+    "De queryparameter «{key}» staat er meer dan één keer in.": "The query parameter «{key}» is given more than once.",
+    "Geef hem één keer.": "Give it once.",
 }
 
 

@@ -54,16 +54,36 @@ class Hidden(Exception):
     """Not there, or not for this principal: both answer the same 404."""
 
 
-class Refused(Exception):
+class Said(Exception):
+    """An error whose text is a Dutch template of web/i18n (with `values`), said in a person's language."""
+
+    def __init__(self, message: str = "", values: Mapping[str, object] | None = None) -> None:
+        self.template = message
+        self.values = dict(values or {})
+        super().__init__(message.format(**self.values) if self.values else message)
+
+    def text(self, lang: str) -> str:
+        from web.i18n import translate
+
+        return translate(self.template, lang, **self.values)
+
+
+class Refused(Said):
     """A section this principal's role does not use (403), or an action they may not take."""
 
 
-class Invalid(Exception):
-    """Input that cannot be used; `fields` maps form fields to messages."""
+class Invalid(Said):
+    """Input that cannot be used; `fields` maps form fields to messages (Dutch templates too)."""
 
-    def __init__(self, message: str, fields: Mapping[str, str] | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, fields: Mapping[str, str] | None = None,
+                 values: Mapping[str, object] | None = None) -> None:
+        super().__init__(message, values)
         self.fields = dict(fields or {})
+
+    def field_texts(self, lang: str) -> dict[str, str]:
+        from web.i18n import translate
+
+        return {name: translate(text, lang) for name, text in self.fields.items()}
 
 
 class Conflict(Exception):
@@ -135,7 +155,7 @@ class Portal:
     @staticmethod
     def require(p: Principal, *roles: AccountRole) -> None:
         if p.role not in roles:
-            raise Refused("this part of carepath is not for your role")
+            raise Refused("Dit deel van carepath is niet voor jouw rol.")
 
     @staticmethod
     def sees_team(p: Principal, team: str | None) -> bool:
@@ -211,7 +231,7 @@ class Portal:
     def require_task_role(self, p: Principal, task: Task, state: CaseState | None = None) -> None:
         """Refused unless the task is the principal's or belongs to a role they carry in its pathway."""
         if task.assignee != p.actor and not self._holds(p, task, state):
-            raise Refused(f"you do not carry the role {task.role} of this task")
+            raise Refused("Je hebt de rol «{role}» van deze taak niet.", {"role": task.role})
 
     def may_complete(self, p: Principal, task: Task, state: CaseState | None = None) -> bool:
         if task.status is not TaskStatus.OPEN:
@@ -494,7 +514,7 @@ class Portal:
         if task.assignee == p.actor and task.status is TaskStatus.OPEN:
             return CommandResult(case_id, state.version, (), ())
         if not self.holds_role(p, state, task.role):
-            raise Refused(f"you do not carry the role {task.role} of this task")
+            raise Refused("Je hebt de rol «{role}» van deze taak niet.", {"role": task.role})
         try:
             result = self.service.claim(task_id, p.actor)
         except ConflictError as exc:
@@ -572,7 +592,7 @@ class Portal:
             with read_session(self.db) as session:
                 member = accounts.find_account(session, accounts.username_of(worker) or worker)
             if member is None or not member.active or not set(member.teams) & set(p.teams):
-                raise Invalid("choose a colleague from your teams", {"worker": "unknown colleague"})
+                raise Invalid("Kies een collega uit je teams.", {"worker": "Onbekende collega."})
             worker = member.actor
         try:
             result = self.service.reassign(task_id, actor=p.actor, worker=worker or None, role=role or None,
@@ -603,12 +623,12 @@ class Portal:
         self._case_access(p, case_id)
         state = self._load(case_id)
         if not self.may_close(p, state):
-            raise Refused("only a coordinator or a worker on the case closes it")
+            raise Refused("Alleen een coördinator of een medewerker van de zaak sluit haar.")
         cp = self._lookup(state)
         if reason_code not in cp.close_reasons:
-            raise Invalid("choose a reason", {"reason_code": "choose one of the reasons"})
+            raise Invalid("Kies een reden.", {"reason_code": "Kies een van de redenen."})
         if outcome and outcome not in cp.outcomes:
-            raise Invalid("choose an outcome", {"outcome": "choose one of the outcomes"})
+            raise Invalid("Kies een uitkomst.", {"outcome": "Kies een van de uitkomsten."})
         return self._case_command(
             p, case_id, f"closed the case ({reason_code}, outcome {outcome or cp.close_reasons[reason_code].outcome})",
             note, lambda: self.service.close_case(case_id, reason_code, actor=p.actor, outcome=outcome or None,
@@ -618,7 +638,7 @@ class Portal:
         self.require(p, AccountRole.COORDINATOR)
         self._case_access(p, case_id)
         if not reason.strip():
-            raise Invalid("give a reason", {"reason": "why is the case paused?"})
+            raise Invalid("Geef een reden.", {"reason": "Waarom wordt de zaak gepauzeerd?"})
         return self._case_command(p, case_id, "suspended the case", reason,
                                   lambda: self.service.suspend(case_id, actor=p.actor, reason=reason))
 
@@ -632,7 +652,7 @@ class Portal:
         self.require(p, AccountRole.COORDINATOR)
         self._case_access(p, case_id)
         if not reason.strip():
-            raise Invalid("give a reason", {"reason": "why is the case reopened?"})
+            raise Invalid("Geef een reden.", {"reason": "Waarom wordt de zaak heropend?"})
         return self._case_command(p, case_id, "reopened the case", reason,
                                   lambda: self.service.reopen(case_id, actor=p.actor, reason=reason))
 
@@ -640,7 +660,7 @@ class Portal:
         self._case_access(p, case_id)
         state = self._load(case_id)
         if not (p.role is AccountRole.COORDINATOR or self.carries_case(p, state)):
-            raise Refused("only a coordinator or a worker on the case adds a problem area")
+            raise Refused("Alleen een coördinator of een medewerker van de zaak voegt een probleemgebied toe.")
         return self._case_command(p, case_id, f"added track {track_id}", reason,
                                   lambda: self.service.add_track(case_id, track_id, actor=p.actor,
                                                                  reason=reason or None))
@@ -650,9 +670,9 @@ class Portal:
         state = self._origin_access(p, case_id)
         codes = {k: v.strip().upper() for k, v in origin.items() if v and v.strip()}
         if not codes:
-            raise Invalid("give at least one country of birth", {"client": "a country code such as NL"})
+            raise Invalid("Geef minstens één geboorteland.", {"client": "Een landcode zoals NL."})
         if not self._lookup(state).pathway.origin_registration:
-            raise Invalid(f"pathway {state.pathway_id} does not register origin")
+            raise Invalid("Zorgpad {pathway} registreert geen herkomst.", values={"pathway": state.pathway_id})
         return self._case_command(p, case_id, "registered origin (country of birth)", None,
                                   lambda: self.service.register_origin(case_id, codes, actor=p.actor))
 
@@ -667,7 +687,7 @@ class Portal:
         self._case_access(p, case_id)
         state = self._load(case_id)
         if p.role is not AccountRole.COORDINATOR and not self.carries_case(p, state):
-            raise Refused("only a coordinator or a worker on the case records origin")
+            raise Refused("Alleen een coördinator of een medewerker van de zaak legt de herkomst vast.")
         return state
 
     def resolve_escalation(self, p: Principal, case_id: str, escalation_id: str, note: str | None) -> CommandResult:
@@ -682,9 +702,9 @@ class Portal:
                    funder: str | None = None) -> CommandResult:
         self.require(p, AccountRole.COORDINATOR)
         if team not in p.teams:
-            raise Invalid("choose one of your teams", {"team": "choose one of your teams"})
+            raise Invalid("Kies een van je teams.", {"team": "Kies een van je teams."})
         if not _is_cbs_code(municipality):
-            raise Invalid("choose the commissioning municipality", {"municipality": "a CBS code such as GM0344"})
+            raise Invalid("Kies de opdrachtgevende gemeente.", {"municipality": "Een CBS-code zoals GM0344."})
         check_input(data, "zaakgegevens")
         try:
             result = self.service.start_case(pathway_id, trigger, data, actor=p.actor, client_id=client_id or None,

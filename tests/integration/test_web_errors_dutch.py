@@ -145,3 +145,25 @@ def test_a_portal_error_copied_from_an_engine_refusal_keeps_its_code_and_english
         assert _engine_refusal(copied, "en")[0] == "give the task a title"
     reworded = Invalid("iets anders")
     assert _engine_refusal(reworded, "en") == ("iets anders", None)
+
+
+def test_the_portals_own_refusals_are_dutch_and_english_for_an_english_person(
+        service: CaseService, clock: ManualClock) -> None:
+    cor = people(service, clock, "coordinator")["coordinator"]
+    case_id, _task = new_case(service)
+    closed = cor.api("POST", f"/api/cases/{case_id}/close", json={"reason_code": "onzin", "outcome": "onzin"})
+    assert closed.status_code == 422
+    error = closed.json()["error"]
+    assert (error["code"], error["message"]) == ("invalid", "Kies een reden.")
+    assert error["fields"] == {"reason_code": "Kies een van de redenen."}
+    empty = cor.api("POST", f"/api/cases/{case_id}/close", json={"reason_code": "", "outcome": ""})
+    assert "veld `reason_code` in de body: mag niet leeg zijn" in empty.json()["error"]["message"]
+    twice = cor.api("GET", "/api/cases?status=open&status=closed")
+    assert twice.status_code == 422
+    assert twice.json()["error"]["message"] == "De queryparameter «status» staat er meer dan één keer in."
+    assert cor.post("/language", {"language": "en", "next": "/"}).status_code == 303
+    english = cor.api("POST", f"/api/cases/{case_id}/close",
+                      json={"reason_code": "onzin", "outcome": "onzin"}).json()["error"]
+    assert (english["message"], english["fields"]) == ("Choose a reason.", {"reason_code": "Choose one of the reasons."})
+    twice_en = cor.api("GET", "/api/cases?status=open&status=closed").json()["error"]["message"]
+    assert twice_en == "The query parameter «status» is given more than once."
