@@ -28,6 +28,7 @@ from celpy.evaluation import CELEvalError, CELUnsupportedError
 from engine.cel_fast import Closure, Fallback, compile_fast
 from engine.definition import Expr
 from engine.errors import ExpressionError, MissingFieldError
+from engine.messages import Message, msg
 from engine.problem_texts import Text, text
 
 MAX_LENGTH = 2000  # characters; a longer condition belongs in a decision step or two
@@ -239,13 +240,15 @@ def evaluate(expr: Expr, variables: Mapping[str, Any]) -> Any:
     try:
         activation = {name: json_to_cel(value) for name, value in variables.items() if name in roots}
     except (TypeError, ValueError) as exc:
-        raise ExpressionError(f"cannot evaluate `{_shorten(expr.source)}`: unsupported input ({exc})") from exc
+        raise ExpressionError(msg("expression.cannot_evaluate", expression=_shorten(expr.source),
+                                  reason=msg("expression.reason.input", detail=str(exc)))) from exc
     try:
         result = _program(expr.source).evaluate(activation)
     except (CELEvalError, CELUnsupportedError) as exc:
         raise _error(expr, exc) from exc
     except RecursionError as exc:
-        raise ExpressionError(f"cannot evaluate `{_shorten(expr.source)}`: nested too deeply") from exc
+        raise ExpressionError(msg("expression.cannot_evaluate", expression=_shorten(expr.source),
+                                  reason=msg("expression.reason.too_deep"))) from exc
     if isinstance(result, CELEvalError):
         raise _error(expr, result)
     return to_python(result)
@@ -253,20 +256,20 @@ def evaluate(expr: Expr, variables: Mapping[str, Any]) -> Any:
 
 def _error(expr: Expr, exc: BaseException) -> ExpressionError:
     reason = _eval_reason(exc)
-    cls = MissingFieldError if reason.startswith("no such field") else ExpressionError
-    return cls(f"cannot evaluate `{_shorten(expr.source)}`: {reason}")
+    cls = MissingFieldError if reason.code == "expression.reason.no_field" else ExpressionError
+    return cls(msg("expression.cannot_evaluate", expression=_shorten(expr.source), reason=reason))
 
 
-def _eval_reason(exc: BaseException) -> str:
+def _eval_reason(exc: BaseException) -> Message:
     detail = exc.args[0] if exc.args else exc
     if isinstance(detail, str) and detail.startswith("undeclared reference to "):
         name = detail.split("'")[1] if detail.count("'") >= 2 else "?"
-        return f"unknown name `{name}`"
+        return msg("expression.reason.unknown_name", name=name)
     if isinstance(detail, str) and detail.startswith("no such member in mapping"):
-        return detail.replace("no such member in mapping", "no such field")
+        return msg("expression.reason.no_field", field=detail.removeprefix("no such member in mapping").lstrip(": "))
     if isinstance(detail, str) and "no matching overload" in detail:
-        return "the values have types that cannot be combined this way"
-    return _shorten(str(detail), 160)
+        return msg("expression.reason.types")
+    return msg("expression.reason.other", detail=_shorten(str(detail), 160))
 
 
 def to_python(value: Any) -> Any:
@@ -293,4 +296,4 @@ def to_python(value: Any) -> Any:
         return {to_python(key): to_python(item) for key, item in value.items()}
     if isinstance(value, (bool, int, float, str, bytes, list, dict)):
         return value
-    raise ExpressionError(f"the expression produced a value carepath cannot use: {type(value).__name__}")
+    raise ExpressionError(msg("expression.bad_value", kind=type(value).__name__))

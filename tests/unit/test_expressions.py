@@ -106,25 +106,31 @@ def test_evaluate_with_timestamps() -> None:
 
 
 @pytest.mark.parametrize(
-    ("source", "variables", "reason"),
+    ("source", "variables", "reason", "english"),
     [
-        ("case.missing > 1", {"case": {"a": 1}}, "no such field: 'missing'"),
-        ("nope", {"case": {}}, "unknown name `nope`"),
-        ("case.a / 0", {"case": {"a": 1}}, "modulus or divide by zero"),
-        ('case.a + "x"', {"case": {"a": 1}}, "the values have types that cannot be combined this way"),
-        ("case.a ==", {"case": {"a": 1}}, "hij houdt te vroeg op"),
+        ("case.missing > 1", {"case": {"a": 1}}, "geen veld 'missing'", "no such field: 'missing'"),
+        ("nope", {"case": {}}, "onbekende naam `nope`", "unknown name `nope`"),
+        ("case.a / 0", {"case": {"a": 1}}, "modulus or divide by zero", "modulus or divide by zero"),
+        ('case.a + "x"', {"case": {"a": 1}}, "de waarden hebben typen die zo niet te combineren zijn",
+         "the values have types that cannot be combined this way"),
+        ("case.a ==", {"case": {"a": 1}}, "hij houdt te vroeg op", None),
     ],
 )
-def test_evaluate_errors_quote_the_expression(source: str, variables: dict[str, object], reason: str) -> None:
+def test_evaluate_errors_quote_the_expression(source: str, variables: dict[str, object], reason: str,
+                                              english: str | None) -> None:
+    from engine.messages import text_of
+
     with pytest.raises(ExpressionError) as caught:
         evaluate(Expr(source), variables)
     assert reason in str(caught.value)
     assert f"`{source}`" in str(caught.value)
     assert isinstance(caught.value, EngineError)
+    if english is not None:  # a run-time refusal: coded, so also said in English
+        assert text_of(caught.value, "en") == f"cannot evaluate `{source}`: {english}"
 
 
 def test_unsupported_input_is_an_expression_error() -> None:
-    with pytest.raises(ExpressionError, match="unsupported input"):
+    with pytest.raises(ExpressionError, match="invoer die een uitdrukking niet kan lezen"):
         evaluate(Expr("case"), {"case": object()})
 
 
