@@ -277,7 +277,7 @@ def _describe(event: Event, state: CaseState, cp: CompiledPathway | None) -> str
     if kind == "case_started":
         return say(f"zaak gestart door signaal {d['trigger']}", f"case started by signal {d['trigger']}")
     if kind == "step_entered":
-        flow = "" if d["flow"] == "main" else say(f" (spoor {d['flow']})", f" (track {d['flow']})")
+        flow = "" if d["flow"] == "main" else say(f" (probleemgebied {d['flow']})", f" (problem area {d['flow']})")
         return say(f"stap {step_title(d['step_id'])}{flow}", f"step {step_title(d['step_id'])}{flow}")
     if kind == "task_opened":
         task = d["task"]
@@ -313,15 +313,15 @@ def _describe(event: Event, state: CaseState, cp: CompiledPathway | None) -> str
         return say(f"bericht {m['template']} via {m['channel']} aan {to}",
                    f"message {m['template']} via {m['channel']} to {to}")
     if kind == "tracks_opened":
-        return say(f"sporen: {', '.join(d['order'])} ({d['mode']})", f"tracks: {', '.join(d['order'])} ({d['mode']})")
+        return say(f"probleemgebieden: {', '.join(d['order'])} ({d['mode']})", f"problem areas: {', '.join(d['order'])} ({d['mode']})")
     if kind == "track_started":
-        return say(f"spoor {d['track_id']} gestart", f"track {d['track_id']} started")
+        return say(f"probleemgebied {d['track_id']} gestart", f"problem area {d['track_id']} started")
     if kind == "track_closed":
-        return say(f"spoor {d['track_id']} gesloten: {d['result']}", f"track {d['track_id']} closed: {d['result']}")
+        return say(f"probleemgebied {d['track_id']} afgesloten: {d['result']}", f"problem area {d['track_id']} closed: {d['result']}")
     if kind == "lead_time_exceeded":
         if d["flow"] == "main":
             return say("doorlooptijd van de zaak overschreden", "lead time of the case exceeded")
-        return say(f"doorlooptijd van spoor {d['flow']} overschreden", f"lead time of track {d['flow']} exceeded")
+        return say(f"doorlooptijd van probleemgebied {d['flow']} overschreden", f"lead time of problem area {d['flow']} exceeded")
     if kind == "escalation_raised":
         e = d["escalation"]
         return say(f"escalatie {e['id']} naar rol {role(e['to_role'])}", f"escalation {e['id']} raised to role "
@@ -329,11 +329,11 @@ def _describe(event: Event, state: CaseState, cp: CompiledPathway | None) -> str
     if kind == "escalation_resolved":
         return say(f"escalatie {d['escalation_id']} afgehandeld", f"escalation {d['escalation_id']} resolved")
     if kind == "case_suspended":
-        return say("zaak opgeschort", "case suspended")
+        return say("zaak gepauzeerd", "case paused")
     if kind == "case_resumed":
         n = len(d["tasks"])
-        return say(f"zaak hervat ({n} taaktermijn(en) opgeschoven voorbij de opschorting)",
-                   f"case resumed ({n} task deadline(s) moved past the suspension)")
+        return say(f"zaak hervat ({n} {'taaktermijn' if n == 1 else 'taaktermijnen'} opgeschoven voorbij de pauze)",
+                   f"case resumed ({n} task deadline{'' if n == 1 else 's'} moved past the pause)")
     if kind == "case_closed":
         why = say(f", reden {d['reason_code']}", f", reason {d['reason_code']}") if d.get("reason_code") else ""
         return say(f"zaak afgesloten: uitkomst {d['outcome']}{why}", f"case closed: outcome {d['outcome']}{why}")
@@ -369,7 +369,7 @@ def _timer_label(timer: Any, state: CaseState) -> str:
     return f"{kind.replace('_', ' ')} ({timer.ref})"
 
 
-_STATUS_NL = {"open": "open", "closed": "afgesloten", "suspended": "opgeschort", "active": "lopend"}
+_STATUS_NL = {"open": "open", "closed": "afgesloten", "suspended": "gepauzeerd", "active": "lopend"}
 
 
 def _status(value: str) -> str:
@@ -410,7 +410,7 @@ def run_case_show(args: argparse.Namespace) -> int:
         service.record_access(who=_actor(args.actor), action="view_personal", case_id=state.id,
                               what="case show --personal", why=args.why)
     if state.suspended_at is not None:
-        out.write(say(f"opgeschort sinds {_local(state.suspended_at)}\n", f"suspended since {_local(state.suspended_at)}\n"))
+        out.write(say(f"gepauzeerd sinds {_local(state.suspended_at)}\n", f"paused since {_local(state.suspended_at)}\n"))
 
     out.write(say("\nverloop:\n", "\nhistory:\n"))
     for event in history:

@@ -147,7 +147,7 @@ def test_start_show_list_and_complete(cli: Cli) -> None:
     assert "taak «Intake» is al afgerond door anna" in again.stderr
 
     timeline = cli("case", "show", case_id).stdout
-    assert f"taak {task_id} (Intake) afgerond" in timeline and "spoor debts gestart" in timeline
+    assert f"taak {task_id} (Intake) afgerond" in timeline and "probleemgebied debts gestart" in timeline
 
     with read_session(cli.service(ManualClock(datetime.now(UTC))).db) as session:
         audit = session.execute(select(AuditLogRow.who, AuditLogRow.action, AuditLogRow.why)).all()
