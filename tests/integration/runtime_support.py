@@ -266,6 +266,12 @@ class Worker:
         except queue.Empty:
             raise AssertionError(f"the worker said nothing for {deadline} s") from None
 
+    def send(self, what: str) -> None:
+        """A command the zygote answers with nothing (`go`)."""
+        assert self.process.stdin is not None
+        self.process.stdin.write(f"{what}\n".encode())
+        self.process.stdin.flush()
+
     def command(self, what: str) -> int:
         assert self.process.stdin is not None
         self.process.stdin.write(f"{what}\n".encode())

@@ -9,9 +9,10 @@ database connections and waits for commands on stdin:
   SIGKILL at a random step; when nothing is left it prints `idle` and waits to be killed.
 - `drain`: fork a worker that runs until nothing is due, deliverable or leased, prints `done`
   and exits.
-- `sweep`: fork a worker that waits for `go` in the file named by the config's `go_file` to
-  appear, runs one whole sweep (`sweep_once`), prints `swept <result JSON>` and exits (several of
-  these sweep the same database at once).
+- `sweep`: fork a worker that blocks on the zygote's start gate (a pipe), runs one whole sweep
+  (`sweep_once`) once `go` opens the gate, prints `swept <result JSON>` and exits (several of these
+  sweep the same database at once).
+- `go`: open the start gate for every sweeper forked so far (one byte each on the gate pipe).
 
 Forking from a warm zygote makes a restart take milliseconds instead of the 1 s an interpreter
 needs to import everything, so a hundred kills fit in a short test. Each worker is a fresh
@@ -24,7 +25,8 @@ import json
 import os
 import signal
 import sys
-import time
+import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,10 +45,12 @@ def say(line: str) -> None:
     os.write(1, (line + "\n").encode())  # unbuffered: a kill loses nothing already said
 
 
-def pending(runtime: Runtime) -> int:
+def next_pending(runtime: Runtime) -> datetime | None:
+    """When the earliest pending message becomes deliverable (its lease or retry ends); None: none pending."""
     with read_session(runtime.service.db) as session:
-        return int(session.execute(select(func.count()).select_from(OutboxRow)
-                                   .where(OutboxRow.status == "pending")).scalar_one())
+        moment = session.execute(select(func.min(OutboxRow.next_attempt_at))
+                                 .where(OutboxRow.status == "pending")).scalar_one_or_none()
+    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def work(runtime: Runtime, drain: bool) -> None:
@@ -62,8 +66,10 @@ def work(runtime: Runtime, drain: bool) -> None:
         delivered = dispatcher.dispatch_batch()
         if fired.fired_total or delivered.claimed:
             continue
-        if pending(runtime):  # leased by a killed worker, or waiting for a retry: wait for it
-            time.sleep(0.05)
+        moment = next_pending(runtime)
+        if moment is not None:  # leased by a killed worker, or waiting for a retry: wait until it is due
+            ends = threading.Event()  # never set: its wait is the deadline of the lease, nothing polled
+            ends.wait(max((moment - datetime.now(UTC)).total_seconds(), 0.0) + 0.01)
             continue
         if drain:
             say("done")
@@ -72,10 +78,9 @@ def work(runtime: Runtime, drain: bool) -> None:
         signal.pause()
 
 
-def sweep(runtime: Runtime, go_file: Path) -> None:
+def sweep(runtime: Runtime, gate: int) -> None:
     say(f"pid {os.getpid()}")
-    while not go_file.exists():  # all sweepers start together
-        time.sleep(0.005)
+    os.read(gate, 1)  # blocks until `go`: all sweepers start together
     result = runtime.sweep_once()
     say("swept " + json.dumps(result.to_json()))
     os._exit(0)
@@ -91,16 +96,23 @@ def main() -> None:
     runtime = build_runtime(data_dir=Path(options["data_dir"]), service=service, config=config)
     service.db.dispose()  # no connection crosses a fork
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # killed workers are reaped automatically
+    gate_read, gate_write = os.pipe()  # the sweepers' start gate, inherited by every fork
+    waiting = 0
     say("ready")
     for command in sys.stdin:
         command = command.strip()
+        if command == "go":
+            os.write(gate_write, b"x" * waiting)
+            waiting = 0
+            continue
         if command not in ("fork", "drain", "sweep"):
             continue
+        waiting += command == "sweep"
         if os.fork() == 0:
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             try:
                 if command == "sweep":
-                    sweep(runtime, Path(options["go_file"]))
+                    sweep(runtime, gate_read)
                 work(runtime, drain=command == "drain")
             finally:
                 os._exit(1)

@@ -45,14 +45,13 @@ def test_four_sweepers_fire_twenty_thousand_timers_once(postgresql_database: tup
         TimerRow.status == "pending", TimerRow.due_at <= datetime.now(UTC))
     assert _count(db, due) == TIMERS
 
-    go = tmp_path / "go"
-    worker = Worker({"url": url, "data_dir": str(tmp_path / "data"), "go_file": str(go),
+    worker = Worker({"url": url, "data_dir": str(tmp_path / "data"),
                      "pathways": [["test-visits", 1]],
                      "config": {"sweep": {"batch_size": 250, "late_after": 10}}})
     try:
         for _ in range(SWEEPERS):
             worker.command("sweep")
-        go.touch()
+        worker.send("go")  # opens the start gate: all sweepers begin at once
         results: list[dict[str, Any]] = []
         while len(results) < SWEEPERS:
             line = worker.next_line(deadline=240)
