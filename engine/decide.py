@@ -33,7 +33,14 @@ from engine.definition import (
     StepKind,
     TrackMode,
 )
-from engine.errors import ConflictError, EngineError, MissingFieldError, NotFoundError, ValidationError
+from engine.errors import (
+    ConflictError,
+    EngineError,
+    HistoryNeeded,
+    MissingFieldError,
+    NotFoundError,
+    ValidationError,
+)
 from engine.events import Event, apply, start_state
 from engine.expressions import evaluate
 from engine.funding import parse_funder_key
@@ -247,8 +254,9 @@ class _Run:
         """
         ev = self.cp.pathway.evaluation
         if ev is not None and ev.starts_after == step.id and target != step.id and not any(
-            t.kind is TimerKind.EVALUATION for t in self.state.timers.values()
-        ):
+            t.kind is TimerKind.EVALUATION and t.status in (TimerStatus.PENDING, TimerStatus.PAUSED)
+            for t in self.state.timers.values()
+        ):  # none scheduled (a reopened case starts its evaluations again)
             self.set_timer(TimerKind.EVALUATION, self.cp.calendar.add(self.now, ev.every), "case", MAIN_FLOW, 1)
 
     # --- human tasks ------------------------------------------------------
@@ -666,7 +674,7 @@ class Engine:
     def _open_task(run: _Run, task_id: str) -> Task:
         task = run.state.tasks.get(task_id)
         if task is None:
-            raise NotFoundError(msg("task.unknown", case=run.state.id, task_id=task_id))
+            raise _not_found(run.state, msg("task.unknown", case=run.state.id, task_id=task_id))
         if task.status is not TaskStatus.OPEN:
             status = msg("status.task." + task.status.value)
             if task.completed_by and task.completed_at:
@@ -789,7 +797,7 @@ class Engine:
     def _fire(self, run: _Run, cmd: c.FireTimer) -> None:
         timer = run.state.timers.get(cmd.timer_id)
         if timer is None:
-            raise NotFoundError(msg("timer.unknown", case=run.state.id, timer=cmd.timer_id))
+            raise _not_found(run.state, msg("timer.unknown", case=run.state.id, timer=cmd.timer_id))
         if timer.status is not TimerStatus.PENDING:
             return  # cancelled, paused or already fired: firing again does nothing
         if run.now < timer.due_at:
@@ -972,7 +980,9 @@ class Engine:
         except ValueError:
             raise ValidationError(msg("referral.channel", channel=cmd.channel)) from None
         new = parse_status(cmd.status)
-        task = run.state.tasks[cmd.task_id]
+        task = run.state.tasks.get(cmd.task_id)
+        if task is None:  # a closed partner request: its record is live, the task is history
+            raise _not_found(run.state, msg("task.unknown", case=run.state.id, task_id=cmd.task_id))
         check_transition(cmd.task_id, ReferralStatus(record["status"]), new, task.title)
         if new is ReferralStatus.REJECTED and not (cmd.reason or "").strip():
             raise ValidationError(msg("referral.reason_needed", task=task.title, task_id=cmd.task_id))
@@ -1051,6 +1061,11 @@ _HANDLERS: dict[type, Callable[[Engine, _Run, Any], None]] = {
     c.RecordMeetingDecision: Engine._meeting_decision,
     c.AddTask: adhoc.add,
 }
+
+
+def _not_found(state: CaseState, message: Message) -> NotFoundError:
+    """Not found in a whole state; in a live one perhaps closed history (`HistoryNeeded`)."""
+    return HistoryNeeded(message) if state.live else NotFoundError(message)
 
 
 def _pathway_title(cp: CompiledPathway) -> str:

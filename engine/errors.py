@@ -113,6 +113,12 @@ class NotFoundError(EngineError):
     """The named case, task or pathway does not exist."""
 
 
+class HistoryNeeded(NotFoundError):
+    """A task or timer the command names is not in a live state (`CaseState.live`): it may be
+    closed history. The caller decides again on the whole state (replayed from the events); only
+    there is "not found" final. Callers that do not know live states see a NotFoundError."""
+
+
 class ValidationError(EngineError):
     """Data (case data, form data) that does not match its JSON Schema."""
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from engine.definition import Step
-from engine.errors import ValidationError
+from engine.errors import HistoryNeeded, ValidationError
 from engine.messages import msg
 from engine.state import Task, TaskStatus, TaskType, TimerKind
 
@@ -32,6 +32,8 @@ def decision_fields(step: Step) -> list[str]:
 
 
 def _this_visit(run: _Run, task: Task) -> list[Task]:
+    if run.state.live:  # the side that answered first is a closed task: history
+        raise HistoryNeeded(msg("task.unknown", case=run.state.id, task_id=task.id))
     pos = run.state.position_of(task.flow)
     since = pos.entered_at if pos is not None else task.created_at
     return [t for t in run.state.tasks.values()

@@ -116,8 +116,9 @@ def _title(cp: CompiledPathway, role: str) -> str:
 
 
 def build_agenda(cp: CompiledPathway, cases: Iterable[CaseState], now: datetime,
-                 meeting_at: datetime, since: datetime) -> Agenda:
-    """The agenda of one meeting of `cp`'s pathway over `cases` (the team's cases of that pathway)."""
+                 meeting_at: datetime, since: datetime, titles: Mapping[str, str] | None = None) -> Agenda:
+    """The agenda of one meeting of `cp`'s pathway over `cases` (the team's cases of that pathway).
+    `titles` names partner tasks that are history in a live state (closed: not in `state.tasks`)."""
     meeting = cp.pathway.partner_meeting
     attendees = meeting.attendees if meeting is not None else ()
     agenda = Agenda(cp.pathway.id, meeting.title if meeting is not None else cp.pathway.title, meeting_at, since)
@@ -128,7 +129,7 @@ def build_agenda(cp: CompiledPathway, cases: Iterable[CaseState], now: datetime,
             task = state.tasks.get(referral.task_id)
             due = task.due_at if task is not None else None
             count = counts.get(referral.partner)
-            what = task.title if task is not None else referral.step_id
+            what = task.title if task is not None else (titles or {}).get(referral.task_id, referral.step_id)
 
             def item(section: str, referral: Referral = referral, what: str = what,
                      case_id: str = state.id) -> AgendaItem:

@@ -4,7 +4,9 @@ Used by the unit tests and by the coordinator's simulation, where time is
 virtual: `advance_to` jumps from one due timer to the next, firing each at its
 own due moment (time skipping, as Temporal's test server does), so months of
 a pathway run in milliseconds and never sleep. With `reload=True` every state
-is written to JSON and read back between commands, the way the database does.
+is written to its live JSON form and read back between commands, the way the
+database keeps it, and a command that needs history is decided again on the whole
+state replayed from the events, as `integrations/service.py` does.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 from engine import commands as c
 from engine.clock import ManualClock
 from engine.decide import Decision, Engine
-from engine.errors import NotFoundError
+from engine.errors import HistoryNeeded, NotFoundError
 from engine.events import Event, replay
 from engine.messages import msg
 from engine.state import CaseState, Task, TaskStatus, TimerStatus
@@ -44,18 +46,33 @@ class InMemoryRunner:
         return self._record(decision).state
 
     def handle(self, cmd: c.Command) -> Decision:
-        return self._record(self.engine.handle(self.case(cmd.case_id), cmd, self.clock.now()))
+        state, now = self._stored(cmd.case_id), self.clock.now()
+        try:
+            decision = self.engine.handle(state, cmd, now)
+        except HistoryNeeded:
+            decision = self.engine.handle(self._whole(state), cmd, now)
+        return self._record(decision)
 
     def case(self, case_id: str) -> CaseState:
+        """The whole case (history included), as a page reads it."""
+        state = self._stored(case_id)
+        return self._whole(state) if state.live else state
+
+    def _stored(self, case_id: str) -> CaseState:
         try:
             state = self.cases[case_id]
         except KeyError:
             raise NotFoundError(msg("case.unknown", case=case_id)) from None
         return CaseState.from_json(state.to_json()) if self.reload else state
 
+    def _whole(self, live: CaseState) -> CaseState:
+        whole = replay(self.histories[live.id])
+        whole.data = dict(live.data)
+        return whole
+
     def _record(self, decision: Decision) -> Decision:
         state = decision.state
-        self.cases[state.id] = CaseState.from_json(state.to_json()) if self.reload else state
+        self.cases[state.id] = CaseState.from_json(state.to_json(live_only=True)) if self.reload else state
         self.histories[state.id].extend(decision.events)
         for event in decision.events:
             if event.type == "timer_set":

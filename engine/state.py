@@ -1,9 +1,18 @@
 """A case's state as plain data, and its JSON form.
 
 State only ever changes by applying events (`engine.events.apply`), so the
-append-only history of a case replays to exactly the stored state. The objects
-here are mutable for speed inside one command; `CaseState.clone()` gives the
-engine a private copy so callers' objects are never changed.
+append-only history of a case replays to exactly its state. The objects here are
+mutable for speed inside one command; `CaseState.clone()` gives the engine a
+private copy so callers' objects are never changed.
+
+Two JSON forms: `to_json()` is the whole state (every task and timer the case ever
+had), `to_json(live_only=True)` the *live* state that the database keeps in
+`cases.state` and decisions read: open tasks and pending or paused timers. Closed tasks and fired or cancelled timers are history:
+they stay in the events (and the task and timer rows), so the document a command
+parses and writes does not grow with the case's age. A live state says so
+(`CaseState.live`); when the engine cannot find a task or timer in it, the
+caller decides again on the whole state (`engine.errors.HistoryNeeded`), as it does
+for the rare decision that reads history (the first answer of a joint decision).
 """
 
 from __future__ import annotations
@@ -49,6 +58,9 @@ class TimerStatus(str, Enum):
     FIRED = "fired"
     CANCELLED = "cancelled"
     PAUSED = "paused"  # case suspended; due moment shifted on resume
+
+
+_LIVE_TIMERS = frozenset({TimerStatus.PENDING, TimerStatus.PAUSED})
 
 
 class TrackStatus(str, Enum):
@@ -298,6 +310,7 @@ class CaseState:
     referrals: dict[str, dict[str, Any]] = field(default_factory=dict)
     consents: list[str] = field(default_factory=list)  # partner roles the client consented to
     held_referrals: dict[str, dict[str, Any]] = field(default_factory=dict)  # flow -> referral waiting for consent
+    live: bool = False  # loaded from the live form: closed tasks and timers are left out (module docstring)
 
     # --- queries -------------------------------------------------------------
     def open_tasks(self) -> list[Task]:
@@ -313,7 +326,14 @@ class CaseState:
         return None if track is None else track.position
 
     # --- JSON ----------------------------------------------------------------
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, live_only: bool = False) -> dict[str, Any]:
+        """The whole state, or with `live_only` the live form the database keeps (module docstring)."""
+        if live_only:
+            tasks = {k: v.to_json() for k, v in self.tasks.items() if v.status is TaskStatus.OPEN}
+            timers = {k: v.to_json() for k, v in self.timers.items() if v.status in _LIVE_TIMERS}
+        else:
+            tasks = {k: v.to_json() for k, v in self.tasks.items()}
+            timers = {k: v.to_json() for k, v in self.timers.items()}
         return {
             "id": self.id,
             "pathway_id": self.pathway_id,
@@ -332,8 +352,8 @@ class CaseState:
             "track_order": self.track_order,
             "tracks_step": self.tracks_step,
             "records": self.records,
-            "tasks": {k: v.to_json() for k, v in self.tasks.items()},
-            "timers": {k: v.to_json() for k, v in self.timers.items()},
+            "tasks": tasks,
+            "timers": timers,
             "assignments": self.assignments,
             "origin": self.origin,
             "origin_objection": self.origin_objection,
@@ -350,6 +370,7 @@ class CaseState:
             **({"referrals": self.referrals} if self.referrals else {}),
             **({"consents": self.consents} if self.consents else {}),
             **({"held_referrals": self.held_referrals} if self.held_referrals else {}),
+            **({"live": True} if live_only or self.live else {}),
         }
 
     @classmethod
@@ -391,6 +412,7 @@ class CaseState:
             referrals={k: dict(v) for k, v in d.get("referrals", {}).items()},
             consents=list(d.get("consents", [])),
             held_referrals={k: dict(v) for k, v in d.get("held_referrals", {}).items()},
+            live=d.get("live", False),
         )
 
     def clone(self) -> CaseState:

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from engine import commands as c
 from engine.clock import Clock
 from engine.definition import Pathway
-from engine.errors import CarepathError, ConflictError, NotFoundError, PathwayError
+from engine.errors import CarepathError, ConflictError, HistoryNeeded, NotFoundError, PathwayError
 from engine.events import Event
 from engine.messages import msg
 from engine.state import CaseState
@@ -200,7 +200,14 @@ class CaseService:
                 if seen is not None:
                     return seen
                 now = self.clock.now()
-                decision = self.engine.handle(state, cmd, now)
+                try:
+                    decision = self.engine.handle(state, cmd, now)
+                except HistoryNeeded:
+                    # The command names a task or timer that is not live (perhaps closed): decide on
+                    # the whole state, whose "not found" or "already done" is the answer.
+                    with self._storage(label), read_session(self.db) as session:
+                        state = repository.load_case(session, cmd.case_id)
+                    decision = self.engine.handle(state, cmd, now)
                 with self._storage(label):
                     if within is None:
                         return self._write(functools.partial(self._save, cmd=cmd, state=state, decision=decision,
@@ -483,10 +490,13 @@ class CaseService:
                 continue
             current, events, tried = state, list[Event](), list[str]()
             for timer in due:
+                fire = c.FireTimer(case_id=case_id, actor=TIMER_ACTOR, timer_id=timer.id)
                 try:
-                    decision = self.engine.handle(
-                        current, c.FireTimer(case_id=case_id, actor=TIMER_ACTOR, timer_id=timer.id), now
-                    )
+                    try:
+                        decision = self.engine.handle(current, fire, now)
+                    except HistoryNeeded:  # not live (fired or cancelled meanwhile?): ask the whole state
+                        current = repository.whole_state(session, state, events)
+                        decision = self.engine.handle(current, fire, now)
                 except CarepathError as exc:
                     outcome.failed[timer.id] = f"case {case_id}, timer {timer.id}: {exc}"
                     break  # its later timers wait for the next batch, after this one is set aside

@@ -65,6 +65,15 @@ def row_of(message: Mapping[str, Any]) -> dict[str, Any]:
 
 _row = row_of  # the name it had before; kept for callers written against it
 
+_REFERENCE_KEYS = ("id", "channel", "template", "to_role", "to_worker", "task_id")
+
+
+def stored_event_data(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A `message_queued` event's data as stored: the message's id, channel, template and addressee.
+    Its content (payload, moments) is stored once, in its outbox row under the same id."""
+    message = data["message"]
+    return {**data, "message": {k: message[k] for k in _REFERENCE_KEYS if message.get(k) is not None}}
+
 
 def enqueue(session: Session, messages: Iterable[Mapping[str, Any]]) -> None:
     """Add `message_queued` messages (the engine's message dicts) to the outbox."""

@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, delete, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from engine.errors import ConflictError, NotFoundError
-from engine.events import Event
+from engine.events import Event, replay
 from engine.messages import msg
 from engine.state import CaseState, Task, TaskStatus, Timer, TimerStatus
 from integrations.db import hot_sql, outbox, personal_data
@@ -105,12 +105,27 @@ _LOAD_CASE = ("SELECT cases.state, case_personal_data.data FROM cases LEFT OUTER
 
 
 def load_case(session: Session, case_id: str) -> CaseState:
-    """The case with its personal data merged back; NotFoundError when there is none."""
-    return load_case_on(*hot_sql.driver_cursor(session), case_id)
+    """The whole case, history included (closed tasks, fired timers), with its personal data merged
+    back: what pages, exports and checks read. NotFoundError when there is none. A live stored state
+    (`engine/state.py`) is completed by replaying the case's events."""
+    state = load_case_on(*hot_sql.driver_cursor(session), case_id)
+    return whole_state(session, state) if state.live else state
+
+
+def whole_state(session: Session, live: CaseState, pending: Sequence[Event] = ()) -> CaseState:
+    """The whole state of a case whose live state is `live` (as loaded, with `pending` events of this
+    transaction applied since): its stored history and `pending` replayed, personal data from `live`."""
+    events = history(session, live.id) + list(pending)
+    whole = replay(events)
+    if whole.version != live.version:
+        raise StaleCaseError(f"case {live.id}: history at version {whole.version}, state at {live.version}")
+    whole.data = dict(live.data)  # the personal fields, merged back into the live state's data
+    return whole
 
 
 def load_case_on(cursor: Any, dialect_name: str, case_id: str) -> CaseState:
-    """`load_case` on a DBAPI cursor in a transaction (`hot_sql.raw_write`)."""
+    """The case as stored (live: what decisions read), personal data merged back, on a DBAPI cursor
+    in a transaction (`hot_sql.raw_write`)."""
     d = hot_sql.dialect(dialect_name)
     cursor.execute(_LOAD_CASE.format(mark=d.mark), (case_id,))
     row = cursor.fetchone()
@@ -125,7 +140,7 @@ def case_exists_on(cursor: Any, dialect_name: str, case_id: str) -> bool:
 
 
 def load_cases(session: Session, case_ids: Sequence[str], *, lock: bool = False) -> dict[str, CaseState]:
-    """Several cases in one query. With `lock` (PostgreSQL) the rows are locked, and rows another
+    """Several cases in one query, as stored (live states, for decisions). With `lock` (PostgreSQL) the rows are locked, and rows another
     transaction holds are left out rather than waited for."""
     query = (
         select(CaseRow.id, CaseRow.state, CasePersonalDataRow.data)
@@ -156,7 +171,7 @@ def history(session: Session, case_id: str) -> list[Event]:
 
 
 def stored_state(session: Session, case_id: str) -> dict[str, Any]:
-    """The state JSON exactly as stored (personal data left out), for checks and exports."""
+    """The state JSON exactly as stored (the live form, personal data left out), for checks."""
     state = session.execute(select(CaseRow.state).where(CaseRow.id == case_id)).scalar_one_or_none()
     if state is None:
         raise NotFoundError(msg("case.unknown", case=case_id))
@@ -186,7 +201,7 @@ _CASE_FIELDS = ("pathway_id", "pathway_version", "status", "team", "pseudonym", 
 
 def _case_columns(state: CaseState, fields: Iterable[str]) -> dict[str, Any]:
     public, _ = personal_data.split(state.data, fields)
-    state_json = state.to_json()
+    state_json = state.to_json(live_only=True)
     state_json["data"] = public
     return {
         "pathway_id": state.pathway_id,
@@ -246,9 +261,9 @@ def _collect(save: PendingSave, rows: _Rows) -> None:
     touched_timers: set[str] = set(save.extra_timer_ids)
     for event in save.decision.events:
         d = event.data
+        stored = outbox.stored_event_data(d) if event.type == "message_queued" else personal_data.event_json(event, fields)
         rows.events.append({"case_id": event.case_id, "seq": event.seq, "type": event.type, "at": event.at,
-                            "actor": event.actor, "reason": event.reason,
-                            "data": personal_data.event_json(event, fields)})
+                            "actor": event.actor, "reason": event.reason, "data": stored})
         kind = event.type
         if kind == "task_opened":
             new_tasks.add(d["task"]["id"])

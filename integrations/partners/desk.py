@@ -104,13 +104,17 @@ class ReferralDesk:
     def _cp(self, state: CaseState) -> CompiledPathway:
         return self.service.catalog.lookup(state.pathway_id, state.pathway_version)
 
-    def card(self, state: CaseState, referral: Referral, now: datetime) -> ReferralCard:
+    def card(self, state: CaseState, referral: Referral, now: datetime,
+             task_row: tuple[str, datetime] | None = None) -> ReferralCard:
+        """The card of one referral; `task_row` (title, due moment) from the tasks table for a stored
+        (live) state, whose closed partner tasks are history."""
         cp = self._cp(state)
         task = state.tasks.get(referral.task_id)
-        due = task.due_at if task is not None else None
+        title, due = ((task.title, task.due_at) if task is not None
+                      else task_row if task_row is not None else (referral.step_id, None))
         return ReferralCard(
             referral=referral, case_id=state.id, team=state.team, pathway_id=state.pathway_id,
-            title=task.title if task is not None else referral.step_id,
+            title=title,
             partner_title=partner_title(cp, referral.partner), due_at=due,
             overdue=bool(referral.open and due is not None and due < now),
         )
@@ -208,7 +212,7 @@ class ReferralDesk:
             return []
         with read_session(self.service.db) as session:
             rows = session.execute(
-                select(TaskRow.id, CaseRow.state)
+                select(TaskRow.id, CaseRow.state, TaskRow.title, TaskRow.due_at)
                 .join(CaseRow, CaseRow.id == TaskRow.case_id)
                 .where(TaskRow.type == "partner_request", TaskRow.role.in_(list(roles)),
                        TaskRow.team.in_(list(teams)))
@@ -222,7 +226,7 @@ class ReferralDesk:
             return []
         with read_session(self.service.db) as session:
             rows = session.execute(
-                select(TaskRow.id, CaseRow.state)
+                select(TaskRow.id, CaseRow.state, TaskRow.title, TaskRow.due_at)
                 .join(CaseRow, CaseRow.id == TaskRow.case_id)
                 .where(TaskRow.type == "partner_request", TaskRow.team.in_(list(teams)))
                 .order_by(TaskRow.status.desc(), TaskRow.due_at).limit(limit)
@@ -235,22 +239,22 @@ class ReferralDesk:
             return []
         with read_session(self.service.db) as session:
             rows = session.execute(
-                select(TaskRow.id, CaseRow.state)
+                select(TaskRow.id, CaseRow.state, TaskRow.title, TaskRow.due_at)
                 .join(CaseRow, CaseRow.id == TaskRow.case_id)
                 .where(TaskRow.type == "partner_request", TaskRow.team.in_(list(teams)))
                 .order_by(TaskRow.status.desc(), TaskRow.due_at).limit(limit * 5)
             ).all()
-        mine = [(task_id, st) for task_id, st in rows if actor in (st.get("assignments") or {}).values()]
+        mine = [row for row in rows if actor in (row[1].get("assignments") or {}).values()]
         return self._cards(mine[:limit], now)
 
     def _cards(self, rows: Sequence[Any], now: datetime) -> list[ReferralCard]:
         cards = []
-        for task_id, raw_state in rows:
+        for task_id, raw_state, title, due_at in rows:
             raw = (raw_state.get("referrals") or {}).get(task_id)
             if raw is None:
                 continue  # a partner task from before referrals were recorded
             state = CaseState.from_json(raw_state)
-            cards.append(self.card(state, Referral.from_json(raw), now))
+            cards.append(self.card(state, Referral.from_json(raw), now, (title, due_at)))
         return sorted(cards, key=lambda k: (not k.referral.open, k.due_at or now))
 
 

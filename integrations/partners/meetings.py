@@ -15,7 +15,7 @@ from engine.errors import NotFoundError, ValidationError
 from engine.meetings import Agenda, build_agenda, next_meeting
 from engine.state import CaseState
 from integrations.db.engine_factory import read_session, write_session
-from integrations.db.models import CaseRow
+from integrations.db.models import CaseRow, TaskRow
 from integrations.db.partner_tables import PartnerMeetingRow
 from integrations.service import CaseService, CommandResult
 
@@ -48,13 +48,18 @@ def agenda(service: CaseService, cp: CompiledPathway, team: str, now: datetime) 
     if meeting is None:
         raise ValidationError(f"zorgpad {cp.key} heeft geen ketenoverleg")
     coming, previous = next_meeting(meeting, cp.calendar, now)
+    titles: dict[str, str] = {}
     with read_session(service.db) as session:
         rows = session.execute(
             select(CaseRow.state).where(CaseRow.pathway_id == cp.pathway.id, CaseRow.team == team,
                                         or_(CaseRow.status != "closed", CaseRow.closed_at >= previous))
         ).scalars().all()
-    cases = [CaseState.from_json(row) for row in rows]  # without personal data: the agenda needs none
-    return build_agenda(cp, cases, now, coming, previous)
+        cases = [CaseState.from_json(row) for row in rows]  # without personal data: the agenda needs none
+        closed = [r["task_id"] for case in cases for r in case.referrals.values() if r["task_id"] not in case.tasks]
+        for chunk in range(0, len(closed), 500):  # closed partner tasks are history in the live states
+            titles.update({task_id: title for task_id, title in session.execute(
+                select(TaskRow.id, TaskRow.title).where(TaskRow.id.in_(closed[chunk:chunk + 500])))})
+    return build_agenda(cp, cases, now, coming, previous, titles)
 
 
 def start_meeting(service: CaseService, cp: CompiledPathway, team: str, *, chair: str,

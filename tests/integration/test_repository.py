@@ -79,7 +79,7 @@ def test_history_replays_to_the_stored_state(service: CaseService, clock: Manual
     assert {"task_deadline_passed", "track_started", "case_suspended", "case_resumed"} <= {e.type for e in history}
     with read_session(db) as session:
         stored = repository.stored_state(session, case_id)
-    assert replay(history).to_json() == stored
+    assert replay(history).to_json(live_only=True) == stored
     merged = service.case(case_id)
     assert merged.data == {"client_name": "Fatima de Vries", "phone": "06 8765 4321", "concern": "ook energie"}
     assert merged.version == len(history)
@@ -135,9 +135,9 @@ def test_outbox_rows_carry_the_queued_messages(service: CaseService, db: Engine)
     assert row is not None
     assert (row.channel, row.template, row.to_role, row.task_id, row.status, row.attempts) == (
         "inbox", "task_opened", "worker", message["task_id"], "pending", 0)
-    assert row.payload == message["payload"]
-    assert row.next_attempt_at == row.deliver_after
-    assert row.deliver_after.isoformat() == message["deliver_after"]
+    assert "payload" not in message and row.payload  # stored once: in the outbox row, the event names it
+    assert set(message) <= {"id", "channel", "template", "to_role", "to_worker", "task_id"}
+    assert row.next_attempt_at == row.deliver_after == row.created_at  # an inbox message goes at once
 
 
 def test_stale_save_is_refused(service: CaseService, db: Engine) -> None:

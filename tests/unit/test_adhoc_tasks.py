@@ -39,9 +39,9 @@ def add(runner, **changes) -> None:  # type: ignore[no-untyped-def]
 
 def test_an_ad_hoc_task_reminds_then_completes_without_moving_the_flow(runner) -> None:  # type: ignore[no-untyped-def]
     start(runner, PATHWAY, DATA)
-    before = runner.cases["C1"].main
+    before = runner.case("C1").main
     add(runner)
-    state = runner.cases["C1"]
+    state = runner.case("C1")
     task = next(t for t in state.open_tasks() if t.type is TaskType.AD_HOC)
     assert (task.title, task.assignee, task.due_at, task.reminders) == (
         "Huisarts bellen", "user:anna", DUE, ("1 working day", "2 hours"))
@@ -50,8 +50,8 @@ def test_an_ad_hoc_task_reminds_then_completes_without_moving_the_flow(runner) -
     assert [e.at for e in passed] == [DUE - timedelta(days=1), DUE - timedelta(hours=2)]
     reminders = [m for m in runner.outbox if m.get("task_id") == task.id and m["template"].startswith("reminder")]
     assert [m["to_worker"] for m in reminders] == ["user:anna", "user:anna"]
-    complete(runner, runner.cases["C1"].tasks[task.id], {"note": "Huisarts belt terug."}, worker="user:anna")
-    state = runner.cases["C1"]
+    complete(runner, runner.case("C1").tasks[task.id], {"note": "Huisarts belt terug."}, worker="user:anna")
+    state = runner.case("C1")
     assert state.tasks[task.id].status is TaskStatus.COMPLETED and "ad_hoc" not in state.records
     assert state.main == before and state.status is CaseStatus.OPEN
     assert only_task(runner, step_id="visit").status is TaskStatus.OPEN
@@ -72,7 +72,7 @@ def test_bad_ad_hoc_tasks_are_refused_with_the_reason(runner) -> None:  # type: 
         with pytest.raises(ValidationError, match=message):
             add(runner, **changes)
     add(runner)
-    task = next(t for t in runner.cases["C1"].open_tasks() if t.type is TaskType.AD_HOC)
+    task = next(t for t in runner.case("C1").open_tasks() if t.type is TaskType.AD_HOC)
     with pytest.raises(ValidationError, match="alleen een notitie"):
         complete(runner, task, {"outcome": "x"})
     assert_replays(runner)

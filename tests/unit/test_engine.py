@@ -68,7 +68,7 @@ def test_revisit_loop_is_bounded_then_takes_the_other_path(runner) -> None:  # t
     start(runner, PATHWAY, DATA)
     for _ in range(3):
         complete(runner, only_task(runner, step_id="visit"), {"reached": False})
-    state = runner.cases["C1"]
+    state = runner.case("C1")
     assert state.status is CaseStatus.CLOSED
     assert state.outcome == "other" and state.close_reason == "no_contact"
     assert state.main is not None and state.main.visits["visit"] == 3
@@ -81,7 +81,7 @@ def test_revisit_loop_is_bounded_then_takes_the_other_path(runner) -> None:  # t
 def test_escalation_chain_fires_in_order_and_never_early(runner) -> None:  # type: ignore[no-untyped-def]
     start(runner, PATHWAY, DATA)
     runner.advance_to(utc(2026, 3, 31, 0, 0))
-    state = runner.cases["C1"]
+    state = runner.case("C1")
     task = only_task(runner, step_id="visit")
     passed = [(e.at, e.data["what"]) for e in runner.histories["C1"] if e.type == "task_deadline_passed"]
     assert passed == [
@@ -101,7 +101,7 @@ def test_escalation_chain_fires_in_order_and_never_early(runner) -> None:  # typ
 def test_completing_cancels_pending_deadlines(runner) -> None:  # type: ignore[no-untyped-def]
     start(runner, PATHWAY, DATA)
     complete(runner, only_task(runner), {"reached": True, "problems": ["debts"]})
-    state = runner.cases["C1"]
+    state = runner.case("C1")
     visit_timers = [t for t in state.timers.values() if t.ref.endswith(".1") or t.ref == "C1.1"]
     assert all(t.status is TimerStatus.CANCELLED for t in visit_timers)
     runner.advance_to(utc(2026, 3, 31))
@@ -117,18 +117,18 @@ def test_partner_request_answer_then_parallel_tracks_join(runner) -> None:  # ty
     with pytest.raises(ValidationError, match="arrangement"):
         complete(runner, ask, {"wrong": 1}, worker="partner:bank")
     complete(runner, ask, {"arrangement": True}, worker="partner:bank")
-    state = runner.cases["C1"]
+    state = runner.case("C1")
     assert {t: s.status for t, s in state.tracks.items()} == {"debts": TrackStatus.ACTIVE, "housing": TrackStatus.ACTIVE}
     assert {t.step_id for t in runner.open_tasks("C1")} == {"debts_plan", "housing_talk"}
     complete(runner, only_task(runner, step_id="housing_talk"), {"note": "ok"})
-    assert runner.cases["C1"].main.step_id == "problems"
+    assert runner.case("C1").main.step_id == "problems"
     complete(runner, only_task(runner, step_id="debts_plan"), {"done": True})
-    state = runner.cases["C1"]
+    state = runner.case("C1")
     assert state.tracks["debts"].result == "achieved" and state.main.step_id == "cool_down"
     runner.advance_to(runner.clock.now() + timedelta(weeks=2, hours=1))
     closing = only_task(runner, step_id="closing")
     complete(runner, closing, {"solved": True})
-    state = runner.cases["C1"]
+    state = runner.case("C1")
     assert state.status is CaseStatus.CLOSED and state.outcome == "solved"
     assert state.pending_timers() == []
     assert_never_early(runner)
@@ -140,7 +140,7 @@ def test_partner_timeout_takes_on_timeout_path(runner) -> None:  # type: ignore[
     complete(runner, only_task(runner), {"reached": True, "problems": ["income"]})
     ask = only_task(runner, step_id="ask_bank")
     runner.advance_to(runner.clock.now() + timedelta(days=20))
-    state = runner.cases["C1"]
+    state = runner.case("C1")
     assert state.tasks[ask.id].status is TaskStatus.CANCELLED
     assert state.tracks["income"].status is TrackStatus.ACTIVE
     with pytest.raises(ConflictError, match="is al vervallen"):
@@ -164,7 +164,7 @@ def test_evaluation_every_three_weeks_adds_and_closes_tracks(runner) -> None:  #
         "add_tracks": ["housing"],
         "close_tracks": [{"track": "debts", "result": "stopped"}],
     })
-    state = runner.cases["C1"]
+    state = runner.case("C1")
     assert state.evaluations_held == 1
     assert state.tracks["debts"].status is TrackStatus.CLOSED and state.tracks["debts"].result == "stopped"
     assert state.tracks["debts"].progress[0]["progress"] == "aanvraag loopt"
@@ -185,14 +185,14 @@ def test_track_lead_time_breach_raises_escalation(runner) -> None:  # type: igno
     complete(runner, only_task(runner, step_id="ask_bank"), {"arrangement": True}, worker="partner:bank")
     started = runner.clock.now()
     runner.advance_to(started + timedelta(weeks=9))
-    state = runner.cases["C1"]
+    state = runner.case("C1")
     assert started == utc(2026, 3, 2, 8, 0)
     assert state.tracks["debts"].lead_time_exceeded_at == utc(2026, 4, 27, 7, 0)  # 8 weeks, 09:00 local (CEST)
     lead_escalations = [e for e in state.open_escalations if e.get("flow") == "debts"]
     assert [e["to_role"] for e in lead_escalations] == ["manager"]
     escalation_id = lead_escalations[0]["id"]
     runner.handle(c.ResolveEscalation(case_id="C1", actor="manager:mia", escalation_id=escalation_id))
-    assert escalation_id not in [e["id"] for e in runner.cases["C1"].open_escalations]
+    assert escalation_id not in [e["id"] for e in runner.case("C1").open_escalations]
     assert_replays(runner)
 
 
@@ -210,12 +210,12 @@ def test_claim_release_reassign(runner) -> None:  # type: ignore[no-untyped-def]
     runner.handle(c.ClaimTask(case_id="C1", actor="worker:bob", task_id=task.id, worker="worker:bob"))
     with pytest.raises(ConflictError, match="taak «Huisbezoek» is al opgepakt door worker:bob"):
         runner.handle(c.ClaimTask(case_id="C1", actor="worker:eve", task_id=task.id, worker="worker:eve"))
-    assert runner.cases["C1"].assignments == {"worker": "worker:bob"}
+    assert runner.case("C1").assignments == {"worker": "worker:bob"}
     runner.handle(c.ReleaseTask(case_id="C1", actor="worker:bob", task_id=task.id, worker="worker:bob"))
-    assert runner.cases["C1"].tasks[task.id].assignee is None
+    assert runner.case("C1").tasks[task.id].assignee is None
     runner.handle(c.ReassignTask(case_id="C1", actor="coordinator:anna", task_id=task.id, worker="worker:eve",
                                  reason="ziekte"))
-    assert runner.cases["C1"].tasks[task.id].assignee == "worker:eve"
+    assert runner.case("C1").tasks[task.id].assignee == "worker:eve"
     with pytest.raises(NotFoundError, match=r"geen taak C1\.99"):
         runner.handle(c.ClaimTask(case_id="C1", actor="worker:eve", task_id="C1.99", worker="worker:eve"))
     assert_replays(runner)
@@ -230,7 +230,7 @@ def test_suspension_pauses_timers_and_shifts_deadlines(runner) -> None:  # type:
     with pytest.raises(ConflictError, match="gepauzeerd"):
         complete(runner, task, {"reached": True})
     runner.handle(c.ResumeCase(case_id="C1", actor="worker:bob"))
-    state = runner.cases["C1"]
+    state = runner.case("C1")
     # Suspended Monday 2 March to Wednesday 1 April: 22 working days lost. Deadlines move by 22 working
     # days at the same local time (17:00, now in summer time), skipping Easter Monday 6 April.
     assert state.tasks[task.id].due_at == utc(2026, 4, 9, 15, 0)  # was Monday 9 March 17:00
@@ -244,12 +244,12 @@ def test_early_close_and_reopen_within_period(runner) -> None:  # type: ignore[n
     with pytest.raises(ValidationError, match="geen sluitreden bored"):
         runner.handle(c.CloseCase(case_id="C1", actor="worker:bob", reason_code="bored"))
     runner.handle(c.CloseCase(case_id="C1", actor="worker:bob", reason_code="moved", reason="verhuisd naar Assen"))
-    state = runner.cases["C1"]
+    state = runner.case("C1")
     assert state.status is CaseStatus.CLOSED and state.outcome == "other" and state.close_reason == "moved"
     assert state.pending_timers() == [] and state.open_tasks() == []
     runner.advance_to(MONDAY + timedelta(days=10))
     runner.handle(c.ReopenCase(case_id="C1", actor="coordinator:anna", reason="terug in de wijk"))
-    assert runner.cases["C1"].status is CaseStatus.OPEN
+    assert runner.case("C1").status is CaseStatus.OPEN
     assert only_task(runner).step_id == "visit"
     runner.handle(c.CloseCase(case_id="C1", actor="worker:bob", reason_code="no_contact"))
     runner.advance_to(MONDAY + timedelta(days=60))
@@ -265,9 +265,9 @@ def test_origin_registration_and_objection(runner) -> None:  # type: ignore[no-u
     with pytest.raises(ValidationError, match="religion"):
         runner.handle(c.RegisterOrigin(case_id="C1", actor="worker:bob", origin={"religion": "NL"}))
     runner.handle(c.RegisterOrigin(case_id="C1", actor="worker:bob", origin={"client": "NL", "mother": "CW"}))
-    assert runner.cases["C1"].origin == {"client": "NL", "mother": "CW"}
+    assert runner.case("C1").origin == {"client": "NL", "mother": "CW"}
     runner.handle(c.ObjectToOrigin(case_id="C1", actor="worker:bob", reason="cliënt maakt bezwaar"))
-    assert runner.cases["C1"].origin is None
+    assert runner.case("C1").origin is None
     with pytest.raises(ConflictError, match="bezwaar"):
         runner.handle(c.RegisterOrigin(case_id="C1", actor="worker:bob", origin={"client": "NL"}))
     assert_replays(runner)

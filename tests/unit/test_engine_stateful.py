@@ -82,7 +82,7 @@ class EngineMachine(RuleBasedStateMachine):
         if not open_tasks:
             return
         case_id, task_id = open_tasks[pick % len(open_tasks)]
-        state = self.runner.cases[case_id]
+        state = self.runner.case(case_id)
         task = state.tasks[task_id]
         cp = COMPILED[state.pathway_id]
         rng = random.Random(seed)
@@ -115,11 +115,11 @@ class EngineMachine(RuleBasedStateMachine):
         if not open_tasks:
             return
         case_id, task_id = open_tasks[pick % len(open_tasks)]
-        task = self.runner.cases[case_id].tasks[task_id]
+        task = self.runner.case(case_id).tasks[task_id]
         try:
             self.runner.handle(c.ClaimTask(case_id=case_id, actor=worker, task_id=task_id, worker=worker))
         except EngineError:
-            assert task.assignee not in (None, worker) or self.runner.cases[case_id].status is not CaseStatus.OPEN
+            assert task.assignee not in (None, worker) or self.runner.case(case_id).status is not CaseStatus.OPEN
 
     @precondition(lambda self: self.runner is not None)
     @rule(hours=st.integers(1, 24 * 30))
@@ -135,7 +135,7 @@ class EngineMachine(RuleBasedStateMachine):
         if not cases:
             return
         case_id = cases[pick % len(cases)]
-        status = self.runner.cases[case_id].status
+        status = self.runner.case(case_id).status
         if status is CaseStatus.OPEN:
             self.runner.handle(c.SuspendCase(case_id=case_id, actor="worker:w", reason="opname"))
         elif status is CaseStatus.SUSPENDED:
@@ -200,7 +200,7 @@ class EngineMachine(RuleBasedStateMachine):
         if self.runner is None:
             return
         for case_id in self.runner.cases:
-            assert self.runner.replayed(case_id).to_json() == self.runner.cases[case_id].to_json()
+            assert self.runner.replayed(case_id).to_json() == self.runner.case(case_id).to_json()
 
 
 EngineMachine.TestCase.settings = settings(

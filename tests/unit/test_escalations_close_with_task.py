@@ -23,9 +23,9 @@ def test_completing_the_task_resolves_its_escalation(runner) -> None:  # type: i
     start(runner, PATHWAY, DATA)
     runner.advance_to(RAISED)
     task = only_task(runner, step_id="visit")
-    assert [e["task_id"] for e in runner.cases["C1"].open_escalations] == [task.id]
+    assert [e["task_id"] for e in runner.case("C1").open_escalations] == [task.id]
     complete(runner, task, {"reached": True}, worker="user:carla")
-    assert runner.cases["C1"].open_escalations == []
+    assert runner.case("C1").open_escalations == []
     resolved = [e for e in runner.histories["C1"] if e.type == "escalation_resolved"]
     assert [e.data["task_id"] for e in resolved] == [task.id]
     assert_replays(runner)
@@ -34,7 +34,7 @@ def test_completing_the_task_resolves_its_escalation(runner) -> None:  # type: i
 def test_a_lapsed_task_takes_its_escalation_along(runner) -> None:  # type: ignore[no-untyped-def]
     start(runner, PATHWAY, DATA)
     runner.advance_to(RAISED)
-    assert len(runner.cases["C1"].open_escalations) == 1
+    assert len(runner.case("C1").open_escalations) == 1
     runner.handle(c.CloseCase(case_id="C1", actor="user:carla", reason_code="moved"))
-    assert runner.cases["C1"].open_escalations == []
+    assert runner.case("C1").open_escalations == []
     assert_replays(runner)

@@ -48,9 +48,9 @@ def test_dry_run_lists_changes_and_migration_pins_new_version(runner: InMemoryRu
                                            "evaluations every 3 weeks become every 4 weeks (from the next one on)")
     assert [(m.code, m.args.get("task_id")) for m in plan.change_messages] == [
         ("migration.title", "C1.2"), ("migration.evaluations_change", None)]
-    assert runner.cases["C1"].pathway_version == 1  # a dry run changes nothing
+    assert runner.case("C1").pathway_version == 1  # a dry run changes nothing
     runner.handle(c.MigrateCase(case_id="C1", actor="coordinator:anna", to_version=2, reason="nieuwe versie"))
-    assert runner.cases["C1"].pathway_version == 2
+    assert runner.case("C1").pathway_version == 2
     complete(runner, only_task(runner), {"reached": True, "problems": ["debts"]})
     assert only_task(runner).step_id == "ask_bank"
     assert_replays(runner)
@@ -59,7 +59,7 @@ def test_dry_run_lists_changes_and_migration_pins_new_version(runner: InMemoryRu
 def test_case_on_a_removed_step_is_refused_whole(runner: InMemoryRunner) -> None:
     start(runner, V1, {"months": 3, "client_name": "X"})
     complete(runner, only_task(runner), {"reached": True, "problems": ["debts"]})
-    plan = runner.engine.plan_migration(runner.cases["C1"], 3)
+    plan = runner.engine.plan_migration(runner.case("C1"), 3)
     assert not plan.possible
     assert plan.blockers == ("de zaak staat op stap «Vraag aan de Kredietbank» (de hoofdroute); versie 3 heeft die "
                              "stap daar niet: kies een stap waar de zaak verdergaat",)
@@ -69,12 +69,12 @@ def test_case_on_a_removed_step_is_refused_whole(runner: InMemoryRunner) -> None
                                             r"op stap «Vraag aan de Kredietbank»") as refused:
         runner.handle(c.MigrateCase(case_id="C1", actor="coordinator:anna", to_version=3))
     assert refused.value.code == "migration.refused"
-    assert runner.cases["C1"].pathway_version == 1
+    assert runner.case("C1").pathway_version == 1
 
 
 def test_older_version_and_closed_cases_are_refused(runner: InMemoryRunner) -> None:
     start(runner, V1, {"months": 3, "client_name": "X"})
     runner.handle(c.MigrateCase(case_id="C1", actor="coordinator:anna", to_version=2))
-    assert runner.engine.plan_migration(runner.cases["C1"], 1).blockers[0] == "versie 1 is niet nieuwer dan die van de zaak (2)"
+    assert runner.engine.plan_migration(runner.case("C1"), 1).blockers[0] == "versie 1 is niet nieuwer dan die van de zaak (2)"
     runner.handle(c.CloseCase(case_id="C1", actor="w", reason_code="moved"))
-    assert "de zaak is gesloten" in runner.engine.plan_migration(runner.cases["C1"], 3).blockers
+    assert "de zaak is gesloten" in runner.engine.plan_migration(runner.case("C1"), 3).blockers

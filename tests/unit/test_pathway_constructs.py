@@ -79,12 +79,12 @@ def to_joint_decision(runner: InMemoryRunner) -> None:
 
 
 def main_step(runner: InMemoryRunner, case_id: str = "C1") -> str | None:
-    position = runner.cases[case_id].main
+    position = runner.case(case_id).main
     return None if position is None else position.step_id
 
 
 def replays(runner: InMemoryRunner, case_id: str = "C1") -> bool:
-    return runner.replayed(case_id).to_json() == runner.cases[case_id].to_json()
+    return runner.replayed(case_id).to_json() == runner.case(case_id).to_json()
 
 
 # --------------------------------------------------------------------------- time
@@ -135,7 +135,7 @@ def test_front_office_counts_24x7_and_the_case_manager_working_days(runner: InMe
     assert ours.due_at == utc(2026, 3, 10, 16)
     to_case_manager = [m for m in runner.outbox if m["template"] == "task_opened" and m["to_role"] == "case_manager"]
     assert to_case_manager[-1]["deliver_after"] == utc(2026, 3, 9, 7).isoformat()  # Monday 08:00, not at night
-    timeout = [t for t in runner.cases["C1"].pending_timers() if t.kind is TimerKind.TIMEOUT]
+    timeout = [t for t in runner.case("C1").pending_timers() if t.kind is TimerKind.TIMEOUT]
     assert [t.due_at for t in timeout] == [utc(2026, 3, 11, 16)]  # 3 working days, the role's calendar
     assert replays(runner)
 
@@ -222,7 +222,7 @@ def test_joint_decision_needs_both_and_records_both_names(runner: InMemoryRunner
     complete(runner, ours, {"measure": "house_ban"})
     assert main_step(runner) == "safety_decision"  # waits for the partner
     complete(runner, theirs, {"measure": "house_ban", "name": "Wijkagent De Boer"}, actor="partner:police")
-    state = runner.cases["C1"]
+    state = runner.case("C1")
     assert state.records["safety_decision"] == {
         "measure": "house_ban", "agreed": True, "worker": "user:sanne", "partner": "police",
         "partner_name": "Wijkagent De Boer", "partner_decision": {"measure": "house_ban"}}
@@ -236,7 +236,7 @@ def test_joint_decision_without_agreement_goes_to_the_coordinator(runner: InMemo
     complete(runner, task_at(runner, "safety_decision", TaskType.PARTNER),
              {"measure": "house_ban", "name": "Wijkagent De Boer"}, actor="partner:police")
     complete(runner, task_at(runner, "safety_decision", TaskType.HUMAN), {"measure": "none"})
-    state = runner.cases["C1"]
+    state = runner.case("C1")
     assert state.records["safety_decision"]["agreed"] is False
     assert main_step(runner) == "coordinator_decides"
 
@@ -244,7 +244,7 @@ def test_joint_decision_without_agreement_goes_to_the_coordinator(runner: InMemo
 def test_joint_decision_times_out_when_the_partner_stays_silent(runner: InMemoryRunner) -> None:
     to_joint_decision(runner)
     runner.advance_to(utc(2026, 3, 11, 16))
-    state = runner.cases["C1"]
+    state = runner.case("C1")
     assert main_step(runner) == "coordinator_decides"
     assert all(t.status is TaskStatus.CANCELLED for t in state.tasks.values() if t.step_id == "safety_decision")
 
@@ -276,18 +276,18 @@ def test_handover_sends_only_the_mapped_data_and_waits_for_the_outcome(runner: I
                       pathway_id="youth-debt", step_id="debt_handover", wait=True)
     runner.handle(link)
     runner.handle(link)  # a repeated delivery links once
-    assert [x["case_id"] for x in runner.cases["C1"].links] == ["C2"]
-    assert runner.cases["C2"].links[0]["relation"] == "parent"
+    assert [x["case_id"] for x in runner.case("C1").links] == ["C2"]
+    assert runner.case("C2").links[0]["relation"] == "parent"
     intake = task_at(runner, "intake", case_id="C2")
     assert intake.due_at == utc(2026, 4, 3, 15)  # 4 werkweken from Friday night: Friday 3 April 17:00
     complete(runner, intake, {"settled": True}, case_id="C2")
-    assert runner.cases["C2"].status is CaseStatus.CLOSED
+    assert runner.case("C2").status is CaseStatus.CLOSED
     back = [m for m in runner.outbox if m["template"] == "handover_outcome"][-1]
     assert back["case_id"] == "C2"
     assert back["payload"] == {"parent_case": "C1", "step": "debt_handover", "outcome": "debts_settled"}
     runner.handle(c.RecordHandoverOutcome(case_id="C1", actor="system:handover", step_id="debt_handover",
                                           child_case="C2", outcome="debts_settled"))
-    state = runner.cases["C1"]
+    state = runner.case("C1")
     assert state.records["debt_handover"] == {"child_case": "C2", "outcome": "debts_settled"}
     assert state.status is CaseStatus.CLOSED and state.outcome == "safe"
     exports = [m for m in runner.outbox if m["channel"] == "export"]
@@ -302,10 +302,10 @@ def test_handover_outcome_of_an_unlinked_case_is_refused_and_timeout_goes_on(run
     with pytest.raises(ValidationError, match="heeft niet overgedragen"):
         runner.handle(c.RecordHandoverOutcome(case_id="C1", actor="system:handover", step_id="debt_handover",
                                               child_case="C9", outcome="x"))
-    timeout = [t for t in runner.cases["C1"].pending_timers() if t.kind is TimerKind.TIMEOUT]
+    timeout = [t for t in runner.case("C1").pending_timers() if t.kind is TimerKind.TIMEOUT]
     assert len(timeout) == 1
     runner.advance_to(timeout[0].due_at)
-    assert runner.cases["C1"].status is CaseStatus.CLOSED  # on_timeout: register, tell the police, done
+    assert runner.case("C1").status is CaseStatus.CLOSED  # on_timeout: register, tell the police, done
 
 
 # --------------------------------------------------------------------------- registration, access, roles

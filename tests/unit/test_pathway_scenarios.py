@@ -169,7 +169,7 @@ def test_the_invariants_catch_a_timer_that_fired_early_or_twice(tmp_path: Path) 
     driver.start(scenario)
     check_invariants(scenario, driver)
     runner = driver.runner
-    state = runner.cases["C1"]
+    state = runner.case("C1")
     timer = min(state.pending_timers(), key=lambda t: t.due_at)
     early = timer.due_at - timedelta(minutes=1)
     fired = Event(case_id="C1", seq=state.version + 1, type="timer_fired", at=early, actor="system:timer",
@@ -193,7 +193,7 @@ def test_the_invariants_catch_a_history_that_does_not_replay(tmp_path: Path) -> 
     scenario = load_scenario(_write(tmp_path, GOOD))
     driver = MemoryDriver(reload=False)
     driver.start(scenario)
-    driver.runner.cases["C1"].evaluations_held = 7  # a state change no event explains
+    driver.runner.case("C1").evaluations_held = 7  # a state change no event explains
     with pytest.raises(AssertionError, match="does not replay to the stored state"):
         check_invariants(scenario, driver)
 

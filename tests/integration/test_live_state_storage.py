@@ -1,0 +1,103 @@
+"""The database keeps a case's live state and each message once (issue #14), on SQLite and PostgreSQL.
+
+`cases.state` holds open tasks and pending or paused timers only; what pages read is the whole state,
+the events replayed. A command that names history (a second completion) is answered from the whole
+state. Migration 0015 rewrites states and message events stored before it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select, text
+
+from engine.clock import ManualClock
+from engine.errors import ConflictError, NotFoundError
+from engine.events import replay
+from engine.state import TaskStatus, TimerStatus
+from integrations.db import repository
+from integrations.db.engine_factory import read_session, write_session
+from integrations.db.models import CaseEventRow, CaseRow, OutboxRow
+from integrations.service import CaseService
+from tests.integration.test_reporting import _migrate
+from tests.integration.test_repository import _intake_task, _walk
+
+
+def _stored(db: Engine, case_id: str) -> dict[str, Any]:
+    with read_session(db) as session:
+        return repository.stored_state(session, case_id)
+
+
+def test_the_stored_state_is_live_and_pages_read_the_whole(service: CaseService, clock: ManualClock,
+                                                           db: Engine) -> None:
+    case_id = _walk(service, clock)
+    stored = _stored(db, case_id)
+    assert stored["live"] is True
+    assert {t["status"] for t in stored["tasks"].values()} == {"open"}
+    assert {t["status"] for t in stored["timers"].values()} <= {"pending", "paused"}
+    whole = service.case(case_id)
+    assert not whole.live
+    completed = [t for t in whole.tasks.values() if t.status is TaskStatus.COMPLETED]
+    assert [(t.step_id, t.completed_by) for t in completed] == [("intake", "anna")]
+    assert any(t.status is TimerStatus.FIRED for t in whole.timers.values())
+    assert set(stored["tasks"]) == {t.id for t in whole.open_tasks()}
+    with read_session(db) as session:
+        assert replay(repository.history(session, case_id)).to_json(live_only=True) == stored
+
+
+def test_a_second_completion_is_answered_from_history(service: CaseService, db: Engine) -> None:
+    case_id = service.start_case("test-visits", "signal", {"client_name": "A", "phone": "06 1", "concern": "x"},
+                                 actor="intake").case_id
+    intake = _intake_task(service, case_id)
+    service.complete_task(intake, {"outcome": "help", "problems": ["debts"]}, actor="anna")
+    assert intake not in _stored(db, case_id)["tasks"]
+    with pytest.raises(ConflictError, match="anna"):
+        service.complete_task(intake, {"outcome": "help", "problems": ["debts"]}, actor="bob")
+    with pytest.raises(NotFoundError):
+        service.complete_task(f"{case_id}.999", {}, actor="bob")
+
+
+def test_migration_0015_makes_stored_states_live_and_messages_single(
+        database: tuple[str, Engine], service: CaseService, clock: ManualClock) -> None:
+    url, db = database
+    case_id = _walk(service, clock)
+    live = _stored(db, case_id)
+    with read_session(db) as session:
+        whole = replay(repository.history(session, case_id)).to_json()
+        outbox = {row.id: row for row in session.execute(select(OutboxRow).where(OutboxRow.case_id == case_id)).scalars()}
+        events = session.execute(select(CaseEventRow.seq, CaseEventRow.data).where(
+            CaseEventRow.case_id == case_id, CaseEventRow.type == "message_queued")).all()
+    assert len(events) >= 2
+    # As stored before 0015: the whole state, each message's content in its event too.
+    whole["data"] = live["data"]
+    gone = events[0][1]["message"]["id"]
+    with write_session(db) as session:
+        session.execute(text("UPDATE cases SET state = :s WHERE id = :id"),
+                        {"s": json.dumps(whole), "id": case_id})
+        for seq, data in events:
+            row = outbox[data["message"]["id"]]
+            message = {**data["message"], "case_id": case_id, "payload": row.payload,
+                       "created_at": row.created_at.isoformat(), "deliver_after": row.deliver_after.isoformat()}
+            session.execute(text("UPDATE case_events SET data = :d WHERE case_id = :c AND seq = :s"),
+                            {"d": json.dumps({**data, "message": message}), "c": case_id, "s": seq})
+        session.execute(text("DELETE FROM outbox WHERE id = :id"), {"id": gone})
+    assert _stored(db, case_id) == whole
+    _migrate(db, url, "0014_journal", down=True)
+    _migrate(db, url, "head")
+    assert _stored(db, case_id) == live
+    with read_session(db) as session:
+        migrated: dict[int, dict[str, Any]] = {seq: data for seq, data in session.execute(
+            select(CaseEventRow.seq, CaseEventRow.data).where(CaseEventRow.case_id == case_id,
+                                                              CaseEventRow.type == "message_queued"))}
+        assert session.execute(select(CaseRow.version).where(CaseRow.id == case_id)).scalar_one() == whole["version"]
+    for seq, data in events:
+        message = migrated[seq]["message"]
+        if data["message"]["id"] == gone:
+            assert "payload" in message  # its outbox row is gone: the event keeps the content
+        else:
+            assert message == data["message"]
+    assert service.case(case_id).to_json()["tasks"] == whole["tasks"]  # pages still read the whole history
+    service.suspend(case_id, actor="coordinator", reason="opname")  # commands go on on the migrated case
+    assert _stored(db, case_id)["status"] == "suspended"
