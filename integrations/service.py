@@ -246,7 +246,12 @@ class CaseService:
     def _read(self, work: Callable[[hot_sql.RawTransaction], _T]) -> _T:
         """Run `work` on a pooled connection without a write transaction (a snapshot read)."""
         connection = self.db.raw_connection()
+        driver = connection.driver_connection if self.db.dialect.name == "postgresql" else None
         try:
+            if driver is not None:
+                # No BEGIN and ROLLBACK round trips: each SELECT is its own snapshot (the case row with
+                # its personal data is one statement; the save checks the version and the key again).
+                driver.autocommit = True
             cursor = connection.cursor()
             try:
                 return work(hot_sql.RawTransaction(cursor, self.db.dialect.name))
@@ -256,6 +261,8 @@ class CaseService:
                 cursor.close()
                 connection.rollback()
         finally:
+            if driver is not None:
+                driver.autocommit = False
             connection.close()
 
     def _snapshot(self, tx: hot_sql.RawTransaction, cmd: c.Command,

@@ -105,7 +105,8 @@ class GroupCommitter:
     def _commit_group(self, group: list[_Pending[Any]]) -> None:
         dbapi_error = self._engine.dialect.loaded_dbapi.Error
         try:
-            with hot_sql.raw_write(self._engine) as tx:
+            # Not pipelined: each command's errors must surface inside its own savepoint.
+            with hot_sql.raw_write(self._engine, pipeline=False) as tx:
                 solo = len(group) == 1
                 for i, pending in enumerate(group):
                     if solo:  # a group of one needs no savepoint: the transaction is its own

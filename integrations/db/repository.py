@@ -345,7 +345,7 @@ def _write_on(cursor: Any, name: str, rows: _Rows, new_case_ids: set[str]) -> No
             if personal:
                 hot_sql.insert_rows(cursor, name, personal_table, [row])
             continue
-        if not hot_sql.update_rows(cursor, name, personal_table, [row], key="case_id"):
+        if not hot_sql.update_rows(cursor, name, personal_table, [row], key="case_id", count=True):
             hot_sql.insert_rows(cursor, name, personal_table, [row])
 
 
