@@ -6,8 +6,10 @@ while 50 signed-in web users keep requesting their work list over HTTP: the whol
 10 minutes of wall time, with the work list p95 <= 50 ms in every hour of the day.
 
 Usage: `.venv/bin/python bench/bench_national_day.py [--scale 1.0] [--backend postgresql|sqlite]
-[--writers 16] [--users 50] [--steps 120]` (`--scale 0.05` for a quick run: every volume times the
-scale; the number of web users stays as given). PostgreSQL is `CAREPATH_TEST_POSTGRES_URL` (default the
+[--writers 16] [--users 50] [--steps 120] [--pace 0]` (`--scale 0.05` for a quick run: every volume times the
+scale; the number of web users stays as given; `--pace S`: each step takes at least S seconds, so the
+day's work is spread over the wall-time budget instead of done as fast as it goes, which leaves the
+CPUs room for the web users). PostgreSQL is `CAREPATH_TEST_POSTGRES_URL` (default the
 local server), a fresh schema `carepath_bench_*` that is dropped at the end; SQLite is a fresh file.
 
 Setup (timed separately, not part of the day):
@@ -279,7 +281,8 @@ def form_for(i: int, rng: random.Random) -> dict[str, Any]:
 
 
 def run_day(service: CaseService, clock: ManualClock, sweep_conn: Connection, files: list[Path | None],
-            completions: int, writers: int, steps: int) -> tuple[Counts, list[tuple[float, datetime]]]:
+            completions: int, writers: int, steps: int,
+            pace: float = 0.0) -> tuple[Counts, list[tuple[float, datetime]]]:
     from integrations.exchange.ddas.importer import SignalImporter, parse_routes
     from integrations.exchange.ddas.opener import CaseOpener
 
@@ -317,6 +320,7 @@ def run_day(service: CaseService, clock: ManualClock, sweep_conn: Connection, fi
     marks: list[tuple[float, datetime]] = []  # (wall time, simulated moment) at each step's start
     given = 0
     for step in range(steps):
+        step_started = time.perf_counter()
         moment = DAY_START + step * step_length
         clock.set(moment)
         marks.append((time.time(), moment))
@@ -347,6 +351,9 @@ def run_day(service: CaseService, clock: ManualClock, sweep_conn: Connection, fi
         if step % max(1, steps // 10) == 0:
             log(f"{moment.astimezone(LOCAL):%H:%M}: {counts.completions} completions, {counts.fired} timers, "
                 f"{counts.signals} signals")
+        rest = pace - (time.perf_counter() - step_started)
+        if rest > 0:  # --pace: the step's work spread over its share of the wall-time budget
+            time.sleep(rest)
     # The last moment of the day: what came due in the final step is fired too.
     clock.set(DAY_END)
     marks.append((time.time(), DAY_END))
@@ -409,7 +416,8 @@ def report(args: argparse.Namespace, setup: dict[str, Any], counts: Counts, wall
     cmd = " ".join(["bench/bench_national_day.py", *sys.argv[1:]])
     lines = [
         f"`{cmd}` (writers {args.writers}, {len(marks) - 2} steps, {args.users} web users, think time "
-        f"{args.think_min:g}-{args.think_max:g} s, {args.web_workers} uvicorn process(es)). "
+        f"{args.think_min:g}-{args.think_max:g} s, {args.web_workers} uvicorn process(es)"
+        f"{f', each step at least {args.pace:g} s' if args.pace else ''}). "
         f"Python {platform.python_version()}, {os.cpu_count()} CPUs; "
         f"load average {load[0]:.2f} before the day, {load[1]:.2f} after it (the machine is shared).",
         "",
@@ -459,6 +467,9 @@ def main() -> int:
     parser.add_argument("--writers", type=int, default=16)
     parser.add_argument("--users", type=int, default=USERS)
     parser.add_argument("--steps", type=int, default=120, help="clock steps through the day")
+    parser.add_argument("--pace", type=float, default=0.0,
+                        help="each step lasts at least this many seconds of wall time (0: as fast as it goes); "
+                             "4.5 x 120 steps spreads the day over 9 of the 10 minutes the target allows")
     parser.add_argument("--web-workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--think-min", type=float, default=1.0)
     parser.add_argument("--think-max", type=float, default=3.0)
@@ -512,7 +523,7 @@ def main() -> int:
 
         load_before = os.getloadavg()[0]
         day_started = time.perf_counter()
-        counts, marks = run_day(service, clock, sweep_conn, files, completions, args.writers, args.steps)
+        counts, marks = run_day(service, clock, sweep_conn, files, completions, args.writers, args.steps, args.pace)
         wall = time.perf_counter() - day_started
         load_after = os.getloadavg()[0]
         stop.set()

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from integrations.db import wal_checkpoint
 from integrations.db.errors import StorageError
+from integrations.db.json_codec import compact_json, parse_json
 
 DATABASE_URL_ENV = "CAREPATH_DATABASE_URL"
 DATA_DIR_ENV = "CAREPATH_DATA_DIR"
@@ -79,12 +80,13 @@ def create_db_engine(url: str | None = None, *, pool_size: int = 10) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed)
+        engine = create_engine(parsed, json_serializer=compact_json, json_deserializer=parse_json)
         _sqlite_hooks(engine)
         if parsed.database and parsed.database != ":memory:":
             wal_checkpoint.start(engine, Path(parsed.database))
         return engine
-    return create_engine(parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return create_engine(parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+                         json_serializer=compact_json, json_deserializer=parse_json)
 
 
 @contextmanager

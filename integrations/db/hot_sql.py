@@ -11,31 +11,20 @@ transaction. Everything else keeps going through SQLAlchemy.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-import orjson
 from sqlalchemy import JSON, Engine, Table
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from integrations.db.json_codec import compact_json, parse_json
 from integrations.db.models import UTCDateTime
 
 Convert = Callable[[Any], Any]
-
-
-def compact_json(value: Any) -> str:
-    """JSON as carepath stores it: no spaces after separators (a case's state is written on every command).
-    orjson writes the same text as `json.dumps(value, separators=(",", ":"), ensure_ascii=False)` about
-    ten times faster; integers beyond 64 bits, which orjson refuses, go through `json`."""
-    try:
-        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
-    except TypeError:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def _sqlite_datetime(value: datetime | None) -> str | None:
@@ -90,7 +79,7 @@ class Dialect:
 
     def read_json(self, value: Any) -> Any:
         """A JSON column's value as read: SQLite gives text, psycopg the parsed document."""
-        return orjson.loads(value) if isinstance(value, str | bytes) else value
+        return parse_json(value) if isinstance(value, str | bytes) else value
 
 
 @cache

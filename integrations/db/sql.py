@@ -38,6 +38,8 @@ def insert_many(connection: Connection, target: Table, rows: Sequence[Mapping[st
         return
     from psycopg.types.json import Jsonb
 
+    from integrations.db.json_codec import compact_json
+
     names = list(rows[0])
     json_columns = {c.name for c in target.columns if isinstance(c.type, JSON)}
     wrap = [name in json_columns for name in names]
@@ -46,6 +48,6 @@ def insert_many(connection: Connection, target: Table, rows: Sequence[Mapping[st
     columns = ", ".join(f'"{name}"' for name in names)
     with raw.cursor() as cursor, cursor.copy(f'COPY "{target.name}" ({columns}) FROM STDIN') as copy:
         for row in rows:
-            copy.write_row([Jsonb(row[name]) if wrapped and row[name] is not None else row[name]
+            copy.write_row([Jsonb(row[name], dumps=compact_json) if wrapped and row[name] is not None else row[name]
                             for name, wrapped in zip(names, wrap, strict=True)])
 
