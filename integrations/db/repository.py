@@ -117,8 +117,9 @@ def whole_state(session: Session, live: CaseState, pending: Sequence[Event] = ()
     transaction applied since): its stored history and `pending` replayed, personal data from `live`."""
     events = history(session, live.id) + list(pending)
     whole = replay(events)
-    if whole.version != live.version:
-        raise StaleCaseError(f"case {live.id}: history at version {whole.version}, state at {live.version}")
+    if whole.version != live.version + len(pending):
+        raise StaleCaseError(f"case {live.id}: history at version {whole.version}, state at {live.version} "
+                             f"with {len(pending)} events since")
     whole.data = dict(live.data)  # the personal fields, merged back into the live state's data
     return whole
 
@@ -140,8 +141,8 @@ def case_exists_on(cursor: Any, dialect_name: str, case_id: str) -> bool:
 
 
 def load_cases(session: Session, case_ids: Sequence[str], *, lock: bool = False) -> dict[str, CaseState]:
-    """Several cases in one query, as stored (live states, for decisions). With `lock` (PostgreSQL) the rows are locked, and rows another
-    transaction holds are left out rather than waited for."""
+    """Several cases in one query, as stored (live states, for decisions). With `lock` (PostgreSQL)
+    the rows are locked, and rows another transaction holds are left out rather than waited for."""
     query = (
         select(CaseRow.id, CaseRow.state, CasePersonalDataRow.data)
         .outerjoin(CasePersonalDataRow, CasePersonalDataRow.case_id == CaseRow.id)

@@ -101,3 +101,20 @@ def test_migration_0015_makes_stored_states_live_and_messages_single(
     assert service.case(case_id).to_json()["tasks"] == whole["tasks"]  # pages still read the whole history
     service.suspend(case_id, actor="coordinator", reason="opname")  # commands go on on the migrated case
     assert _stored(db, case_id)["status"] == "suspended"
+
+
+def test_the_whole_state_takes_the_events_of_the_batch_so_far(service: CaseService, db: Engine) -> None:
+    """The sweep asks for the whole state in the middle of a batch: the stored history plus the
+    events it decided since loading the case (not yet saved) must replay to one consistent state."""
+    from engine import commands as c
+
+    case_id = service.start_case("test-visits", "signal", {"client_name": "A", "phone": "06 1", "concern": "x"},
+                                 actor="intake").case_id
+    intake = _intake_task(service, case_id)
+    with read_session(db) as session:
+        live = repository.load_cases(session, [case_id])[case_id]
+        decision = service.engine.handle(live, c.ClaimTask(case_id=case_id, actor="anna", task_id=intake,
+                                                           worker="anna"), service.clock.now())
+        whole = repository.whole_state(session, live, decision.events)
+    assert decision.events and whole.version == live.version + len(decision.events)
+    assert whole.tasks[intake].assignee == "anna" and whole.data == live.data
