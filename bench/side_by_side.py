@@ -18,7 +18,10 @@ compare one command with one command. Only the commands are timed, on both sides
 reads which tasks are open between rounds, untimed (a worker's work list, not part of a command).
 It prints, per run and as medians: case starts/s, task completions/s, p95 per completion, the ratio
 carepath / SpiffWorkflow, and database bytes per case after the run (VACUUM; the empty database's
-size subtracted), and the same carepath figures on PostgreSQL (`--backends`).
+size subtracted), and the same carepath figures on PostgreSQL (`--backends`). For carepath also: bytes
+per open case (just started, and after four rounds, every case open in the middle of its work), and
+per closed case once its messages are delivered (marked sent, as the dispatcher would) and the nightly
+run has archived its history (`integrations/db/archive.py`, run at once here).
 
 SpiffWorkflow is never a dependency of carepath: the script makes a separate environment for it in
 `bench/out/spiff-venv` (`pip install SpiffWorkflow==3.2.0`) unless `--spiff-python` names one.
@@ -31,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import random
@@ -39,7 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +55,7 @@ from bench_engine import Backend  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from engine.clock import ManualClock  # noqa: E402
+from integrations.db.archive import archive_closed  # noqa: E402
 from integrations.service import CaseService, build_service  # noqa: E402
 
 PEER_DIR = ROOT.parent / "shared" / "peers" / "spiffworkflow"
@@ -60,6 +65,7 @@ PATHWAY = "eviction-prevention"
 START = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)  # Monday 08:00 in Amsterdam
 BEGIN, END = "<!-- side_by_side:begin -->", "<!-- side_by_side:end -->"
 ALL_PARTNERS = ["credit_bank", "housing_corporation", "social_services"]
+MID_ROUND = 4  # where the open-case size is measured
 
 
 def pct(values: list[float], q: float) -> float:
@@ -113,9 +119,13 @@ def run_carepath(backend_name: str, cases: int, seed: int) -> dict[str, Any]:
                                assignments={"outreach_worker": f"user:w{i % 50}"})
             starts.append(time.perf_counter() - t0)
             cpu["starts"] += time.process_time() - c0
+        started = backend.size(service, vacuum=True)
+        mid: float | None = None
         completions: list[float] = []
         sweeps: list[tuple[int, float]] = []
-        for _ in range(200):
+        for round_no in range(200):
+            if round_no == MID_ROUND:  # every case open, in the middle of its work (visits done, partners asked)
+                mid = (backend.size(service, vacuum=True) - empty) / max(1, cases - _closed(service))
             open_tasks = _open_tasks(service)
             if open_tasks:
                 for task_id, step in open_tasks:
@@ -134,10 +144,22 @@ def run_carepath(backend_name: str, cases: int, seed: int) -> dict[str, Any]:
             sweeps.append((report.fired, time.perf_counter() - t0))
         closed = _closed(service)
         full = backend.size(service, vacuum=True)
+        # The dispatcher would have delivered the messages meanwhile (this bench runs none): mark them
+        # sent as it would, then archive closed cases' history as the nightly run does
+        # (integrations/db/archive.py), here at once.
+        with service.db.begin() as conn:
+            conn.execute(text("UPDATE outbox SET status = 'sent', attempts = 1, sent_at = next_attempt_at "
+                              "WHERE status = 'pending'"))
+        t0 = time.perf_counter()
+        archived = archive_closed(service.db, clock.now(), after=timedelta(0))
+        archive_s = time.perf_counter() - t0
+        compact = backend.size(service, vacuum=True)
         service.db.dispose()
         return {"cases": cases, "closed": closed, "starts": starts, "completions": completions, "cpu": cpu,
                 "timers": sum(n for n, _ in sweeps), "timer_s": sum(s for _, s in sweeps),
-                "bytes_per_case": (full - empty) / cases}
+                "bytes_per_case": (full - empty) / cases, "bytes_per_started_case": (started - empty) / cases,
+                "bytes_per_open_case": mid or 0.0, "bytes_per_archived_case": (compact - empty) / cases,
+                "archived_per_s": archived.cases / archive_s if archive_s else 0.0}
     finally:
         backend.drop()
 
@@ -196,12 +218,14 @@ def figures(raw: dict[str, Any]) -> dict[str, float]:
         "p95_ms": pct(completions, 0.95) * 1000,
         "bytes_per_case": raw["bytes_per_case"],
         "timers_per_s": raw["timers"] / raw["timer_s"] if raw.get("timer_s") else 0.0,
+        **{key: raw[key] for key in ("bytes_per_started_case", "bytes_per_open_case", "bytes_per_archived_case",
+                                     "archived_per_s") if key in raw},
     }
 
 
 def render(cases: int, runs: list[dict[str, dict[str, float]]], columns: list[str], command: str) -> str:
     def med(column: str, key: str) -> float:
-        return statistics.median(r[column][key] for r in runs)
+        return statistics.median(r[column].get(key, float("nan")) for r in runs)
 
     ratios = [r["carepath sqlite"]["completions_per_s"] / r["spiffworkflow sqlite"]["completions_per_s"] for r in runs]
     cpu_ratios = [r["carepath sqlite"]["completions_per_cpu_s"] / r["spiffworkflow sqlite"]["completions_per_cpu_s"]
@@ -226,9 +250,15 @@ def render(cases: int, runs: list[dict[str, dict[str, float]]], columns: list[st
         ("completion p50 (ms)", "p50_ms", "{:.2f}"),
         ("completion p95 (ms)", "p95_ms", "{:.2f}"),
         ("database bytes per case (closed, after VACUUM)", "bytes_per_case", "{:,.0f}"),
+        ("  the same with messages delivered and closed cases' history archived", "bytes_per_archived_case",
+         "{:,.0f}"),
+        ("  closed cases archived per s", "archived_per_s", "{:,.0f}"),
+        ("database bytes per open case, just started", "bytes_per_started_case", "{:,.0f}"),
+        (f"database bytes per open case, after {MID_ROUND} rounds", "bytes_per_open_case", "{:,.0f}"),
     ]
     for label, key, fmt in rows:
-        lines.append(f"| {label} | " + " | ".join(fmt.format(med(c, key)) for c in columns) + " |")
+        lines.append(f"| {label} | " + " | ".join("-" if math.isnan(v := med(c, key)) else fmt.format(v)
+                                                  for c in columns) + " |")
     lines += [
         "",
         f"Ratio carepath / SpiffWorkflow on SQLite, task completions per second: **{statistics.median(ratios):.1f}x** "

@@ -143,6 +143,19 @@ def register(subparsers: Any) -> None:
         description=say("Werk het databaseschema bij (openstaande schemawijzigingen) en publiceer de meegeleverde zorgpaden.",
                         "Apply pending migrations and publish the shipped pathways."))
     upgrade.set_defaults(handler=_command(run_db_upgrade, "db upgrade"))
+    archive = db_commands.add_parser(
+        "archive", help=say("de geschiedenis van gesloten zaken gecomprimeerd archiveren",
+                            "archive the history of closed cases, compressed"),
+        description=say("Verplaatst de gebeurtenissen, afgelopen geplande momenten en bezorgde berichten van zaken die "
+                        "langer dan DAGEN gesloten zijn naar het gecomprimeerde archief (de runtime doet dit elke nacht). "
+                        "Zaakpagina's, exports en rapportages lezen het archief mee; een heropende zaak gaat gewoon verder.",
+                        "Move the events, past timers and delivered messages of cases closed more than DAYS ago into "
+                        "the compressed archive (the runtime does this nightly). Case pages, exports and reports read "
+                        "the archive too; a reopened case carries on."))
+    archive.add_argument("--after-days", type=float, default=None, metavar="DAGEN",
+                         help=say("dagen na het sluiten (standaard $CAREPATH_ARCHIVE_AFTER_DAYS of 30)",
+                                  "days after closing (default $CAREPATH_ARCHIVE_AFTER_DAYS or 30)"))
+    archive.set_defaults(handler=_command(run_db_archive, "db archive"))
 
 
 # --- plumbing ---------------------------------------------------------------------------------------
@@ -531,6 +544,21 @@ def run_tick(args: argparse.Namespace) -> int:
                 print(say(f"carepath tick: kon niet afgaan: {error}", f"carepath tick: could not fire: {error}"),
                       file=sys.stderr)
         return EXIT_REFUSED
+    return EXIT_OK
+
+
+def run_db_archive(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from integrations.db.archive import archive_closed
+
+    if args.after_days is not None and args.after_days < 0:
+        raise UsageError(say(f"--after-days {args.after_days:g}: mag niet negatief zijn",
+                             f"--after-days {args.after_days:g}: must not be negative"))
+    service = _service()
+    after = None if args.after_days is None else timedelta(days=args.after_days)
+    report = archive_closed(service.db, service.clock.now(), after=after)
+    print(report.summary())
     return EXIT_OK
 
 

@@ -295,6 +295,7 @@ def run_deploy(args: argparse.Namespace) -> int:
     from integrations.runtime import prefect_env
 
     prefect_env.configure(_data_dir())
+    from integrations.runtime import signal_jobs
     from integrations.runtime.deploy import deploy
 
     made = deploy(
@@ -302,6 +303,7 @@ def run_deploy(args: argparse.Namespace) -> int:
         source=(args.source or Path(__file__).resolve().parents[2]).resolve(),
         sweep_every=args.sweep_every or config.sweep.every.total_seconds(),
         dispatch_every=args.dispatch_every or config.dispatch.every.total_seconds(),
+        retention_every=signal_jobs.intervals()["retention"],
         paused=args.paused,
     )
     for name, deployment_id in made.items():

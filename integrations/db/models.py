@@ -3,8 +3,9 @@
 `cases.state` is the engine's `CaseState` JSON *without* personal data; the
 client's identifying fields live in `case_personal_data`, one row per case, so
 erasing a client is deleting that row. `case_events` is the append-only
-history. `tasks`, `timers` and `outbox` are projections of the state kept in
-the same transaction, so worklists and the timer sweep are index lookups.
+history (some days after a case closes it moves, compressed, to `case_archives`). `tasks`,
+`timers` and `outbox` are projections of the state kept in the same transaction, so worklists and
+the timer sweep are index lookups.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -107,6 +108,19 @@ class CaseEventRow(Base):
     actor: Mapped[str] = mapped_column(String(200))
     reason: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+
+
+class CaseArchiveRow(Base):
+    """The history of a closed case, moved out of `case_events`, `timers` and `outbox` some days after
+    it closed (integrations/db/archive.py): events up to `through_seq`, its fired and cancelled timers
+    and its delivered messages, as one zlib-compressed JSON document."""
+
+    __tablename__ = "case_archives"
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    archived_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    through_seq: Mapped[int] = mapped_column(Integer)
+    history: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class TaskRow(Base):

@@ -123,10 +123,19 @@ def mark_failed(session: Session, message_id: str, error: str, retry_at: datetim
 
 
 def messages_of_case(session: Session, case_id: str) -> list[OutboundMessage]:
+    """Every message of the case, delivered ones moved to its archive included (integrations/db/archive.py)."""
+    from integrations.db import archive
+
+    archived = [
+        OutboundMessage(id=m["id"], case_id=case_id, channel=m["channel"], template=m["template"],
+                        to_role=m["to_role"], to_worker=m["to_worker"], task_id=m["task_id"], payload=dict(m["payload"]),
+                        deliver_after=datetime.fromisoformat(m["deliver_after"]), attempts=m["attempts"])
+        for m in archive.archived_messages(session, case_id)
+    ]
     rows = session.execute(
         select(OutboxRow).where(OutboxRow.case_id == case_id).order_by(OutboxRow.created_at, OutboxRow.id)
     ).scalars()
-    return [
+    return archived + [
         OutboundMessage(id=r.id, case_id=r.case_id, channel=r.channel, template=r.template, to_role=r.to_role,
                         to_worker=r.to_worker, task_id=r.task_id, payload=dict(r.payload),
                         deliver_after=r.deliver_after, attempts=r.attempts)

@@ -23,7 +23,7 @@ from engine.errors import ConflictError, NotFoundError
 from engine.events import Event, replay
 from engine.messages import msg
 from engine.state import CaseState, Task, TaskStatus, Timer, TimerStatus
-from integrations.db import hot_sql, outbox, personal_data
+from integrations.db import archive, hot_sql, outbox, personal_data
 from integrations.db.models import (
     CaseEventRow,
     CasePersonalDataRow,
@@ -158,16 +158,12 @@ def case_exists(session: Session, case_id: str) -> bool:
 
 
 def history(session: Session, case_id: str) -> list[Event]:
-    """The case's events in order, as stored (without personal data)."""
-    rows = session.execute(
-        select(CaseEventRow).where(CaseEventRow.case_id == case_id).order_by(CaseEventRow.seq)
-    ).scalars()
-    events = [
-        Event(case_id=r.case_id, seq=r.seq, type=r.type, at=r.at, actor=r.actor, data=r.data, reason=r.reason)
-        for r in rows
-    ]
-    if not events and not case_exists(session, case_id):
-        raise NotFoundError(msg("case.unknown", case=case_id))
+    """The case's events in order, as stored (without personal data), archived ones included."""
+    events = archive.history(session, case_id)
+    if events is None:
+        if not case_exists(session, case_id):
+            raise NotFoundError(msg("case.unknown", case=case_id))
+        return []
     return events
 
 

@@ -1,8 +1,8 @@
-"""Production: the sweep and dispatch flows as deployments on a `process` work pool.
+"""Production: the sweep, dispatch and retention flows as deployments on a `process` work pool.
 
 `carepath deploy` (with `PREFECT_API_URL` pointing at the Prefect server) makes
-sure the work pool exists and registers both flows with their interval
-schedules, from the carepath source directory that every worker machine has
+sure the work pool exists and registers the flows with their interval
+schedules (retention, which also archives closed cases' history, daily by default), from the carepath source directory that every worker machine has
 at the same path. Each machine runs `prefect worker start --pool carepath`; a
 worker starts each flow run in a fresh process with the worker's environment,
 so `CAREPATH_DATABASE_URL` and `CAREPATH_DATA_DIR` are set on the worker
@@ -24,6 +24,7 @@ from prefect import Flow
 ENTRYPOINTS = {
     "carepath-sweep": "integrations/runtime/flows.py:sweep_flow",
     "carepath-dispatch": "integrations/runtime/flows.py:dispatch_flow",
+    "carepath-retention": "integrations/runtime/flows.py:retention_flow",
 }
 
 
@@ -36,12 +37,12 @@ def ensure_pool(pool: str) -> None:
         client.create_work_pool(WorkPoolCreate(name=pool, type="process"))
 
 
-def deploy(*, pool: str, source: Path, sweep_every: float, dispatch_every: float, paused: bool = False,
-           job_variables: dict[str, Any] | None = None) -> dict[str, UUID]:
-    """Register both deployments (idempotent: an existing deployment is updated); returns their ids."""
+def deploy(*, pool: str, source: Path, sweep_every: float, dispatch_every: float, retention_every: float = 86400.0,
+           paused: bool = False, job_variables: dict[str, Any] | None = None) -> dict[str, UUID]:
+    """Register the deployments (idempotent: an existing deployment is updated); returns their ids."""
     ensure_pool(pool)
     made: dict[str, UUID] = {}
-    every = {"carepath-sweep": sweep_every, "carepath-dispatch": dispatch_every}
+    every = {"carepath-sweep": sweep_every, "carepath-dispatch": dispatch_every, "carepath-retention": retention_every}
     for name, entrypoint in ENTRYPOINTS.items():
         flow: Flow[Any, Any] = Flow.from_source(source=str(source), entrypoint=entrypoint)  # type: ignore[assignment]
         deployment_id = flow.deploy(

@@ -177,7 +177,7 @@ def erase_due_task() -> dict[str, Any]:
 
 @flow(name=RETENTION_FLOW, persist_result=False, log_prints=False)
 def retention_flow() -> dict[str, Any]:
-    """Erase the early-signal data whose retention term has passed; counts only, never names."""
+    """Erase the data whose retention term has passed and archive closed cases' history; counts only, never names."""
     return erase_due_task()
 
 

@@ -8,7 +8,9 @@ another name (`.part`) and rename it when complete, so a half-written file is ne
 Then the cases are opened and the feedback queued.
 
 `retention`: every `$CAREPATH_RETENTION_EVERY` seconds (default 86400, daily) erase what the
-pathways' retention blocks say is due (integrations/exchange/ddas/retention.py); counts only.
+pathways' retention blocks say is due (integrations/exchange/ddas/retention.py), then archive the
+history of cases closed more than `$CAREPATH_ARCHIVE_AFTER_DAYS` days ago (integrations/db/archive.py);
+counts only.
 
 The plain functions here are what the Prefect flows in `flows.py` run, and what the loop runs when
 Prefect is not available.
@@ -22,6 +24,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from integrations.db.archive import archive_closed
 from integrations.exchange.ddas.importer import SignalImporter, load_routes
 from integrations.exchange.ddas.opener import CaseOpener
 from integrations.exchange.ddas.retention import erase_due
@@ -90,8 +93,10 @@ def process_inbox(runtime: Runtime) -> dict[str, Any]:
 
 
 def run_retention(runtime: Runtime) -> dict[str, Any]:
+    """Erase what is due, then archive the history of cases closed long enough ago (counts only)."""
     report = erase_due(runtime.service)
-    return {"erased": report.total, "by_pathway": report.erased}
+    archived = archive_closed(runtime.service.db, runtime.service.clock.now())
+    return {"erased": report.total, "by_pathway": report.erased, "archived": archived.to_json()}
 
 
 def has_work(runtime: Runtime, job: str) -> bool:

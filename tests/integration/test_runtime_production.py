@@ -145,6 +145,7 @@ def test_two_workers_on_a_process_pool_sweep_one_database_once(
                               capture_output=True, text=True, timeout=180, check=False)
     assert deployed.returncode == 0, deployed.stderr[-3000:]
     assert "deployment carepath-sweep" in deployed.stdout and "deployment carepath-dispatch" in deployed.stdout
+    assert "deployment carepath-retention" in deployed.stdout
 
     workers = []
     for name in ("worker-a", "worker-b"):

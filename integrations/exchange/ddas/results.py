@@ -17,7 +17,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from integrations.db.models import CaseEventRow, CaseRow
+from integrations.db import archive
+from integrations.db.models import CaseRow
 from integrations.db.pathway_store import PathwayCatalog
 from integrations.exchange.ddas import codes
 
@@ -55,13 +56,7 @@ def case_reports(session: Session, catalog: PathwayCatalog, case_ids: Sequence[s
     reports: dict[str, CaseReport] = {}
     for start in range(0, len(case_ids), 1000):
         chunk = list(case_ids[start:start + 1000])
-        attempts: dict[str, list[Mapping[str, Any]]] = {}
-        for case_id, data in session.execute(
-            select(CaseEventRow.case_id, CaseEventRow.data)
-            .where(CaseEventRow.case_id.in_(chunk), CaseEventRow.type == "task_completed")
-            .order_by(CaseEventRow.case_id, CaseEventRow.seq)
-        ):
-            attempts.setdefault(case_id, []).append(data)
+        attempts = archive.events_of_type(session, chunk, "task_completed")
         for row in session.execute(
             select(CaseRow.id, CaseRow.pathway_id, CaseRow.pathway_version, CaseRow.status, CaseRow.opened_at,
                    CaseRow.closed_at, CaseRow.outcome, CaseRow.close_reason).where(CaseRow.id.in_(chunk))
