@@ -183,8 +183,7 @@ def bench_sweep_one(service: CaseService, cases: int, runs: int) -> list[float]:
 
 
 def bench_sweep_four(service: CaseService, url: str, work: Path, cases: int, runs: int) -> list[float]:
-    go = work / "go"
-    worker = Worker({"url": url, "data_dir": str(work), "go_file": str(go), "pathways": [["test-visits", 1]],
+    worker = Worker({"url": url, "data_dir": str(work), "pathways": [["test-visits", 1]],
                      "config": {"sweep": {"batch_size": 500}}})
     rates = []
     try:
@@ -192,11 +191,10 @@ def bench_sweep_four(service: CaseService, url: str, work: Path, cases: int, run
             fresh(service)
             seed_cases(service, cases, datetime.now(UTC) - timedelta(days=2), chunk=2000)
             analyze(service)
-            go.unlink(missing_ok=True)
             for _ in range(4):
-                worker.command("sweep")
+                worker.command("sweep")  # each forks a sweeper that waits at the start gate
             started = time.perf_counter()
-            go.touch()
+            worker.send("go")
             fired: list[int] = []
             while len(fired) < 4:
                 line = worker.next_line(deadline=600)

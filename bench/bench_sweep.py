@@ -2,11 +2,12 @@
 `bench/bench_runtime.py` (dispatch, Prefect, serve), so a change can be compared quickly with an
 older checkout under the same load.
 
-Usage: `python bench/bench_sweep.py [--cases 2000] [--runs 3] [--catch-up] [--source DIR]`
+Usage: `python bench/bench_sweep.py [--cases 2000] [--runs 3] [--catch-up] [--four] [--source DIR]`
 (`--source`: a checkout to measure instead of this one, e.g. `git archive 3c3d9a5 | tar -x -C DIR`).
 Uses `bench_runtime.bench_sweep_one` (N cases started two days ago, one due reminder each, one
 `sweep_once` in batches of 500) and, with `--catch-up`, `bench_catch_up` (10,000 timers that came due
-over the last hour).
+over the last hour) and, with `--four`, four sweeper processes started together on four times the
+timers (`bench_sweep_four`: they claim with `FOR UPDATE SKIP LOCKED`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--catch-up", action="store_true")
+    parser.add_argument("--four", action="store_true", help="also four sweeper processes at once (near-linear?)")
     parser.add_argument("--source", type=Path, default=Path(__file__).resolve().parents[1])
     args = parser.parse_args()
     source = args.source.resolve()
@@ -40,6 +42,12 @@ def main() -> None:
             times, late = runtime.bench_catch_up(service, 10_000, args.runs)
             print(f"catch-up of 10,000 overdue: {', '.join(f'{t:.2f}' for t in times)} s, "
                   f"median {statistics.median(times):.2f} s ({late} late)")
+        if args.four:
+            work = Path(tempfile.mkdtemp(prefix="carepath-sweep4-"))
+            four = runtime.bench_sweep_four(service, url, work, args.cases * 4, args.runs)
+            print(f"four sweeper processes, {args.cases * 4} due timers: {', '.join(f'{r:,.0f}' for r in four)} "
+                  f"per s, median {statistics.median(four):,.0f} ({statistics.median(four) / statistics.median(rates):.2f}x "
+                  f"one sweeper; {os.cpu_count()} CPUs); load average {os.getloadavg()[0]:.2f}")
         service.db.dispose()
 
 
