@@ -109,6 +109,10 @@ class CaseEventRow(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
 
+    # On SQLite the rows live in their primary key's b-tree (case, seq): one b-tree written per event,
+    # not a table and an index beside it (migration 0017).
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
 
 class CaseArchiveRow(Base):
     """The history of a closed case, moved out of `case_events`, `timers` and `outbox` some days after

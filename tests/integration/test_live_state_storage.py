@@ -118,3 +118,29 @@ def test_the_whole_state_takes_the_events_of_the_batch_so_far(service: CaseServi
         whole = repository.whole_state(session, live, decision.events)
     assert decision.events and whole.version == live.version + len(decision.events)
     assert whole.tasks[intake].assignee == "anna" and whole.data == live.data
+
+
+def test_migration_0017_clusters_the_events_on_sqlite_and_keeps_every_one(
+        database: tuple[str, Engine], service: CaseService, clock: ManualClock) -> None:
+    url, db = database
+    case_id = _walk(service, clock)
+    history = [e.to_json() for e in service.history(case_id)]
+
+    def clustered() -> bool:
+        with db.connect() as connection:
+            create = connection.exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'case_events'").scalar_one()
+        return str(create).rstrip().upper().endswith("WITHOUT ROWID")
+
+    sqlite = db.dialect.name == "sqlite"
+    assert not sqlite or clustered()
+    _migrate(db, url, "0016_case_archives", down=True)
+    assert not sqlite or not clustered()
+    assert [e.to_json() for e in service.history(case_id)] == history
+    _migrate(db, url, "head")
+    assert not sqlite or clustered()
+    assert [e.to_json() for e in service.history(case_id)] == history
+    fresh = service.start_case("test-visits", "signal", {"client_name": "B", "phone": "06 2", "concern": "y"},
+                               actor="intake").case_id
+    service.complete_task(_intake_task(service, fresh), {"outcome": "help", "problems": ["debts"]}, actor="anna")
+    assert [e.type for e in service.history(fresh)][-1] != "case_started"  # written to the rebuilt table
