@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Engine as Database
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from engine import commands as c
@@ -211,7 +211,7 @@ class CaseService:
                 with self._storage(label):
                     if within is None:
                         return self._write(functools.partial(self._save, cmd=cmd, state=state, decision=decision,
-                                                             what_hash=what_hash, now=now))
+                                                             what_hash=what_hash, now=now), cmd.case_id)
                     # More writes in the same transaction (an audit entry, a draft deleted): the session
                     # path, with the decision saved on the same connection.
                     with write_session(self.db) as session:
@@ -219,6 +219,8 @@ class CaseService:
                             result = self._save(hot_sql.RawTransaction(*hot_sql.driver_cursor(session)),
                                                 cmd, state, decision, what_hash, now)
                         except self.db.dialect.loaded_dbapi.Error as exc:
+                            if hot_sql.is_stale(exc):
+                                raise StaleCaseError(msg("case.changed", case=cmd.case_id)) from exc
                             raise hot_sql.translated(self.db, exc) from exc
                         if not result.duplicate:
                             within(session, result)
@@ -234,36 +236,54 @@ class CaseService:
             f"({self._max_attempts} attempts); try again"
         )
 
-    def _write(self, work: Callable[[hot_sql.RawTransaction], CommandResult]) -> CommandResult:
+    def _write(self, work: Callable[[hot_sql.RawTransaction], CommandResult], case_id: str = "") -> CommandResult:
         """Run `work` in a write transaction on the hot path (the driver's cursor, statements rendered
         once: integrations/db/hot_sql.py); with group commit, in one shared with the commands arriving
-        at the same moment (integrations/db/group_commit.py)."""
-        if self._group is not None:
-            return self._group.run(work)
-        with hot_sql.raw_write(self.db) as tx:
-            return work(tx)
+        at the same moment (integrations/db/group_commit.py). A failed version check is StaleCaseError;
+        a connection found dead before the COMMIT went out runs `work` again on another (once)."""
+        for attempt in range(2):
+            try:
+                if self._group is not None:
+                    return self._group.run(work)
+                with hot_sql.raw_write(self.db) as tx:
+                    return work(tx)
+            except DBAPIError as exc:
+                if hot_sql.is_stale(exc):
+                    raise StaleCaseError(msg("case.changed", case=case_id)) from exc
+                if attempt or not hot_sql.retryable(exc):
+                    raise
+        raise AssertionError("unreachable")
 
     def _read(self, work: Callable[[hot_sql.RawTransaction], _T]) -> _T:
-        """Run `work` on a pooled connection without a write transaction (a snapshot read)."""
-        connection = self.db.raw_connection()
-        driver = connection.driver_connection if self.db.dialect.name == "postgresql" else None
-        try:
-            if driver is not None:
-                # No BEGIN and ROLLBACK round trips: each SELECT is its own snapshot (the case row with
-                # its personal data is one statement; the save checks the version and the key again).
-                driver.autocommit = True
-            cursor = connection.cursor()
+        """Run `work` on a pooled connection without a write transaction (a snapshot read); again on
+        another connection when the first one turns out dead (reading twice changes nothing)."""
+        for attempt in range(2):
+            connection = self.db.raw_connection()
+            driver = connection.driver_connection if self.db.dialect.name == "postgresql" else None
             try:
-                return work(hot_sql.RawTransaction(cursor, self.db.dialect.name))
-            except self.db.dialect.loaded_dbapi.Error as exc:
-                raise hot_sql.translated(self.db, exc) from exc
+                if driver is not None:
+                    # No BEGIN and ROLLBACK round trips: each SELECT is its own snapshot (the case row with
+                    # its personal data is one statement; the save checks the version and the key again).
+                    driver.autocommit = True
+                cursor = connection.cursor()
+                try:
+                    return work(hot_sql.RawTransaction(cursor, self.db.dialect.name))
+                except self.db.dialect.loaded_dbapi.Error as exc:
+                    if hot_sql.release_lost(self.db, connection, exc):
+                        if attempt == 0:
+                            continue
+                        raise hot_sql.translated(self.db, exc) from exc
+                    raise hot_sql.translated(self.db, exc) from exc
+                finally:
+                    if connection.is_valid:
+                        cursor.close()
+                        if driver is None:
+                            connection.rollback()
             finally:
-                cursor.close()
-                connection.rollback()
-        finally:
-            if driver is not None:
-                driver.autocommit = False
-            connection.close()
+                if driver is not None and connection.is_valid:
+                    driver.autocommit = False
+                connection.close()
+        raise AssertionError("unreachable")
 
     def _snapshot(self, tx: hot_sql.RawTransaction, cmd: c.Command,
                   what_hash: str) -> tuple[CaseState, CommandResult | None]:

@@ -329,11 +329,17 @@ def _write(session: Session, rows: _Rows, new_case_ids: set[str]) -> None:
 
 def _write_on(cursor: Any, name: str, rows: _Rows, new_case_ids: set[str]) -> None:
     hot_sql.insert_rows(cursor, name, table(CaseEventRow), rows.events)
-    hot_sql.insert_rows(cursor, name, table(TaskRow), rows.new_tasks)
-    hot_sql.insert_rows(cursor, name, table(TimerRow), rows.new_timers)
     hot_sql.insert_rows(cursor, name, table(OutboxRow), [outbox.row_of(m) for m in rows.messages])
-    hot_sql.update_rows(cursor, name, table(TaskRow), rows.changed_tasks)
-    hot_sql.update_rows(cursor, name, table(TimerRow), rows.changed_timers)
+    if name == "postgresql":
+        # One statement a table (each costs the client more than the server here): the task and timer
+        # rows are whole rows, so new and changed ones go in one INSERT ... ON CONFLICT DO UPDATE.
+        hot_sql.upsert_rows(cursor, name, table(TaskRow), rows.new_tasks + rows.changed_tasks)
+        hot_sql.upsert_rows(cursor, name, table(TimerRow), rows.new_timers + rows.changed_timers)
+    else:  # SQLite runs each statement in C: inserts and updates as they are
+        hot_sql.insert_rows(cursor, name, table(TaskRow), rows.new_tasks)
+        hot_sql.insert_rows(cursor, name, table(TimerRow), rows.new_timers)
+        hot_sql.update_rows(cursor, name, table(TaskRow), rows.changed_tasks)
+        hot_sql.update_rows(cursor, name, table(TimerRow), rows.changed_timers)
     personal_table = table(CasePersonalDataRow)
     if rows.tracks:
         ids = list(rows.tracks)
@@ -393,18 +399,30 @@ def save_decision(session: Session, save: PendingSave) -> None:
     save_decision_on(*hot_sql.driver_cursor(session), save)
 
 
+def _stale(save: PendingSave) -> StaleCaseError:
+    return StaleCaseError(f"case {save.decision.state.id} changed since it was loaded at version "
+                          f"{save.loaded_version}; try again")
+
+
 def save_decision_on(cursor: Any, name: str, save: PendingSave) -> None:
     """`save_decision` on a DBAPI cursor in a transaction (`hot_sql.raw_write`)."""
     if not save.decision.events and not save.extra_timer_ids:
         return
     state = save.decision.state
-    if save.decision.events and not hot_sql.update_rows(
-        cursor, name, _CASES, [{"id": state.id, **_case_columns(state, save.personal_fields)}],
-        guard="version", guard_values=[save.loaded_version],
-    ):
-        raise StaleCaseError(
-            f"case {state.id} changed since it was loaded at version {save.loaded_version}; try again"
-        )
+    # On PostgreSQL a failed check is a server error (hot_sql.update_guarded): raised here outside
+    # pipeline mode; in it, later (the caller turns `hot_sql.is_stale` errors into StaleCaseError too).
+    if save.decision.events:
+        try:
+            matched = hot_sql.update_guarded(
+                cursor, name, _CASES, {"id": state.id, **_case_columns(state, save.personal_fields)},
+                key="id", guard="version", guard_value=save.loaded_version,
+            )
+        except Exception as exc:
+            if hot_sql.is_stale(exc):
+                raise _stale(save) from exc
+            raise
+        if not matched:
+            raise _stale(save)
     rows = _Rows()
     _collect(save, rows)
     _write_on(cursor, name, rows, set())
