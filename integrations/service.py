@@ -391,21 +391,19 @@ class CaseService:
         raise ConflictError(msg("case.start_failed", pathway=pathway_id, version=version, attempts=self._max_attempts))
 
     def _latest_version(self, pathway_id: str) -> int:
-        """The newest published version of `pathway_id`: one indexed read on the driver's cursor."""
+        """The newest published version of `pathway_id`: one indexed read on the driver's cursor (on
+        PostgreSQL in autocommit: one round trip, no BEGIN and ROLLBACK)."""
+
+        def newest(tx: hot_sql.RawTransaction) -> Any:
+            tx.cursor.execute(f"SELECT max(version) FROM pathway_versions WHERE pathway_id = "
+                              f"{hot_sql.dialect(tx.name).mark}", (pathway_id,))
+            row = tx.cursor.fetchone()
+            return None if row is None else row[0]
+
         with self._storage(f"starting a case on {pathway_id}"):
-            connection = self.db.raw_connection()
-            try:
-                cursor = connection.cursor()
-                mark = hot_sql.dialect(self.db.dialect.name).mark
-                cursor.execute(f"SELECT max(version) FROM pathway_versions WHERE pathway_id = {mark}", (pathway_id,))
-                row = cursor.fetchone()
-                connection.rollback()
-            except self.db.dialect.loaded_dbapi.Error as exc:
-                raise hot_sql.translated(self.db, exc) from exc
-            finally:
-                connection.close()
-            if row is not None and row[0] is not None:
-                return int(row[0])
+            found = self._read(newest)
+            if found is not None:
+                return int(found)
             with read_session(self.db) as session:  # not published: the catalog's error names what is
                 return self.catalog.latest_version(session, pathway_id)
 
