@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 from operator import itemgetter
 from typing import Any
 
@@ -30,12 +30,17 @@ from integrations.db.models import UTCDateTime
 Convert = Callable[[Any], Any]
 
 
+@lru_cache(maxsize=8192)
+def _sqlite_utc_text(value: datetime) -> str:
+    return value.isoformat(" ", "microseconds")[:-6]
+
+
 def _sqlite_datetime(value: datetime | None) -> str | None:
     # The text SQLAlchemy's SQLite DateTime stores (naive UTC): range queries compare these strings.
     if value is None:
         return None
-    if value.tzinfo is UTC:  # the engine's moments: the text without its "+00:00"
-        return value.isoformat(" ", "microseconds")[:-6]
+    if value.tzinfo is UTC:  # the engine's moments: the text without its "+00:00", remembered (the
+        return _sqlite_utc_text(value)  # same moments recur in a command's rows and the next command's)
     if value.tzinfo is None:
         raise ValueError(f"naive datetime {value.isoformat()} given to the database; use UTC")
     if value.utcoffset():
