@@ -210,8 +210,12 @@ class CaseService:
                     decision = self.engine.handle(state, cmd, now)
                 with self._storage(label):
                     if within is None:
+                        # PostgreSQL: a save that is one statement runs in autocommit (hot_sql.raw_write).
+                        single = (cmd.idempotency_key is None and self._group is None and repository.one_statement(
+                            PendingSave(state.version, decision, self._personal_fields(state)), self.db.dialect.name))
                         return self._write(functools.partial(self._save, cmd=cmd, state=state, decision=decision,
-                                                             what_hash=what_hash, now=now), cmd.case_id)
+                                                             what_hash=what_hash, now=now, single=single),
+                                           cmd.case_id, single=single)
                     # More writes in the same transaction (an audit entry, a draft deleted): the session
                     # path, with the decision saved on the same connection.
                     with write_session(self.db) as session:
@@ -236,7 +240,8 @@ class CaseService:
             f"({self._max_attempts} attempts); try again"
         )
 
-    def _write(self, work: Callable[[hot_sql.RawTransaction], CommandResult], case_id: str = "") -> CommandResult:
+    def _write(self, work: Callable[[hot_sql.RawTransaction], CommandResult], case_id: str = "", *,
+               single: bool = False) -> CommandResult:
         """Run `work` in a write transaction on the hot path (the driver's cursor, statements rendered
         once: integrations/db/hot_sql.py); with group commit, in one shared with the commands arriving
         at the same moment (integrations/db/group_commit.py). A failed version check is StaleCaseError;
@@ -245,7 +250,7 @@ class CaseService:
             try:
                 if self._group is not None:
                     return self._group.run(work)
-                with hot_sql.raw_write(self.db) as tx:
+                with hot_sql.raw_write(self.db, single=single) as tx:
                     return work(tx)
             except DBAPIError as exc:
                 if hot_sql.is_stale(exc):
@@ -296,8 +301,9 @@ class CaseService:
         return state, None
 
     def _save(self, tx: hot_sql.RawTransaction, cmd: c.Command, state: CaseState, decision: Decision,
-              what_hash: str, now: datetime) -> CommandResult:
-        """Save a decision taken on a snapshot: StaleCaseError when the case moved on meanwhile."""
+              what_hash: str, now: datetime, single: bool = False) -> CommandResult:
+        """Save a decision taken on a snapshot: StaleCaseError when the case moved on meanwhile.
+        `single`: in one statement (autocommit; `repository.one_statement`, no idempotency key)."""
         # Look for the key again: a repeat that committed since the snapshot shows up here, and one
         # that commits later makes our save stale (the next round finds it).
         if cmd.idempotency_key is not None:
@@ -306,7 +312,8 @@ class CaseService:
                 return CommandResult.from_json(stored.result, duplicate=True)
         if not decision.events and repository.load_case_on(tx.cursor, tx.name, cmd.case_id).version != state.version:
             raise StaleCaseError(msg("case.changed", case=cmd.case_id))
-        repository.save_decision_on(tx.cursor, tx.name, PendingSave(state.version, decision, self._personal_fields(state)))
+        repository.save_decision_on(tx.cursor, tx.name, PendingSave(state.version, decision, self._personal_fields(state)),
+                                    single=single)
         result = CommandResult.of(decision)
         if cmd.idempotency_key is not None:
             idempotency.store_on(tx.cursor, tx.name, cmd.idempotency_key, cmd.case_id, what_hash, result.to_json(), now)

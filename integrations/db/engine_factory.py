@@ -126,7 +126,9 @@ def create_db_engine(url: str | None = None, *, pool_size: int = 10) -> Engine:
         if parsed.database and parsed.database != ":memory:":
             wal_checkpoint.start(engine, Path(parsed.database))
         return engine
-    engine = create_engine(parsed, pool_size=pool_size, max_overflow=pool_size,
+    # LIFO: the connection a command's read just returned serves its save, and connections left idle
+    # at the bottom of the pool are the ones pinged (_postgres_hooks) when traffic grows again.
+    engine = create_engine(parsed, pool_size=pool_size, max_overflow=pool_size, pool_use_lifo=True,
                            json_serializer=compact_json, json_deserializer=parse_json)
     _postgres_hooks(engine)
     return engine

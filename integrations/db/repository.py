@@ -404,28 +404,59 @@ def _stale(save: PendingSave) -> StaleCaseError:
                           f"{save.loaded_version}; try again")
 
 
-def save_decision_on(cursor: Any, name: str, save: PendingSave) -> None:
-    """`save_decision` on a DBAPI cursor in a transaction (`hot_sql.raw_write`)."""
+def one_statement(save: PendingSave, dialect_name: str) -> bool:
+    """Whether `save_decision_on` writes `save` with one statement (PostgreSQL, hot_sql.write_together):
+    it has events, and no tracks or personal data to write besides."""
+    if dialect_name != "postgresql" or not save.decision.events or save.extra_timer_ids:
+        return False
+    events = save.decision.events
+    if events[0].type == "case_started" or any(e.type.startswith("track_") for e in events):
+        return False
+    return not personal_data.personal_changes(events, save.personal_fields)
+
+
+def save_decision_on(cursor: Any, name: str, save: PendingSave, *, single: bool = False) -> None:
+    """`save_decision` on a DBAPI cursor in a transaction (`hot_sql.raw_write`). `single`: the caller
+    runs this in autocommit, counting on `one_statement(save)`; refused before anything is written
+    when it does not hold."""
     if not save.decision.events and not save.extra_timer_ids:
         return
     state = save.decision.state
-    # On PostgreSQL a failed check is a server error (hot_sql.update_guarded): raised here outside
-    # pipeline mode; in it, later (the caller turns `hot_sql.is_stale` errors into StaleCaseError too).
+    rows = _Rows()
+    _collect(save, rows)
+    if single and (name != "postgresql" or rows.tracks or rows.personal or not save.decision.events):
+        raise AssertionError(f"the save of case {state.id} is not one statement")
     if save.decision.events:
+        # On PostgreSQL a failed version check is a server error (hot_sql.update_guarded): raised here
+        # outside pipeline mode, in it later (the caller turns `hot_sql.is_stale` errors into
+        # StaleCaseError too).
+        case_row = {"id": state.id, **_case_columns(state, save.personal_fields)}
         try:
-            matched = hot_sql.update_guarded(
-                cursor, name, _CASES, {"id": state.id, **_case_columns(state, save.personal_fields)},
-                key="id", guard="version", guard_value=save.loaded_version,
-            )
+            if name == "postgresql":
+                # The case row, its events, outbox messages, tasks and timers in one statement
+                # (hot_sql.write_together); the rare rest (tracks, personal data) after it.
+                hot_sql.write_together(cursor, _CASES, case_row, key="id", guard="version",
+                                       guard_value=save.loaded_version, writes=_together(rows))
+                rows = dataclasses.replace(rows, events=[], messages=[], new_tasks=[], changed_tasks=[],
+                                           new_timers=[], changed_timers=[])
+                matched = True
+            else:
+                matched = hot_sql.update_guarded(cursor, name, _CASES, case_row, key="id", guard="version",
+                                                 guard_value=save.loaded_version)
         except Exception as exc:
             if hot_sql.is_stale(exc):
                 raise _stale(save) from exc
             raise
         if not matched:
             raise _stale(save)
-    rows = _Rows()
-    _collect(save, rows)
     _write_on(cursor, name, rows, set())
+
+
+def _together(rows: _Rows) -> list[hot_sql.Write]:
+    return [(table(CaseEventRow), rows.events, None),
+            (table(OutboxRow), [outbox.row_of(m) for m in rows.messages], None),
+            (table(TaskRow), rows.new_tasks + rows.changed_tasks, "id"),
+            (table(TimerRow), rows.new_timers + rows.changed_timers, "id")]
 
 
 def save_decisions(session: Session, saves: Sequence[PendingSave]) -> None:

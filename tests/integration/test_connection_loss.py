@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 
 from engine.clock import ManualClock
+from integrations.db.errors import StorageError
 from integrations.service import CaseService
 
 pytestmark = pytest.mark.postgres
@@ -93,3 +94,30 @@ def test_a_save_on_a_connection_that_died_after_the_read_is_done_once(
     assert killed
     history = service.history(case_id)
     assert [e.data["task_id"] for e in history if e.type == "task_completed"] == [task]
+
+
+def test_a_one_statement_save_whose_connection_died_is_not_sent_again(
+        pg_service: CaseService, postgresql_database: tuple[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A save of one statement runs in autocommit: a lost answer may hide a commit, so it is reported,
+    not retried; the caller's retry then decides anew on what is stored."""
+    service = pg_service
+    case_id = service.start_case("test-visits", "signal", CLIENT, actor="intake").case_id
+    task = _intake(service, case_id)
+    engine = service.engine
+    handle = engine.handle
+    killed: list[int] = []
+
+    def handle_then_kill(*args: Any, **kwargs: Any) -> Any:
+        decision = handle(*args, **kwargs)
+        if not killed:
+            killed.extend(_pooled_pids(service.db))
+            _terminate(postgresql_database[0], killed)
+        return decision
+
+    monkeypatch.setattr(engine, "handle", handle_then_kill)
+    with pytest.raises(StorageError):
+        service.claim(task, "anna")  # task_claimed only: one statement (repository.one_statement)
+    assert service.case(case_id).tasks[task].assignee is None
+    service.claim(task, "anna")
+    history = service.history(case_id)
+    assert [e.type for e in history].count("task_claimed") == 1
