@@ -274,10 +274,8 @@ class CaseService:
                 try:
                     return work(hot_sql.RawTransaction(cursor, self.db.dialect.name))
                 except self.db.dialect.loaded_dbapi.Error as exc:
-                    if hot_sql.release_lost(self.db, connection, exc):
-                        if attempt == 0:
-                            continue
-                        raise hot_sql.translated(self.db, exc) from exc
+                    if hot_sql.release_lost(self.db, connection, exc) and attempt == 0:
+                        continue
                     raise hot_sql.translated(self.db, exc) from exc
                 finally:
                     if connection.is_valid:
@@ -357,13 +355,16 @@ class CaseService:
             version = self._latest_version(pathway_id)
         personal = self.catalog.lookup(pathway_id, version).pathway.personal_data
         pseudonym = pseudonym or self._pseudonym(client_id)
-        what_hash = idempotency.command_hash({
+        what_hash = "" if idempotency_key is None else idempotency.command_hash({
             "command": "StartCase", "pathway": f"{pathway_id}@{version}", "trigger": trigger,
             "data": {k: v for k, v in data.items() if k not in personal}, "team": team, "municipality": municipality,
             "assignments": dict(assignments or {}), "case_id": case_id,
             "client": pseudonym if client_id is not None else None,
             **({"funder": funder} if funder is not None else {}),
         })
+        # PostgreSQL: nothing to look up first, and the case is one statement (repository.insert_case_on):
+        # in autocommit.
+        single = idempotency_key is None and case_id is None
         for _ in range(self._max_attempts):
             new_id = case_id or new_case_id()
             try:
@@ -390,7 +391,7 @@ class CaseService:
                     return result
 
                 with self._storage(f"starting case {new_id} on {pathway_id}@{version}"):
-                    return self._write(start)
+                    return self._write(start, new_id, single=single)
             except IntegrityError:
                 # The same key stored concurrently, the given case id taken meanwhile, or (rarely) a
                 # generated id that exists: the next round finds the key, refuses the id, or draws anew.

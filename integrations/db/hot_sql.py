@@ -321,6 +321,29 @@ def _together(table: Table, key: str, columns: tuple[str, ...], guard: str,
     return f"WITH {', '.join(queries)} SELECT 1 / count(*) FROM changed"
 
 
+def insert_together(cursor: Any, writes: Sequence[Write]) -> None:
+    """PostgreSQL: the inserts (or upserts) of `writes` as one statement (data-modifying WITH queries,
+    foreign keys checked at its end: a parent row and its children may go in together). No table
+    may be written twice."""
+    present: list[tuple[Table, tuple[str, ...], str | None]] = []
+    params: list[Any] = []
+    for target, rows, upsert_key in writes:
+        if rows:
+            names = tuple(rows[0])
+            present.append((target, names, upsert_key))
+            params.append(_rows_json(target, names, rows))
+    if present:
+        cursor.execute(_inserted_together(tuple(present)), params)
+
+
+@cache
+def _inserted_together(writes: tuple[tuple[Table, tuple[str, ...], str | None], ...]) -> str:
+    *first, last = [_insert_json(target, names, upsert_key) for target, names, upsert_key in writes]
+    if not first:
+        return last
+    return f"WITH {', '.join(f'w{i} AS ({sql})' for i, sql in enumerate(first))} {last}"
+
+
 def is_stale(exc: BaseException) -> bool:
     """The error is `update_guarded`'s failed version check (PostgreSQL), as raised by the driver or
     translated (SQLAlchemy's DBAPIError wrapping it)."""
@@ -350,8 +373,9 @@ def translated(engine: Engine, exc: Exception) -> Exception:
 
 
 def _lost(connection: Any) -> bool:
+    """The pooled connection is dead (psycopg marks it broken or closed) or already invalidated."""
     driver = connection.driver_connection
-    return bool(getattr(driver, "broken", False) or getattr(driver, "closed", False))
+    return driver is None or bool(getattr(driver, "broken", False) or getattr(driver, "closed", False))
 
 
 def release_lost(engine: Engine, connection: Any, exc: BaseException) -> bool:
@@ -361,7 +385,8 @@ def release_lost(engine: Engine, connection: Any, exc: BaseException) -> bool:
         return False
     from integrations.db.engine_factory import note_connection_lost
 
-    connection.invalidate(exc)
+    if connection.is_valid:
+        connection.invalidate(exc)
     note_connection_lost(engine)
     return True
 

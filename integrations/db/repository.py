@@ -362,11 +362,21 @@ def insert_case(session: Session, decision: Decision, personal_fields: tuple[str
 
 
 def insert_case_on(cursor: Any, name: str, decision: Decision, personal_fields: tuple[str, ...]) -> None:
-    """`insert_case` on a DBAPI cursor in a transaction (`hot_sql.raw_write`)."""
+    """`insert_case` on a DBAPI cursor in a transaction (`hot_sql.raw_write`). On PostgreSQL one
+    statement, always (hot_sql.insert_together): callers may run it in autocommit."""
     state = decision.state
-    hot_sql.insert_rows(cursor, name, _CASES, [{"id": state.id, **_case_columns(state, personal_fields)}])
+    case_row = {"id": state.id, **_case_columns(state, personal_fields)}
     rows = _Rows()
     _collect(PendingSave(0, decision, personal_fields), rows)
+    if name == "postgresql":
+        personal = rows.personal.get(state.id)
+        hot_sql.insert_together(cursor, [
+            (_CASES, [case_row], None), *_together(rows),
+            (table(CasePersonalDataRow), [{"case_id": state.id, "data": personal}] if personal else [], None),
+            (table(CaseTrackRow), [r for found in rows.tracks.values() for r in found], None),
+        ])
+        return
+    hot_sql.insert_rows(cursor, name, _CASES, [case_row])
     _write_on(cursor, name, rows, {state.id})
 
 
