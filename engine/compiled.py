@@ -10,6 +10,7 @@ from jsonschema import Draft202012Validator
 from engine.calendar import WorkCalendar, calendar_for
 from engine.definition import CloseReason, Outcome, Pathway, Role, Step, TrackTemplate
 from engine.errors import ValidationError
+from engine.fast_schema import Accepts, compile_accepts
 from engine.json_validation import validator_for
 from engine.messages import Message, msg, schema_problems
 from engine.state import MAIN_FLOW
@@ -73,6 +74,8 @@ class CompiledPathway:
     outcomes: dict[str, Outcome]
     close_reasons: dict[str, CloseReason]
     validators: dict[str, Draft202012Validator] = field(default_factory=dict)
+    # The quick yes of each validator's schema (engine/fast_schema.py); absent: jsonschema decides.
+    accepts: dict[str, Accepts] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
@@ -83,6 +86,9 @@ class CompiledPathway:
         `subject` names what is checked in the refusal (`subject.*` in engine/messages.py)."""
         validator = self.validators.get(which)
         if validator is None:
+            return
+        accepts = self.accepts.get(which)
+        if accepts is not None and accepts(data):
             return
         errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
         if errors:
@@ -114,6 +120,7 @@ def compile_pathway(pathway: Pathway, *, good_friday: bool = False) -> CompiledP
             validators[step.id] = validator_for(strict_schema(dict(step.form)))
     if pathway.evaluation is not None:
         validators[EVALUATION_STEP] = validator_for(evaluation_form_schema(pathway))
+    accepts = {which: check for which, v in validators.items() if (check := compile_accepts(v.schema)) is not None}
     return CompiledPathway(
         pathway=pathway,
         calendar=calendar_for(pathway.calendar, pathway.school_holidays, good_friday=good_friday),
@@ -124,4 +131,5 @@ def compile_pathway(pathway: Pathway, *, good_friday: bool = False) -> CompiledP
         outcomes={o.code: o for o in pathway.outcomes},
         close_reasons={c.code: c for c in pathway.close_reasons},
         validators=validators,
+        accepts=accepts,
     )

@@ -43,6 +43,7 @@ from engine.errors import (
 )
 from engine.events import Event, apply, start_state
 from engine.expressions import evaluate
+from engine.fast_schema import Accepts, compile_accepts
 from engine.funding import parse_funder_key
 from engine.json_validation import validator_for
 from engine.messages import Message, msg, schema_problems
@@ -546,7 +547,7 @@ class Engine:
     def __init__(self, lookup: PathwayLookup, handlers: Mapping[str, StepHandler]) -> None:
         self._lookup = lookup
         self._handlers = dict(handlers)
-        self._answer_validators: dict[tuple[str, str], Draft202012Validator | None] = {}
+        self._answer_validators: dict[tuple[str, str], tuple[Draft202012Validator, Accepts | None] | None] = {}
 
     def handler(self, kind: str) -> StepHandler:
         try:
@@ -554,13 +555,21 @@ class Engine:
         except KeyError:
             raise EngineError(msg("step.no_handler", kind=kind)) from None
 
-    def _answer_validator(self, cp: CompiledPathway, step: Step) -> Draft202012Validator | None:
-        """The strict validator of a waiting step's answer (only declared fields are kept)."""
+    def _answer_errors(self, cp: CompiledPathway, step: Step, data: Any) -> list[Any]:
+        """What is wrong with a waiting step's answer (only declared fields are kept), in order; the
+        strict validator and its quick yes (engine/fast_schema.py) built once per step."""
         key = (cp.key, step.id)
         if key not in self._answer_validators:
             schema = self.handler(step.kind).answer_schema(step)
-            self._answer_validators[key] = None if schema is None else validator_for(strict_schema(dict(schema)))
-        return self._answer_validators[key]
+            strict = None if schema is None else strict_schema(dict(schema))
+            self._answer_validators[key] = None if strict is None else (validator_for(strict), compile_accepts(strict))
+        found = self._answer_validators[key]
+        if found is None:
+            return []
+        validator, accepts = found
+        if accepts is not None and accepts(data):
+            return []
+        return sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
 
     def pathway(self, pathway_id: str, version: int) -> CompiledPathway:
         return self._lookup(pathway_id, version)
@@ -723,20 +732,17 @@ class Engine:
             return
         step = run.cp.steps[task.step_id]
         if step.kind == joint.KIND:
-            validator = self._answer_validator(run.cp, step)
-            errors = sorted(validator.iter_errors(cmd.data), key=lambda e: list(e.absolute_path)) if validator else []
+            errors = self._answer_errors(run.cp, step, cmd.data)
             if errors:
                 raise ValidationError(msg("answer.invalid", task=task.title, task_id=task.id, step_id=step.id,
                                           problems=schema_problems(errors)))
             joint.complete(run, task, step, cmd.data)
             return
         if task.type is TaskType.PARTNER:
-            validator = self._answer_validator(run.cp, step)
-            if validator is not None:
-                errors = sorted(validator.iter_errors(cmd.data), key=lambda e: list(e.absolute_path))
-                if errors:
-                    raise ValidationError(msg("answer.invalid", task=task.title, task_id=task.id, step_id=step.id,
-                                              problems=schema_problems(errors)))
+            errors = self._answer_errors(run.cp, step, cmd.data)
+            if errors:
+                raise ValidationError(msg("answer.invalid", task=task.title, task_id=task.id, step_id=step.id,
+                                          problems=schema_problems(errors)))
         else:
             run.cp.validate(step.id, cmd.data, msg("subject.form", task=task.title, task_id=task.id, step_id=step.id))
             if task.assignee is None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
+from functools import lru_cache
 from typing import Any
 
 MAIN_FLOW = "main"
@@ -69,8 +70,15 @@ class TrackStatus(str, Enum):
     CLOSED = "closed"
 
 
+@lru_cache(maxsize=8192)
+def _iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
 def _ts(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat()
+    # Formatting is the costly half of the round trip (parsing is cheap), and a case's moments
+    # (due moments, "now" of the events) recur from one command to the next: remembered.
+    return None if moment is None else _iso(moment)
 
 
 def _dt(text: str | None) -> datetime | None:
@@ -83,7 +91,9 @@ def _req_dt(text: str) -> datetime:
 
 def _compact(d: dict[str, Any], optional: frozenset[str]) -> dict[str, Any]:
     """Leave out optional keys that hold their default (None, 0, main flow): a closed case's
-    tasks and timers are stored in its state and in its events, so every byte counts twice."""
+    tasks and timers are stored in its state and in its events, so every byte counts twice.
+    (`Task.to_json` and `Timer.to_json` build this document directly; tests/unit/test_state_json.py
+    holds them to it.)"""
     return {k: v for k, v in d.items() if k not in optional or v not in (None, 0, MAIN_FLOW)}
 
 
@@ -92,6 +102,16 @@ _TASK_OPTIONAL = frozenset(
      "sequence", "flow", "reminders"}
 )
 _TIMER_OPTIONAL = frozenset({"flow", "index", "fired_at"})
+_DEFAULTS = (None, 0, MAIN_FLOW)  # what _compact leaves out
+_TASK_TYPES = {t.value: t for t in TaskType}
+_TASK_STATUSES = {t.value: t for t in TaskStatus}
+_TIMER_KINDS = {t.value: t for t in TimerKind}
+_TIMER_STATUSES = {t.value: t for t in TimerStatus}
+
+
+def _member(members: dict[str, Any], kind: type[Enum], value: Any) -> Any:
+    found = members.get(value) if isinstance(value, str) else None
+    return kind(value) if found is None else found  # kind(value): the enum's own error for a bad one
 
 
 @dataclass
@@ -116,38 +136,39 @@ class Task:
     reminders: tuple[str, ...] = ()  # ad hoc tasks: reminder durations before the due moment ("1 working day")
 
     def to_json(self) -> dict[str, Any]:
-        return _compact({
-            "id": self.id,
-            "type": self.type.value,
-            "step_id": self.step_id,
-            "flow": self.flow,
-            "title": self.title,
-            "role": self.role,
-            "assignee": self.assignee,
-            "status": self.status.value,
-            "created_at": _ts(self.created_at),
-            "due_at": _ts(self.due_at),
-            "completed_at": _ts(self.completed_at),
-            "completed_by": self.completed_by,
-            "data": self.data,
-            "reminders_sent": self.reminders_sent,
-            "escalation_level": self.escalation_level,
-            "deadline_index": self.deadline_index,
-            "sequence": self.sequence,
-            "reminders": list(self.reminders) or None,
-        }, _TASK_OPTIONAL)
+        # The same document as _compact over every field (optional ones left out at their default),
+        # built directly: this runs for every live task on every save.
+        d: dict[str, Any] = {"id": self.id, "type": self.type.value, "step_id": self.step_id}
+        if self.flow not in _DEFAULTS:
+            d["flow"] = self.flow
+        d["title"] = self.title
+        d["role"] = self.role
+        if self.assignee not in _DEFAULTS:
+            d["assignee"] = self.assignee
+        d["status"] = self.status.value
+        d["created_at"] = _iso(self.created_at)
+        d["due_at"] = _iso(self.due_at)
+        if self.completed_at is not None:
+            d["completed_at"] = _iso(self.completed_at)
+        for key in ("completed_by", "data", "reminders_sent", "escalation_level", "deadline_index", "sequence"):
+            value = getattr(self, key)
+            if value not in _DEFAULTS:
+                d[key] = value
+        if self.reminders:
+            d["reminders"] = list(self.reminders)
+        return d
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Task:
         return cls(
             id=d["id"],
-            type=TaskType(d["type"]),
+            type=_member(_TASK_TYPES, TaskType, d["type"]),
             step_id=d["step_id"],
             flow=d.get("flow", MAIN_FLOW),
             title=d["title"],
             role=d["role"],
             assignee=d.get("assignee"),
-            status=TaskStatus(d["status"]),
+            status=_member(_TASK_STATUSES, TaskStatus, d["status"]),
             created_at=_req_dt(d["created_at"]),
             due_at=_req_dt(d["due_at"]),
             completed_at=_dt(d.get("completed_at")),
@@ -161,7 +182,8 @@ class Task:
         )
 
     def copy(self) -> Task:
-        t = Task(**self.__dict__)
+        t = object.__new__(Task)
+        t.__dict__.update(self.__dict__)
         t.data = None if self.data is None else dict(self.data)
         return t
 
@@ -178,24 +200,24 @@ class Timer:
     fired_at: datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return _compact({
-            "id": self.id,
-            "kind": self.kind.value,
-            "due_at": _ts(self.due_at),
-            "status": self.status.value,
-            "ref": self.ref,
-            "flow": self.flow,
-            "index": self.index,
-            "fired_at": _ts(self.fired_at),
-        }, _TIMER_OPTIONAL)
+        # As _compact over every field, built directly (every live timer, every save).
+        d: dict[str, Any] = {"id": self.id, "kind": self.kind.value, "due_at": _iso(self.due_at),
+                             "status": self.status.value, "ref": self.ref}
+        if self.flow not in _DEFAULTS:
+            d["flow"] = self.flow
+        if self.index not in _DEFAULTS:
+            d["index"] = self.index
+        if self.fired_at is not None:
+            d["fired_at"] = _iso(self.fired_at)
+        return d
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Timer:
         return cls(
             id=d["id"],
-            kind=TimerKind(d["kind"]),
+            kind=_member(_TIMER_KINDS, TimerKind, d["kind"]),
             due_at=_req_dt(d["due_at"]),
-            status=TimerStatus(d["status"]),
+            status=_member(_TIMER_STATUSES, TimerStatus, d["status"]),
             ref=d["ref"],
             flow=d.get("flow", MAIN_FLOW),
             index=d.get("index", 0),
@@ -203,7 +225,9 @@ class Timer:
         )
 
     def copy(self) -> Timer:
-        return Timer(**self.__dict__)
+        t = object.__new__(Timer)
+        t.__dict__.update(self.__dict__)
+        return t
 
 
 @dataclass

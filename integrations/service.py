@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Engine as Database
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from engine import commands as c
@@ -210,8 +210,12 @@ class CaseService:
                     decision = self.engine.handle(state, cmd, now)
                 with self._storage(label):
                     if within is None:
+                        # PostgreSQL: a save that is one statement runs in autocommit (hot_sql.raw_write).
+                        single = (cmd.idempotency_key is None and self._group is None and repository.one_statement(
+                            PendingSave(state.version, decision, self._personal_fields(state)), self.db.dialect.name))
                         return self._write(functools.partial(self._save, cmd=cmd, state=state, decision=decision,
-                                                             what_hash=what_hash, now=now))
+                                                             what_hash=what_hash, now=now, single=single),
+                                           cmd.case_id, single=single)
                     # More writes in the same transaction (an audit entry, a draft deleted): the session
                     # path, with the decision saved on the same connection.
                     with write_session(self.db) as session:
@@ -219,6 +223,8 @@ class CaseService:
                             result = self._save(hot_sql.RawTransaction(*hot_sql.driver_cursor(session)),
                                                 cmd, state, decision, what_hash, now)
                         except self.db.dialect.loaded_dbapi.Error as exc:
+                            if hot_sql.is_stale(exc):
+                                raise StaleCaseError(msg("case.changed", case=cmd.case_id)) from exc
                             raise hot_sql.translated(self.db, exc) from exc
                         if not result.duplicate:
                             within(session, result)
@@ -234,36 +240,53 @@ class CaseService:
             f"({self._max_attempts} attempts); try again"
         )
 
-    def _write(self, work: Callable[[hot_sql.RawTransaction], CommandResult]) -> CommandResult:
+    def _write(self, work: Callable[[hot_sql.RawTransaction], CommandResult], case_id: str = "", *,
+               single: bool = False) -> CommandResult:
         """Run `work` in a write transaction on the hot path (the driver's cursor, statements rendered
         once: integrations/db/hot_sql.py); with group commit, in one shared with the commands arriving
-        at the same moment (integrations/db/group_commit.py)."""
-        if self._group is not None:
-            return self._group.run(work)
-        with hot_sql.raw_write(self.db) as tx:
-            return work(tx)
+        at the same moment (integrations/db/group_commit.py). A failed version check is StaleCaseError;
+        a connection found dead before the COMMIT went out runs `work` again on another (once)."""
+        for attempt in range(2):
+            try:
+                if self._group is not None:
+                    return self._group.run(work)
+                with hot_sql.raw_write(self.db, single=single) as tx:
+                    return work(tx)
+            except DBAPIError as exc:
+                if hot_sql.is_stale(exc):
+                    raise StaleCaseError(msg("case.changed", case=case_id)) from exc
+                if attempt or not hot_sql.retryable(exc):
+                    raise
+        raise AssertionError("unreachable")
 
     def _read(self, work: Callable[[hot_sql.RawTransaction], _T]) -> _T:
-        """Run `work` on a pooled connection without a write transaction (a snapshot read)."""
-        connection = self.db.raw_connection()
-        driver = connection.driver_connection if self.db.dialect.name == "postgresql" else None
-        try:
-            if driver is not None:
-                # No BEGIN and ROLLBACK round trips: each SELECT is its own snapshot (the case row with
-                # its personal data is one statement; the save checks the version and the key again).
-                driver.autocommit = True
-            cursor = connection.cursor()
+        """Run `work` on a pooled connection without a write transaction (a snapshot read); again on
+        another connection when the first one turns out dead (reading twice changes nothing)."""
+        for attempt in range(2):
+            connection = self.db.raw_connection()
+            driver = connection.driver_connection if self.db.dialect.name == "postgresql" else None
             try:
-                return work(hot_sql.RawTransaction(cursor, self.db.dialect.name))
-            except self.db.dialect.loaded_dbapi.Error as exc:
-                raise hot_sql.translated(self.db, exc) from exc
+                if driver is not None:
+                    # No BEGIN and ROLLBACK round trips: each SELECT is its own snapshot (the case row with
+                    # its personal data is one statement; the save checks the version and the key again).
+                    driver.autocommit = True
+                cursor = connection.cursor()
+                try:
+                    return work(hot_sql.RawTransaction(cursor, self.db.dialect.name))
+                except self.db.dialect.loaded_dbapi.Error as exc:
+                    if hot_sql.release_lost(self.db, connection, exc) and attempt == 0:
+                        continue
+                    raise hot_sql.translated(self.db, exc) from exc
+                finally:
+                    if connection.is_valid:
+                        cursor.close()
+                        if driver is None:
+                            connection.rollback()
             finally:
-                cursor.close()
-                connection.rollback()
-        finally:
-            if driver is not None:
-                driver.autocommit = False
-            connection.close()
+                if driver is not None and connection.is_valid:
+                    driver.autocommit = False
+                connection.close()
+        raise AssertionError("unreachable")
 
     def _snapshot(self, tx: hot_sql.RawTransaction, cmd: c.Command,
                   what_hash: str) -> tuple[CaseState, CommandResult | None]:
@@ -276,8 +299,9 @@ class CaseService:
         return state, None
 
     def _save(self, tx: hot_sql.RawTransaction, cmd: c.Command, state: CaseState, decision: Decision,
-              what_hash: str, now: datetime) -> CommandResult:
-        """Save a decision taken on a snapshot: StaleCaseError when the case moved on meanwhile."""
+              what_hash: str, now: datetime, single: bool = False) -> CommandResult:
+        """Save a decision taken on a snapshot: StaleCaseError when the case moved on meanwhile.
+        `single`: in one statement (autocommit; `repository.one_statement`, no idempotency key)."""
         # Look for the key again: a repeat that committed since the snapshot shows up here, and one
         # that commits later makes our save stale (the next round finds it).
         if cmd.idempotency_key is not None:
@@ -286,7 +310,8 @@ class CaseService:
                 return CommandResult.from_json(stored.result, duplicate=True)
         if not decision.events and repository.load_case_on(tx.cursor, tx.name, cmd.case_id).version != state.version:
             raise StaleCaseError(msg("case.changed", case=cmd.case_id))
-        repository.save_decision_on(tx.cursor, tx.name, PendingSave(state.version, decision, self._personal_fields(state)))
+        repository.save_decision_on(tx.cursor, tx.name, PendingSave(state.version, decision, self._personal_fields(state)),
+                                    single=single)
         result = CommandResult.of(decision)
         if cmd.idempotency_key is not None:
             idempotency.store_on(tx.cursor, tx.name, cmd.idempotency_key, cmd.case_id, what_hash, result.to_json(), now)
@@ -330,13 +355,16 @@ class CaseService:
             version = self._latest_version(pathway_id)
         personal = self.catalog.lookup(pathway_id, version).pathway.personal_data
         pseudonym = pseudonym or self._pseudonym(client_id)
-        what_hash = idempotency.command_hash({
+        what_hash = "" if idempotency_key is None else idempotency.command_hash({
             "command": "StartCase", "pathway": f"{pathway_id}@{version}", "trigger": trigger,
             "data": {k: v for k, v in data.items() if k not in personal}, "team": team, "municipality": municipality,
             "assignments": dict(assignments or {}), "case_id": case_id,
             "client": pseudonym if client_id is not None else None,
             **({"funder": funder} if funder is not None else {}),
         })
+        # PostgreSQL: nothing to look up first, and the case is one statement (repository.insert_case_on):
+        # in autocommit.
+        single = idempotency_key is None and case_id is None
         for _ in range(self._max_attempts):
             new_id = case_id or new_case_id()
             try:
@@ -363,7 +391,7 @@ class CaseService:
                     return result
 
                 with self._storage(f"starting case {new_id} on {pathway_id}@{version}"):
-                    return self._write(start)
+                    return self._write(start, new_id, single=single)
             except IntegrityError:
                 # The same key stored concurrently, the given case id taken meanwhile, or (rarely) a
                 # generated id that exists: the next round finds the key, refuses the id, or draws anew.
@@ -371,21 +399,19 @@ class CaseService:
         raise ConflictError(msg("case.start_failed", pathway=pathway_id, version=version, attempts=self._max_attempts))
 
     def _latest_version(self, pathway_id: str) -> int:
-        """The newest published version of `pathway_id`: one indexed read on the driver's cursor."""
+        """The newest published version of `pathway_id`: one indexed read on the driver's cursor (on
+        PostgreSQL in autocommit: one round trip, no BEGIN and ROLLBACK)."""
+
+        def newest(tx: hot_sql.RawTransaction) -> Any:
+            tx.cursor.execute(f"SELECT max(version) FROM pathway_versions WHERE pathway_id = "
+                              f"{hot_sql.dialect(tx.name).mark}", (pathway_id,))
+            row = tx.cursor.fetchone()
+            return None if row is None else row[0]
+
         with self._storage(f"starting a case on {pathway_id}"):
-            connection = self.db.raw_connection()
-            try:
-                cursor = connection.cursor()
-                mark = hot_sql.dialect(self.db.dialect.name).mark
-                cursor.execute(f"SELECT max(version) FROM pathway_versions WHERE pathway_id = {mark}", (pathway_id,))
-                row = cursor.fetchone()
-                connection.rollback()
-            except self.db.dialect.loaded_dbapi.Error as exc:
-                raise hot_sql.translated(self.db, exc) from exc
-            finally:
-                connection.close()
-            if row is not None and row[0] is not None:
-                return int(row[0])
+            found = self._read(newest)
+            if found is not None:
+                return int(found)
             with read_session(self.db) as session:  # not published: the catalog's error names what is
                 return self.catalog.latest_version(session, pathway_id)
 

@@ -10,6 +10,8 @@ start with `BEGIN IMMEDIATE` so two writers queue instead of failing halfway.
 from __future__ import annotations
 
 import os
+import time
+import weakref
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlalchemy.orm import Session
 
 from integrations.db import wal_checkpoint
@@ -28,6 +30,9 @@ DATABASE_URL_ENV = "CAREPATH_DATABASE_URL"
 DATA_DIR_ENV = "CAREPATH_DATA_DIR"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 _WRITE_OPTION = "carepath_write"
+IDLE_PING_S = 5.0  # PostgreSQL: a pooled connection idle longer is pinged before it is handed out
+_CHECKIN = "carepath_checkin"  # in a pool record's info: when the connection went back to the pool
+_LOST_AT: weakref.WeakKeyDictionary[Engine, float] = weakref.WeakKeyDictionary()
 
 
 def data_dir(environ: Mapping[str, str] | None = None) -> Path:
@@ -70,6 +75,42 @@ def _sqlite_hooks(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def _postgres_hooks(engine: Engine) -> None:
+    """Liveness of pooled connections without a round trip on every checkout.
+
+    SQLAlchemy's `pool_pre_ping` sends a SELECT before every checkout: on the command path that was
+    one of five round trips a command. Here a connection is pinged only when it sat in the pool
+    longer than `IDLE_PING_S` (where the server's idle timeouts and restarts strike), or went back
+    to the pool before a connection of this engine was last found dead (`note_connection_lost`); a
+    dead one is replaced (DisconnectionError makes the pool try another). A connection that dies
+    while in steady use fails the statement it carries; the command path retries what is safe to
+    retry (integrations/service.py: snapshot reads always, saves only when the COMMIT was not sent),
+    every other path sees an OperationalError as before."""
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_CHECKIN] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get(_CHECKIN)
+        if returned is None:  # just connected
+            return
+        if time.monotonic() - returned < IDLE_PING_S and returned > _LOST_AT.get(engine, 0.0):
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError(f"a pooled connection was dead ({exc})") from exc
+
+
+def note_connection_lost(engine: Engine) -> None:
+    """A connection of `engine` turned out dead: the ones idle in the pool since are pinged before
+    their next use (after a server restart, all of them)."""
+    _LOST_AT[engine] = time.monotonic()
+
+
 def create_db_engine(url: str | None = None, *, pool_size: int = 10) -> Engine:
     """An engine for `url` (default: `database_url()`), creating the SQLite file's directory."""
     url = url or database_url()
@@ -85,8 +126,12 @@ def create_db_engine(url: str | None = None, *, pool_size: int = 10) -> Engine:
         if parsed.database and parsed.database != ":memory:":
             wal_checkpoint.start(engine, Path(parsed.database))
         return engine
-    return create_engine(parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
-                         json_serializer=compact_json, json_deserializer=parse_json)
+    # LIFO: the connection a command's read just returned serves its save, and connections left idle
+    # at the bottom of the pool are the ones pinged (_postgres_hooks) when traffic grows again.
+    engine = create_engine(parsed, pool_size=pool_size, max_overflow=pool_size, pool_use_lifo=True,
+                           json_serializer=compact_json, json_deserializer=parse_json)
+    _postgres_hooks(engine)
+    return engine
 
 
 @contextmanager

@@ -325,11 +325,17 @@ def _write(session: Session, rows: _Rows, new_case_ids: set[str]) -> None:
 
 def _write_on(cursor: Any, name: str, rows: _Rows, new_case_ids: set[str]) -> None:
     hot_sql.insert_rows(cursor, name, table(CaseEventRow), rows.events)
-    hot_sql.insert_rows(cursor, name, table(TaskRow), rows.new_tasks)
-    hot_sql.insert_rows(cursor, name, table(TimerRow), rows.new_timers)
     hot_sql.insert_rows(cursor, name, table(OutboxRow), [outbox.row_of(m) for m in rows.messages])
-    hot_sql.update_rows(cursor, name, table(TaskRow), rows.changed_tasks)
-    hot_sql.update_rows(cursor, name, table(TimerRow), rows.changed_timers)
+    if name == "postgresql":
+        # One statement a table (each costs the client more than the server here): the task and timer
+        # rows are whole rows, so new and changed ones go in one INSERT ... ON CONFLICT DO UPDATE.
+        hot_sql.upsert_rows(cursor, name, table(TaskRow), rows.new_tasks + rows.changed_tasks)
+        hot_sql.upsert_rows(cursor, name, table(TimerRow), rows.new_timers + rows.changed_timers)
+    else:  # SQLite runs each statement in C: inserts and updates as they are
+        hot_sql.insert_rows(cursor, name, table(TaskRow), rows.new_tasks)
+        hot_sql.insert_rows(cursor, name, table(TimerRow), rows.new_timers)
+        hot_sql.update_rows(cursor, name, table(TaskRow), rows.changed_tasks)
+        hot_sql.update_rows(cursor, name, table(TimerRow), rows.changed_timers)
     personal_table = table(CasePersonalDataRow)
     if rows.tracks:
         ids = list(rows.tracks)
@@ -352,11 +358,21 @@ def insert_case(session: Session, decision: Decision, personal_fields: tuple[str
 
 
 def insert_case_on(cursor: Any, name: str, decision: Decision, personal_fields: tuple[str, ...]) -> None:
-    """`insert_case` on a DBAPI cursor in a transaction (`hot_sql.raw_write`)."""
+    """`insert_case` on a DBAPI cursor in a transaction (`hot_sql.raw_write`). On PostgreSQL one
+    statement, always (hot_sql.insert_together): callers may run it in autocommit."""
     state = decision.state
-    hot_sql.insert_rows(cursor, name, _CASES, [{"id": state.id, **_case_columns(state, personal_fields)}])
+    case_row = {"id": state.id, **_case_columns(state, personal_fields)}
     rows = _Rows()
     _collect(PendingSave(0, decision, personal_fields), rows)
+    if name == "postgresql":
+        personal = rows.personal.get(state.id)
+        hot_sql.insert_together(cursor, [
+            (_CASES, [case_row], None), *_together(rows),
+            (table(CasePersonalDataRow), [{"case_id": state.id, "data": personal}] if personal else [], None),
+            (table(CaseTrackRow), [r for found in rows.tracks.values() for r in found], None),
+        ])
+        return
+    hot_sql.insert_rows(cursor, name, _CASES, [case_row])
     _write_on(cursor, name, rows, {state.id})
 
 
@@ -389,21 +405,64 @@ def save_decision(session: Session, save: PendingSave) -> None:
     save_decision_on(*hot_sql.driver_cursor(session), save)
 
 
-def save_decision_on(cursor: Any, name: str, save: PendingSave) -> None:
-    """`save_decision` on a DBAPI cursor in a transaction (`hot_sql.raw_write`)."""
+def _stale(save: PendingSave) -> StaleCaseError:
+    return StaleCaseError(f"case {save.decision.state.id} changed since it was loaded at version "
+                          f"{save.loaded_version}; try again")
+
+
+def one_statement(save: PendingSave, dialect_name: str) -> bool:
+    """Whether `save_decision_on` writes `save` with one statement (PostgreSQL, hot_sql.write_together):
+    it has events, and no tracks or personal data to write besides."""
+    if dialect_name != "postgresql" or not save.decision.events or save.extra_timer_ids:
+        return False
+    events = save.decision.events
+    if events[0].type == "case_started" or any(e.type.startswith("track_") for e in events):
+        return False
+    return not personal_data.personal_changes(events, save.personal_fields)
+
+
+def save_decision_on(cursor: Any, name: str, save: PendingSave, *, single: bool = False) -> None:
+    """`save_decision` on a DBAPI cursor in a transaction (`hot_sql.raw_write`). `single`: the caller
+    runs this in autocommit, counting on `one_statement(save)`; refused before anything is written
+    when it does not hold."""
     if not save.decision.events and not save.extra_timer_ids:
         return
     state = save.decision.state
-    if save.decision.events and not hot_sql.update_rows(
-        cursor, name, _CASES, [{"id": state.id, **_case_columns(state, save.personal_fields)}],
-        guard="version", guard_values=[save.loaded_version],
-    ):
-        raise StaleCaseError(
-            f"case {state.id} changed since it was loaded at version {save.loaded_version}; try again"
-        )
     rows = _Rows()
     _collect(save, rows)
+    if single and (name != "postgresql" or rows.tracks or rows.personal or not save.decision.events):
+        raise AssertionError(f"the save of case {state.id} is not one statement")
+    if save.decision.events:
+        # On PostgreSQL a failed version check is a server error (hot_sql.update_guarded): raised here
+        # outside pipeline mode, in it later (the caller turns `hot_sql.is_stale` errors into
+        # StaleCaseError too).
+        case_row = {"id": state.id, **_case_columns(state, save.personal_fields)}
+        try:
+            if name == "postgresql":
+                # The case row, its events, outbox messages, tasks and timers in one statement
+                # (hot_sql.write_together); the rare rest (tracks, personal data) after it.
+                hot_sql.write_together(cursor, _CASES, case_row, key="id", guard="version",
+                                       guard_value=save.loaded_version, writes=_together(rows))
+                rows = dataclasses.replace(rows, events=[], messages=[], new_tasks=[], changed_tasks=[],
+                                           new_timers=[], changed_timers=[])
+                matched = True
+            else:
+                matched = hot_sql.update_guarded(cursor, name, _CASES, case_row, key="id", guard="version",
+                                                 guard_value=save.loaded_version)
+        except Exception as exc:
+            if hot_sql.is_stale(exc):
+                raise _stale(save) from exc
+            raise
+        if not matched:
+            raise _stale(save)
     _write_on(cursor, name, rows, set())
+
+
+def _together(rows: _Rows) -> list[hot_sql.Write]:
+    return [(table(CaseEventRow), rows.events, None),
+            (table(OutboxRow), [outbox.row_of(m) for m in rows.messages], None),
+            (table(TaskRow), rows.new_tasks + rows.changed_tasks, "id"),
+            (table(TimerRow), rows.new_timers + rows.changed_timers, "id")]
 
 
 def save_decisions(session: Session, saves: Sequence[PendingSave]) -> None:

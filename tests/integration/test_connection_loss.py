@@ -1,0 +1,123 @@
+"""Pooled PostgreSQL connections the server closed: the command path finds out without pinging every
+checkout (integrations/db/engine_factory.py) and retries only what is safe to retry (a snapshot
+read; a save whose COMMIT was not sent), so a command after a server restart or an idle timeout
+still succeeds, and is done once."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+
+from engine.clock import ManualClock
+from integrations.db.errors import StorageError
+from integrations.service import CaseService
+
+pytestmark = pytest.mark.postgres
+
+CLIENT = {"client_name": "Kees de Boer", "concern": "schulden"}
+
+
+def _pooled_pids(engine: Engine) -> list[int]:
+    """The server pids of the connections idle in the pool (checked out together, then returned)."""
+    connections = [engine.raw_connection() for _ in range(engine.pool.checkedin())]  # type: ignore[attr-defined]
+    try:
+        pids = []
+        for connection in connections:
+            cursor = connection.cursor()
+            cursor.execute("SELECT pg_backend_pid()")
+            row = cursor.fetchone()
+            assert row is not None
+            pids.append(int(row[0]))
+            cursor.close()
+            connection.rollback()
+        return pids
+    finally:
+        for connection in connections:
+            connection.close()
+
+
+def _terminate(url: str, pids: list[int]) -> None:
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            for pid in pids:
+                connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            for _ in range(100):
+                left = connection.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(:pids)"),
+                                          {"pids": pids}).scalar_one()
+                if not left:
+                    return
+                time.sleep(0.02)
+    finally:
+        admin.dispose()
+
+
+def _intake(service: CaseService, case_id: str) -> str:
+    return next(t.id for t in service.case(case_id).open_tasks() if t.step_id == "intake")
+
+
+def test_commands_after_the_server_closed_every_pooled_connection(pg_service: CaseService,
+                                                                   postgresql_database: tuple[str, Any]) -> None:
+    service = pg_service
+    case_id = service.start_case("test-visits", "signal", CLIENT, actor="intake").case_id
+    task = _intake(service, case_id)
+    pids = _pooled_pids(service.db)
+    assert pids
+    _terminate(postgresql_database[0], pids)
+    service.claim(task, "anna")  # the snapshot read finds a dead connection and reads again
+    assert service.case(case_id).tasks[task].assignee == "anna"
+    service.start_case("test-visits", "signal", CLIENT, actor="intake")
+
+
+def test_a_save_on_a_connection_that_died_after_the_read_is_done_once(
+        pg_service: CaseService, postgresql_database: tuple[str, Any], clock: ManualClock,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    service = pg_service
+    case_id = service.start_case("test-visits", "signal", CLIENT, actor="intake").case_id
+    task = _intake(service, case_id)
+    engine = service.engine
+    handle = engine.handle
+    killed: list[int] = []
+
+    def handle_then_kill(*args: Any, **kwargs: Any) -> Any:
+        decision = handle(*args, **kwargs)
+        if not killed:  # between the snapshot read and the save: the pooled connections die
+            killed.extend(_pooled_pids(service.db))
+            _terminate(postgresql_database[0], killed)
+        return decision
+
+    monkeypatch.setattr(engine, "handle", handle_then_kill)
+    service.complete_task(task, {"outcome": "help", "problems": ["debts"]}, actor="anna")
+    assert killed
+    history = service.history(case_id)
+    assert [e.data["task_id"] for e in history if e.type == "task_completed"] == [task]
+
+
+def test_a_one_statement_save_whose_connection_died_is_not_sent_again(
+        pg_service: CaseService, postgresql_database: tuple[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A save of one statement runs in autocommit: a lost answer may hide a commit, so it is reported,
+    not retried; the caller's retry then decides anew on what is stored."""
+    service = pg_service
+    case_id = service.start_case("test-visits", "signal", CLIENT, actor="intake").case_id
+    task = _intake(service, case_id)
+    engine = service.engine
+    handle = engine.handle
+    killed: list[int] = []
+
+    def handle_then_kill(*args: Any, **kwargs: Any) -> Any:
+        decision = handle(*args, **kwargs)
+        if not killed:
+            killed.extend(_pooled_pids(service.db))
+            _terminate(postgresql_database[0], killed)
+        return decision
+
+    monkeypatch.setattr(engine, "handle", handle_then_kill)
+    with pytest.raises(StorageError):
+        service.claim(task, "anna")  # task_claimed only: one statement (repository.one_statement)
+    assert service.case(case_id).tasks[task].assignee is None
+    service.claim(task, "anna")
+    history = service.history(case_id)
+    assert [e.type for e in history].count("task_claimed") == 1
