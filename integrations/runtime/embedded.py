@@ -22,6 +22,7 @@ This module imports Prefect only in `start()`'s thread; `prefect_env.configure` 
 
 from __future__ import annotations
 
+import atexit
 import logging
 import socket
 import threading
@@ -71,6 +72,11 @@ class EmbeddedPrefectServer:
             self._thread = threading.Thread(target=self._run, args=(self._ready, self._starts > 1),
                                             name="carepath-prefect-server", daemon=True)
             self._thread.start()
+            if self._starts == 1:
+                # Stopped at exit, after Prefect's own exit hooks (registered later, by the first flow
+                # run, so run earlier) have sent their last events and logs to it: stopped before them,
+                # their retries against a closed port held the exit for a minute.
+                atexit.register(self.stop)
         log.info("Prefect server starting on %s (in this process)", self.ui_url)
 
     def _listening_socket(self) -> socket.socket:

@@ -71,6 +71,7 @@ class RuntimeLoop:
         self.prefect_server = prefect_server
         self.startup_timeout = startup_timeout
         self.stopping = threading.Event()
+        self.thread: threading.Thread | None = None  # start()'s
         self.jobs = jobs
         self.only_when_due = only_when_due
         self._monotonic = monotonic
@@ -166,4 +167,5 @@ class RuntimeLoop:
     def start(self, stop: threading.Event) -> threading.Thread:
         thread = threading.Thread(target=self.run, args=(stop,), name="carepath-runtime", daemon=True)
         thread.start()
+        self.thread = thread
         return thread

@@ -117,12 +117,9 @@ def serve(*, host: str, port: int, data_dir: Path, demo: bool = False, use_prefe
         prefect_env.configure(data_dir)
         if not os.environ.get("PREFECT_API_URL"):  # an operator's own Prefect server is used as it is
             prefect_server = EmbeddedPrefectServer(data_dir, ui=prefect_ui)  # started by the loop's first run
-    try:
-        return _serve(host=host, port=port, data_dir=data_dir, demo=demo, use_prefect=use_prefect,
-                      prefect_server=prefect_server, runtime_loop=runtime_loop, announce=announce)
-    finally:
-        if prefect_server is not None:
-            prefect_server.stop()
+    # The embedded server stops at exit, after Prefect's exit hooks have delivered to it (embedded.py).
+    return _serve(host=host, port=port, data_dir=data_dir, demo=demo, use_prefect=use_prefect,
+                  prefect_server=prefect_server, runtime_loop=runtime_loop, announce=announce)
 
 
 def demo_config(config: RuntimeConfig) -> RuntimeConfig:
@@ -197,6 +194,8 @@ def _serve(*, host: str, port: int, data_dir: Path, demo: bool, use_prefect: boo
         signal.signal(signal.SIGTERM, previous)
         if starting.is_alive():  # the seed stops after its current action (one transaction)
             starting.join(timeout=30)
+        if loop.thread is not None:  # a job in progress ends (its flow run with it) before the exit
+            loop.thread.join(timeout=30)
     if not server.started:
         print(f"carepath serve: could not listen on {host}:{port}", file=sys.stderr)
         return 1

@@ -273,13 +273,17 @@ def test_serve_demo_answers_first_and_seeds_before_the_runtime_runs(tmp_path: Pa
         assert serve.stdout is not None and serve.stderr is not None
         url = Lines(serve.stdout).wait_for("carepath luistert op http://127.0.0.1:", deadline=60).split(" op ", 1)[1]
         err = Lines(serve.stderr)
-        with urllib.request.urlopen(f"{url}/health", timeout=30) as response:
-            demo = json.loads(response.read())["runtime"]["demo"]
-        if demo == "seeding":  # the usual case: seeding takes several seconds more than listening
+        def demo_state() -> str:
+            with urllib.request.urlopen(f"{url}/health", timeout=30) as response:
+                return str(json.loads(response.read())["runtime"]["demo"])
+
+        notice = "De demogegevens worden nog klaargezet"
+        if demo_state() == "seeding":  # the usual case: seeding takes several seconds more than listening
             with urllib.request.urlopen(f"{url}/", timeout=30) as response:
-                assert response.status == 200 and "De demogegevens worden nog klaargezet" in response.read().decode()
+                assert response.status == 200
+                assert notice in response.read().decode() or demo_state() != "seeding"
             status, page = _sign_in(url, "anna", DEMO_PASSWORD)
-            assert status == 503 and "De demogegevens worden nog klaargezet" in page
+            assert (status == 503 and notice in page) or demo_state() != "seeding", (status, page[:300])
         err.wait_for("carepath.demo: demo data: 240 cases", deadline=240)
         assert not any(" via " in line for line in err.seen), "the runtime ran while the demo was seeded"
         err.wait_for("dispatch via prefect", deadline=150)
