@@ -25,6 +25,7 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from threading import Event
 from typing import Any
 
 from sqlalchemy import Engine as Database
@@ -172,6 +173,12 @@ _ORIGINS = ({"client": "CW", "mother": "CW", "father": "CW"}, {"client": "NL", "
 
 
 def _ensure_accounts(db: Database, now: datetime, password: str) -> None:
+    with read_session(db) as session:
+        missing = [spec for spec in ACCOUNTS if accounts.find_account(session, spec.username) is None]
+    # One argon2 hash (0.1 s, 64 MiB) for every demo account, made before the write transaction: they
+    # share the password the README publishes, and the transaction does not hold the write lock
+    # for eighteen hashes while `carepath serve --demo` already answers pages.
+    hashed = accounts.hash_password(password) if missing else None
     with write_session(db) as session:
         for team in TEAMS:
             accounts.upsert_team(session, team.id, team.name, team.organisation)
@@ -186,21 +193,27 @@ def _ensure_accounts(db: Database, now: datetime, password: str) -> None:
             accounts.create_account(
                 session, username=spec.username, display_name=spec.name, password=password, role=spec.role,
                 organisation=spec.organisation, now=now, teams=spec.teams, pathway_roles=spec.pathway_roles,
-                municipality=spec.municipality, check_rules=False, funder=spec.funder)
+                municipality=spec.municipality, check_rules=False, funder=spec.funder, password_hash=hashed)
 
 
 def seed(service: CaseService, db: Database | None = None, clock: Clock | None = None, *, cases: int = 240,
-         months: int = 8, seed: int = 2026, password: str = DEMO_PASSWORD, **_ignored: Any) -> bool:
+         months: int = 8, seed: int = 2026, password: str = DEMO_PASSWORD, stop: Event | None = None,
+         **_ignored: Any) -> bool:
     """Create the demo accounts and `cases` demo cases (spread over the four pathways) that have run
-    for up to `months` months until now. False when the demo data was already there."""
+    for up to `months` months until now. False when the demo data was already there, or when `stop`
+    was set before it was complete (`carepath serve` stopped while seeding): every action is its own
+    transaction and the marker is written last, so the next seed goes on where this one stopped."""
     db = db or service.db
     now = (clock or service.clock).now().replace(second=0, microsecond=0)
     _ensure_accounts(db, now, password)
     with read_session(db) as session:
         if accounts.get_setting(session, MARKER) is not None:
             return False
-    runner = _DemoRun(service, db, now, months, seed)
+    runner = _DemoRun(service, db, now, months, seed, stop)
     runner.run(cases)
+    if runner.stopped():
+        log.info("demo data: stopped after %d cases, %d worker actions", runner.started, runner.actions)
+        return False
     from web.demo_signals import seed_signals  # early signalling: a DDAS delivery for Noord-Groningen
 
     seed_signals(service, now)
@@ -212,7 +225,9 @@ def seed(service: CaseService, db: Database | None = None, clock: Clock | None =
 
 
 class _DemoRun:
-    def __init__(self, service: CaseService, db: Database, now: datetime, months: int, seed: int) -> None:
+    def __init__(self, service: CaseService, db: Database, now: datetime, months: int, seed: int,
+                 stop: Event | None = None) -> None:
+        self.stop = stop
         self.until = now
         self.start = now - timedelta(days=30 * months)
         self.clock = ManualClock(self.start)
@@ -248,6 +263,8 @@ class _DemoRun:
                 when = self.start + timedelta(seconds=span * (self.rng.random() ** 0.8))
                 self._push(_working_hours(when, self.rng), "start", f"{team.id}|{k + 1}")
         while self.heap:
+            if self.stopped():
+                return
             when, _, kind, ref = heapq.heappop(self.heap)
             if when > self.until:
                 break
@@ -263,6 +280,9 @@ class _DemoRun:
             self._scan()
         self._advance(self.until)
         self._scan()
+
+    def stopped(self) -> bool:
+        return self.stop is not None and self.stop.is_set()
 
     def _push(self, when: datetime, kind: str, ref: str) -> None:
         self.seq += 1

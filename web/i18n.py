@@ -176,6 +176,8 @@ EN: dict[str, str] = {
     "Het formulier bevat een onbekend veld.": "The form holds an unknown field.",
     "Het formulier is nog niet goed ingevuld": "The form is not filled in correctly yet",
     "Het formulier was verlopen. Probeer het opnieuw.": "The form had expired. Please try again.",
+    "De demogegevens worden nog klaargezet. Over een paar seconden kun je inloggen.":
+        "The demo data is still being prepared. You can sign in in a few seconds.",
     "Het huidige wachtwoord klopt niet.": "The current password is not right.",
     "Het zorgpad is in orde: {key}, {n} stappen.": "The pathway is valid: {key}, {n} steps.",
     "Hoofdmenu": "Main menu",

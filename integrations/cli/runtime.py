@@ -220,17 +220,12 @@ def run_job(args: argparse.Namespace) -> int:
 
         server = None
         if use_prefect and not os.environ.get("PREFECT_API_URL"):
-            server = EmbeddedPrefectServer(runtime.data_dir)  # dies with this process, even on kill -9
-            server.start()
+            server = EmbeddedPrefectServer(runtime.data_dir)  # a thread here: dies with this process
         loop = RuntimeLoop(runtime, use_prefect=use_prefect, jobs=(job,), prefect_server=server)
         via = " via Prefect" if use_prefect else ""
         print(say(f"carepath {job}: elke {loop.intervals[job]:g} s{via}; Ctrl-C stopt",
                   f"carepath {job}: every {loop.intervals[job]:g} s{via}; Ctrl-C stops"), flush=True)
-        try:
-            loop.run(threading.Event())
-        finally:
-            if server is not None:
-                server.stop()
+        loop.run(threading.Event())  # the embedded server stops at exit (embedded.py)
         return EXIT_OK
     if use_prefect:
         from integrations.runtime.flows import call_in_process

@@ -1,70 +1,55 @@
-"""Prefect's API server as a child process of `carepath serve`, tied to carepath's life.
+"""Prefect's API server inside carepath's own process, in a thread, tied to carepath's life.
 
-Prefect's own "ephemeral" server is started lazily by the first flow run and stopped by an
-`atexit` hook, so a `carepath serve` that is killed (SIGKILL, the OOM killer) leaves it running
-for good, holding its SQLite database; every restart would add one more. carepath therefore
-starts the same server itself (the same `uvicorn ... prefect.server.api.server:create_app`
-command, in ephemeral mode, its database in the data directory) as soon as `serve` starts, asks
-Linux to send it SIGTERM when carepath goes away (`PR_SET_PDEATHSIG`), waits for its health
-check, and points the in-process flow runs at it. Elsewhere than Linux only the `atexit` stop
-applies. This module does not import Prefect (only its location is looked up).
+Prefect's own "ephemeral" server is started lazily by the first flow run as a child process and
+stopped by an `atexit` hook, so a `carepath serve` that is killed (SIGKILL, the OOM killer)
+leaves it running for good, holding its SQLite database. Until December 2026 carepath started
+that same server as its own child process (`PR_SET_PDEATHSIG`); that child was a second Python
+interpreter with its own copy of SQLAlchemy, pydantic, FastAPI and Prefect: about 230 MB of the
+415 MB `carepath serve --demo` used (issue #14).
+
+carepath now runs the same application (`prefect.server.api.server:create_app`, ephemeral mode:
+no UI, no scheduler; the database `<data dir>/prefect/prefect.db`) under uvicorn on a loopback
+port, in a daemon thread with its own event loop, in the process that runs the flows. It shares
+the libraries the flows import anyway, it cannot outlive carepath (a thread dies with its
+process, whatever kills it), and it answers on the port the flows are pointed at. It is started
+when the runtime loop first needs it, not at start-up, so the web app is listening first.
+`--prefect-ui` starts it in Prefect's web-server mode instead (the dashboard, still no
+background services).
+
+This module imports Prefect only in `start()`'s thread; `prefect_env.configure` must have run
+(Prefect reads its settings once, at import).
 """
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import importlib.util
+import atexit
 import logging
-import os
-import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
-import urllib.request
-from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger("carepath.prefect")
 
-PR_SET_PDEATHSIG = 1
-
-
-def _parent_death_signal() -> Callable[[], None] | None:
-    """A function for `preexec_fn` that makes the child get SIGTERM when its parent thread ends
-    (looked up here, in the parent: the forked child only calls it)."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        prctl = libc.prctl
-    except (OSError, AttributeError):
-        return None
-
-    def set_signal() -> None:
-        prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-
-    return set_signal
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 class EmbeddedPrefectServer:
-    """Start with `start()` (from the thread that lives as long as carepath: the main thread), then
-    `wait_ready()` from anywhere; `api_url` is what flow runs talk to."""
+    """`start()` (returns at once), then `wait_ready()` from anywhere; `api_url` is what flow runs
+    talk to. `stop()` ends it; `start()` again after it died starts a new one on the same port."""
 
     def __init__(self, data_dir: Path, *, ui: bool = False, port: int | None = None) -> None:
         self.data_dir = data_dir
         self.ui = ui
-        self.port = port or _free_port()
-        self.process: subprocess.Popen[bytes] | None = None
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind(("127.0.0.1", port or 0))  # bound now: the port is ours, no race for a free one
+        self.port = int(self._socket.getsockname()[1])
         self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._server: Any = None  # uvicorn.Server, once the thread made it
+        self._ready = threading.Event()
+        self._starts = 0
+        self.error: str | None = None
 
     @property
     def api_url(self) -> str:
@@ -75,61 +60,82 @@ class EmbeddedPrefectServer:
         return f"http://127.0.0.1:{self.port}"
 
     def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
+        return self._thread is not None and self._thread.is_alive()
 
     def start(self) -> None:
         with self._lock:
             if self.alive():
                 return
-            spec = importlib.util.find_spec("prefect")
-            if spec is None or spec.origin is None:
-                raise RuntimeError("Prefect is not installed")
-            app_dir = Path(spec.origin).parent.parent
-            env = {**os.environ, "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1",
-                   "PREFECT_UI_ENABLED": "1" if self.ui else "0"}
-            env.pop("PREFECT_API_URL", None)  # it *is* the API
-            (self.data_dir / "prefect").mkdir(parents=True, exist_ok=True)
-            log_file = open(self.data_dir / "prefect" / "server.log", "ab")  # noqa: SIM115 - the child keeps it
-            try:
-                self.process = subprocess.Popen(
-                    [sys.executable, "-m", "uvicorn", "--app-dir", str(app_dir), "--factory",
-                     "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(self.port),
-                     "--log-level", "error", "--lifespan", "on"],
-                    env=env, cwd=self.data_dir, stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file,
-                    preexec_fn=_parent_death_signal(),
-                )
-            finally:
-                log_file.close()
-            log.info("Prefect server starting on %s (pid %d)", self.ui_url, self.process.pid)
+            self._ready = threading.Event()
+            self._starts += 1
+            self.error = None
+            self._thread = threading.Thread(target=self._run, args=(self._ready, self._starts > 1),
+                                            name="carepath-prefect-server", daemon=True)
+            self._thread.start()
+            if self._starts == 1:
+                # Stopped at exit, after Prefect's own exit hooks (registered later, by the first flow
+                # run, so run earlier) have sent their last events and logs to it: stopped before them,
+                # their retries against a closed port held the exit for a minute.
+                atexit.register(self.stop)
+        log.info("Prefect server starting on %s (in this process)", self.ui_url)
 
-    def _healthy(self) -> bool:
+    def _listening_socket(self) -> socket.socket:
+        if self._socket.fileno() == -1:  # closed by the server that died: the same port again
+            self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self._socket.bind(("127.0.0.1", self.port))
+        return self._socket
+
+    def _run(self, ready: threading.Event, again: bool) -> None:
+        started = time.monotonic()
         try:
-            with urllib.request.urlopen(f"{self.api_url}/health", timeout=2) as response:
-                return bool(response.status == 200)
-        except OSError:
-            return False
+            import asyncio
+
+            import uvicorn
+            from prefect.server.api.server import create_app
+
+            # Ephemeral mode: the API and the few services flow runs need, no UI, no scheduler;
+            # with the dashboard: web-server mode (UI, still no background services).
+            app = create_app(ephemeral=not self.ui, webserver_only=self.ui, final=True, ignore_cache=again)
+            # log_config=None: carepath's logging stays as it is (uvicorn would reconfigure it).
+            config = uvicorn.Config(app, log_config=None, log_level="warning", lifespan="on", access_log=False,
+                                    timeout_graceful_shutdown=5)
+            server = uvicorn.Server(config)
+            self._server = server
+            sock = self._listening_socket()
+
+            async def serve() -> None:
+                serving = asyncio.ensure_future(server.serve(sockets=[sock]))
+                while not server.started and not serving.done():
+                    await asyncio.sleep(0.02)
+                if server.started:
+                    log.info("Prefect server ready on %s after %.1f s", self.ui_url, time.monotonic() - started)
+                    ready.set()
+                await serving
+
+            asyncio.run(serve())
+        except BaseException as exc:  # reported to whoever waits, and in the log (uvicorn exits by SystemExit)
+            self.error = f"{type(exc).__name__}: {exc}"
+            log.exception("the embedded Prefect server stopped")
+        finally:
+            ready.clear()
 
     def wait_ready(self, timeout: float, stop: threading.Event | None = None) -> bool:
-        """True once the server answers its health check; False when it died or `timeout` passed."""
+        """True once the server answers; False when it died, `stop` was set or `timeout` passed."""
         end = time.monotonic() + timeout
-        pause = stop or threading.Event()
+        ready = self._ready
         while time.monotonic() < end:
-            if not self.alive():
-                return False
-            if self._healthy():
+            if ready.wait(0.1):
                 return True
-            if pause.wait(0.2) and stop is not None:
+            if not self.alive() or (stop is not None and stop.is_set()):
                 return False
-        return False
+        return ready.is_set()
 
     def stop(self) -> None:
         with self._lock:
-            process, self.process = self.process, None
-        if process is None or process.poll() is not None:
+            thread, server = self._thread, self._server
+        if thread is None or not thread.is_alive():
             return
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        if server is not None:
+            server.should_exit = True
+        thread.join(timeout=10)

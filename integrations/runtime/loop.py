@@ -55,9 +55,11 @@ class JobStatus:
 class LoopStatus:
     jobs: dict[str, JobStatus] = field(default_factory=lambda: {job: JobStatus() for job in JOBS})
     prefect: str = "off"  # off | starting | ok | unavailable
+    demo: str = "off"  # off | seeding | ready | failed | stopped (`carepath serve --demo`, server.py)
 
     def to_json(self) -> dict[str, Any]:
-        return {"prefect": self.prefect, **{job: s.to_json() for job, s in self.jobs.items()}}
+        shown = {"prefect": self.prefect, **({"demo": self.demo} if self.demo != "off" else {})}
+        return {**shown, **{job: s.to_json() for job, s in self.jobs.items()}}
 
 
 class RuntimeLoop:
@@ -69,6 +71,7 @@ class RuntimeLoop:
         self.prefect_server = prefect_server
         self.startup_timeout = startup_timeout
         self.stopping = threading.Event()
+        self.thread: threading.Thread | None = None  # start()'s
         self.jobs = jobs
         self.only_when_due = only_when_due
         self._monotonic = monotonic
@@ -131,16 +134,19 @@ class RuntimeLoop:
             return self._plain(job), "plain"
 
     def _prefect_api(self) -> str | None:
-        """The embedded server's API once it answers (started again if it died); None: Prefect's default."""
+        """The embedded server's API once it answers (started on first need, again if it died);
+        None: Prefect's default (an operator's server, `PREFECT_API_URL`)."""
         server = self.prefect_server
         if server is None:
             return None
         if not server.alive():
-            log.warning("the Prefect server is not running; starting it again")
+            if self.status.prefect != "starting":
+                log.warning("the Prefect server is not running; starting it again")
             server.start()
         if not server.wait_ready(self.startup_timeout, self.stopping):
+            why = f" ({server.error})" if server.error else ""
             raise RuntimeError(f"the Prefect server on {server.api_url} did not answer within "
-                               f"{self.startup_timeout:.0f} s (see prefect/server.log in the data directory)")
+                               f"{self.startup_timeout:.0f} s{why}")
         return server.api_url
 
     # --- the loop ---------------------------------------------------------------------------------
@@ -161,4 +167,5 @@ class RuntimeLoop:
     def start(self, stop: threading.Event) -> threading.Thread:
         thread = threading.Thread(target=self.run, args=(stop,), name="carepath-runtime", daemon=True)
         thread.start()
+        self.thread = thread
         return thread

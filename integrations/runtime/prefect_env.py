@@ -10,6 +10,12 @@ carepath installation writes nowhere else:
     <data dir>/prefect/results/    PREFECT_RESULTS_LOCAL_STORAGE_PATH (carepath persists none)
     <data dir>/tmp/                TMPDIR
 
+With no `PREFECT_API_URL` carepath runs Prefect's API server itself, inside its own process
+(`embedded.py`), and switches off what that server would do for nobody: registering Prefect's
+block types at start, automations (the triggers and actions services) and the event stream to
+websocket clients (`EMBEDDED_SERVER`). Smaller and quicker to start; flow runs, their names,
+tags, states and results are all there.
+
 Values the operator has set already (say `PREFECT_API_URL` of a production
 server, or a PostgreSQL `PREFECT_SERVER_DATABASE_CONNECTION_URL`) are kept.
 This module never imports Prefect.
@@ -29,7 +35,19 @@ FORCED = {
 }
 
 
-def prefect_environment(data_dir: Path, *, quiet: bool = True, embedded_sqlite: bool = True) -> dict[str, str]:
+# The embedded server (no PREFECT_API_URL): what carepath's flows do not use. Block types are for
+# deployments and storage blocks (carepath persists no results); automations react to events nobody
+# defines here; the event stream feeds websocket clients (the UI's live view) that the embedded
+# server does not have unless --prefect-ui is asked for.
+EMBEDDED_SERVER = {
+    "PREFECT_SERVER_REGISTER_BLOCKS_ON_START": "false",
+    "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": "false",
+    "PREFECT_SERVER_EVENTS_STREAM_OUT_ENABLED": "false",
+}
+
+
+def prefect_environment(data_dir: Path, *, quiet: bool = True, embedded_sqlite: bool = True,
+                        embedded_server: bool = False) -> dict[str, str]:
     """The Prefect settings for an installation whose data directory is `data_dir`.
 
     `embedded_sqlite`: the server (ephemeral or `prefect server start`) keeps its database in
@@ -48,6 +66,8 @@ def prefect_environment(data_dir: Path, *, quiet: bool = True, embedded_sqlite: 
         "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "false",
         "PREFECT_LOGGING_LEVEL": "WARNING" if quiet else "INFO",
     }
+    if embedded_server:
+        env.update(EMBEDDED_SERVER)
     if embedded_sqlite:
         env["PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED"] = "false"
         env["PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED"] = "false"
@@ -59,7 +79,8 @@ def configure(data_dir: Path, environ: MutableMapping[str, str] | None = None, *
     create the directories; returns what is now in effect. Call it before `import prefect`: Prefect
     reads its settings once, at import."""
     env = os.environ if environ is None else environ
-    wanted = prefect_environment(data_dir, quiet=quiet, embedded_sqlite=_uses_embedded_sqlite(env))
+    wanted = prefect_environment(data_dir, quiet=quiet, embedded_sqlite=_uses_embedded_sqlite(env),
+                                 embedded_server=not env.get("PREFECT_API_URL"))
     for key, value in wanted.items():
         env.setdefault(key, value)
     env.update(FORCED)

@@ -1,12 +1,22 @@
 """`carepath serve`: the web app, the sweep and the dispatch in one process, state in the data dir.
 
-Start-up order: Prefect's environment (inside the data dir, no telemetry) is
-set before anything imports Prefect; the database is migrated and the shipped
-pathways published; `--demo` hands the service to `web.demo:seed` when the web
-app provides it; the web server starts listening and prints
-`carepath luistert op http://HOST:PORT` (English with CAREPATH_LANGUAGE=en); the runtime loop starts in a thread.
-The first flow run starts Prefect's embedded server in the background (5-20 s),
-so the web app answers at once. See docs/runtime.md for why this shape.
+Start-up order (issue #14: the first page within seconds, the whole of it in one process):
+
+1. Prefect's environment (inside the data dir, no telemetry) is set before anything imports
+   Prefect; the database is migrated and the shipped pathways published.
+2. The web server starts listening and prints `carepath luistert op http://HOST:PORT` (English
+   with CAREPATH_LANGUAGE=en). Nothing before it imports Prefect.
+3. Then, in a background thread: `--demo` hands the service to `web.demo:seed` (the web app
+   answers meanwhile; `status.demo` is "seeding" and sign-in waits until the demo data is
+   complete, so nobody sees or changes a half-made demo), and after it the runtime loop starts.
+   The runtime loop never runs while the demo is being seeded: the seed fires the demo's timers
+   on its own clock.
+4. The loop's first flow run starts Prefect's API server in this process (`embedded.py`, a few
+   seconds); until it answers, nothing waits but the loop.
+
+SIGTERM or Ctrl-C stop the web server, ask the seed to stop between two of its actions (each one
+its own transaction; a later start goes on where it stopped), stop the loop and the Prefect
+server, and exit 0. See docs/runtime.md for why this shape.
 """
 
 from __future__ import annotations
@@ -83,12 +93,13 @@ def make_app(runtime: Runtime, loop: RuntimeLoop, demo: bool) -> Any:
                            data_dir=runtime.data_dir, demo=demo)
 
 
-def seed_demo(runtime: Runtime) -> bool:
+def seed_demo(runtime: Runtime, stop: threading.Event | None = None) -> bool:
     seed = _optional("web.demo", "seed")
     if seed is None:
         log.warning("--demo: the web app has no demo data yet (web.demo:seed); starting empty")
         return False
-    call_with_known(seed, runtime.service, runtime=runtime, data_dir=runtime.data_dir, clock=runtime.service.clock)
+    call_with_known(seed, runtime.service, runtime=runtime, data_dir=runtime.data_dir, clock=runtime.service.clock,
+                    stop=stop)
     return True
 
 
@@ -105,20 +116,31 @@ def serve(*, host: str, port: int, data_dir: Path, demo: bool = False, use_prefe
     if use_prefect:
         prefect_env.configure(data_dir)
         if not os.environ.get("PREFECT_API_URL"):  # an operator's own Prefect server is used as it is
-            prefect_server = EmbeddedPrefectServer(data_dir, ui=prefect_ui)
-            prefect_server.start()  # from the main thread: it lives exactly as long as carepath
-    try:
-        return _serve(host=host, port=port, data_dir=data_dir, demo=demo, use_prefect=use_prefect,
-                      prefect_server=prefect_server, runtime_loop=runtime_loop, announce=announce)
-    finally:
-        if prefect_server is not None:
-            prefect_server.stop()
+            prefect_server = EmbeddedPrefectServer(data_dir, ui=prefect_ui)  # started by the loop's first run
+    # The embedded server stops at exit, after Prefect's exit hooks have delivered to it (embedded.py).
+    return _serve(host=host, port=port, data_dir=data_dir, demo=demo, use_prefect=use_prefect,
+                  prefect_server=prefect_server, runtime_loop=runtime_loop, announce=announce)
 
 
 def demo_config(config: RuntimeConfig) -> RuntimeConfig:
     """The demo's partners have no endpoints: their webhooks go to the local sink
     (<data dir>/webhooks) instead of becoming hundreds of failed deliveries (docs/exchange.md)."""
     return config if config.webhook_sink else dataclasses.replace(config, webhook_sink=True)
+
+
+def after_listening(runtime: Runtime, loop: RuntimeLoop, stop: threading.Event, *, demo: bool,
+                    runtime_loop: bool) -> None:
+    """What follows the open socket, in its own thread: the demo data first, then the runtime loop."""
+    if demo:
+        try:
+            seed_demo(runtime, stop)
+        except Exception:
+            loop.status.demo = "failed"
+            log.exception("--demo: seeding the demo data failed; carepath runs without it")
+        else:
+            loop.status.demo = "stopped" if stop.is_set() else "ready"
+    if runtime_loop and not stop.is_set():
+        loop.start(stop)
 
 
 def _serve(*, host: str, port: int, data_dir: Path, demo: bool, use_prefect: bool,
@@ -130,15 +152,15 @@ def _serve(*, host: str, port: int, data_dir: Path, demo: bool, use_prefect: boo
     install(runtime)
     for source, why in runtime.service.unpublished:
         log.warning("pathway %s not published: %s", source, why)
-    if demo:
-        try:
-            seed_demo(runtime)
-        except Exception:
-            log.exception("--demo: seeding the demo data failed; carepath runs without it")
     loop = RuntimeLoop(runtime, use_prefect=use_prefect, prefect_server=prefect_server, jobs=SERVE_JOBS)
+    if demo:
+        loop.status.demo = "seeding"  # sign-in waits for it (web/pages/auth.py)
     app = make_app(runtime, loop, demo)
     stop = threading.Event()
     say = announce or (lambda line: print(line, flush=True))
+    starting = threading.Thread(target=after_listening, args=(runtime, loop, stop),
+                                kwargs={"demo": demo, "runtime_loop": runtime_loop}, name="carepath-start",
+                                daemon=True)
 
     import uvicorn
 
@@ -158,19 +180,22 @@ def _serve(*, host: str, port: int, data_dir: Path, demo: bool, use_prefect: boo
         say(words(f"carepath luistert op http://{host}:{bound}", f"carepath listening on http://{host}:{bound}"))
         if prefect_server is not None and prefect_server.ui:
             say(words(f"Prefect-UI op {prefect_server.ui_url}", f"Prefect UI on {prefect_server.ui_url}"))
-        if runtime_loop:
-            loop.start(stop)
+        starting.start()
         await serving
 
     # uvicorn shuts down gracefully on SIGTERM/SIGINT and then raises the signal again for the
-    # handler that was there before it: make that a plain return, so atexit hooks run (they stop
-    # Prefect's embedded server) and a stop by the service manager exits 0.
+    # handler that was there before it: make that a plain return, so atexit hooks run and a stop by
+    # the service manager exits 0.
     previous = signal.signal(signal.SIGTERM, _stopped)
     try:
         asyncio.run(main())
     finally:
         stop.set()
         signal.signal(signal.SIGTERM, previous)
+        if starting.is_alive():  # the seed stops after its current action (one transaction)
+            starting.join(timeout=30)
+        if loop.thread is not None:  # a job in progress ends (its flow run with it) before the exit
+            loop.thread.join(timeout=30)
     if not server.started:
         print(f"carepath serve: could not listen on {host}:{port}", file=sys.stderr)
         return 1

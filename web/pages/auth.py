@@ -50,11 +50,22 @@ def home(request: Request) -> Response:
     return RedirectResponse(home_of(principal), status_code=303)
 
 
+DEMO_SEEDING = "De demogegevens worden nog klaargezet. Over een paar seconden kun je inloggen."
+
+
+def demo_seeding(request: Request) -> bool:
+    """True while `carepath serve --demo` is still making the demo data (it listens before that is
+    done): sign-in waits, so nobody sees or changes a half-made demo."""
+    status = getattr(request.app.state, "runtime_status", None)
+    return getattr(status, "demo", None) == "seeding"
+
+
 def _login_page(request: Request, error: str | None, username: str, status: int = 200,
                 next_url: str = "") -> HTMLResponse:
     token = new_login_csrf()
-    response = render(request, "login.html", {"error": error, "username": username, "login_csrf": token,
-                                              "next": next_url},
+    notice = translate(DEMO_SEEDING, language(request)) if error is None and demo_seeding(request) else None
+    response = render(request, "login.html", {"error": error, "notice": notice, "username": username,
+                                              "login_csrf": token, "next": next_url},
                       status_code=status, title=translate("Inloggen", language(request)))
     response.set_cookie(LOGIN_CSRF_COOKIE, token, max_age=3600, path="/", httponly=True, samesite="lax",
                         secure=is_https(request, portal_of(request)))
@@ -115,6 +126,10 @@ async def login(request: Request, username: Annotated[str, Form(max_length=200)]
     except CsrfError:
         return _login_page(request, translate("Het formulier was verlopen. Probeer het opnieuw.", lang), username,
                            400, next)
+    if demo_seeding(request):
+        response = _login_page(request, translate(DEMO_SEEDING, lang), username, 503, next)
+        response.headers["Retry-After"] = "5"
+        return response
     settings = portal.settings
     policy = ThrottlePolicy(free_failures=settings.lockout_after, account_cap=settings.signin_account_cap,
                             source_cap=settings.signin_source_cap)
