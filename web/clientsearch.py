@@ -38,7 +38,20 @@ class ClientFields:
     bsn: str | None
 
 
+_FIELDS_OF: dict[int, tuple[Pathway, ClientFields]] = {}  # id(pathway) -> (that pathway, its fields)
+
+
 def client_fields(pathway: Pathway) -> ClientFields:
+    """The pathway's client fields, worked out once per pathway version (every work list asks)."""
+    known = _FIELDS_OF.get(id(pathway))
+    if known is not None and known[0] is pathway:
+        return known[1]
+    fields = _client_fields(pathway)
+    _FIELDS_OF[id(pathway)] = (pathway, fields)
+    return fields
+
+
+def _client_fields(pathway: Pathway) -> ClientFields:
     props: Mapping[str, Any] = pathway.case_data.get("properties", {})
     personal = [k for k in pathway.personal_data if k in props]
 
@@ -250,10 +263,16 @@ def names_for(session: Session, rows: Iterable[tuple[str, str, int, str]], looku
 
 
 def names_for_cases(session: Session, case_ids: Iterable[str], lookup: Any) -> dict[str, str]:
-    """Client names of running cases by id (work lists): two small queries for a page of tasks."""
+    """Client names of running cases by id (work lists): one query for a page of tasks."""
     wanted = sorted(set(case_ids))
     if not wanted:
         return {}
-    rows = session.execute(select(CaseRow.id, CaseRow.pathway_id, CaseRow.pathway_version, CaseRow.status)
-                           .where(CaseRow.id.in_(wanted)))
-    return names_for(session, [(r[0], r[1], r[2], r[3]) for r in rows], lookup)
+    found = {}
+    for case_id, pathway_id, version, data in session.execute(
+            select(CaseRow.id, CaseRow.pathway_id, CaseRow.pathway_version, CasePersonalDataRow.data)
+            .join(CasePersonalDataRow, CasePersonalDataRow.case_id == CaseRow.id)
+            .where(CaseRow.id.in_(wanted), CaseRow.status != "closed")):
+        name = name_of(data or {}, client_fields(_pathway(lookup, pathway_id, version)))
+        if name:
+            found[case_id] = name
+    return found
