@@ -133,6 +133,10 @@ def _what(cmd: c.Command) -> dict[str, Any]:
     return {"command": type(cmd).__name__, **fields}
 
 
+class _NotPublished(Exception):
+    """No version of the pathway is published (turned into the catalog's error, which names what is)."""
+
+
 class CaseService:
     """Commands and queries on cases, each in its own transaction."""
 
@@ -351,25 +355,28 @@ class CaseService:
 
         `pseudonym`: the client's pseudonym when it is known without the client id (a hand-over
         from another case of the same client)."""
-        if version is None:
-            version = self._latest_version(pathway_id)
-        personal = self.catalog.lookup(pathway_id, version).pathway.personal_data
         pseudonym = pseudonym or self._pseudonym(client_id)
-        what_hash = "" if idempotency_key is None else idempotency.command_hash({
-            "command": "StartCase", "pathway": f"{pathway_id}@{version}", "trigger": trigger,
-            "data": {k: v for k, v in data.items() if k not in personal}, "team": team, "municipality": municipality,
-            "assignments": dict(assignments or {}), "case_id": case_id,
-            "client": pseudonym if client_id is not None else None,
-            **({"funder": funder} if funder is not None else {}),
-        })
-        # PostgreSQL: nothing to look up first, and the case is one statement (repository.insert_case_on):
-        # in autocommit.
+        if version is None and self.db.dialect.name != "sqlite":
+            # PostgreSQL: the newest version is a snapshot read (retried on a connection found dead),
+            # then the case is one statement (repository.insert_case_on) in autocommit. SQLite reads it
+            # inside the write transaction instead: one connection checkout less, under the write lock.
+            version = self._latest_version(pathway_id)
         single = idempotency_key is None and case_id is None
         for _ in range(self._max_attempts):
             new_id = case_id or new_case_id()
             try:
-                def start(tx: hot_sql.RawTransaction, new_id: str = new_id, version: int = version) -> CommandResult:
+                def start(tx: hot_sql.RawTransaction, new_id: str = new_id) -> CommandResult:
+                    chosen = version if version is not None else self._newest_version_on(tx, pathway_id)
+                    personal = self.catalog.lookup(pathway_id, chosen).pathway.personal_data
+                    what_hash = ""
                     if idempotency_key is not None:
+                        what_hash = idempotency.command_hash({
+                            "command": "StartCase", "pathway": f"{pathway_id}@{chosen}", "trigger": trigger,
+                            "data": {k: v for k, v in data.items() if k not in personal}, "team": team,
+                            "municipality": municipality, "assignments": dict(assignments or {}),
+                            "case_id": case_id, "client": pseudonym if client_id is not None else None,
+                            **({"funder": funder} if funder is not None else {}),
+                        })
                         stored = idempotency.find_on(tx.cursor, tx.name, idempotency_key, what_hash)
                         if stored is not None:
                             return CommandResult.from_json(stored.result, duplicate=True)
@@ -378,7 +385,7 @@ class CaseService:
                     now = self.clock.now()
                     cmd = c.StartCase(
                         case_id=new_id, actor=actor, reason=reason, idempotency_key=idempotency_key,
-                        pathway_id=pathway_id, pathway_version=version, trigger=trigger, data=dict(data),
+                        pathway_id=pathway_id, pathway_version=chosen, trigger=trigger, data=dict(data),
                         pseudonym=pseudonym, team=team, municipality=municipality,
                         assignments=dict(assignments or {}), funder=funder,
                     )
@@ -390,30 +397,39 @@ class CaseService:
                                              result.to_json(), now)
                     return result
 
-                with self._storage(f"starting case {new_id} on {pathway_id}@{version}"):
+                what = f"{pathway_id}@{version}" if version is not None else pathway_id
+                with self._storage(f"starting case {new_id} on {what}"):
                     return self._write(start, new_id, single=single)
+            except _NotPublished:
+                with read_session(self.db) as session:  # the catalog's error names what is published
+                    self.catalog.latest_version(session, pathway_id)
+                raise AssertionError(f"{pathway_id} is published after all") from None
             except IntegrityError:
                 # The same key stored concurrently, the given case id taken meanwhile, or (rarely) a
                 # generated id that exists: the next round finds the key, refuses the id, or draws anew.
                 continue
-        raise ConflictError(msg("case.start_failed", pathway=pathway_id, version=version, attempts=self._max_attempts))
+        raise ConflictError(msg("case.start_failed", pathway=pathway_id, version=version or "?",
+                                attempts=self._max_attempts))
 
     def _latest_version(self, pathway_id: str) -> int:
         """The newest published version of `pathway_id`: one indexed read on the driver's cursor (on
         PostgreSQL in autocommit: one round trip, no BEGIN and ROLLBACK)."""
-
-        def newest(tx: hot_sql.RawTransaction) -> Any:
-            tx.cursor.execute(f"SELECT max(version) FROM pathway_versions WHERE pathway_id = "
-                              f"{hot_sql.dialect(tx.name).mark}", (pathway_id,))
-            row = tx.cursor.fetchone()
-            return None if row is None else row[0]
-
         with self._storage(f"starting a case on {pathway_id}"):
-            found = self._read(newest)
-            if found is not None:
-                return int(found)
-            with read_session(self.db) as session:  # not published: the catalog's error names what is
-                return self.catalog.latest_version(session, pathway_id)
+            try:
+                return self._read(lambda tx: self._newest_version_on(tx, pathway_id))
+            except _NotPublished:
+                with read_session(self.db) as session:  # not published: the catalog's error names what is
+                    return self.catalog.latest_version(session, pathway_id)
+
+    @staticmethod
+    def _newest_version_on(tx: hot_sql.RawTransaction, pathway_id: str) -> int:
+        """The newest published version of `pathway_id`: one indexed read on the transaction's cursor."""
+        tx.cursor.execute(f"SELECT max(version) FROM pathway_versions WHERE pathway_id = "
+                          f"{hot_sql.dialect(tx.name).mark}", (pathway_id,))
+        row = tx.cursor.fetchone()
+        if row is None or row[0] is None:
+            raise _NotPublished(pathway_id)
+        return int(row[0])
 
     # --- commands -----------------------------------------------------------------------------------
     def claim(self, task_id: str, worker: str, *, actor: str | None = None,
