@@ -190,14 +190,9 @@ def write_signal_files(folder: Path, total: int, steps: int) -> list[Path | None
 
 
 def sweeper(url: str, data_dir: str, conn: Connection) -> None:
-    """Its own service and clock; for each moment received: one `sweep_once`, answered with its counts.
-
-    A sweeper process of its own, as in production (a Prefect worker's flow run, `carepath sweep`):
-    at `$CAREPATH_BATCH_NICE` like those (integrations/runtime/priority.py)."""
-    from integrations.runtime.priority import yield_to_people
+    """Its own service and clock; for each moment received: one `sweep_once`, answered with its counts."""
     from integrations.runtime.sweep import sweep_once
 
-    yield_to_people()
     clock = ManualClock(DAY_START - timedelta(hours=1))
     service = build_service(url, clock, data_dir=Path(data_dir), publish_shipped=False)
     conn.send("ready")

@@ -210,9 +210,6 @@ def _describe(job: str, result: dict[str, Any]) -> str:
 def run_job(args: argparse.Namespace) -> int:
     job: str = args.job
     use_prefect = not args.no_prefect
-    from integrations.runtime.priority import yield_to_people
-
-    yield_to_people()  # a process of batch work only: the web app first (`$CAREPATH_BATCH_NICE`)
     runtime = _runtime(use_prefect)
     if not args.once:
         _logging()

@@ -4,8 +4,7 @@ Flows find it with `current()`: built once per process from the environment
 (`CAREPATH_DATABASE_URL`, `CAREPATH_DATA_DIR`, `config.yaml`), or installed by
 whoever started the process (`carepath serve`, a test with a manual clock).
 A Prefect worker that starts a flow run in a fresh process builds it from the
-environment the deployment gave it, and lowers that process's CPU priority
-(`$CAREPATH_BATCH_NICE`, priority.py).
+environment the deployment gave it.
 """
 
 from __future__ import annotations
@@ -66,16 +65,10 @@ _current: Runtime | None = None
 
 
 def current() -> Runtime:
-    """The installed runtime, or one built from the environment the first time it is asked for.
-
-    Built from the environment means a process of its own for batch work (a Prefect worker's flow
-    run): it yields the CPU to the web app first (`priority.py`)."""
+    """The installed runtime, or one built from the environment the first time it is asked for."""
     global _current
     with _lock:
         if _current is None:
-            from integrations.runtime.priority import yield_to_people
-
-            yield_to_people()
             _current = build_runtime()
         return _current
 
