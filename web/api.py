@@ -430,7 +430,8 @@ def tasks(request: Request, principal: Caller,
           type: Annotated[str | None, Query(pattern="^(human_task|evaluation|partner_request)$")] = None,
           role: Annotated[str | None, Query(max_length=64)] = None) -> TaskLists:
     portal = _portal(request)
-    mine, queue, _unread = portal.work(principal, scope=scope, pathway=pathway, due=due, task_type=type, role=role)
+    lists = portal.work(principal, scope=scope, pathway=pathway, due=due, task_type=type, role=role)
+    mine, queue = lists.mine, lists.queue
     now = portal.now()
 
     def out(item: Any) -> TaskOut:

@@ -123,6 +123,7 @@ class WorkLists(NamedTuple):
     mine: list[caselists.WorkItem]
     queue: list[caselists.WorkItem]
     unread: int  # unread messages in the in-app inbox
+    client_names: dict[str, str]  # case id -> client name (running cases; only when asked for)
 
 
 @dataclass
@@ -296,8 +297,9 @@ class Portal:
 
     # --- work lists -------------------------------------------------------------------------------
     def work(self, p: Principal, *, scope: str = "all", pathway: str | None = None, due: str | None = None,
-             task_type: str | None = None, role: str | None = None) -> WorkLists:
-        """My tasks and my roles' queue, soonest due first, and my unread messages."""
+             task_type: str | None = None, role: str | None = None, client_names: bool = False) -> WorkLists:
+        """My tasks and my roles' queue, soonest due first, and my unread messages; with
+        `client_names`, the names of their clients too, read in the same transaction."""
         self.require(p, *CASE_ROLES)
         if p.partner is not None:  # a partner-limited token: only the partner requests of its roles
             task_type = "partner_request"
@@ -317,8 +319,13 @@ class Portal:
                 due_before=due_before, task_type=task_type or None, role=role or None, limit=limit,
                 visibility=visibility, queue_clause=self.access().queue_clause(p.pathway_roles))
             unread = self.unread_messages(session, p)
+            names = {}
+            if client_names:
+                from web.clientsearch import names_for_cases
+
+                names = names_for_cases(session, [t.case_id for t in mine + queue], self.service.catalog.lookup)
             record("list", f"work list ({len(mine)} own tasks, {len(queue)} in queue)")
-        return WorkLists(mine, queue, unread)
+        return WorkLists(mine, queue, unread, names)
 
     def cases(self, p: Principal, *, status: str | None, pathway: str | None, team: str | None,
               query: str | None, page: int) -> tuple[list[caselists.CaseListRow], int]:

@@ -147,3 +147,18 @@ def read_session(engine: Engine) -> Iterator[Session]:
     """A session for queries; nothing it does is committed."""
     with Session(engine, expire_on_commit=False) as session, session.begin():
         yield session
+
+
+@contextmanager
+def snapshot_read(engine: Engine) -> Iterator[Session]:
+    """A session for a read of one or two independent statements, on PostgreSQL in autocommit: no
+    BEGIN and ROLLBACK round trips (each statement is its own snapshot). For the reads on every
+    request (who is signed in); a read that needs one snapshot over several statements takes
+    `read_session`."""
+    if is_sqlite(engine):
+        with read_session(engine) as session:
+            yield session
+        return
+    with Session(engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False) as session:
+        yield session
+

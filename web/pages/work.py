@@ -8,11 +8,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from engine.definition import RoleScope
+from integrations.db.caselists import WorkItem
 from integrations.pathway_access import qualified
 from web.i18n import translate
 from web.portal import CASE_ROLES
 from web.principal import Principal
-from web.ui import is_htmx, page_principal, portal_of, render
+from web.ui import is_htmx, language, page_principal, portal_of, render
+from web.worklist_rows import WorkRow, work_rows
 
 router = APIRouter(include_in_schema=False)
 
@@ -52,7 +54,8 @@ def work(request: Request, principal: Annotated[Principal, Depends(page_principa
          role: Annotated[str, Query(max_length=64)] = "") -> Response:
     portal = portal_of(request)
     portal.require(principal, *CASE_ROLES)
-    mine, queue, unread = portal.work(principal, scope=scope, pathway=pathway, due=due, task_type=type, role=role)
+    mine, queue, unread, client_names = portal.work(principal, scope=scope, pathway=pathway, due=due,
+                                                    task_type=type, role=role, client_names=True)
     now = portal.now()
     counts = {
         "overdue": sum(1 for t in mine if t.due_at < now),
@@ -61,15 +64,15 @@ def work(request: Request, principal: Annotated[Principal, Depends(page_principa
         "escalated": sum(1 for t in mine + queue if t.escalation_level > 0),
         "unread": unread,
     }
-    from integrations.db.engine_factory import read_session
-    from web.clientsearch import names_for_cases
+    pathways, roles = pathway_titles(request), role_titles(request, per_pathway=True)
+    lang = language(request, principal)
 
-    with read_session(portal.db) as session:
-        client_names = names_for_cases(session, [t.case_id for t in mine + queue], portal.service.catalog.lookup)
+    def rows(items: list[WorkItem]) -> list[WorkRow]:
+        return work_rows(items, now=now, lang=lang, roles=roles, pathways=pathways, client_names=client_names)
+
     context = {
-        "client_names": client_names,
-        "mine": mine, "queue": queue, "counts": counts, "pathways": pathway_titles(request),
-        "roles": role_titles(request, per_pathway=True), "limit": portal.settings.worklist_limit,
+        "mine": mine, "queue": queue, "mine_rows": rows(mine), "queue_rows": rows(queue), "counts": counts,
+        "pathways": pathways, "roles": roles, "limit": portal.settings.worklist_limit,
         "filters": {"scope": scope, "pathway": pathway, "due": due, "type": type, "role": role},
     }
     template = "_work_lists.html" if is_htmx(request) and request.headers.get("hx-target") == "work-lists" \
