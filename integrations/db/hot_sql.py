@@ -21,6 +21,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import JSON, Engine, Table
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -270,6 +271,35 @@ def _guarded(name: str, table: Table, key: str, columns: tuple[str, ...], guard:
     # The count of updated rows divides 1: no row (the guard failed) is a server error that aborts the
     # transaction, so nothing needs to wait for this statement's answer before the rest is sent.
     return f"WITH changed AS ({sql}) SELECT 1 / count(*) FROM changed"
+
+
+def update_many_guarded(cursor: Any, table: Table, rows: Sequence[Mapping[str, Any]], guards: Sequence[Any], *,
+                        key: str, guard: str) -> int:
+    """PostgreSQL: UPDATE many rows by their `key`, each only `WHERE guard = ` its value in `guards`
+    (an optimistic lock per row), as one statement whatever the count: the rows go as one JSON
+    array (as `_insert_json`), so the server parses, plans and runs one statement instead of one a
+    row. Returns how many rows matched (the caller compares it with `len(rows)`)."""
+    if not rows:
+        return 0
+    columns = tuple(c for c in rows[0] if c != key)
+    sql = _update_json(table, key, columns, guard)
+    documents = [{**row, _GUARD_FIELD: value} for row, value in zip(rows, guards, strict=True)]
+    cursor.execute(sql, (_rows_json(table, (*columns, key), documents),))
+    return int(cursor.rowcount)
+
+
+_POSTGRESQL = postgresql.dialect()  # type: ignore[no-untyped-call]
+_GUARD_FIELD = "carepath_guard"  # beside the row's own columns in each JSON object (no column has the name)
+
+
+@cache
+def _update_json(table: Table, key: str, columns: tuple[str, ...], guard: str) -> str:
+    assigned = ", ".join(f"{c} = v.{c}" for c in columns)
+    guard_type = table.c[guard].type.compile(dialect=_POSTGRESQL)
+    return (f"UPDATE {table.name} AS t SET {assigned} FROM (SELECT r.*, (e ->> '{_GUARD_FIELD}')::{guard_type} "
+            f"AS {_GUARD_FIELD} FROM json_array_elements(%s::json) AS e, "
+            f"json_populate_record(NULL::{table.name}, e) AS r) AS v "
+            f"WHERE t.{key} = v.{key} AND t.{guard} = v.{_GUARD_FIELD}")
 
 
 def update_guarded(cursor: Any, name: str, table: Table, row: Mapping[str, Any], *, key: str, guard: str,

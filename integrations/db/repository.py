@@ -471,7 +471,13 @@ def save_decisions(session: Session, saves: Sequence[PendingSave]) -> None:
     nothing written, when any case moved on all the same."""
     changed = [save for save in saves if save.decision.events]
     if changed:
-        updated = session.connection().execute(_UPDATE_CASE, [_case_update(save) for save in changed]).rowcount
+        cursor, name = hot_sql.driver_cursor(session)
+        if name == "postgresql":  # one statement for the batch's case rows, not one a case
+            updated = hot_sql.update_many_guarded(
+                cursor, _CASES, [{"id": s.decision.state.id, **_case_columns(s.decision.state, s.personal_fields)}
+                                 for s in changed], [s.loaded_version for s in changed], key="id", guard="version")
+        else:
+            updated = session.connection().execute(_UPDATE_CASE, [_case_update(save) for save in changed]).rowcount
         if updated != len(changed):
             raise StaleCaseError(
                 f"{len(changed) - updated} of cases {', '.join(s.decision.state.id for s in changed[:5])}"
