@@ -9,7 +9,10 @@ Usage: `.venv/bin/python bench/bench_national_day.py [--scale 1.0] [--backend po
 [--writers 16] [--users 50] [--steps 120] [--pace 0]` (`--scale 0.05` for a quick run: every volume times the
 scale; the number of web users stays as given; `--pace S`: each step takes at least S seconds, so the
 day's work is spread over the wall-time budget instead of done as fast as it goes, which leaves the
-CPUs room for the web users). PostgreSQL is `CAREPATH_TEST_POSTGRES_URL` (default the
+CPUs room for the web users). The defaults run the day as fast as it goes, for its wall time; for the
+work list's latency the day is spread and written by fewer threads:
+`--writers 4 --steps 600 --pace 0.9` (a sweep every simulated minute, as `sweep.every` in production,
+the day over 9 of its 10 minutes; results in docs/benchmarks.md). PostgreSQL is `CAREPATH_TEST_POSTGRES_URL` (default the
 local server), a fresh schema `carepath_bench_*` that is dropped at the end; SQLite is a fresh file.
 
 Setup (timed separately, not part of the day):
