@@ -365,8 +365,8 @@ class CaseService:
         for _ in range(self._max_attempts):
             new_id = case_id or new_case_id()
             try:
-                def start(tx: hot_sql.RawTransaction, new_id: str = new_id) -> CommandResult:
-                    chosen = version if version is not None else self._newest_version_on(tx, pathway_id)
+                def start(tx: hot_sql.RawTransaction, new_id: str = new_id, given: int | None = version) -> CommandResult:
+                    chosen = given if given is not None else self._newest_version_on(tx, pathway_id)
                     personal = self.catalog.lookup(pathway_id, chosen).pathway.personal_data
                     what_hash = ""
                     if idempotency_key is not None:
@@ -400,10 +400,9 @@ class CaseService:
                 what = f"{pathway_id}@{version}" if version is not None else pathway_id
                 with self._storage(f"starting case {new_id} on {what}"):
                     return self._write(start, new_id, single=single)
-            except _NotPublished:
-                with read_session(self.db) as session:  # the catalog's error names what is published
-                    self.catalog.latest_version(session, pathway_id)
-                raise AssertionError(f"{pathway_id} is published after all") from None
+            except _NotPublished:  # NotFoundError naming what is published (or published just now: again)
+                version = self._catalog_version(pathway_id)
+                continue
             except IntegrityError:
                 # The same key stored concurrently, the given case id taken meanwhile, or (rarely) a
                 # generated id that exists: the next round finds the key, refuses the id, or draws anew.
@@ -418,8 +417,12 @@ class CaseService:
             try:
                 return self._read(lambda tx: self._newest_version_on(tx, pathway_id))
             except _NotPublished:
-                with read_session(self.db) as session:  # not published: the catalog's error names what is
-                    return self.catalog.latest_version(session, pathway_id)
+                return self._catalog_version(pathway_id)
+
+    def _catalog_version(self, pathway_id: str) -> int:
+        """The newest version through the catalog, whose NotFoundError names the published pathways."""
+        with read_session(self.db) as session:
+            return self.catalog.latest_version(session, pathway_id)
 
     @staticmethod
     def _newest_version_on(tx: hot_sql.RawTransaction, pathway_id: str) -> int:
