@@ -128,9 +128,21 @@ def demo_config(config: RuntimeConfig) -> RuntimeConfig:
     return config if config.webhook_sink else dataclasses.replace(config, webhook_sink=True)
 
 
+def warm_calendar(runtime: Runtime) -> None:
+    """Load the Dutch public holidays now, not in the first request that sets a deadline.
+
+    The `holidays` package imports every country it knows on first use (about 0.2 s).
+    """
+    from engine.calendar import calendar_for
+    from engine.definition import CalendarKind
+
+    calendar_for(CalendarKind.WORKING_DAYS).is_working_day(runtime.service.clock.now().date())
+
+
 def after_listening(runtime: Runtime, loop: RuntimeLoop, stop: threading.Event, *, demo: bool,
                     runtime_loop: bool) -> None:
     """What follows the open socket, in its own thread: the demo data first, then the runtime loop."""
+    warm_calendar(runtime)
     if demo:
         try:
             seed_demo(runtime, stop)
