@@ -19,6 +19,7 @@ import functools
 import os
 import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -94,6 +95,7 @@ class FireReport:
     batches: int = 0
 
 
+SWEEP_PARALLEL = 2  # batches one sweeper fires at the same time on PostgreSQL (`fire_due`)
 BatchHook = Callable[[Session, Sequence[timers.DueTimer], datetime], None]
 Within = Callable[[Session, "CommandResult"], None]  # more writes in a command's own transaction
 
@@ -500,18 +502,37 @@ class CaseService:
 
     # --- timers -------------------------------------------------------------------------------------
     def fire_due(self, now: datetime | None = None, batch_size: int = 500, max_batches: int = 1000, *,
-                 on_batch: BatchHook | None = None) -> FireReport:
+                 on_batch: BatchHook | None = None, parallel: int | None = None) -> FireReport:
         """Fire every timer due at `now` (default: the clock's now), batch by batch, each batch in one
         transaction, until none is due. A timer fires at or after its due moment and at most once.
         `on_batch(session, claimed, now)` runs in each batch's transaction after the firing (the runtime
-        records late timers there)."""
+        records late timers there).
+
+        `parallel` (PostgreSQL; default `SWEEP_PARALLEL`): batches fired at the same time, each on its
+        own connection and in its own share of the cases (`timers.claim_due`), so one batch's decisions
+        are computed while another's statements run on the server. A case's timers all fall in one
+        share: they still fire in due order, and the shares never wait for each other's locks.
+        `max_batches` counts per share. SQLite has one writer at a time: there it is always 1."""
         moment = now or self.clock.now()
+        shares = 1 if is_sqlite(self.db) else max(1, SWEEP_PARALLEL if parallel is None else parallel)
+        if shares == 1:
+            return self._fire_share(moment, batch_size, max_batches, on_batch, None)
+        with ThreadPoolExecutor(shares, thread_name_prefix="carepath-sweep") as pool:
+            reports = list(pool.map(lambda k: self._fire_share(moment, batch_size, max_batches, on_batch,
+                                                               (k, shares)), range(shares)))
+        return FireReport(fired=sum(r.fired for r in reports), cases=sum(r.cases for r in reports),
+                          stale=sum(r.stale for r in reports), failed=sum(r.failed for r in reports),
+                          batches=sum(r.batches for r in reports))
+
+    def _fire_share(self, moment: datetime, batch_size: int, max_batches: int, on_batch: BatchHook | None,
+                    share: tuple[int, int] | None) -> FireReport:
+        """`fire_due` for the cases of one share (`None`: all of them)."""
         fired = failed = batches = 0
         changed: set[str] = set()
         busy: set[str] = set()  # timers whose case another writer held; still pending
         for _ in range(max_batches):
             with self._storage("firing due timers"), write_session(self.db) as session:
-                claimed = timers.claim_due(session, moment, batch_size)
+                claimed = timers.claim_due(session, moment, batch_size, share=share)
                 if not claimed:
                     break
                 batch = self._fire_batch(session, claimed, moment)

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from integrations.db.models import TimerRow
@@ -30,14 +30,23 @@ class DueTimer:
     due_at: datetime
 
 
-def claim_due(session: Session, now: datetime, limit: int) -> list[DueTimer]:
-    """Pending timers due at or before `now`, soonest first, at most `limit`."""
+def claim_due(session: Session, now: datetime, limit: int, *,
+              share: tuple[int, int] | None = None) -> list[DueTimer]:
+    """Pending timers due at or before `now`, soonest first, at most `limit`.
+
+    `share` (PostgreSQL), `(k, n)`: only the timers of the cases in share k of n, by a hash of the case
+    id, so that n sweeps at once never claim timers of the same case (`CaseService.fire_due`)."""
     query = (
         select(TimerRow.id, TimerRow.case_id, TimerRow.kind, TimerRow.due_at)
         .where(TimerRow.status == "pending", TimerRow.due_at <= now)
         .order_by(TimerRow.due_at, TimerRow.id)
         .limit(limit)
     )
+    if share is not None:
+        k, n = share
+        if not 0 <= k < n:
+            raise ValueError(f"claim_due: share {k} of {n} does not exist")
+        query = query.where(func.mod(func.hashtext(TimerRow.case_id).op("&")(0x7FFFFFFF), n) == k)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     return [DueTimer(id=i, case_id=c, kind=k, due_at=d) for i, c, k, d in session.execute(query)]

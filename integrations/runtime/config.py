@@ -3,7 +3,7 @@
 ```yaml
 base_url: https://carepath.example.org     # links in e-mails and inbox messages
 links: {task: "/tasks/{task_id}", case: "/cases/{case_id}"}
-sweep:    {every: 60, late_after: 10, batch_size: 500}       # seconds, minutes, timers
+sweep:    {every: 60, late_after: 10, batch_size: 500, parallel: 2}  # seconds, minutes, timers, batches at once
 dispatch: {every: 60, batch_size: 100, max_attempts: 8, backoff_first: 30, backoff_max: 3600, lease: 300}
 mail:     {host: smtp.example.org, port: 587, starttls: true, username: carepath,
            password_env: CAREPATH_SMTP_PASSWORD, sender: "carepath <noreply@example.org>", timeout: 30}
@@ -45,6 +45,7 @@ class SweepSettings:
     late_after: timedelta = timedelta(minutes=10)
     batch_size: int = 500
     batches_per_task: int = 10  # one Prefect task fires this many batches
+    parallel: int = 2  # batches fired at the same time on PostgreSQL (service.SWEEP_PARALLEL, fire_due)
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,7 @@ def parse_config(data: Any, source: str, environ: Mapping[str, str]) -> RuntimeC
     links = reader.mapping(top.get("links", {}), "links")
     reader.only(links, "links", {"task", "case"})
     sweep = reader.mapping(top.get("sweep", {}), "sweep")
-    reader.only(sweep, "sweep", {"every", "late_after", "batch_size", "batches_per_task"})
+    reader.only(sweep, "sweep", {"every", "late_after", "batch_size", "batches_per_task", "parallel"})
     dispatch = reader.mapping(top.get("dispatch", {}), "dispatch")
     reader.only(dispatch, "dispatch", {"every", "batch_size", "max_attempts", "backoff_first", "backoff_max", "lease"})
     webhooks = reader.mapping(top.get("webhooks", {}), "webhooks")
@@ -165,6 +166,7 @@ def parse_config(data: Any, source: str, environ: Mapping[str, str]) -> RuntimeC
             batch_size=reader.count(sweep.get("batch_size"), "sweep.batch_size", s.batch_size),
             batches_per_task=reader.count(sweep.get("batches_per_task"), "sweep.batches_per_task",
                                           s.batches_per_task),
+            parallel=reader.count(sweep.get("parallel"), "sweep.parallel", s.parallel),
         ),
         dispatch=DispatchSettings(
             every=reader.seconds(dispatch.get("every"), "dispatch.every", d.every),

@@ -37,7 +37,7 @@ class Runtime:
     def sweep_once(self, now: datetime | None = None) -> SweepResult:
         s = self.config.sweep
         return sweep_once(self.service, now, late_after=s.late_after, batch_size=s.batch_size,
-                          batches_per_chunk=s.batches_per_task)
+                          batches_per_chunk=s.batches_per_task, parallel=s.parallel)
 
     def dispatch_once(self, now: datetime | None = None) -> DispatchResult:
         return self.dispatcher().dispatch_once(now)

@@ -69,10 +69,11 @@ def count_due(moment: datetime) -> dict[str, int]:
 
 
 @task(name="fire-batches", retries=2, retry_delay_seconds=[2, 10], **_TASK_OPTIONS)
-def fire_chunk(moment: datetime, chunk: int, batch_size: int, batches: int, late_after_seconds: float) -> SweepResult:
+def fire_chunk(moment: datetime, chunk: int, batch_size: int, batches: int, late_after_seconds: float,
+               parallel: int | None = None) -> SweepResult:
     """Fire up to `batches` batches of `batch_size` due timers (`chunk` numbers the task runs)."""
     return fire_batches(current().service, moment, late_after=timedelta(seconds=late_after_seconds),
-                        batch_size=batch_size, max_batches=batches)
+                        batch_size=batch_size, max_batches=batches, parallel=parallel)
 
 
 @task(name="report-failed-timers", **_TASK_OPTIONS)
@@ -96,7 +97,7 @@ def sweep_flow(batch_size: int | None = None, batches_per_task: int | None = Non
     result = SweepResult(moment=moment, due=due)
     chunk = 0
     while True:
-        part = fire_chunk(moment, chunk, size, per_task, late_after.total_seconds())
+        part = fire_chunk(moment, chunk, size, per_task, late_after.total_seconds(), settings.parallel)
         result.absorb(part)
         chunk += 1
         if not more_may_be_due(part, per_task):

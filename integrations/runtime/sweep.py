@@ -16,6 +16,7 @@ the benchmarks call these functions directly.
 from __future__ import annotations
 
 import gc
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
@@ -114,6 +115,7 @@ class LateMarker:
     def __init__(self, late_after: timedelta, result: SweepResult) -> None:
         self.late_after = late_after
         self.result = result
+        self._lock = threading.Lock()  # the batches of one sweep may be fired in parallel (fire_due)
 
     def __call__(self, session: Session, claimed: Sequence[timers.DueTimer], now: datetime) -> None:
         ids = [t.id for t in claimed]
@@ -126,15 +128,20 @@ class LateMarker:
         ).all()
         order = {timer_id: i for i, timer_id in enumerate(ids)}  # claim order = due order
         late = []
+        fired: Counter[str] = Counter()
+        overdue: Counter[str] = Counter()
         for timer_id, case_id, kind, due_at, pathway in sorted(rows, key=lambda r: order[r[0]]):
-            self.result.fired[pathway] += 1
-            self.result.cases.add(case_id)
+            fired[pathway] += 1
             if now - due_at > self.late_after:
-                self.result.late[pathway] += 1
+                overdue[pathway] += 1
                 late.append({"timer_id": timer_id, "case_id": case_id, "pathway_id": pathway, "kind": kind,
                              "due_at": due_at, "fired_at": now,
                              "late_seconds": int((now - due_at).total_seconds())})
         insert_many(session.connection(), table(LateTimerRow), late)
+        with self._lock:
+            self.result.fired.update(fired)
+            self.result.late.update(overdue)
+            self.result.cases.update(row[1] for row in rows)
 
 
 @contextmanager
@@ -155,20 +162,22 @@ def collector_paused() -> Iterator[None]:
 
 
 def fire_batches(service: CaseService, now: datetime, *, late_after: timedelta, batch_size: int,
-                 max_batches: int) -> SweepResult:
-    """Fire up to `max_batches` batches of due timers (one Prefect task's share of a sweep)."""
+                 max_batches: int, parallel: int | None = None) -> SweepResult:
+    """Fire up to `max_batches` batches of due timers (one Prefect task's share of a sweep), `parallel`
+    at a time on PostgreSQL (`CaseService.fire_due`; default there 2)."""
     started = time.perf_counter()
     result = SweepResult(moment=now)
     with collector_paused():
         report = service.fire_due(now, batch_size=batch_size, max_batches=max_batches,
-                                  on_batch=LateMarker(late_after, result))
+                                  on_batch=LateMarker(late_after, result), parallel=parallel)
     result.stale, result.failed, result.batches = report.stale, report.failed, report.batches
     result.seconds = time.perf_counter() - started
     return result
 
 
 def more_may_be_due(part: SweepResult, max_batches: int) -> bool:
-    """After a chunk: is another chunk worth starting?"""
+    """After a chunk: is another chunk worth starting? (Fired in parallel shares, `batches` is their
+    sum and each share had `max_batches`: one that used them all makes the sum reach it.)"""
     return part.batches >= max_batches and part.fired_total > 0
 
 
@@ -198,13 +207,14 @@ def report_failed_timers(service: CaseService, now: datetime) -> int:
 
 
 def sweep_once(service: CaseService, now: datetime | None = None, *, late_after: timedelta = timedelta(minutes=10),
-               batch_size: int = 500, batches_per_chunk: int = 10, max_chunks: int = 10_000) -> SweepResult:
+               batch_size: int = 500, batches_per_chunk: int = 10, max_chunks: int = 10_000,
+               parallel: int | None = None) -> SweepResult:
     """One whole sweep without Prefect: the same steps the flow takes, in the same order."""
     moment = now or service.clock.now()
     result = SweepResult(moment=moment, due=due_by_pathway(service, moment))
     for _ in range(max_chunks):
         part = fire_batches(service, moment, late_after=late_after, batch_size=batch_size,
-                            max_batches=batches_per_chunk)
+                            max_batches=batches_per_chunk, parallel=parallel)
         result.absorb(part)
         if not more_may_be_due(part, batches_per_chunk):
             break

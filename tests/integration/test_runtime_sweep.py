@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from engine.clock import ManualClock
 from engine.errors import EngineError
 from integrations.db.engine_factory import read_session, write_session
-from integrations.db.models import OutboxRow, TimerRow
+from integrations.db.models import CaseRow, OutboxRow, TimerRow
 from integrations.runtime import incidents
 from integrations.runtime.context import Runtime
 from integrations.runtime.loop import RuntimeLoop
@@ -56,9 +56,12 @@ def test_run_name_and_tags() -> None:
     assert pathway_tags(counts) == ["pathway:eviction-prevention", "pathway:swa-trajectory"]
 
 
-def test_late_timers_are_marked_in_due_order(runtime: Runtime, clock: ManualClock) -> None:
+@pytest.mark.parametrize("parallel", [1, 2])
+def test_late_timers_are_marked_in_due_order(runtime: Runtime, clock: ManualClock, parallel: int) -> None:
     """Cases started an hour apart; the sweep comes 3 days later in small batches: every timer
-    fires once, those due more than 10 minutes ago are marked late, in due order."""
+    fires once, those due more than 10 minutes ago are marked late, in due order: throughout with
+    one batch at a time, within each share of the cases when two shares fire side by side
+    (PostgreSQL; SQLite fires one batch at a time whatever `parallel` says)."""
     for hour in range(12):
         seed_cases(runtime.service, 3, START + timedelta(hours=hour))
     clock.set(START + timedelta(days=1, hours=20, minutes=5))  # the first cases' reminders are 5 minutes due
@@ -69,17 +72,35 @@ def test_late_timers_are_marked_in_due_order(runtime: Runtime, clock: ManualCloc
     s = runtime.config.sweep
     from integrations.runtime.sweep import sweep_once
 
-    result = sweep_once(runtime.service, late_after=s.late_after, batch_size=7, batches_per_chunk=3)
+    result = sweep_once(runtime.service, late_after=s.late_after, batch_size=7, batches_per_chunk=3,
+                        parallel=parallel)
     assert result.batches > 3  # several chunks of batches
     rows = _late_rows(runtime)
     fired = fired_timer_ids(runtime.service)
     assert max(fired.values()) == 1 and sum(fired.values()) == 3 + result.fired_total
     assert result.late_total == len(rows) > 0 and dict(result.late) == {"test-visits": len(rows)}
-    assert [r.due_at for r in rows] == sorted(r.due_at for r in rows)  # fired in due order
+    assert len(result.cases) == len({r.case_id for r in rows})
+    for share in _shares(runtime, rows, parallel).values():  # fired in due order
+        assert [r.due_at for r in share] == sorted(r.due_at for r in share)
     assert all(r.fired_at == clock.now() and r.late_seconds == int((clock.now() - r.due_at).total_seconds())
                for r in rows)
     assert all(r.late_seconds > 600 for r in rows)
     assert _due_pending(runtime, clock.now()) == 0
+
+
+def _shares(runtime: Runtime, rows: list[LateTimerRow], parallel: int) -> dict[int, list[LateTimerRow]]:
+    """The late rows by the share of the cases their timers were claimed in (`timers.claim_due`)."""
+    if parallel == 1 or runtime.service.db.dialect.name == "sqlite":
+        return {0: rows}
+    cases = sorted({r.case_id for r in rows})
+    with read_session(runtime.service.db) as session:
+        share: dict[str, int] = dict(session.execute(
+            select(CaseRow.id, func.mod(func.hashtext(CaseRow.id).op("&")(0x7FFFFFFF), parallel))
+            .where(CaseRow.id.in_(cases))).all())
+    by_share: dict[int, list[LateTimerRow]] = {}
+    for row in rows:
+        by_share.setdefault(share[row.case_id], []).append(row)
+    return by_share
 
 
 def test_a_day_long_outage_is_caught_up_in_due_order(runtime: Runtime, clock: ManualClock) -> None:
@@ -108,7 +129,8 @@ def test_a_day_long_outage_is_caught_up_in_due_order(runtime: Runtime, clock: Ma
     assert result.due == {ALWAYS_ID: due_before}
     assert _due_pending(runtime, clock.now()) == 0
     rows = _late_rows(runtime)
-    assert [r.due_at for r in rows] == sorted(r.due_at for r in rows)
+    for share in _shares(runtime, rows, runtime.config.sweep.parallel).values():
+        assert [r.due_at for r in share] == sorted(r.due_at for r in share)
     assert {r.case_id for r in rows} == set(cases[3:] + more[3:])  # only the open visits had timers left
     assert all(r.due_at > outage_start for r in rows) and result.late_total == len(rows) == 6
     assert sorted(r.kind for r in rows) == ["task_deadline"] * 6  # the six open visits' reminders
@@ -186,3 +208,12 @@ def test_the_loop_starts_no_run_when_nothing_is_due(runtime: Runtime, clock: Man
     loop.tick()
     sweep = loop.status.jobs["sweep"]
     assert sweep.runs == 1 and sweep.via == "plain" and sweep.last_result and sweep.last_result["fired"] >= 2
+
+
+def test_the_parallel_batches_of_a_sweep_are_a_setting() -> None:
+    from integrations.runtime.config import ConfigError, parse_config
+
+    assert parse_config({}, "config.yaml", {}).sweep.parallel == 2
+    assert parse_config({"sweep": {"parallel": 1}}, "config.yaml", {}).sweep.parallel == 1
+    with pytest.raises(ConfigError, match=r"sweep\.parallel"):
+        parse_config({"sweep": {"parallel": 0}}, "config.yaml", {})

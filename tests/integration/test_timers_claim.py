@@ -119,3 +119,30 @@ def test_the_sweep_fires_each_due_timer_once_across_many_cases(service: CaseServ
         assert session.execute(
             select(TimerRow.id).where(TimerRow.status == "pending", TimerRow.due_at <= clock.now())
         ).all() == []
+
+
+@pytest.mark.postgres
+def test_shares_split_the_due_timers_by_case(postgresql_db: Engine) -> None:
+    """Two shares claim at once: between them every due timer, each case's timers in one share only."""
+    db = postgresql_db
+    cases = [f"C{n}" for n in range(20)]
+    with write_session(db) as session:
+        for n, case in enumerate(cases):
+            _case(session, case)
+            for k in range(3):
+                _timer(session, f"{case}.t{k}", case, START - timedelta(minutes=n + 20 * k))
+    first, second = Session(db), Session(db)
+    try:
+        with first.begin(), second.begin():
+            mine = timers.claim_due(first, START, limit=100, share=(0, 2))
+            theirs = timers.claim_due(second, START, limit=100, share=(1, 2))
+            assert mine and theirs
+            assert sorted(t.id for t in mine + theirs) == sorted(f"{c}.t{k}" for c in cases for k in range(3))
+            assert not {t.case_id for t in mine} & {t.case_id for t in theirs}
+            for share in (mine, theirs):
+                assert [(t.due_at, t.id) for t in share] == sorted((t.due_at, t.id) for t in share)
+    finally:
+        first.close()
+        second.close()
+    with write_session(db) as session, pytest.raises(ValueError, match="share 2 of 2"):
+        timers.claim_due(session, START, 10, share=(2, 2))
