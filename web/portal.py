@@ -39,7 +39,7 @@ from engine.state import CaseState, CaseStatus, Task, TaskStatus, TaskType
 from integrations.db import accounts, audit, caselists, repository
 from integrations.db.accounts import AccountRole
 from integrations.db.audit import AuditEntry
-from integrations.db.engine_factory import read_session, write_session
+from integrations.db.engine_factory import is_sqlite, read_session, snapshot_read, write_session
 from integrations.pathway_access import PathwayAccess
 from integrations.service import CaseService, CommandResult
 from web import input_limits
@@ -251,10 +251,18 @@ class Portal:
                             case_id=case_id, action=action, what=what, why=why or None, token_id=p.token_id)
 
     @contextmanager
-    def _reading(self, p: Principal, *, audited: bool = True) -> Iterator[tuple[Session, Recorder]]:
+    def _reading(self, p: Principal, *, audited: bool = True,
+                 statements: bool = False) -> Iterator[tuple[Session, Recorder]]:
         """One transaction for what a page reads and the audit entry of that reading: the entry is
-        written exactly when the reading succeeded, and a page costs one commit instead of two."""
+        written exactly when the reading succeeded, and a page costs one commit instead of two.
+
+        `statements`: on PostgreSQL each statement its own transaction instead (autocommit), for a page
+        whose reads need no common snapshot (under READ COMMITTED they have none anyway) and that
+        records one entry: two round trips fewer (BEGIN, COMMIT). The entry still follows the reading
+        and the page is shown only once it is written."""
         opener = write_session if audited else read_session
+        if statements and not is_sqlite(self.db):
+            opener = snapshot_read
         with opener(self.db) as session:
             def record(action: str, what: str, case_id: str | None = None, why: str | None = None) -> None:
                 self.record_in(session, p, action, what, case_id, why)
@@ -308,7 +316,7 @@ class Portal:
         now = self.now()
         due_before = {"overdue": now, "today": _end_of_day(now), "week": now + timedelta(days=7)}.get(due or "")
         limit = self.settings.worklist_limit
-        with self._reading(p) as (session, record):
+        with self._reading(p, statements=True) as (session, record):  # the most asked page: fewest round trips
             visibility = self.visibility(p)
             mine = [] if scope == "queue" else caselists.work_items(
                 session, teams=p.teams, worker=p.actor, mine=True, queue=False, pathway=pathway or None,

@@ -280,3 +280,27 @@ def test_refused_requests_write_nothing(world: World) -> None:
     assert world.api("other_worker", "GET", f"/api/cases/{case_id}").status_code == 404
     assert world.clients["worker"].post(f"/cases/{case_id}/suspend", {"reason": "x"}).status_code == 403
     assert entries(world.service)[before:] == []
+
+
+def test_the_work_list_is_shown_only_once_its_entry_is_written(world: World,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """On PostgreSQL the work list reads and records in autocommit (no BEGIN and COMMIT round trips):
+    the entry still follows the reading, and a failed entry means no page."""
+    from integrations.db import audit
+
+    world.case()
+    real_record = audit.record_access
+
+    def refused(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the audit log refused the entry")
+
+    monkeypatch.setattr(audit, "record_access", refused)
+    before = len(entries(world.service))
+    with pytest.raises(RuntimeError, match="refused the entry"):
+        world.clients["worker"].get("/work")
+    assert len(entries(world.service)) == before
+    monkeypatch.setattr(audit, "record_access", real_record)
+    page = world.clients["worker"].get("/work")
+    assert page.status_code == 200 and "Jan Jansen" in page.text
+    [entry] = entries(world.service)[before:]
+    assert entry.action == "list" and entry.what == "work list (0 own tasks, 1 in queue)"
