@@ -192,8 +192,9 @@ def write_signal_files(folder: Path, total: int, steps: int) -> list[Path | None
 # --- the sweeper process ----------------------------------------------------------------------------
 
 
-def sweeper(url: str, data_dir: str, conn: Connection) -> None:
-    """Its own service and clock; for each moment received: one `sweep_once`, answered with its counts."""
+def sweeper(url: str, data_dir: str, conn: Connection, parallel: int | None = None) -> None:
+    """Its own service and clock; for each moment received: one `sweep_once` (`parallel` batches at a
+    time; default the runtime's), answered with its counts."""
     from integrations.runtime.sweep import sweep_once
 
     clock = ManualClock(DAY_START - timedelta(hours=1))
@@ -205,7 +206,7 @@ def sweeper(url: str, data_dir: str, conn: Connection) -> None:
             break
         clock.set(moment)
         started = time.perf_counter()
-        result = sweep_once(service, batch_size=500)
+        result = sweep_once(service, batch_size=500, parallel=parallel)
         conn.send({"fired": result.fired_total, "late": result.late_total, "failed": result.failed,
                    "seconds": time.perf_counter() - started})
     service.db.dispose()
@@ -474,6 +475,8 @@ def main() -> int:
                         help="each step lasts at least this many seconds of wall time (0: as fast as it goes); "
                              "4.5 x 120 steps spreads the day over 9 of the 10 minutes the target allows")
     parser.add_argument("--web-workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--sweep-parallel", type=int, default=None,
+                        help="batches the sweeper fires at a time (sweep.parallel; default the runtime's, 2)")
     parser.add_argument("--think-min", type=float, default=1.0)
     parser.add_argument("--think-max", type=float, default=3.0)
     args = parser.parse_args()
@@ -503,7 +506,8 @@ def main() -> int:
                  "load_s": load_s, "seed_s": seed_s}
 
         sweep_conn, child_conn = spawn.Pipe()
-        sweep_process = spawn.Process(target=sweeper, args=(backend.url, str(tmp), child_conn), daemon=True)
+        sweep_process = spawn.Process(target=sweeper, args=(backend.url, str(tmp), child_conn, args.sweep_parallel),
+                                      daemon=True)
         sweep_process.start()
         from web.testing import free_port
 

@@ -32,9 +32,16 @@ class Visibility:
     hidden: tuple[tuple[str, int], ...] = ()
     admitted: tuple[tuple[str, int], ...] = ()
 
-    def clause(self) -> ColumnElement[bool]:
-        """The condition on `cases` (joined wherever it is used)."""
-        clause: ColumnElement[bool] = CaseRow.team.in_(list(self.teams))
+    @property
+    def reads_cases(self) -> bool:
+        """Whether `clause(team)` needs `cases` joined (for pathway versions), whatever `team` says."""
+        return bool(self.hidden or self.admitted)
+
+    def clause(self, team: Any = None) -> ColumnElement[bool]:
+        """The condition on `cases` (joined wherever it is used). `team`: the column to take the team
+        from instead of `cases.team`: `tasks.team` for task lists, so that the open-task indexes
+        (`ix_tasks_queue` is role, team, due) find a team's tasks without visiting other teams'."""
+        clause: ColumnElement[bool] = (CaseRow.team if team is None else team).in_(list(self.teams))
         if self.hidden:
             clause = and_(clause, not_(_versions(self.hidden)))
         if self.admitted:
@@ -47,7 +54,9 @@ def _versions(pairs: Sequence[tuple[str, int]]) -> ColumnElement[bool]:
 
 
 def _teams_clause(teams: Sequence[str], visibility: Visibility | None, column: Any) -> ColumnElement[bool]:
-    return visibility.clause() if visibility is not None else column.in_(list(teams))
+    """`column` (a team column) in `teams`, or the visibility with its teams taken from `column`.
+    A task row carries its case's team (written with every task row; a case keeps its team)."""
+    return visibility.clause(column) if visibility is not None else column.in_(list(teams))
 
 
 @dataclass(frozen=True)
@@ -155,10 +164,9 @@ def caseload(session: Session, teams: Sequence[str], now: datetime,
         .where(TaskRow.status == "open")
         .group_by(TaskRow.assignee)
     )
-    if visibility is not None:
-        query = query.join(CaseRow, CaseRow.id == TaskRow.case_id).where(visibility.clause())
-    else:
-        query = query.where(TaskRow.team.in_(list(teams)))
+    if visibility is not None and visibility.reads_cases:
+        query = query.join(CaseRow, CaseRow.id == TaskRow.case_id)
+    query = query.where(_teams_clause(teams, visibility, TaskRow.team))
     rows = session.execute(query)
     return [Caseload(a, int(n), int(o or 0), int(c), int(r or 0), int(e or 0)) for a, n, o, c, r, e in rows]
 

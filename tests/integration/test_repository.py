@@ -117,7 +117,7 @@ def test_projections_match_the_state(service: CaseService, clock: ManualClock, d
         timers = {r.id: r for r in session.execute(select(TimerRow).where(TimerRow.case_id == case_id)).scalars()}
         outbox = {r.id for r in session.execute(select(OutboxRow).where(OutboxRow.case_id == case_id)).scalars()}
     assert set(tasks) == set(state.tasks)
-    for task in state.tasks.values():
+    for task in state.tasks.values():  # every row carries its case's team: the work lists filter on it
         row = tasks[task.id]
         assert (row.status, row.assignee, row.role, row.due_at, row.reminders_sent, row.team) == (
             task.status.value, task.assignee, task.role, task.due_at, task.reminders_sent, "noord")
