@@ -262,17 +262,12 @@ def names_for(session: Session, rows: Iterable[tuple[str, str, int, str]], looku
     return found
 
 
-def names_for_cases(session: Session, case_ids: Iterable[str], lookup: Any) -> dict[str, str]:
-    """Client names of running cases by id (work lists): one query for a page of tasks."""
-    wanted = sorted(set(case_ids))
-    if not wanted:
-        return {}
+def names_of_cases(personal: Mapping[str, tuple[str, int, Mapping[str, Any]]], lookup: Any) -> dict[str, str]:
+    """Client names by case id, from each case's (pathway, version, personal data), as the work page
+    reads them with its tasks (`caselists.work_page(names=True)`)."""
     found = {}
-    for case_id, pathway_id, version, data in session.execute(
-            select(CaseRow.id, CaseRow.pathway_id, CaseRow.pathway_version, CasePersonalDataRow.data)
-            .join(CasePersonalDataRow, CasePersonalDataRow.case_id == CaseRow.id)
-            .where(CaseRow.id.in_(wanted), CaseRow.status != "closed")):
-        name = name_of(data or {}, client_fields(_pathway(lookup, pathway_id, version)))
+    for case_id, (pathway_id, version, data) in personal.items():
+        name = name_of(data, client_fields(_pathway(lookup, pathway_id, version)))
         if name:
             found[case_id] = name
     return found

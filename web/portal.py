@@ -317,21 +317,18 @@ class Portal:
         due_before = {"overdue": now, "today": _end_of_day(now), "week": now + timedelta(days=7)}.get(due or "")
         limit = self.settings.worklist_limit
         with self._reading(p, statements=True) as (session, record):  # the most asked page: fewest round trips
-            visibility = self.visibility(p)
-            mine = [] if scope == "queue" else caselists.work_items(
-                session, teams=p.teams, worker=p.actor, mine=True, queue=False, pathway=pathway or None,
-                due_before=due_before, task_type=task_type or None, role=role or None, limit=limit,
-                visibility=visibility)
-            queue = [] if scope == "mine" else caselists.work_items(
-                session, teams=p.teams, roles=p.pathway_roles, mine=False, queue=True, pathway=pathway or None,
-                due_before=due_before, task_type=task_type or None, role=role or None, limit=limit,
-                visibility=visibility, queue_clause=self.access().queue_clause(p.pathway_roles))
+            page = caselists.work_page(
+                session, teams=p.teams, worker=p.actor, roles=p.pathway_roles, mine=scope != "queue",
+                queue=scope != "mine", pathway=pathway or None, due_before=due_before, task_type=task_type or None,
+                role=role or None, limit=limit, visibility=self.visibility(p),
+                queue_clause=self.access().queue_clause(p.pathway_roles), names=client_names)
+            mine, queue = page.mine, page.queue
             unread = self.unread_messages(session, p)
             names = {}
             if client_names:
-                from web.clientsearch import names_for_cases
+                from web.clientsearch import names_of_cases
 
-                names = names_for_cases(session, [t.case_id for t in mine + queue], self.service.catalog.lookup)
+                names = names_of_cases(page.personal, self.service.catalog.lookup)
             record("list", f"work list ({len(mine)} own tasks, {len(queue)} in queue)")
         return WorkLists(mine, queue, unread, names)
 
