@@ -313,6 +313,8 @@ def main() -> None:
     parser.add_argument("--spiff-python", help="a Python with SpiffWorkflow 3.2 (default: bench/out/spiff-venv)")
     parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
     args = parser.parse_args()
+    if "sqlite" not in args.backends.split(","):
+        parser.error("--backends must include sqlite: the ratio compares carepath and SpiffWorkflow on the same store")
     python = spiff_python(args.spiff_python)
     columns = ["spiffworkflow sqlite"] + [f"carepath {b}" for b in args.backends.split(",")]
     runs: list[dict[str, dict[str, float]]] = []
