@@ -89,26 +89,6 @@ def _items(rows: Any) -> list[WorkItem]:
     return [WorkItem(*row) for row in rows]
 
 
-def work_items(
-    session: Session, *, teams: Sequence[str], worker: str | None = None, roles: Sequence[str] = (),
-    mine: bool = True, queue: bool = True, pathway: str | None = None, due_before: datetime | None = None,
-    task_type: str | None = None, role: str | None = None, limit: int = 500,
-    visibility: Visibility | None = None, queue_clause: ColumnElement[bool] | None = None,
-) -> list[WorkItem]:
-    """Open tasks of cases in `teams`: the worker's own (`mine`) and/or the unclaimed ones of
-    `roles` (`queue`), soonest due first (so overdue first, then due soon)."""
-    parts = []
-    if mine and worker is not None:
-        parts.append(TaskRow.assignee == worker)
-    queue_part = _queue_part(roles, queue_clause) if queue else None
-    if queue_part is not None:
-        parts.append(queue_part)
-    if not teams or not parts:
-        return []
-    query = _work_query(teams, visibility, or_(*parts), _Filters(pathway, due_before, task_type, role), limit)
-    return _items(session.execute(query))
-
-
 @dataclass(frozen=True)
 class WorkPage:
     """Both lists of a work page; with `names`, the personal data of their cases (for the client names
@@ -133,7 +113,8 @@ def work_page(
     task_type: str | None = None, role: str | None = None, limit: int = 500,
     visibility: Visibility | None = None, queue_clause: ColumnElement[bool] | None = None, names: bool = False,
 ) -> WorkPage:
-    """`work_items` of the worker's own tasks and of the role queue, each soonest due first and at most
+    """Open tasks of cases in `teams`: the worker's own (`mine`) and the unclaimed ones of `roles` or
+    `queue_clause` (`queue`), each list soonest due first (so overdue first, then due soon) and at most
     `limit`, in one statement (the two lists as one UNION ALL): the page most asked for costs one round
     trip for both lists and their client names instead of three."""
     filters = _Filters(pathway, due_before, task_type, role)
