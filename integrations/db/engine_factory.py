@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlalchemy.orm import Session
 
@@ -128,10 +128,22 @@ def create_db_engine(url: str | None = None, *, pool_size: int = 10) -> Engine:
         return engine
     # LIFO: the connection a command's read just returned serves its save, and connections left idle
     # at the bottom of the pool are the ones pinged (_postgres_hooks) when traffic grows again.
+    parsed = without_jit(parsed)
     engine = create_engine(parsed, pool_size=pool_size, max_overflow=pool_size, pool_use_lifo=True,
                            json_serializer=compact_json, json_deserializer=parse_json)
     _postgres_hooks(engine)
     return engine
+
+
+def without_jit(url: URL) -> URL:
+    """PostgreSQL's JIT off for carepath's connections (`-cjit=off` added to the URL's `options`),
+    unless the URL sets `jit` itself. carepath's statements are short; a few have cost estimates above
+    `jit_above_cost` on big tables (the inbox's unread count: 130 ms of compiling for 13 ms of work on
+    100,000 messages, `bench/bench_inbox.py`)."""
+    options = str(url.query.get("options") or "")
+    if "jit" in options:
+        return url
+    return url.update_query_dict({"options": f"{options} -cjit=off".strip()})
 
 
 @contextmanager
