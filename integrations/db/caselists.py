@@ -10,9 +10,10 @@ page is); lists show case ids, pathways, tasks and due moments.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import Select, and_, func, literal, not_, or_, select, union_all
@@ -301,23 +302,25 @@ class OpenEscalation:
     escalation: dict[str, Any]
 
 
-def _escalation_count(session: Session) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
-        return func.jsonb_array_length(CaseRow.state["open_escalations"])
-    return func.json_array_length(CaseRow.state, "$.open_escalations")
-
-
 def open_escalations(session: Session, teams: Sequence[str], limit: int = 200,
                      visibility: Visibility | None = None) -> list[OpenEscalation]:
     """Escalations raised and not yet answered in the teams' open cases, oldest first."""
     if not teams:
         return []
-    rows = session.execute(
-        select(CaseRow.id, CaseRow.pathway_id, CaseRow.team, CaseRow.state["open_escalations"])
-        .where(_teams_clause(teams, visibility, CaseRow.team), CaseRow.status != "closed",
-               _escalation_count(session) > 0)
-        .limit(limit)
-    )
+    rows: Iterable[Any]
+    if session.get_bind().dialect.name == "postgresql":
+        rows = session.execute(
+            select(CaseRow.id, CaseRow.pathway_id, CaseRow.team, CaseRow.state["open_escalations"])
+            .where(_teams_clause(teams, visibility, CaseRow.team), CaseRow.status != "closed",
+                   func.jsonb_array_length(CaseRow.state["open_escalations"]) > 0)
+            .limit(limit)
+        )
+    else:  # the state is packed (packed_json): SQLite's JSON functions cannot look inside, Python can
+        rows = islice(((case_id, pathway_id, team, state.get("open_escalations"))
+                       for case_id, pathway_id, team, state in session.execute(
+                           select(CaseRow.id, CaseRow.pathway_id, CaseRow.team, CaseRow.state)
+                           .where(_teams_clause(teams, visibility, CaseRow.team), CaseRow.status != "closed"))
+                       if state.get("open_escalations")), limit)
     found = [
         OpenEscalation(case_id, pathway_id, team, dict(e))
         for case_id, pathway_id, team, escalations in rows

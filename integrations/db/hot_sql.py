@@ -25,8 +25,9 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from integrations.db.json_codec import compact_json, parse_json
-from integrations.db.models import UTCDateTime
+from integrations.db import packed_json
+from integrations.db.json_codec import compact_json
+from integrations.db.models import MomentMicros, PackedJson, UTCDateTime, micros_of
 
 Convert = Callable[[Any], Any]
 
@@ -59,6 +60,14 @@ def _sqlite_json(value: Any) -> str | None:
     return None if value is None else compact_json(value)
 
 
+def _sqlite_micros(value: datetime | None) -> int | None:
+    return None if value is None else micros_of(value)
+
+
+def _sqlite_packed(value: Any) -> bytes | None:
+    return None if value is None else packed_json.pack(value)
+
+
 def _pg_json(value: Any) -> Any:
     if value is None:
         return None
@@ -79,18 +88,25 @@ class Dialect:
         self.mark = "?" if name == "sqlite" else "%s"
         self.datetime: Convert = _sqlite_datetime if name == "sqlite" else _pg_datetime
         self.json: Convert = _sqlite_json if name == "sqlite" else _pg_json
+        self.micros: Convert = _sqlite_micros if name == "sqlite" else _pg_datetime
+        self.packed: Convert = _sqlite_packed if name == "sqlite" else _pg_json
 
     def converter(self, table: Table, column: str) -> Convert:
         kind = table.c[column].type
+        if isinstance(kind, MomentMicros):
+            return self.micros
         if isinstance(kind, UTCDateTime):
             return self.datetime
+        if isinstance(kind, PackedJson):
+            return self.packed
         if isinstance(kind, JSON) or isinstance(getattr(kind, "impl", None), JSON):
             return self.json
         return _same
 
     def read_json(self, value: Any) -> Any:
-        """A JSON column's value as read: SQLite gives text, psycopg the parsed document."""
-        return parse_json(value) if isinstance(value, str | bytes) else value
+        """A JSON column's value as read: SQLite gives text, or bytes where the column is packed
+        (packed_json); psycopg the parsed document."""
+        return packed_json.unpack(value) if isinstance(value, str | bytes) else value
 
 
 @cache

@@ -10,16 +10,40 @@ the timer sweep are index lookups.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, text
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from integrations.db import packed_json
+
 JsonDoc = JSON().with_variant(JSONB(), "postgresql")
+
+
+class PackedJson(TypeDecorator[Any]):
+    """A JSON document stored compressed on SQLite (integrations/db/packed_json.py), JSONB on PostgreSQL."""
+
+    impl = JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(JSONB())
+        return dialect.type_descriptor(LargeBinary())
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None or dialect.name == "postgresql":
+            return value
+        return packed_json.pack(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        if value is None or dialect.name == "postgresql":
+            return value
+        return packed_json.unpack(value)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -40,6 +64,51 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def micros_of(value: datetime) -> int:
+    """An aware moment as whole microseconds since 1970-01-01 UTC (how SQLite stores `MomentMicros`)."""
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value.isoformat()} given to the database; use UTC")
+    delta = value - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def moment_of(stored: int | str | datetime) -> datetime:
+    """A stored `MomentMicros` as an aware UTC moment (integer microseconds, or the text written before
+    migration 0018)."""
+    if isinstance(stored, int):
+        return _EPOCH + timedelta(microseconds=stored)
+    moment = datetime.fromisoformat(stored) if isinstance(stored, str) else stored
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+class MomentMicros(UTCDateTime):
+    """An aware UTC moment that SQLite stores as an integer of microseconds since 1970 (8 bytes or
+    fewer, against 26 of text): for the columns written most and only read back, never compared in
+    SQL (the events' `at`, migration 0018). PostgreSQL keeps timestamptz."""
+
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(DateTime(timezone=True))
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return micros_of(value)
+        return super().process_bind_param(value, dialect)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return moment_of(value)
 
 
 class Base(DeclarativeBase):
@@ -72,7 +141,7 @@ class CaseRow(Base):
     outcome: Mapped[str | None] = mapped_column(String(64))
     close_reason: Mapped[str | None] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer)  # optimistic lock = number of events
-    state: Mapped[dict[str, Any]] = mapped_column(JsonDoc)  # CaseState JSON without personal data
+    state: Mapped[dict[str, Any]] = mapped_column(PackedJson)  # CaseState JSON without personal data (packed on SQLite)
     # For the municipal reports (integrations/reporting/figures.py): copies of the state, filled on every save.
     municipality: Mapped[str | None] = mapped_column(String(64))  # the commissioning municipality
     origin_group: Mapped[str | None] = mapped_column(String(16))  # reporting_origin.OriginGroup; never a country
@@ -104,10 +173,10 @@ class CaseEventRow(Base):
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
     type: Mapped[str] = mapped_column(String(40))
-    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    at: Mapped[datetime] = mapped_column(MomentMicros)  # an integer on SQLite (migration 0018)
     actor: Mapped[str] = mapped_column(String(200))
     reason: Mapped[str | None] = mapped_column(Text)
-    data: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    data: Mapped[dict[str, Any]] = mapped_column(PackedJson)  # compressed on SQLite (migration 0018)
 
     # On SQLite the rows live in their primary key's b-tree (case, seq): one b-tree written per event,
     # not a table and an index beside it (migration 0017).
@@ -215,7 +284,7 @@ class OutboxRow(Base):
     to_role: Mapped[str | None] = mapped_column(String(64))
     to_worker: Mapped[str | None] = mapped_column(String(200))
     task_id: Mapped[str | None] = mapped_column(String(100))
-    payload: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    payload: Mapped[dict[str, Any]] = mapped_column(PackedJson)  # compressed on SQLite (migration 0018)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     deliver_after: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(16))  # pending | sent | failed

@@ -41,7 +41,8 @@ def insert_many(connection: Connection, target: Table, rows: Sequence[Mapping[st
     from integrations.db.json_codec import compact_json
 
     names = list(rows[0])
-    json_columns = {c.name for c in target.columns if isinstance(c.type, JSON)}
+    json_columns = {c.name for c in target.columns  # JSON, and types over it (JSONB here, packed on SQLite)
+                    if isinstance(c.type, JSON) or isinstance(getattr(c.type, "impl", None), JSON)}
     wrap = [name in json_columns for name in names]
     raw = connection.connection.driver_connection
     assert raw is not None

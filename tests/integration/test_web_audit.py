@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from engine.clock import ManualClock
+from integrations.db import caselists
 from integrations.db.engine_factory import read_session
 from integrations.db.models import AuditLogRow
 from integrations.service import CaseService
@@ -236,6 +237,9 @@ def test_route_writes_exactly_its_audit_entry(world: World, name: str) -> None:
 def test_resolving_an_escalation_and_registering_a_case(world: World) -> None:
     case_id, task_id = world.case(RAISE_PATHWAY)
     escalation = _escalated(world, case_id, task_id)
+    with read_session(world.service.db) as session:  # the team view's list (a packed state on SQLite)
+        listed = caselists.open_escalations(session, [TEAM_A])
+    assert [(e.case_id, e.escalation["id"]) for e in listed] == [(case_id, escalation)]
     world.clients["coordinator"].sign_in("cor")  # the session ended while the clock ran on
     before = len(entries(world.service))
     response = world.clients["coordinator"].post(f"/cases/{case_id}/escalations/{escalation}/resolve",
@@ -245,6 +249,8 @@ def test_resolving_an_escalation_and_registering_a_case(world: World) -> None:
     assert (entry.action, entry.case_id, entry.why) == ("change", case_id, "besproken")
     assert world.service.case(case_id).open_escalations == []
     assert "resolved escalation" in entry.what
+    with read_session(world.service.db) as session:
+        assert caselists.open_escalations(session, [TEAM_A]) == []
 
     before = len(entries(world.service))
     response = world.clients["coordinator"].post("/cases/new", {

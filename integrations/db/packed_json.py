@@ -1,0 +1,106 @@
+"""JSON documents stored compressed on SQLite: the events' data, the outbox payloads and the case
+states (issue #14, storage).
+
+A case's history is most of its bytes: a closed eviction-prevention case has about a hundred
+events, whose data (110 bytes of JSON on average) repeat the same keys, step names, titles and
+moments from case to case; its messages' payloads are alike, and its state (3 to 4 KB) repeats the
+pathway's keys. Compressed one by one with zlib they hardly shrink (too short to find their own
+repeats); with zstd and a dictionary trained on the four shipped pathways' documents
+(`scripts/train_json_dictionary.py`) events and payloads become about a third of their size and a
+state about a fifth, at a few microseconds each way.
+
+The stored form is one format byte and the zstd frame: `0x01` is dictionary 1
+(`dictionaries/json-1.zdict`). A dictionary, once shipped, is never changed: the rows written with
+it must stay readable for the years a history is kept. A better one gets the next number, and both
+are read. JSON text (what carepath wrote before migration 0018, or a value written by hand) is read
+as it is.
+
+PostgreSQL keeps JSONB: there the documents stay queryable, and values above about 2 KB are
+compressed by TOAST anyway. Only SQLite stores the packed form, and SQL on SQLite cannot look inside
+it (`caselists.open_escalations` reads the states in Python there).
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import zstandard
+
+from integrations.db.errors import StorageError
+from integrations.db.json_codec import compact_json, parse_json
+
+DICTIONARY_1 = 0x01
+CURRENT = DICTIONARY_1
+_DICTIONARIES = Path(__file__).parent / "dictionaries"
+_LEVEL = 3
+
+
+class PackedJsonError(StorageError):
+    """A stored document that cannot be read back: unknown format byte or a damaged frame."""
+
+
+@cache
+def _dictionary(number: int) -> zstandard.ZstdCompressionDict:
+    path = _DICTIONARIES / f"json-{number}.zdict"
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise PackedJsonError(f"opgeslagen JSON in formaat {number}: het woordenboek {path.name} ontbreekt "
+                              f"in deze installatie") from None
+    dictionary = zstandard.ZstdCompressionDict(data)
+    dictionary.precompute_compress(level=_LEVEL)
+    return dictionary
+
+
+class _Contexts(threading.local):
+    """zstd contexts are not safe to share between threads: one pair per thread, made on first use."""
+
+    def __init__(self) -> None:
+        self.compressor: zstandard.ZstdCompressor | None = None
+        self.decompressors: dict[int, zstandard.ZstdDecompressor] = {}
+
+
+_contexts = _Contexts()
+
+
+def _compressor() -> zstandard.ZstdCompressor:
+    found = _contexts.compressor
+    if found is None:
+        found = _contexts.compressor = zstandard.ZstdCompressor(
+            level=_LEVEL, dict_data=_dictionary(CURRENT), write_checksum=False, write_content_size=True,
+            write_dict_id=False)
+    return found
+
+
+def _decompressor(number: int) -> zstandard.ZstdDecompressor:
+    found = _contexts.decompressors.get(number)
+    if found is None:
+        found = _contexts.decompressors[number] = zstandard.ZstdDecompressor(dict_data=_dictionary(number))
+    return found
+
+
+def pack(value: Any) -> bytes:
+    """`value` as stored on SQLite: the format byte, then its compact JSON compressed."""
+    return bytes((CURRENT,)) + _compressor().compress(compact_json(value).encode())
+
+
+def unpack(stored: bytes | str | memoryview) -> Any:
+    """A stored document as Python values: packed (any shipped format) or plain JSON text."""
+    if isinstance(stored, str):
+        return parse_json(stored)
+    data = bytes(stored)
+    if not data:
+        raise PackedJsonError("opgeslagen JSON is leeg")
+    number = data[0]
+    if number == DICTIONARY_1:
+        try:
+            return parse_json(_decompressor(number).decompress(data[1:]))
+        except zstandard.ZstdError as exc:
+            raise PackedJsonError(f"opgeslagen JSON in formaat {number} is beschadigd ({exc})") from exc
+    if data[:1] in (b"{", b"["):
+        return parse_json(data)
+    raise PackedJsonError(f"opgeslagen JSON in onbekend formaat {number}: deze versie van carepath leest "
+                          f"formaat {DICTIONARY_1} en JSON-tekst")

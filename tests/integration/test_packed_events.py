@@ -1,0 +1,132 @@
+"""On SQLite the events' data, the outbox payloads and the case states are stored packed, the
+events' moments as integers (issue #14, storage).
+
+Whichever path writes them (a worker's command, the sweep), they read back as they were decided;
+migration 0018 packs the rows stored before it and unpacks them on the way down; a damaged or
+unknown stored form is refused with a message that says what it is; a shipped dictionary never changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+from engine.clock import ManualClock
+from integrations.db import outbox, packed_json, repository
+from integrations.db.engine_factory import read_session
+from integrations.db.json_codec import compact_json
+from integrations.db.models import micros_of, moment_of
+from integrations.db.packed_json import PackedJsonError
+from integrations.service import CaseService
+from tests.integration.test_reporting import _migrate
+from tests.integration.test_repository import _intake_task, _walk
+
+
+def _stored_forms(db: Engine, case_id: str) -> set[tuple[str, str]]:
+    """SQLite's storage classes of the case's event moments and data, message payloads and state."""
+    with db.connect() as connection:
+        found = {(f"at {a}", f"data {d}") for a, d in connection.exec_driver_sql(
+            "SELECT DISTINCT typeof(at), typeof(data) FROM case_events WHERE case_id = ?", (case_id,))}
+        found |= {("payload", p) for (p,) in connection.exec_driver_sql(
+            "SELECT DISTINCT typeof(payload) FROM outbox WHERE case_id = ?", (case_id,))}
+        found |= {("state", s) for (s,) in connection.exec_driver_sql(
+            "SELECT typeof(state) FROM cases WHERE id = ?", (case_id,))}
+        return found
+
+
+def _as_seen(service: CaseService, db: Engine, case_id: str) -> tuple[Any, ...]:
+    """What the rest of carepath reads of the case: its state as stored and whole, its messages."""
+    with read_session(db) as session:
+        stored = repository.stored_state(session, case_id)
+        messages = [(m.id, m.payload, m.deliver_after) for m in outbox.messages_of_case(session, case_id)]
+    return stored, service.case(case_id).to_json(), messages
+
+
+PACKED = {("at integer", "data blob"), ("payload", "blob"), ("state", "blob")}
+PLAIN = {("at text", "data text"), ("payload", "text"), ("state", "text")}
+
+
+def test_a_document_packs_and_unpacks_to_itself() -> None:
+    document = {"task": {"id": "C1.2", "title": "Onaangekondigd bezoek aan de voordeur", "due_at":
+                         "2026-03-05T16:00:00+00:00"}, "n": 2**70, "text": "één ü"}
+    packed = packed_json.pack(document)
+    assert packed[0] == packed_json.DICTIONARY_1
+    assert packed_json.unpack(packed) == document
+    assert packed_json.unpack(memoryview(packed)) == document
+    assert packed_json.unpack('{"a":1}') == {"a": 1} == packed_json.unpack(b'{"a":1}')  # JSON text as it is
+
+
+def test_the_dictionary_makes_an_event_a_fraction_of_its_json() -> None:
+    document = {"timer": {"id": "C040127E57232.t3", "kind": "task_deadline", "due_at": "2026-03-04T16:00:00+00:00",
+                          "status": "pending", "ref": "C040127E57232.2"}}
+    assert len(packed_json.pack(document)) < len(compact_json(document)) / 2
+
+
+def test_the_shipped_dictionary_never_changes() -> None:
+    """Rows packed with dictionary 1 must stay readable for years: a better dictionary is json-2."""
+    shipped = Path(packed_json.__file__).parent / "dictionaries" / "json-1.zdict"
+    assert hashlib.sha256(shipped.read_bytes()).hexdigest() == (
+        "519207a6a17f10b6ed68d34bcfb3331a72e14916bd4c43add4d9f17969d833a5")
+
+
+@pytest.mark.parametrize(("stored", "says"), [
+    (b"", "leeg"),
+    (b"\x07abc", "onbekend formaat 7"),
+    (b"\x01not a zstd frame", "formaat 1 is beschadigd"),
+])
+def test_a_damaged_or_unknown_stored_form_is_refused_by_name(stored: bytes, says: str) -> None:
+    with pytest.raises(PackedJsonError, match=says):
+        packed_json.unpack(stored)
+
+
+@pytest.mark.parametrize("moment", [
+    datetime(2026, 3, 2, 7, 0, tzinfo=UTC),
+    datetime(2026, 3, 2, 7, 0, 0, 123456, tzinfo=UTC),
+    datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    datetime(2026, 10, 25, 2, 30, tzinfo=UTC) + timedelta(hours=1),
+])
+def test_a_moment_survives_its_integer(moment: datetime) -> None:
+    assert moment_of(micros_of(moment)) == moment
+    assert moment_of(moment.replace(tzinfo=None).isoformat(sep=" ")) == moment  # the text written before 0018
+
+
+def test_a_naive_moment_is_refused() -> None:
+    with pytest.raises(ValueError, match="naive"):
+        micros_of(datetime(2026, 3, 2, 7, 0))
+
+
+def test_both_write_paths_store_the_packed_form_and_history_reads_it(
+        service: CaseService, clock: ManualClock, db: Engine) -> None:
+    case_id = _walk(service, clock)  # commands, and the sweep firing a timer
+    history = service.history(case_id)
+    assert history and {e.type for e in history} >= {"case_started", "timer_fired", "task_completed"}
+    assert all(e.at.tzinfo is UTC for e in history)
+    if db.dialect.name == "sqlite":
+        assert _stored_forms(db, case_id) == PACKED
+
+
+def test_migration_0018_packs_what_was_stored_and_unpacks_it_on_the_way_down(
+        database: tuple[str, Engine], service: CaseService, clock: ManualClock) -> None:
+    url, db = database
+    case_id = _walk(service, clock)
+    history = [e.to_json() for e in service.history(case_id)]
+    seen = _as_seen(service, db, case_id)
+    _migrate(db, url, "0017_sqlite_events_clustered", down=True)
+    if db.dialect.name == "sqlite":
+        assert _stored_forms(db, case_id) == PLAIN
+    assert [e.to_json() for e in service.history(case_id)] == history
+    assert _as_seen(service, db, case_id) == seen
+    _migrate(db, url, "head")
+    if db.dialect.name == "sqlite":
+        assert _stored_forms(db, case_id) == PACKED
+    assert [e.to_json() for e in service.history(case_id)] == history
+    assert _as_seen(service, db, case_id) == seen
+    fresh = service.start_case("test-visits", "signal", {"client_name": "B", "phone": "06 2", "concern": "y"},
+                               actor="intake").case_id
+    service.complete_task(_intake_task(service, fresh), {"outcome": "help", "problems": ["debts"]}, actor="anna")
+    assert [e.type for e in service.history(fresh)][-1] != "case_started"
