@@ -87,10 +87,15 @@ class Backend:
             try:
                 raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 if vacuum:
+                    # In WAL mode VACUUM writes the compacted database to the WAL; only the checkpoint
+                    # after it copies it back and truncates the file (before it, st_size is the old size).
                     raw.execute("VACUUM")
+                    raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                pages = raw.execute("PRAGMA page_count").fetchone()[0] - raw.execute("PRAGMA freelist_count").fetchone()[0]
+                page_size = raw.execute("PRAGMA page_size").fetchone()[0]
             finally:
                 raw.close()
-            return self.path.stat().st_size
+            return int(pages * page_size)  # the database's pages in use: not the file, which a reader may keep long
         if vacuum:
             with service.db.connect() as conn:
                 conn = conn.execution_options(isolation_level="AUTOCOMMIT")

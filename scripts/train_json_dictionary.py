@@ -28,7 +28,7 @@ from sqlalchemy import select  # noqa: E402
 
 from engine.clock import ManualClock  # noqa: E402
 from integrations.db.json_codec import compact_json  # noqa: E402
-from integrations.db.models import CaseEventRow, CaseRow, OutboxRow  # noqa: E402
+from integrations.db.models import CaseEventPageRow, CaseRow, OutboxRow  # noqa: E402
 from integrations.service import build_service  # noqa: E402
 
 NOW = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
@@ -36,7 +36,7 @@ SIZE = 32 * 1024
 
 
 def documents(seed: int, cases: int) -> dict[str, list[bytes]]:
-    """The compact JSON of every event's data, every message's payload and every case's state in a
+    """The compact JSON of every page of events, every message's payload and every case's state in a
     demo run with `seed`, by kind."""
     from web.demo import seed as seed_demo
 
@@ -45,7 +45,7 @@ def documents(seed: int, cases: int) -> dict[str, list[bytes]]:
         seed_demo(service, cases=cases, seed=seed)
         with service.db.connect() as conn:
             found = {kind: [compact_json(value).encode() for (value,) in conn.execute(select(column))]
-                     for kind, column in (("events", CaseEventRow.data), ("payloads", OutboxRow.payload),
+                     for kind, column in (("event pages", CaseEventPageRow.events), ("payloads", OutboxRow.payload),
                                           ("states", CaseRow.state))}
         service.db.dispose()
     return found

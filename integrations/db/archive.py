@@ -14,10 +14,10 @@ What stays where it was: the case row (its live state), the tasks (work lists an
 reports read them), timers that are pending, paused or failed, and messages not yet delivered or
 given up (incidents point at those).
 
-Safe beside commands and readers: the move deletes only the events up to the sequence number it
-archived, so an event a reopened case adds meanwhile stays; on PostgreSQL it locks the case rows
+Safe beside commands and readers: the move deletes only the pages of events up to the sequence number
+it archived, so an event a reopened case adds meanwhile stays; on PostgreSQL it locks the case rows
 it moves (`FOR UPDATE SKIP LOCKED`, so a second archiver or a busy case is passed over, not waited
-for). Readers read the event rows before the archive: whichever side of the move's commit each
+for). Readers read the event pages before the archive: whichever side of the move's commit each
 read lands, together they hold every event once.
 """
 
@@ -38,9 +38,10 @@ from sqlalchemy.orm import Session
 from engine.events import Event
 from integrations.db.engine_factory import write_session
 from integrations.db.errors import StorageError
+from integrations.db.event_pages import events_of
 from integrations.db.json_codec import compact_json, parse_json
-from integrations.db.models import CaseArchiveRow, CaseEventRow, CaseRow, OutboxRow, TimerRow, UTCDateTime
-from integrations.db.sql import rowcount, table
+from integrations.db.models import CaseArchiveRow, CaseEventPageRow, CaseRow, OutboxRow, TimerRow, UTCDateTime
+from integrations.db.sql import table
 
 log = logging.getLogger("carepath.archive")
 
@@ -133,14 +134,22 @@ def _events_of(case_id: str, document: dict[str, Any]) -> list[Event]:
 # --- reading --------------------------------------------------------------------------------------------
 
 
+def _pages(session: Session, case_ids: Sequence[str]) -> dict[str, list[Event]]:
+    """case id -> its stored (not archived) events in order, for the cases that have any."""
+    found: dict[str, list[Event]] = {}
+    pages = table(CaseEventPageRow)
+    for chunk in _chunks(list(case_ids), 500):
+        for r in session.execute(select(pages).where(pages.c.case_id.in_(chunk))
+                                 .order_by(pages.c.case_id, pages.c.first_seq)):
+            found.setdefault(r.case_id, []).extend(events_of(r.case_id, r.first_seq, r.last_seq, r.at, r.actor,
+                                                             r.events))
+    return found
+
+
 def history(session: Session, case_id: str) -> list[Event] | None:
     """The case's whole history, archive and later events in order; None when the case has neither
     (no such case). The rows are read before the archive (see the module's docstring)."""
-    rows = session.execute(
-        select(CaseEventRow).where(CaseEventRow.case_id == case_id).order_by(CaseEventRow.seq)
-    ).scalars().all()
-    live = [Event(case_id=r.case_id, seq=r.seq, type=r.type, at=r.at, actor=r.actor, data=r.data, reason=r.reason)
-            for r in rows]
+    live = [event for events in _pages(session, [case_id]).values() for event in events]
     archived = session.execute(
         select(CaseArchiveRow.through_seq, CaseArchiveRow.history).where(CaseArchiveRow.case_id == case_id)
     ).first()
@@ -153,11 +162,10 @@ def history(session: Session, case_id: str) -> list[Event] | None:
 def events_of_type(session: Session, case_ids: Sequence[str], event_type: str) -> dict[str, list[dict[str, Any]]]:
     """case id -> the data of its events of `event_type`, in order, archived ones included."""
     found: dict[str, list[tuple[int, dict[str, Any]]]] = {}
-    for case_id, seq, data in session.execute(
-        select(CaseEventRow.case_id, CaseEventRow.seq, CaseEventRow.data)
-        .where(CaseEventRow.case_id.in_(case_ids), CaseEventRow.type == event_type)
-    ):
-        found.setdefault(case_id, []).append((seq, data))
+    for case_id, events in _pages(session, case_ids).items():
+        kept = [(e.seq, e.data) for e in events if e.type == event_type]
+        if kept:
+            found[case_id] = kept
     for case_id, through, blob in session.execute(
         select(CaseArchiveRow.case_id, CaseArchiveRow.through_seq, CaseArchiveRow.history)
         .where(CaseArchiveRow.case_id.in_(case_ids))
@@ -178,7 +186,7 @@ def archived_messages(session: Session, case_id: str) -> list[dict[str, Any]]:
 
 
 def _due_cases(session: Session, closed_before: datetime, after: tuple[datetime, str] | None) -> list[str]:
-    has_events = exists().where(CaseEventRow.case_id == CaseRow.id)
+    has_events = exists().where(CaseEventPageRow.case_id == CaseRow.id)
     query = (select(CaseRow.id, CaseRow.closed_at)
              .where(CaseRow.status == "closed", CaseRow.closed_at <= closed_before, has_events)
              .order_by(CaseRow.closed_at, CaseRow.id).limit(BATCH))
@@ -198,11 +206,8 @@ def _last_key(session: Session, case_ids: Sequence[str]) -> tuple[datetime, str]
 
 def _archive_batch(session: Session, case_ids: Sequence[str], now: datetime) -> ArchiveReport:
     events: dict[str, list[list[Any]]] = {case_id: [] for case_id in case_ids}
-    for r in session.execute(select(CaseEventRow.case_id, CaseEventRow.seq, CaseEventRow.type, CaseEventRow.at,
-                                    CaseEventRow.actor, CaseEventRow.reason, CaseEventRow.data)
-                             .where(CaseEventRow.case_id.in_(case_ids))
-                             .order_by(CaseEventRow.case_id, CaseEventRow.seq)):
-        events[r.case_id].append([r.seq, r.type, r.at.isoformat(), r.actor, r.reason, r.data])
+    for case_id, stored in _pages(session, case_ids).items():
+        events[case_id] = [[e.seq, e.type, e.at.isoformat(), e.actor, e.reason, e.data] for e in stored]
     timers: dict[str, list[dict[str, Any]]] = {case_id: [] for case_id in case_ids}
     for r in session.execute(select(TimerRow.id, TimerRow.case_id, TimerRow.kind, TimerRow.due_at, TimerRow.status,
                                     TimerRow.last_error)
@@ -251,17 +256,17 @@ def _archive_batch(session: Session, case_ids: Sequence[str], now: datetime) -> 
                                "history": encode(document)}
         (changed_rows if case_id in earlier else new_rows).append(row)
     archives = table(CaseArchiveRow)
-    events_table = table(CaseEventRow)
+    pages_table = table(CaseEventPageRow)
     if new_rows:
         session.execute(insert(archives), [{"case_id": r.pop("k_case_id"), **r} for r in new_rows])
     if changed_rows:
         session.execute(update(archives).where(archives.c.case_id == bindparam("k_case_id")), changed_rows)
-    moved_events = 0
+    moved_events = sum(len(events[case_id]) for case_id in through)
     if through:
-        moved_events = rowcount(session.execute(
-            delete(events_table).where(events_table.c.case_id == bindparam("k_case_id"),
-                                       events_table.c.seq <= bindparam("k_through")),
-            [{"k_case_id": case_id, "k_through": seq} for case_id, seq in through.items()]))
+        session.execute(
+            delete(pages_table).where(pages_table.c.case_id == bindparam("k_case_id"),
+                                      pages_table.c.last_seq <= bindparam("k_through")),
+            [{"k_case_id": case_id, "k_through": seq} for case_id, seq in through.items()])
     timer_ids = [t["id"] for case_id in through for t in timers[case_id]]
     message_ids = [m["id"] for case_id in through for m in messages[case_id]]
     for chunk in _chunks(timer_ids, 500):

@@ -2,8 +2,8 @@
 
 `cases.state` is the engine's `CaseState` JSON *without* personal data; the
 client's identifying fields live in `case_personal_data`, one row per case, so
-erasing a client is deleting that row. `case_events` is the append-only
-history (some days after a case closes it moves, compressed, to `case_archives`). `tasks`,
+erasing a client is deleting that row. `case_event_pages` is the append-only
+history, a page of events per decision (some days after a case closes it moves, compressed, to `case_archives`). `tasks`,
 `timers` and `outbox` are projections of the state kept in the same transaction, so worklists and
 the timer sweep are index lookups.
 """
@@ -167,24 +167,27 @@ class CasePersonalDataRow(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
 
 
-class CaseEventRow(Base):
-    __tablename__ = "case_events"
+class CaseEventPageRow(Base):
+    """The events of one decision of one case, stored together (integrations/db/event_pages.py,
+    migration 0019): `first_seq` to `last_seq`, the first event's moment and actor, and the events
+    as one JSON array (packed on SQLite)."""
+
+    __tablename__ = "case_event_pages"
 
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
-    type: Mapped[str] = mapped_column(String(40))
-    at: Mapped[datetime] = mapped_column(MomentMicros)  # an integer on SQLite (migration 0018)
+    first_seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(MomentMicros)  # an integer on SQLite
     actor: Mapped[str] = mapped_column(String(200))
-    reason: Mapped[str | None] = mapped_column(Text)
-    data: Mapped[dict[str, Any]] = mapped_column(PackedJson)  # compressed on SQLite (migration 0018)
+    events: Mapped[list[Any]] = mapped_column(PackedJson)  # compressed on SQLite
 
-    # On SQLite the rows live in their primary key's b-tree (case, seq): one b-tree written per event,
-    # not a table and an index beside it (migration 0017).
+    # On SQLite the rows live in their primary key's b-tree (case, first_seq): one b-tree written per
+    # decision, not a table and an index beside it.
     __table_args__ = ({"sqlite_with_rowid": False},)
 
 
 class CaseArchiveRow(Base):
-    """The history of a closed case, moved out of `case_events`, `timers` and `outbox` some days after
+    """The history of a closed case, moved out of `case_event_pages`, `timers` and `outbox` some days after
     it closed (integrations/db/archive.py): events up to `through_seq`, its fired and cancelled timers
     and its delivered messages, as one zlib-compressed JSON document."""
 

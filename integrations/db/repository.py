@@ -23,9 +23,9 @@ from engine.errors import ConflictError, NotFoundError
 from engine.events import Event, replay
 from engine.messages import msg
 from engine.state import CaseState, Task, TaskStatus, Timer, TimerStatus
-from integrations.db import archive, hot_sql, outbox, personal_data
+from integrations.db import archive, event_pages, hot_sql, outbox, personal_data
 from integrations.db.models import (
-    CaseEventRow,
+    CaseEventPageRow,
     CasePersonalDataRow,
     CaseRow,
     CaseTrackRow,
@@ -314,7 +314,7 @@ def _write(session: Session, rows: _Rows, new_case_ids: set[str]) -> None:
     cursor, name = hot_sql.driver_cursor(session)
     if name == "postgresql" and len(rows.events) >= COPY_MIN_ROWS:  # the sweep's big batches: COPY
         connection = session.connection()
-        insert_many(connection, table(CaseEventRow), rows.events)
+        insert_many(connection, table(CaseEventPageRow), event_pages.pages_of(rows.events))
         insert_many(connection, table(TaskRow), rows.new_tasks)
         insert_many(connection, table(TimerRow), rows.new_timers)
         if rows.messages:
@@ -324,7 +324,7 @@ def _write(session: Session, rows: _Rows, new_case_ids: set[str]) -> None:
 
 
 def _write_on(cursor: Any, name: str, rows: _Rows, new_case_ids: set[str]) -> None:
-    hot_sql.insert_rows(cursor, name, table(CaseEventRow), rows.events)
+    hot_sql.insert_rows(cursor, name, table(CaseEventPageRow), event_pages.pages_of(rows.events))
     hot_sql.insert_rows(cursor, name, table(OutboxRow), [outbox.row_of(m) for m in rows.messages])
     if name == "postgresql":
         # One statement a table (each costs the client more than the server here): the task and timer
@@ -459,7 +459,7 @@ def save_decision_on(cursor: Any, name: str, save: PendingSave, *, single: bool 
 
 
 def _together(rows: _Rows) -> list[hot_sql.Write]:
-    return [(table(CaseEventRow), rows.events, None),
+    return [(table(CaseEventPageRow), event_pages.pages_of(rows.events), None),
             (table(OutboxRow), [outbox.row_of(m) for m in rows.messages], None),
             (table(TaskRow), rows.new_tasks + rows.changed_tasks, "id"),
             (table(TimerRow), rows.new_timers + rows.changed_timers, "id")]

@@ -207,13 +207,17 @@ def fired_timer_ids(service: CaseService, case_ids: Sequence[str] | None = None)
     """How often each timer fired, from the stored histories (the events are the truth)."""
     from sqlalchemy import select
 
-    from integrations.db.models import CaseEventRow
+    from integrations.db.event_pages import events_of
+    from integrations.db.models import CaseEventPageRow
 
-    query = select(CaseEventRow.data).where(CaseEventRow.type == "timer_fired")
+    pages = CaseEventPageRow.__table__
+    query = select(pages)
     if case_ids is not None:
-        query = query.where(CaseEventRow.case_id.in_(list(case_ids)))
+        query = query.where(pages.c.case_id.in_(list(case_ids)))
     with read_session(service.db) as session:
-        return Counter(d["timer_id"] for d in session.execute(query).scalars())
+        return Counter(e.data["timer_id"] for r in session.execute(query)
+                       for e in events_of(r.case_id, r.first_seq, r.last_seq, r.at, r.actor, r.events)
+                       if e.type == "timer_fired")
 
 
 # --- Prefect in the test process -------------------------------------------------------------------

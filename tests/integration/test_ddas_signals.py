@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from engine.clock import ManualClock
 from integrations.db.archive import archive_closed
 from integrations.db.engine_factory import read_session
-from integrations.db.models import CaseEventRow, CasePersonalDataRow, CaseRow, OutboxRow, TaskRow
+from integrations.db.models import CaseEventPageRow, CasePersonalDataRow, CaseRow, OutboxRow, TaskRow
 from integrations.db.signal_tables import SignalClientRow, SignalRow
 from integrations.exchange.ddas import codes
 from integrations.exchange.ddas.contract import default_contract
@@ -218,8 +218,8 @@ def test_export_of_a_handled_case_validates_against_the_shared_schema(
     # The closed case's history moved to the archive: the export reads the same contact attempts from it.
     assert archive_closed(signals_service.db, clock.now(), after=timedelta(0)).cases == 1
     with read_session(signals_service.db) as session:
-        assert session.execute(select(func.count()).select_from(CaseEventRow)
-                               .where(CaseEventRow.case_id == case_id)).scalar_one() == 0
+        assert session.execute(select(func.count()).select_from(CaseEventPageRow)
+                               .where(CaseEventPageRow.case_id == case_id)).scalar_one() == 0
     archived = list(export_pages(signals_service, "GM0014", date(2026, 2, 1), date(2026, 2, 28)))
     assert archived[0].document == document
 

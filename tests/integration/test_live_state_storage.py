@@ -19,7 +19,7 @@ from engine.events import replay
 from engine.state import TaskStatus, TimerStatus
 from integrations.db import repository
 from integrations.db.engine_factory import read_session, write_session
-from integrations.db.models import CaseEventRow, CaseRow, OutboxRow
+from integrations.db.models import CaseRow, OutboxRow
 from integrations.service import CaseService
 from tests.integration.test_reporting import _migrate
 from tests.integration.test_repository import _intake_task, _walk
@@ -67,12 +67,13 @@ def test_migration_0015_makes_stored_states_live_and_messages_single(
     with read_session(db) as session:
         whole = replay(repository.history(session, case_id)).to_json()
         outbox = {row.id: row for row in session.execute(select(OutboxRow).where(OutboxRow.case_id == case_id)).scalars()}
-        events = session.execute(select(CaseEventRow.seq, CaseEventRow.data).where(
-            CaseEventRow.case_id == case_id, CaseEventRow.type == "message_queued")).all()
+        events = [(e.seq, e.data) for e in repository.history(session, case_id) if e.type == "message_queued"]
     assert len(events) >= 2
-    # As stored before 0015: the whole state, each message's content in its event too.
+    # As stored before 0015: the whole state, each message's content in its event too (an event a
+    # row, as before migration 0019).
     whole["data"] = live["data"]
     gone = events[0][1]["message"]["id"]
+    _migrate(db, url, "0018_sqlite_packed_documents", down=True)
     with write_session(db) as session:
         session.execute(text("UPDATE cases SET state = :s WHERE id = :id"),
                         {"s": json.dumps(whole), "id": case_id})
@@ -88,9 +89,8 @@ def test_migration_0015_makes_stored_states_live_and_messages_single(
     _migrate(db, url, "head")
     assert _stored(db, case_id) == live
     with read_session(db) as session:
-        migrated: dict[int, dict[str, Any]] = {seq: data for seq, data in session.execute(
-            select(CaseEventRow.seq, CaseEventRow.data).where(CaseEventRow.case_id == case_id,
-                                                              CaseEventRow.type == "message_queued"))}
+        migrated: dict[int, dict[str, Any]] = {e.seq: e.data for e in repository.history(session, case_id)
+                                               if e.type == "message_queued"}
         assert session.execute(select(CaseRow.version).where(CaseRow.id == case_id)).scalar_one() == whole["version"]
     for seq, data in events:
         message = migrated[seq]["message"]
@@ -126,19 +126,20 @@ def test_migration_0017_clusters_the_events_on_sqlite_and_keeps_every_one(
     case_id = _walk(service, clock)
     history = [e.to_json() for e in service.history(case_id)]
 
-    def clustered() -> bool:
+    def clustered(table: str) -> bool:
         with db.connect() as connection:
             create = connection.exec_driver_sql(
-                "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'case_events'").scalar_one()
+                "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).scalar_one()
         return str(create).rstrip().upper().endswith("WITHOUT ROWID")
 
     sqlite = db.dialect.name == "sqlite"
-    assert not sqlite or clustered()
+    assert not sqlite or clustered("case_event_pages")
+    _migrate(db, url, "0018_sqlite_packed_documents", down=True)
+    assert not sqlite or clustered("case_events")
     _migrate(db, url, "0016_case_archives", down=True)
-    assert not sqlite or not clustered()
-    assert [e.to_json() for e in service.history(case_id)] == history
+    assert not sqlite or not clustered("case_events")
     _migrate(db, url, "head")
-    assert not sqlite or clustered()
+    assert not sqlite or clustered("case_event_pages")
     assert [e.to_json() for e in service.history(case_id)] == history
     fresh = service.start_case("test-visits", "signal", {"client_name": "B", "phone": "06 2", "concern": "y"},
                                actor="intake").case_id

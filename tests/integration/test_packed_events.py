@@ -17,8 +17,9 @@ import pytest
 from sqlalchemy import Engine
 
 from engine.clock import ManualClock
-from integrations.db import outbox, packed_json, repository
+from integrations.db import event_pages, outbox, packed_json, repository
 from integrations.db.engine_factory import read_session
+from integrations.db.event_pages import EventPageError
 from integrations.db.json_codec import compact_json
 from integrations.db.models import micros_of, moment_of
 from integrations.db.packed_json import PackedJsonError
@@ -27,11 +28,13 @@ from tests.integration.test_reporting import _migrate
 from tests.integration.test_repository import _intake_task, _walk
 
 
-def _stored_forms(db: Engine, case_id: str) -> set[tuple[str, str]]:
-    """SQLite's storage classes of the case's event moments and data, message payloads and state."""
+def _stored_forms(db: Engine, case_id: str, events: str = "case_event_pages") -> set[tuple[str, str]]:
+    """SQLite's storage classes of the case's event moments and data (in `events`: the pages, or the
+    rows of `case_events` before migration 0019), message payloads and state."""
+    column = "events" if events == "case_event_pages" else "data"
     with db.connect() as connection:
         found = {(f"at {a}", f"data {d}") for a, d in connection.exec_driver_sql(
-            "SELECT DISTINCT typeof(at), typeof(data) FROM case_events WHERE case_id = ?", (case_id,))}
+            f"SELECT DISTINCT typeof(at), typeof({column}) FROM {events} WHERE case_id = ?", (case_id,))}
         found |= {("payload", p) for (p,) in connection.exec_driver_sql(
             "SELECT DISTINCT typeof(payload) FROM outbox WHERE case_id = ?", (case_id,))}
         found |= {("state", s) for (s,) in connection.exec_driver_sql(
@@ -116,11 +119,12 @@ def test_migration_0018_packs_what_was_stored_and_unpacks_it_on_the_way_down(
     case_id = _walk(service, clock)
     history = [e.to_json() for e in service.history(case_id)]
     seen = _as_seen(service, db, case_id)
+    _migrate(db, url, "0018_sqlite_packed_documents", down=True)
+    if db.dialect.name == "sqlite":
+        assert _stored_forms(db, case_id, "case_events") == PACKED
     _migrate(db, url, "0017_sqlite_events_clustered", down=True)
     if db.dialect.name == "sqlite":
-        assert _stored_forms(db, case_id) == PLAIN
-    assert [e.to_json() for e in service.history(case_id)] == history
-    assert _as_seen(service, db, case_id) == seen
+        assert _stored_forms(db, case_id, "case_events") == PLAIN
     _migrate(db, url, "head")
     if db.dialect.name == "sqlite":
         assert _stored_forms(db, case_id) == PACKED
@@ -130,3 +134,67 @@ def test_migration_0018_packs_what_was_stored_and_unpacks_it_on_the_way_down(
                                actor="intake").case_id
     service.complete_task(_intake_task(service, fresh), {"outcome": "help", "problems": ["debts"]}, actor="anna")
     assert [e.type for e in service.history(fresh)][-1] != "case_started"
+
+
+# --- a page of events per decision (migration 0019) ---------------------------------------------------
+
+T0 = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
+
+
+def _event(seq: int, kind: str = "step_entered", *, case_id: str = "C1", at: datetime = T0, actor: str = "anna",
+           reason: str | None = None) -> dict[str, Any]:
+    return {"case_id": case_id, "seq": seq, "type": kind, "at": at, "actor": actor, "reason": reason,
+            "data": {"step": f"s{seq}"}}
+
+
+def test_a_decision_is_one_page_and_reads_back_event_by_event() -> None:
+    stored = [_event(4), _event(5, "timer_set", reason="herinnering"), _event(6, actor="system"),
+              _event(7, at=T0 + timedelta(microseconds=1)), _event(3, case_id="C2")]
+    pages = event_pages.pages_of(stored)
+    assert [(p["case_id"], p["first_seq"], p["last_seq"]) for p in pages] == [("C1", 4, 7), ("C2", 3, 3)]
+    assert pages[0]["events"][0] == ["step_entered", {"step": "s4"}]  # what the page says once is not repeated
+    read = [e for p in pages for e in event_pages.events_of(p["case_id"], p["first_seq"], p["last_seq"], p["at"],
+                                                             p["actor"], p["events"])]
+    assert [(e.case_id, e.seq, e.type, e.at, e.actor, e.reason, e.data) for e in read] == [
+        (r["case_id"], r["seq"], r["type"], r["at"], r["actor"], r["reason"], r["data"]) for r in stored]
+
+
+def test_numbers_that_do_not_follow_on_start_a_new_page() -> None:
+    assert [p["first_seq"] for p in event_pages.pages_of([_event(1), _event(2), _event(4)])] == [1, 4]
+
+
+@pytest.mark.parametrize(("entries", "says"), [
+    ([["step_entered", {}]], "bevat 1 gebeurtenissen"),
+    ({"not": "a list"}, "geen lijst van"),
+    ([["step_entered", {}], "kapot"], "gebeurtenis 6 is onleesbaar"),
+])
+def test_a_damaged_page_is_refused_by_case_and_number(entries: Any, says: str) -> None:
+    with pytest.raises(EventPageError, match=f"zaak C1: .*{says}"):
+        event_pages.events_of("C1", 5, 6, T0, "anna", entries)
+
+
+def _pages(db: Engine, case_id: str) -> list[tuple[int, int]]:
+    with db.connect() as connection:
+        return [(first, last) for first, last in connection.exec_driver_sql(
+            "SELECT first_seq, last_seq FROM case_event_pages WHERE case_id = %s ORDER BY first_seq"
+            .replace("%s", "?" if db.dialect.name == "sqlite" else "%s"), (case_id,))]
+
+
+def test_migration_0019_pages_the_events_and_writes_them_back_a_row_each(
+        database: tuple[str, Engine], service: CaseService, clock: ManualClock) -> None:
+    url, db = database
+    case_id = _walk(service, clock)
+    history = [e.to_json() for e in service.history(case_id)]
+    seen = _as_seen(service, db, case_id)
+    written = _pages(db, case_id)
+    assert written[0][0] == 1 and written[-1][1] == len(history) and len(written) < len(history) / 2
+    _migrate(db, url, "0018_sqlite_packed_documents", down=True)
+    with db.connect() as connection:
+        rows = connection.exec_driver_sql("SELECT count(*) FROM case_events").scalar_one()
+    assert rows == len(history)
+    _migrate(db, url, "head")
+    assert _pages(db, case_id) == written  # one page per decision again: one moment, one actor
+    assert [e.to_json() for e in service.history(case_id)] == history
+    assert _as_seen(service, db, case_id) == seen
+    if db.dialect.name == "sqlite":
+        assert _stored_forms(db, case_id) == PACKED

@@ -19,7 +19,7 @@ from sqlalchemy import Engine, func, select
 
 from engine.errors import ConflictError, ValidationError
 from integrations.db.engine_factory import read_session
-from integrations.db.models import CaseEventRow, CaseRow, CaseTrackRow
+from integrations.db.models import CaseEventPageRow, CaseRow, CaseTrackRow
 from integrations.reporting.cellkey import MAX_NOISE
 from integrations.reporting.cohort import CohortSpec, apportion, remove_cohort, write_cohort
 from integrations.reporting.figures import Report, build_report
@@ -122,7 +122,7 @@ def test_the_cohort_is_real_history_and_can_be_removed(shipped: CaseService, db:
         write_cohort(shipped, spec)
     assert remove_cohort(shipped, "GM0505", 2024) == 12
     with read_session(db) as session:
-        for row in (CaseRow, CaseEventRow, CaseTrackRow):
+        for row in (CaseRow, CaseEventPageRow, CaseTrackRow):
             assert session.execute(select(func.count()).select_from(row)).scalar_one() == 0
 
 

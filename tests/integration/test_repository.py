@@ -15,7 +15,14 @@ from engine.events import replay
 from engine.state import TaskStatus
 from integrations.db import repository
 from integrations.db.engine_factory import read_session, write_session
-from integrations.db.models import CaseEventRow, CasePersonalDataRow, CaseRow, OutboxRow, TaskRow, TimerRow
+from integrations.db.models import (
+    CaseEventPageRow,
+    CasePersonalDataRow,
+    CaseRow,
+    OutboxRow,
+    TaskRow,
+    TimerRow,
+)
 from integrations.db.repository import PendingSave, StaleCaseError
 from integrations.service import CaseService
 from tests.fixtures.visits_pathway import PERSONAL_FIELDS, visits_pathway, visits_source
@@ -63,7 +70,7 @@ def test_personal_data_is_split_off_and_merged_back(service: CaseService, db: En
         personal = session.execute(
             select(CasePersonalDataRow.data).where(CasePersonalDataRow.case_id == case_id)
         ).scalar_one()
-        events = session.execute(select(CaseEventRow.data).where(CaseEventRow.case_id == case_id)).scalars().all()
+        events = session.execute(select(CaseEventPageRow.events).where(CaseEventPageRow.case_id == case_id)).scalars().all()
     assert stored["data"] == {"concern": "huurachterstand"}
     assert personal == {"client_name": "Fatima de Vries", "phone": "06 1234 5678"}
     for value in PERSONAL_VALUES:

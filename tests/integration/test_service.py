@@ -12,7 +12,7 @@ from engine.clock import ManualClock
 from engine.errors import ConflictError, NotFoundError, ValidationError
 from engine.state import CaseStatus, TaskStatus, TimerStatus
 from integrations.db.engine_factory import read_session
-from integrations.db.models import CaseEventRow, IdempotencyKeyRow, OutboxRow, TaskRow, TimerRow
+from integrations.db.models import CaseEventPageRow, IdempotencyKeyRow, OutboxRow, TaskRow, TimerRow
 from integrations.service import CaseService, build_service
 from tests.fixtures.visits_pathway import visits_source
 
@@ -29,7 +29,8 @@ def _open(service: CaseService, case_id: str, step: str) -> str:
 
 def _event_count(db: Engine, case_id: str) -> int:
     with read_session(db) as session:
-        return session.execute(select(func.count()).where(CaseEventRow.case_id == case_id)).scalar_one()
+        return sum(last - first + 1 for first, last in session.execute(
+            select(CaseEventPageRow.first_seq, CaseEventPageRow.last_seq).where(CaseEventPageRow.case_id == case_id)))
 
 
 def test_start_case_result_and_state(service: CaseService, clock: ManualClock) -> None:
