@@ -59,18 +59,18 @@ class _Contexts(threading.local):
     """zstd contexts are not safe to share between threads: one pair per thread, made on first use."""
 
     def __init__(self) -> None:
-        self.compressor: zstandard.ZstdCompressor | None = None
+        self.compressors: dict[int, zstandard.ZstdCompressor] = {}
         self.decompressors: dict[int, zstandard.ZstdDecompressor] = {}
 
 
 _contexts = _Contexts()
 
 
-def _compressor() -> zstandard.ZstdCompressor:
-    found = _contexts.compressor
+def _compressor(level: int) -> zstandard.ZstdCompressor:
+    found = _contexts.compressors.get(level)
     if found is None:
-        found = _contexts.compressor = zstandard.ZstdCompressor(
-            level=_LEVEL, dict_data=_dictionary(CURRENT), write_checksum=False, write_content_size=True,
+        found = _contexts.compressors[level] = zstandard.ZstdCompressor(
+            level=level, dict_data=_dictionary(CURRENT), write_checksum=False, write_content_size=True,
             write_dict_id=False)
     return found
 
@@ -82,9 +82,10 @@ def _decompressor(number: int) -> zstandard.ZstdDecompressor:
     return found
 
 
-def pack(value: Any) -> bytes:
-    """`value` as stored on SQLite: the format byte, then its compact JSON compressed."""
-    return bytes((CURRENT,)) + _compressor().compress(compact_json(value).encode())
+def pack(value: Any, *, level: int = _LEVEL) -> bytes:
+    """`value` as stored on SQLite: the format byte, then its compact JSON compressed. A higher
+    `level` packs tighter and slower (the archive of a closed case, written once: 9)."""
+    return bytes((CURRENT,)) + _compressor(level).compress(compact_json(value).encode())
 
 
 def unpack(stored: bytes | str | memoryview) -> Any:
