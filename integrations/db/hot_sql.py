@@ -337,14 +337,28 @@ def update_guarded(cursor: Any, name: str, table: Table, row: Mapping[str, Any],
 
 
 Write = tuple[Table, Sequence[Mapping[str, Any]], str | None]  # a table, whole rows, the upsert key (or None)
+Delete = tuple[Table, str, Sequence[Any]]  # a table, its key column, the keys of the rows to delete
+
+
+def delete_keys(cursor: Any, name: str, table: Table, key: str, keys: Sequence[Any]) -> None:
+    """DELETE the rows of `table` whose `key` is one of `keys`: one statement."""
+    if not keys:
+        return
+    if name == "postgresql":
+        cursor.execute(f"DELETE FROM {table.name} WHERE {key} = ANY(%s)", (list(keys),))
+        return
+    for start in range(0, len(keys), 500):  # within SQLite's limit on parameters
+        chunk = list(keys[start:start + 500])
+        cursor.execute(f"DELETE FROM {table.name} WHERE {key} IN ({', '.join('?' for _ in chunk)})", chunk)
 
 
 def write_together(cursor: Any, table: Table, row: Mapping[str, Any], *, key: str, guard: str, guard_value: Any,
-                   writes: Sequence[Write]) -> None:
-    """PostgreSQL: `update_guarded` and the inserts (or upserts) of `writes` as one statement, each a
-    data-modifying WITH query: one statement to parse, bind and run on each side instead of one a
-    table. A failed guard is the same `STALE_SQLSTATE` error, and takes the statement's inserts with
-    it. No table may be written twice (each WITH query sees the database as the statement began)."""
+                   writes: Sequence[Write], deletes: Sequence[Delete] = ()) -> None:
+    """PostgreSQL: `update_guarded`, the inserts (or upserts) of `writes` and the deletes of `deletes`
+    as one statement, each a data-modifying WITH query: one statement to parse, bind and run on each
+    side instead of one a table. A failed guard is the same `STALE_SQLSTATE` error, and takes the
+    statement's other writes with it. No row may be written twice (each WITH query sees the database
+    as the statement began): a table's upserted and deleted rows must differ."""
     columns = tuple(c for c in row if c != key)
     params = list(_values("postgresql", table, columns)(row))
     params += [row[key], guard_value]
@@ -354,16 +368,24 @@ def write_together(cursor: Any, table: Table, row: Mapping[str, Any], *, key: st
             names = tuple(rows[0])
             present.append((target, names, upsert_key))
             params.append(_rows_json(target, names, rows))
-    cursor.execute(_together(table, key, columns, guard, tuple(present)), params)
+    gone = []
+    for target, column, keys in deletes:
+        if keys:
+            gone.append((target, column))
+            params.append(list(keys))
+    cursor.execute(_together(table, key, columns, guard, tuple(present), tuple(gone)), params)
 
 
 @cache
 def _together(table: Table, key: str, columns: tuple[str, ...], guard: str,
-              writes: tuple[tuple[Table, tuple[str, ...], str | None], ...]) -> str:
+              writes: tuple[tuple[Table, tuple[str, ...], str | None], ...],
+              deletes: tuple[tuple[Table, str], ...] = ()) -> str:
     update, _ = _update("postgresql", table, key, columns, guard, True)
     queries = [f"changed AS ({update})"]
     queries += [f"w{i} AS ({_insert_json(target, names, upsert_key)})"
                 for i, (target, names, upsert_key) in enumerate(writes)]
+    queries += [f"d{i} AS (DELETE FROM {target.name} WHERE {column} = ANY(%s))"
+                for i, (target, column) in enumerate(deletes)]
     return f"WITH {', '.join(queries)} SELECT 1 / count(*) FROM changed"
 
 

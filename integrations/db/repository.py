@@ -86,6 +86,7 @@ class _Rows:
     changed_tasks: list[dict[str, Any]] = field(default_factory=list)
     new_timers: list[dict[str, Any]] = field(default_factory=list)
     changed_timers: list[dict[str, Any]] = field(default_factory=list)
+    gone_timers: list[str] = field(default_factory=list)  # cancelled: their rows are deleted (the events keep them)
     messages: list[dict[str, Any]] = field(default_factory=list)
     personal: dict[str, dict[str, Any]] = field(default_factory=dict)  # case id -> fields to store
     tracks: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # case id -> its case_tracks rows
@@ -282,10 +283,15 @@ def _collect(save: PendingSave, rows: _Rows) -> None:
                                            state.tracks)
     rows.new_tasks.extend(_task_row(state.tasks[i], state) for i in new_tasks)
     rows.changed_tasks.extend(_task_row(state.tasks[i], state) for i in touched_tasks - new_tasks)
-    rows.new_timers.extend(_timer_row(state.timers[i], state.id) for i in new_timers)
+    # A cancelled timer's row goes: the `timers` table holds what the sweep, the incidents and the
+    # archive need (pending, paused, failed and fired timers); the events keep the cancelled ones.
+    cancelled = {i for i in touched_timers | new_timers
+                 if i in state.timers and state.timers[i].status is TimerStatus.CANCELLED}
+    rows.new_timers.extend(_timer_row(state.timers[i], state.id) for i in new_timers - cancelled)
     rows.changed_timers.extend(
-        _timer_row(state.timers[i], state.id) for i in touched_timers - new_timers if i in state.timers
+        _timer_row(state.timers[i], state.id) for i in touched_timers - new_timers - cancelled if i in state.timers
     )
+    rows.gone_timers.extend(sorted(cancelled - new_timers))
     first = save.decision.events[0] if save.decision.events else None
     if (first is not None and first.type == "case_started") or personal_data.personal_changes(
         save.decision.events, fields
@@ -336,6 +342,7 @@ def _write_on(cursor: Any, name: str, rows: _Rows, new_case_ids: set[str]) -> No
         hot_sql.insert_rows(cursor, name, table(TimerRow), rows.new_timers)
         hot_sql.update_rows(cursor, name, table(TaskRow), rows.changed_tasks)
         hot_sql.update_rows(cursor, name, table(TimerRow), rows.changed_timers)
+    hot_sql.delete_keys(cursor, name, table(TimerRow), "id", rows.gone_timers)
     personal_table = table(CasePersonalDataRow)
     if rows.tracks:
         ids = list(rows.tracks)
@@ -442,9 +449,10 @@ def save_decision_on(cursor: Any, name: str, save: PendingSave, *, single: bool 
                 # The case row, its events, outbox messages, tasks and timers in one statement
                 # (hot_sql.write_together); the rare rest (tracks, personal data) after it.
                 hot_sql.write_together(cursor, _CASES, case_row, key="id", guard="version",
-                                       guard_value=save.loaded_version, writes=_together(rows))
+                                       guard_value=save.loaded_version, writes=_together(rows),
+                                       deletes=[(table(TimerRow), "id", rows.gone_timers)])
                 rows = dataclasses.replace(rows, events=[], messages=[], new_tasks=[], changed_tasks=[],
-                                           new_timers=[], changed_timers=[])
+                                           new_timers=[], changed_timers=[], gone_timers=[])
                 matched = True
             else:
                 matched = hot_sql.update_guarded(cursor, name, _CASES, case_row, key="id", guard="version",

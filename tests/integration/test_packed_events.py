@@ -198,3 +198,27 @@ def test_migration_0019_pages_the_events_and_writes_them_back_a_row_each(
     assert _as_seen(service, db, case_id) == seen
     if db.dialect.name == "sqlite":
         assert _stored_forms(db, case_id) == PACKED
+
+
+def _timer_rows(db: Engine, case_id: str) -> dict[str, tuple[str, datetime]]:
+    from sqlalchemy import select
+
+    from integrations.db.models import TimerRow
+
+    with read_session(db) as session:
+        return {r.id: (r.status, r.due_at) for r in session.execute(
+            select(TimerRow).where(TimerRow.case_id == case_id)).scalars()}
+
+
+def test_a_cancelled_timer_leaves_the_table_and_migration_0020_gives_the_rows_back_on_the_way_down(
+        database: tuple[str, Engine], service: CaseService, clock: ManualClock) -> None:
+    url, db = database
+    case_id = _walk(service, clock)
+    timers = service.case(case_id).timers.values()
+    cancelled = {t.id: ("cancelled", t.due_at) for t in timers if t.status.value == "cancelled"}
+    kept = {t.id: (t.status.value, t.due_at) for t in timers if t.status.value != "cancelled"}
+    assert cancelled and kept and _timer_rows(db, case_id) == kept
+    _migrate(db, url, "0019_event_pages", down=True)
+    assert _timer_rows(db, case_id) == kept | cancelled  # as carepath kept them before
+    _migrate(db, url, "head")
+    assert _timer_rows(db, case_id) == kept
