@@ -43,7 +43,9 @@ class PackedJsonError(StorageError):
 
 
 @cache
-def _dictionary(number: int) -> zstandard.ZstdCompressionDict:
+def _dictionary(number: int, level: int = _LEVEL) -> zstandard.ZstdCompressionDict:
+    """Dictionary `number` prepared for compressing at `level` (a dictionary prepared for one level
+    makes a compressor use that level's parameters, whatever level it was asked for)."""
     path = _DICTIONARIES / f"json-{number}.zdict"
     try:
         data = path.read_bytes()
@@ -51,7 +53,7 @@ def _dictionary(number: int) -> zstandard.ZstdCompressionDict:
         raise PackedJsonError(f"opgeslagen JSON in formaat {number}: het woordenboek {path.name} ontbreekt "
                               f"in deze installatie") from None
     dictionary = zstandard.ZstdCompressionDict(data)
-    dictionary.precompute_compress(level=_LEVEL)
+    dictionary.precompute_compress(level=level)
     return dictionary
 
 
@@ -70,7 +72,7 @@ def _compressor(level: int) -> zstandard.ZstdCompressor:
     found = _contexts.compressors.get(level)
     if found is None:
         found = _contexts.compressors[level] = zstandard.ZstdCompressor(
-            level=level, dict_data=_dictionary(CURRENT), write_checksum=False, write_content_size=True,
+            level=level, dict_data=_dictionary(CURRENT, level), write_checksum=False, write_content_size=True,
             write_dict_id=False)
     return found
 
