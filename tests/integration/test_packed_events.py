@@ -186,10 +186,11 @@ def test_a_damaged_page_is_refused_by_case_and_number(entries: Any, says: str) -
 
 
 def _pages(db: Engine, case_id: str) -> list[tuple[int, int]]:
+    from sqlalchemy import text
+
     with db.connect() as connection:
-        return [(first, last) for first, last in connection.exec_driver_sql(
-            "SELECT first_seq, last_seq FROM case_event_pages WHERE case_id = %s ORDER BY first_seq"
-            .replace("%s", "?" if db.dialect.name == "sqlite" else "%s"), (case_id,))]
+        return [(first, last) for first, last in connection.execute(text(
+            "SELECT first_seq, last_seq FROM case_event_pages WHERE case_id = :c ORDER BY first_seq"), {"c": case_id})]
 
 
 def test_migration_0019_pages_the_events_and_writes_them_back_a_row_each(
