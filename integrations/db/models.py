@@ -88,8 +88,10 @@ def moment_of(stored: int | str | datetime) -> datetime:
 
 class MomentMicros(UTCDateTime):
     """An aware UTC moment that SQLite stores as an integer of microseconds since 1970 (8 bytes or
-    fewer, against 26 of text): for the columns written most and only read back, never compared in
-    SQL (the events' `at`, migration 0018). PostgreSQL keeps timestamptz."""
+    fewer, against 26 of text): for the columns written most (a page's `at`, migration 0018; the
+    tasks' and outbox messages' moments, migration 0021). SQL compares them with each other and with
+    moments bound through the column (`TaskRow.due_at < now`), never with text or SQL's date
+    functions. PostgreSQL keeps timestamptz."""
 
     cache_ok = True
 
@@ -212,9 +214,9 @@ class TaskRow(Base):
     assignee: Mapped[str | None] = mapped_column(String(200))
     team: Mapped[str | None] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(16))
-    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(MomentMicros)  # integers on SQLite (migration 0021)
+    created_at: Mapped[datetime] = mapped_column(MomentMicros)
+    completed_at: Mapped[datetime | None] = mapped_column(MomentMicros)
     reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
     # Copies of the case's, for the municipal reports (integrations/reporting/figures.py): one index scan per report.
@@ -288,13 +290,13 @@ class OutboxRow(Base):
     to_worker: Mapped[str | None] = mapped_column(String(200))
     task_id: Mapped[str | None] = mapped_column(String(100))
     payload: Mapped[dict[str, Any]] = mapped_column(PackedJson)  # compressed on SQLite (migration 0018)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    deliver_after: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(MomentMicros)  # integers on SQLite (migration 0021)
+    deliver_after: Mapped[datetime] = mapped_column(MomentMicros)
     status: Mapped[str] = mapped_column(String(16))  # pending | sent | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime] = mapped_column(MomentMicros)
     last_error: Mapped[str | None] = mapped_column(Text)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(MomentMicros)
 
     __table_args__ = (
         Index("ix_outbox_pending_next", "next_attempt_at",

@@ -235,3 +235,38 @@ def test_a_cancelled_timer_leaves_the_table_and_migration_0020_gives_the_rows_ba
     assert _timer_rows(db, case_id) == kept | cancelled  # as carepath kept them before
     _migrate(db, url, "head")
     assert _timer_rows(db, case_id) == kept
+
+
+def _moment_forms(db: Engine, case_id: str) -> set[str]:
+    """SQLite's storage classes of the case's task and message moments."""
+    with db.connect() as connection:
+        found = {str(t) for row in connection.exec_driver_sql(
+            "SELECT typeof(due_at), typeof(created_at) FROM tasks WHERE case_id = ?", (case_id,)) for t in row}
+        found |= {str(t) for row in connection.exec_driver_sql(
+            "SELECT typeof(created_at), typeof(deliver_after), typeof(next_attempt_at) FROM outbox WHERE case_id = ?",
+            (case_id,)) for t in row}
+        return found
+
+
+def test_migration_0021_stores_task_and_message_moments_as_integers_and_text_on_the_way_down(
+        database: tuple[str, Engine], service: CaseService, clock: ManualClock) -> None:
+    url, db = database
+    case_id = _walk(service, clock)
+    seen = _as_seen(service, db, case_id)
+    work = [(t.id, t.due_at) for t in service.case(case_id).open_tasks()]
+    sqlite = db.dialect.name == "sqlite"
+    assert not sqlite or _moment_forms(db, case_id) == {"integer"}
+    _migrate(db, url, "0020_cancelled_timers_go", down=True)
+    assert not sqlite or _moment_forms(db, case_id) == {"text"}
+    _migrate(db, url, "head")
+    assert not sqlite or _moment_forms(db, case_id) == {"integer"}
+    assert _as_seen(service, db, case_id) == seen
+    assert [(t.id, t.due_at) for t in service.case(case_id).open_tasks()] == work
+    with read_session(db) as session:  # compared in SQL against a moment bound through the column
+        from sqlalchemy import func, select
+
+        from integrations.db.models import TaskRow
+
+        later = clock.now() + timedelta(days=3650)
+        assert session.execute(select(func.count()).select_from(TaskRow).where(
+            TaskRow.case_id == case_id, TaskRow.due_at < later)).scalar_one() > 0
