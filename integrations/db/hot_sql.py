@@ -341,7 +341,8 @@ Delete = tuple[Table, str, Sequence[Any]]  # a table, its key column, the keys o
 
 
 def delete_keys(cursor: Any, name: str, table: Table, key: str, keys: Sequence[Any]) -> None:
-    """DELETE the rows of `table` whose `key` is one of `keys`: one statement."""
+    """DELETE the rows of `table` whose `key` is one of `keys`: one statement (on SQLite one for each
+    500 keys, its limit on parameters)."""
     if not keys:
         return
     if name == "postgresql":
