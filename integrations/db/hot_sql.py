@@ -152,10 +152,17 @@ def _insert_json(table: Table, columns: tuple[str, ...], upsert_key: str | None 
     orjson, instead of a parameter per value); with `upsert_key`, rows whose key exists are updated."""
     names = ", ".join(columns)
     sql = f"INSERT INTO {table.name} ({names}) SELECT {names} FROM json_populate_recordset(NULL::{table.name}, %s::json)"
-    if upsert_key is not None:
-        sql += (f" ON CONFLICT ({upsert_key}) DO UPDATE SET "
-                + ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c != upsert_key))
-    return sql
+    return sql + _on_conflict(columns, upsert_key)
+
+
+def _on_conflict(columns: tuple[str, ...], upsert_key: str | None) -> str:
+    """The upsert clause: update every column but the key's (`upsert_key` may name several columns,
+    "case_id, track_id")."""
+    if upsert_key is None:
+        return ""
+    keys = {k.strip() for k in upsert_key.split(",")}
+    return (f" ON CONFLICT ({upsert_key}) DO UPDATE SET "
+            + ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c not in keys))
 
 
 @cache
@@ -207,7 +214,7 @@ def insert_rows(cursor: Any, name: str, table: Table, rows: Sequence[Mapping[str
         return
     columns = tuple(rows[0])
     if name == "postgresql" and len(rows) > 1:
-        _insert_multi(cursor, name, table, columns, rows, None)
+        cursor.execute(_insert_json(table, columns), (_rows_json(table, columns, rows),))
         return
     sql, _ = _insert(name, table, columns)
     values = _values(name, table, columns)
@@ -220,27 +227,17 @@ def insert_rows(cursor: Any, name: str, table: Table, rows: Sequence[Mapping[str
 def upsert_rows(cursor: Any, name: str, table: Table, rows: Sequence[Mapping[str, Any]], *, key: str = "id") -> None:
     """INSERT whole rows, or UPDATE every column but `key` where a row with that key exists: one
     statement for new and changed rows of a table together (`INSERT ... ON CONFLICT DO UPDATE`).
-    No key may appear twice in `rows`."""
-    if rows:
-        _insert_multi(cursor, name, table, tuple(rows[0]), rows, key)
-
-
-def _insert_multi(cursor: Any, name: str, table: Table, columns: tuple[str, ...], rows: Sequence[Mapping[str, Any]],
-                  upsert_key: str | None) -> None:
-    if name == "postgresql":
-        cursor.execute(_insert_json(table, columns, upsert_key), (_rows_json(table, columns, rows),))
+    `key` may name several columns ("case_id, track_id"). No key may appear twice in `rows`.
+    On SQLite one prepared statement run for each row (executemany: no limit on parameters)."""
+    if not rows:
         return
-    d = dialect(name)
-    one = f'({", ".join(d.mark for _ in columns)})'
-    sql = f'INSERT INTO {table.name} ({", ".join(columns)}) VALUES {", ".join(one for _ in rows)}'
-    if upsert_key is not None:
-        sql += (f" ON CONFLICT ({upsert_key}) DO UPDATE SET "
-                + ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c != upsert_key))
+    columns = tuple(rows[0])
+    if name == "postgresql":
+        cursor.execute(_insert_json(table, columns, key), (_rows_json(table, columns, rows),))
+        return
+    sql, _ = _insert(name, table, columns)
     values = _values(name, table, columns)
-    params: list[Any] = []
-    for row in rows:
-        params.extend(values(row))
-    cursor.execute(sql, params)
+    cursor.executemany(sql + _on_conflict(columns, key), [values(row) for row in rows])
 
 
 def update_rows(cursor: Any, name: str, table: Table, rows: Sequence[Mapping[str, Any]], *, key: str = "id",

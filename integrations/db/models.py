@@ -155,8 +155,6 @@ class CaseRow(Base):
     __table_args__ = (
         Index("ix_cases_pathway_status", "pathway_id", "pathway_version", "status"),
         Index("ix_cases_team_status", "team", "status"),
-        Index("ix_cases_report_opened", "municipality", "pathway_id", "opened_at"),
-        Index("ix_cases_report_closed", "municipality", "pathway_id", "closed_at"),
         Index("ix_cases_funder_opened", "funder", "pathway_id", "opened_at"),
         Index("ix_cases_funder_closed", "funder", "pathway_id", "closed_at"),
     )
@@ -219,15 +217,14 @@ class TaskRow(Base):
     completed_at: Mapped[datetime | None] = mapped_column(MomentMicros)
     reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
-    # Copies of the case's, for the municipal reports (integrations/reporting/figures.py): one index scan per report.
+    # Copies of the case's, for the municipal reports (integrations/reporting/figures.py): one index scan per
+    # report, by funder (ix_tasks_funder_report; the index by municipality went in migration 0022).
     municipality: Mapped[str | None] = mapped_column(String(64))
     pathway_id: Mapped[str | None] = mapped_column(String(64))
     funder: Mapped[str | None] = mapped_column(String(100))  # the case's, and the task's own record key (0009)
     report_key: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
-        Index("ix_tasks_report", "municipality", "pathway_id", "due_at",
-              postgresql_include=["type", "status", "completed_at", "case_id"]),
         Index("ix_tasks_funder_report", "funder", "pathway_id", "due_at",
               postgresql_include=["type", "status", "completed_at", "case_id", "report_key"]),
         # "my open tasks" and "the role's queue", both by due moment; only open tasks are indexed.
@@ -242,7 +239,7 @@ class TaskRow(Base):
 class CaseTrackRow(Base):
     """One intervention (a track: a problem area a case works on) per case and track, for the reports.
 
-    A projection of the case state's tracks, rewritten when a track changes; copies of the case's
+    A projection of the case state's tracks, upserted when a track changes; copies of the case's
     pathway and funder make the intervention figures one index scan."""
 
     __tablename__ = "case_tracks"

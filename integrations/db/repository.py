@@ -344,11 +344,8 @@ def _write_on(cursor: Any, name: str, rows: _Rows, new_case_ids: set[str]) -> No
         hot_sql.update_rows(cursor, name, table(TimerRow), rows.changed_timers)
     hot_sql.delete_keys(cursor, name, table(TimerRow), "id", rows.gone_timers)
     personal_table = table(CasePersonalDataRow)
-    if rows.tracks:
-        ids = list(rows.tracks)
-        mark = hot_sql.dialect(name).mark
-        cursor.execute(f"DELETE FROM {table(CaseTrackRow).name} WHERE case_id IN ({', '.join(mark for _ in ids)})", ids)
-        hot_sql.insert_rows(cursor, name, table(CaseTrackRow), [r for found in rows.tracks.values() for r in found])
+    # A case's tracks are never removed and a started one stays started: its rows are upserted.
+    hot_sql.upsert_rows(cursor, name, table(CaseTrackRow), _track_rows(rows), key=_TRACK_KEY)
     for case_id, personal in rows.personal.items():
         row = {"case_id": case_id, "data": personal}
         if case_id in new_case_ids:
@@ -376,7 +373,7 @@ def insert_case_on(cursor: Any, name: str, decision: Decision, personal_fields: 
         hot_sql.insert_together(cursor, [
             (_CASES, [case_row], None), *_together(rows),
             (table(CasePersonalDataRow), [{"case_id": state.id, "data": personal}] if personal else [], None),
-            (table(CaseTrackRow), [r for found in rows.tracks.values() for r in found], None),
+            (table(CaseTrackRow), _track_rows(rows), None),
         ])
         return
     hot_sql.insert_rows(cursor, name, _CASES, [case_row])
@@ -419,11 +416,11 @@ def _stale(save: PendingSave) -> StaleCaseError:
 
 def one_statement(save: PendingSave, dialect_name: str) -> bool:
     """Whether `save_decision_on` writes `save` with one statement (PostgreSQL, hot_sql.write_together):
-    it has events, and no tracks or personal data to write besides."""
+    it has events, and no personal data to write besides."""
     if dialect_name != "postgresql" or not save.decision.events or save.extra_timer_ids:
         return False
     events = save.decision.events
-    if events[0].type == "case_started" or any(e.type.startswith("track_") for e in events):
+    if events[0].type == "case_started":
         return False
     return not personal_data.personal_changes(events, save.personal_fields)
 
@@ -437,7 +434,7 @@ def save_decision_on(cursor: Any, name: str, save: PendingSave, *, single: bool 
     state = save.decision.state
     rows = _Rows()
     _collect(save, rows)
-    if single and (name != "postgresql" or rows.tracks or rows.personal or not save.decision.events):
+    if single and (name != "postgresql" or rows.personal or not save.decision.events):
         raise AssertionError(f"the save of case {state.id} is not one statement")
     if save.decision.events:
         # On PostgreSQL a failed version check is a server error (hot_sql.update_guarded): raised here
@@ -446,13 +443,14 @@ def save_decision_on(cursor: Any, name: str, save: PendingSave, *, single: bool 
         case_row = {"id": state.id, **_case_columns(state, save.personal_fields)}
         try:
             if name == "postgresql":
-                # The case row, its events, outbox messages, tasks and timers in one statement
-                # (hot_sql.write_together); the rare rest (tracks, personal data) after it.
+                # The case row, its events, outbox messages, tasks, timers and tracks in one statement
+                # (hot_sql.write_together); the rare rest (personal data) after it.
                 hot_sql.write_together(cursor, _CASES, case_row, key="id", guard="version",
-                                       guard_value=save.loaded_version, writes=_together(rows),
+                                       guard_value=save.loaded_version,
+                                       writes=[*_together(rows), (table(CaseTrackRow), _track_rows(rows), _TRACK_KEY)],
                                        deletes=[(table(TimerRow), "id", rows.gone_timers)])
                 rows = dataclasses.replace(rows, events=[], messages=[], new_tasks=[], changed_tasks=[],
-                                           new_timers=[], changed_timers=[], gone_timers=[])
+                                           new_timers=[], changed_timers=[], gone_timers=[], tracks={})
                 matched = True
             else:
                 matched = hot_sql.update_guarded(cursor, name, _CASES, case_row, key="id", guard="version",
@@ -464,6 +462,13 @@ def save_decision_on(cursor: Any, name: str, save: PendingSave, *, single: bool 
         if not matched:
             raise _stale(save)
     _write_on(cursor, name, rows, set())
+
+
+_TRACK_KEY = "case_id, track_id"  # case_tracks' primary key
+
+
+def _track_rows(rows: _Rows) -> list[dict[str, Any]]:
+    return [r for found in rows.tracks.values() for r in found]
 
 
 def _together(rows: _Rows) -> list[hot_sql.Write]:

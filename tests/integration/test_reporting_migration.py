@@ -1,5 +1,6 @@
 """Migration 0009 on SQLite and PostgreSQL: existing cases, tasks and their tracks get a funder, record
-keys and intervention rows from their state JSON, and the migration goes down again."""
+keys and intervention rows from their state JSON, and the migration goes down again; 0022 drops the
+indexes by municipality that 0009 made unused."""
 
 from __future__ import annotations
 
@@ -56,5 +57,25 @@ def test_0009_fills_funders_keys_and_interventions(blank_database: str) -> None:
         assert "funder" not in {c["name"] for c in inspect(engine).get_columns("cases")}
         assert "case_tracks" not in inspect(engine).get_table_names()
         upgrade_database(blank_database, engine)
+    finally:
+        engine.dispose()
+
+
+def test_0022_drops_the_report_indexes_by_municipality_and_downgrade_makes_them_again(
+        blank_database: str) -> None:  # noqa: F811
+    engine = create_db_engine(blank_database)
+    by_municipality = {"ix_tasks_report", "ix_cases_report_opened", "ix_cases_report_closed"}
+
+    def indexes() -> set[str]:
+        found = inspect(engine)
+        return {i["name"] for t in ("cases", "tasks") for i in found.get_indexes(t) if i["name"]}
+
+    try:
+        upgrade_database(blank_database, engine)
+        assert not by_municipality & indexes() and {"ix_tasks_funder_report", "ix_cases_funder_opened"} <= indexes()
+        _migrate(engine, blank_database, "0021_sqlite_integer_moments", down=True)
+        assert by_municipality <= indexes()
+        upgrade_database(blank_database, engine)
+        assert not by_municipality & indexes()
     finally:
         engine.dispose()

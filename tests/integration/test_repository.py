@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from engine.clock import ManualClock
+from engine.decide import Decision
 from engine.errors import ConflictError
 from engine.events import replay
 from engine.state import TaskStatus, TimerStatus
@@ -19,6 +20,7 @@ from integrations.db.models import (
     CaseEventPageRow,
     CasePersonalDataRow,
     CaseRow,
+    CaseTrackRow,
     OutboxRow,
     TaskRow,
     TimerRow,
@@ -133,6 +135,34 @@ def test_projections_match_the_state(service: CaseService, clock: ManualClock, d
     assert any(t.status is TimerStatus.CANCELLED for t in state.timers.values())
     queued = {e.data["message"]["id"] for e in service.history(case_id) if e.type == "message_queued"}
     assert queued and outbox == queued
+
+
+def _interventions(db: Engine, case_id: str) -> dict[str, tuple[str, Any, Any]]:
+    with read_session(db) as session:
+        rows = session.execute(select(CaseTrackRow).where(CaseTrackRow.case_id == case_id)).scalars()
+        return {r.track_id: (r.status, r.started_at, r.closed_at) for r in rows}
+
+
+def _started_tracks(state: Any) -> dict[str, tuple[str, Any, Any]]:
+    return {t.id: (t.status.value, t.started_at, t.closed_at) for t in state.tracks.values() if t.started_at}
+
+
+def test_the_interventions_follow_the_tracks_through_their_upserts(
+        service: CaseService, clock: ManualClock, db: Engine) -> None:
+    case_id = _walk(service, clock)  # "housing" added and started after the intake
+    state = service.case(case_id)
+    assert "housing" in _started_tracks(state) and _interventions(db, case_id) == _started_tracks(state)
+    # A save with track events is one statement on PostgreSQL (its case_tracks rows upserted in it).
+    history = service.history(case_id)
+    added = PendingSave(state.version, Decision(state=state, events=tuple(e for e in history if e.type == "track_started")),
+                        PERSONAL_FIELDS)
+    assert repository.one_statement(added, "postgresql")
+    clock.advance(timedelta(hours=1))
+    talk = next(t.id for t in state.open_tasks() if t.step_id == "debts_talk")
+    service.complete_task(talk, {"note": "in beeld"}, actor="anna")  # the debts track closes
+    closed = service.case(case_id)
+    assert closed.tracks["debts"].closed_at is not None and closed.tracks["housing"].closed_at is None
+    assert _interventions(db, case_id) == _started_tracks(closed)  # the same rows, one now closed
 
 
 def test_outbox_rows_carry_the_queued_messages(service: CaseService, db: Engine) -> None:
