@@ -1,8 +1,8 @@
 """Read-only lists for the web app: work lists, case lists, a team's caseload, escalations.
 
 Everything here is a query over the projections (`cases`, `tasks`) without the
-case state JSON, except `open_escalations`, which reads only the escalation
-part of the state of open cases that have any. Nothing here returns personal
+case state JSON, except `open_escalations`, which reads the escalations in the
+state of the open cases that have any (`cases.escalations_open`). Nothing here returns personal
 data, except what `work_page(names=True)` is asked for: the personal data of the
 cases on a worker's own work page, for the client names it shows (audited as the
 page is); lists show case ids, pathways, tasks and due moments.
@@ -10,10 +10,9 @@ page is); lists show case ids, pathways, tasks and due moments.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import islice
 from typing import Any
 
 from sqlalchemy import Select, and_, func, literal, not_, or_, select, union_all
@@ -307,24 +306,21 @@ def open_escalations(session: Session, teams: Sequence[str], limit: int = 200,
     """Escalations raised and not yet answered in the teams' open cases, oldest first."""
     if not teams:
         return []
-    rows: Iterable[Any]
-    if session.get_bind().dialect.name == "postgresql":
-        rows = session.execute(
-            select(CaseRow.id, CaseRow.pathway_id, CaseRow.team, CaseRow.state["open_escalations"])
-            .where(_teams_clause(teams, visibility, CaseRow.team), CaseRow.status != "closed",
-                   func.jsonb_array_length(CaseRow.state["open_escalations"]) > 0)
-            .limit(limit)
-        )
-    else:  # the state is packed (packed_json): SQLite's JSON functions cannot look inside, Python can
-        rows = islice(((case_id, pathway_id, team, state.get("open_escalations"))
-                       for case_id, pathway_id, team, state in session.execute(
-                           select(CaseRow.id, CaseRow.pathway_id, CaseRow.team, CaseRow.state)
-                           .where(_teams_clause(teams, visibility, CaseRow.team), CaseRow.status != "closed"))
-                       if state.get("open_escalations")), limit)
+    # The partial index on team (escalations_open > 0) finds the few cases with any; only their states
+    # are read: on PostgreSQL the escalations in them, on SQLite the whole (packed: SQLite's JSON
+    # functions cannot look inside).
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    rows = session.execute(
+        select(CaseRow.id, CaseRow.pathway_id, CaseRow.team,
+               CaseRow.state["open_escalations"] if postgresql else CaseRow.state)
+        .where(_teams_clause(teams, visibility, CaseRow.team), CaseRow.escalations_open > 0,
+               CaseRow.status != "closed")
+        .limit(limit)
+    )
     found = [
         OpenEscalation(case_id, pathway_id, team, dict(e))
-        for case_id, pathway_id, team, escalations in rows
-        for e in (escalations or [])
+        for case_id, pathway_id, team, read in rows
+        for e in ((read if postgresql else read.get("open_escalations")) or [])
     ]
     return sorted(found, key=lambda e: (str(e.escalation.get("raised_at", "")), e.case_id))
 

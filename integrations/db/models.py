@@ -151,12 +151,17 @@ class CaseRow(Base):
     # the cell-key perturbation (integrations/reporting/cellkey.py); migration 0009.
     funder: Mapped[str | None] = mapped_column(String(100))
     report_key: Mapped[int | None] = mapped_column(Integer)
+    # How many escalations of the case wait for an answer (the state's `open_escalations`), so that the
+    # coordinators' list finds them without reading every open case's state (migration 0023).
+    escalations_open: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (
         Index("ix_cases_pathway_status", "pathway_id", "pathway_version", "status"),
         Index("ix_cases_team_status", "team", "status"),
         Index("ix_cases_funder_opened", "funder", "pathway_id", "opened_at"),
         Index("ix_cases_funder_closed", "funder", "pathway_id", "closed_at"),
+        Index("ix_cases_escalated", "team", postgresql_where=text("escalations_open > 0"),
+              sqlite_where=text("escalations_open > 0")),
     )
 
 
@@ -189,7 +194,8 @@ class CaseEventPageRow(Base):
 class CaseArchiveRow(Base):
     """The history of a closed case, moved out of `case_event_pages`, `timers` and `outbox` some days after
     it closed (integrations/db/archive.py): events up to `through_seq`, its fired and cancelled timers
-    and its delivered messages, as one zlib-compressed JSON document."""
+    and its delivered messages, as one JSON document packed at zstd level 9 (archive.encode; archives
+    written before 0018 are zlib streams, still read)."""
 
     __tablename__ = "case_archives"
 

@@ -194,7 +194,8 @@ def erase_personal_data(session: Session, case_id: str) -> bool:
 
 
 _CASE_FIELDS = ("pathway_id", "pathway_version", "status", "team", "pseudonym", "opened_at", "closed_at", "outcome",
-                "close_reason", "version", "state", "municipality", "origin_group", "funder", "report_key")
+                "close_reason", "version", "state", "municipality", "origin_group", "funder", "report_key",
+                "escalations_open")
 
 
 def _case_columns(state: CaseState, fields: Iterable[str]) -> dict[str, Any]:
@@ -217,6 +218,7 @@ def _case_columns(state: CaseState, fields: Iterable[str]) -> dict[str, Any]:
         "origin_group": None if (group := origin_group(state.origin, state.origin_objection)) is None else group.value,
         "funder": case_funder(state.funder, state.municipality),
         "report_key": record_key(state.id),
+        "escalations_open": len(state.open_escalations),  # caselists.open_escalations
     }
 
 

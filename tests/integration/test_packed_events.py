@@ -270,3 +270,37 @@ def test_migration_0021_stores_task_and_message_moments_as_integers_and_text_on_
         later = clock.now() + timedelta(days=3650)
         assert session.execute(select(func.count()).select_from(TaskRow).where(
             TaskRow.case_id == case_id, TaskRow.due_at < later)).scalar_one() > 0
+
+
+def _escalations_open(db: Engine, case_id: str) -> int:
+    from sqlalchemy import text
+
+    with db.connect() as conn:
+        return int(conn.execute(text("SELECT escalations_open FROM cases WHERE id = :id"), {"id": case_id}).scalar_one())
+
+
+def test_migration_0023_counts_each_case_s_open_escalations_from_its_state(
+        database: tuple[str, Engine], service: CaseService, clock: ManualClock) -> None:
+    from integrations.db import caselists
+    from tests.integration.test_web_audit import RAISE_PATHWAY, raise_source
+
+    url, db = database
+    service.publish_pathway(raise_source(), "raise.yaml")  # the intake's third escalation step raises one
+    quiet = service.start_case(RAISE_PATHWAY, "signal", {"client_name": "Ans", "concern": "huur"}, actor="intake",
+                               client_id="123456782", team="noord").case_id
+    loud = service.start_case(RAISE_PATHWAY, "signal", {"client_name": "Bo", "concern": "huur"}, actor="intake",
+                              client_id="111222333", team="noord").case_id
+    service.complete_task(_intake_task(service, quiet), {"outcome": "help", "problems": ["debts"]}, actor="anna")
+    for _ in range(4):  # the intake of `loud` is long overdue: every escalation step taken, one raised
+        clock.advance(timedelta(days=1))
+        service.fire_due()
+    raised = len(service.case(loud).open_escalations)
+    assert raised > 0 and _escalations_open(db, loud) == raised and _escalations_open(db, quiet) == 0
+    _migrate(db, url, "0022_unused_report_indexes_go", down=True)
+    _migrate(db, url, "head")
+    assert (_escalations_open(db, loud), _escalations_open(db, quiet)) == (raised, 0)
+    with read_session(db) as session:
+        assert {e.case_id for e in caselists.open_escalations(session, ["noord"])} == {loud}
+    resolved = service.case(loud).open_escalations[0]["id"]
+    service.resolve_escalation(loud, resolved, actor="coordinator")
+    assert _escalations_open(db, loud) == raised - 1
