@@ -51,6 +51,12 @@ Holiday names are Dutch, each word capitalised: Nieuwjaarsdag, Goede Vrijdag,
 Eerste/Tweede Paasdag, Koningsdag, Bevrijdingsdag, Hemelvaartsdag,
 Eerste/Tweede Pinksterdag, Eerste/Tweede Kerstdag.
 
+The library's holidays come from `engine/public_holidays_nl.py`, a table
+generated from it (`scripts/generate_public_holidays.py`, its whole range
+1966-2100, checked against the pinned library by a unit test): importing the
+library loads all of its countries, about 20 MB and half a second in every
+process. Outside the table's years the library itself is asked.
+
 Speed: public holidays are computed once per year per process, and each
 calendar keeps a sorted list of the working days of every year it has seen,
 so `add(..., N working days)` is a couple of bisections, not a day-by-day walk,
@@ -69,8 +75,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays
-
+from engine import public_holidays_nl
 from engine.definition import CalendarKind, SchoolHoliday
 from engine.durations import Duration, Unit
 from engine.errors import CalendarError
@@ -118,10 +123,9 @@ def _dutch_title(name: str) -> str:
 def _public_holidays(year: int) -> Mapping[date, str]:
     """Every Dutch public holiday of `year`, Good Friday included, names in Dutch.
 
-    Built once per year per process (constructing a `holidays` object is the
-    expensive part); callers filter Good Friday themselves.
+    Built once per year per process; callers filter Good Friday themselves.
     """
-    listed = holidays.country_holidays("NL", years=year, language="nl")
+    listed = _library_holidays(year)
     result: dict[date, str] = {}
     for day, name in listed.items():
         if (day.month, day.day) == _LIBERATION_DAY and year % 5 != 0:
@@ -130,6 +134,20 @@ def _public_holidays(year: int) -> Mapping[date, str]:
     if year >= 1966:  # the library's first year (Algemene termijnenwet); it lists Good Friday as public
         result[_good_friday(year)] = _GOOD_FRIDAY
     return result
+
+
+def _library_holidays(year: int) -> Mapping[date, str]:
+    """The `holidays` library's Dutch public holidays of `year` as it lists them, names in Dutch.
+
+    From the table generated from the library; a year outside it asks the library itself (which
+    knows none there today: the table is its whole range).
+    """
+    listed = public_holidays_nl.TABLE.get(year)
+    if listed is not None:
+        return {date(year, month, day): name for month, day, name in listed}
+    import holidays  # only outside the table's years: the import loads every country
+
+    return dict(holidays.country_holidays("NL", years=year, language="nl"))
 
 
 def _good_friday(year: int) -> date:

@@ -129,9 +129,10 @@ def demo_config(config: RuntimeConfig) -> RuntimeConfig:
 
 
 def warm_calendar(runtime: Runtime) -> None:
-    """Load the Dutch public holidays now, not in the first request that sets a deadline.
+    """Build this year's Dutch working days now, not in the first request that sets a deadline.
 
-    The `holidays` package imports every country it knows on first use (about 0.2 s).
+    Cheap since the holidays come from a table (`engine/public_holidays_nl.py`); importing the
+    `holidays` package itself, as the engine did until December 2026, took about 0.2-0.7 s.
     """
     from engine.calendar import calendar_for
     from engine.definition import CalendarKind

@@ -12,6 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from engine import calendar as engine_calendar
+from engine import public_holidays_nl
 from engine.calendar import END_OF_WORKING_DAY, WorkCalendar, _public_holidays, calendar_for
 from engine.definition import CalendarKind, SchoolHoliday
 from engine.durations import Duration, Unit
@@ -122,16 +124,12 @@ class TestHolidays:
     def test_lustrum_rule_holds_even_if_the_library_lists_liberation_day_yearly(
         self, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        real = holidays.country_holidays
-
-        def yearly(*args: Any, **kwargs: Any) -> Any:
-            kwargs["categories"] = ("public", "optional")
-            return real(*args, **kwargs)
-
-        monkeypatch.setattr(holidays, "country_holidays", yearly)
+        # a library (and so a regenerated table) that lists 5 May every year
+        yearly = dict(public_holidays_nl.TABLE)
+        yearly[2026] = (*yearly[2026], (5, 5, "Bevrijdingsdag"))
+        monkeypatch.setattr(public_holidays_nl, "TABLE", yearly)
         _public_holidays.cache_clear()
         try:
-            assert yearly("NL", years=2026).get(date(2026, 5, 5)) is not None
             fresh = WorkCalendar(CalendarKind.WORKING_DAYS)
             assert fresh.is_working_day(date(2026, 5, 5))
             assert not fresh.is_working_day(date(2030, 5, 6 - 1))
@@ -461,13 +459,13 @@ class TestValidation:
     def test_add_does_not_rebuild_holidays_per_call(self, monkeypatch: pytest.MonkeyPatch) -> None:
         NL.add(ams(2026, 3, 2, 9), wd(10))  # warm 2026
         calls: list[object] = []
-        real = holidays.country_holidays
+        real = engine_calendar._library_holidays
 
         def counting(*args: Any, **kwargs: Any) -> Any:
             calls.append(args)
             return real(*args, **kwargs)
 
-        monkeypatch.setattr(holidays, "country_holidays", counting)
+        monkeypatch.setattr(engine_calendar, "_library_holidays", counting)
         for day in range(2, 28):
             NL.add(ams(2026, 3, day % 28 + 1, 9), wd(10))
         assert calls == []
