@@ -21,11 +21,25 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
+from functools import lru_cache
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, delete, func, insert, select, update
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from engine.errors import ConflictError, NotFoundError, ValidationError
@@ -550,14 +564,7 @@ def session_account(session: Session, value: str, now: datetime,
                     idle: timedelta) -> tuple[WebSession, Account] | None:
     """The live session of a cookie value and its account with its teams, in one query (the hot path of
     every page: one row per team, or one without a team)."""
-    rows = session.execute(
-        select(SessionRow.id_hash, SessionRow.user_id, SessionRow.csrf_token, SessionRow.last_seen_at,
-               SessionRow.expires_at, UserRow, UserTeamRow.team)
-        .join(UserRow, UserRow.id == SessionRow.user_id)
-        .outerjoin(UserTeamRow, UserTeamRow.user_id == UserRow.id)
-        .where(SessionRow.id_hash == sha256(value))
-        .order_by(UserTeamRow.team)
-    ).all()
+    rows = session.execute(_session_statement(), {"id_hash": sha256(value)}).all()
     if not rows:
         return None
     id_hash, user_id, csrf, last_seen, expires, user, _ = rows[0]
@@ -565,6 +572,19 @@ def session_account(session: Session, value: str, now: datetime,
         return None
     teams = [row[6] for row in rows if row[6] is not None]
     return WebSession(id_hash, user_id, csrf, last_seen, expires), _account(user, teams)
+
+
+@lru_cache(maxsize=1)
+def _session_statement() -> Any:
+    """Built once: every page asks it."""
+    return (
+        select(SessionRow.id_hash, SessionRow.user_id, SessionRow.csrf_token, SessionRow.last_seen_at,
+               SessionRow.expires_at, UserRow, UserTeamRow.team)
+        .join(UserRow, UserRow.id == SessionRow.user_id)
+        .outerjoin(UserTeamRow, UserTeamRow.user_id == UserRow.id)
+        .where(SessionRow.id_hash == bindparam("id_hash"))
+        .order_by(UserTeamRow.team)
+    )
 
 
 def touch_session(session: Session, id_hash: str, now: datetime) -> None:

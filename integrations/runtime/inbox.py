@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import BindParameter, ColumnElement, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from integrations.db.models import TaskRow
@@ -38,15 +39,17 @@ class InboxItem:
     read_at: datetime | None
 
 
-def _for(worker: str, roles: Sequence[str], team: str | None) -> ColumnElement[bool]:
+def _for(worker: Any, roles: Any, team: Any) -> ColumnElement[bool]:
+    """Messages the worker may see; `worker`, `roles` and `team` are values or bound parameters."""
     mine = InboxMessageRow.to_worker == worker
-    role_wide = and_(InboxMessageRow.to_worker.is_(None), InboxMessageRow.to_role.in_(list(roles)))
+    role_wide = and_(InboxMessageRow.to_worker.is_(None),
+                     InboxMessageRow.to_role.in_(roles if isinstance(roles, BindParameter) else list(roles)))
     if team is not None:
         role_wide = and_(role_wide, or_(InboxMessageRow.team == team, InboxMessageRow.team.is_(None)))
-    return or_(mine, role_wide) if roles else mine
+    return or_(mine, role_wide) if isinstance(roles, BindParameter) or roles else mine
 
 
-def _joined(query: Any, worker: str) -> Any:
+def _joined(query: Any, worker: Any) -> Any:
     return query.outerjoin(InboxReadRow, and_(InboxReadRow.message_id == InboxMessageRow.id,
                                               InboxReadRow.worker == worker))
 
@@ -70,9 +73,19 @@ def _still_news() -> ColumnElement[bool]:
 
 def unread_count(session: Session, worker: str, roles: Sequence[str] = (), team: str | None = None) -> int:
     """Unread messages of this worker that are still news (about no task, or an open one)."""
+    statement = _unread_statement(bool(roles), team is not None)
+    return int(session.execute(statement, {"worker": worker, "roles": list(roles), "team": team}).scalar_one())
+
+
+@lru_cache(maxsize=4)
+def _unread_statement(roles: bool, team: bool) -> Any:
+    """`unread_count`'s statement for one shape (with roles or not, with a team or not), built once:
+    every page shows the count. Bound parameters `worker`, `roles` (expanding) and `team`."""
+    worker: BindParameter[str] = bindparam("worker")
     query = _joined(select(func.count()).select_from(InboxMessageRow), worker)
-    return int(session.execute(query.where(_for(worker, roles, team), InboxReadRow.read_at.is_(None),
-                                           _still_news())).scalar_one())
+    return query.where(_for(worker, bindparam("roles", expanding=True) if roles else (),
+                            bindparam("team") if team else None),
+                       InboxReadRow.read_at.is_(None), _still_news())
 
 
 def mark_read(session: Session, message_id: str, worker: str, roles: Sequence[str], team: str | None,
