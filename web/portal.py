@@ -316,12 +316,14 @@ class Portal:
         now = self.now()
         due_before = {"overdue": now, "today": _end_of_day(now), "week": now + timedelta(days=7)}.get(due or "")
         limit = self.settings.worklist_limit
+        access = self.access()
         with self._reading(p, statements=True) as (session, record):  # the most asked page: fewest round trips
             page = caselists.work_page(
                 session, teams=p.teams, worker=p.actor, roles=p.pathway_roles, mine=scope != "queue",
                 queue=scope != "mine", pathway=pathway or None, due_before=due_before, task_type=task_type or None,
                 role=role or None, limit=limit, visibility=self.visibility(p),
-                queue_clause=self.access().queue_clause(p.pathway_roles), names=client_names)
+                queue_clause=lambda: access.queue_clause(p.pathway_roles), names=client_names,
+                cache_key=(access, tuple(p.pathway_roles)))
             mine, queue = page.mine, page.queue
             unread = self.unread_messages(session, p)
             names = {}

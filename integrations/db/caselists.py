@@ -10,7 +10,9 @@ page is); lists show case ids, pathways, tasks and due moments.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -111,25 +113,35 @@ def work_page(
     session: Session, *, teams: Sequence[str], worker: str | None, roles: Sequence[str] = (),
     mine: bool = True, queue: bool = True, pathway: str | None = None, due_before: datetime | None = None,
     task_type: str | None = None, role: str | None = None, limit: int = 500,
-    visibility: Visibility | None = None, queue_clause: ColumnElement[bool] | None = None, names: bool = False,
+    visibility: Visibility | None = None,
+    queue_clause: ColumnElement[bool] | Callable[[], ColumnElement[bool]] | None = None, names: bool = False,
+    cache_key: Hashable | None = None,
 ) -> WorkPage:
     """Open tasks of cases in `teams`: the worker's own (`mine`) and the unclaimed ones of `roles` or
     `queue_clause` (`queue`), each list soonest due first (so overdue first, then due soon) and at most
     `limit`, in one statement (the two lists as one UNION ALL): the page most asked for costs one round
-    trip for both lists and their client names instead of three."""
+    trip for both lists and their client names instead of three.
+
+    `queue_clause` may be given as a function that builds it, called only when the statement is built.
+    `cache_key`: whatever `queue_clause` was built from (the caller's access rules and roles). With it,
+    the statement is kept (the last 512, all arguments in the key but a `due_before`, which moves
+    with the clock) and the next request of the same worker and shape runs the same statement object:
+    SQLAlchemy then neither builds it again nor maps a new statement's columns onto its compiled
+    form, a fifth of a work-list request's CPU (bench_worklist.py)."""
     filters = _Filters(pathway, due_before, task_type, role)
-    branches = []
-    if teams and mine and worker is not None:
-        branches.append(_work_query(teams, visibility, TaskRow.assignee == worker, filters, limit, names, part=0))
-    queue_part = _queue_part(roles, queue_clause) if queue else None
-    if teams and queue_part is not None:
-        branches.append(_work_query(teams, visibility, queue_part, filters, limit, names, part=1))
+    key = None if cache_key is None or due_before is not None else (
+        cache_key, tuple(teams), worker, tuple(roles), mine, queue, filters, limit, visibility, names)
+    query = _STATEMENTS.get(key) if key is not None else None
+    if query is None:
+        clause = queue_clause if queue_clause is None or isinstance(queue_clause, ColumnElement) else queue_clause()
+        query = _work_statement(teams=teams, worker=worker, roles=roles, mine=mine, queue=queue, filters=filters,
+                                limit=limit, visibility=visibility, queue_clause=clause, names=names)
+        if query is None:
+            return WorkPage([], [], {})
+        if key is not None:
+            _STATEMENTS.put(key, query)
     lists: tuple[list[WorkItem], list[WorkItem]] = ([], [])
     personal: dict[str, tuple[str, int, dict[str, Any]]] = {}
-    if not branches:
-        return WorkPage([], [], {})
-    query = (branches[0] if len(branches) == 1 else
-             union_all(*(select(branch.subquery()) for branch in branches)))
     width = len(_WORK_COLUMNS)
     for row in session.execute(query):
         item = WorkItem(*row[:width])
@@ -139,6 +151,47 @@ def work_page(
     for items in lists:  # each branch came sorted; the union keeps no order of its own
         items.sort(key=lambda t: (t.due_at, t.id))
     return WorkPage(lists[0], lists[1], personal)
+
+
+def _work_statement(*, teams: Sequence[str], worker: str | None, roles: Sequence[str], mine: bool, queue: bool,
+                    filters: _Filters, limit: int, visibility: Visibility | None,
+                    queue_clause: ColumnElement[bool] | None, names: bool) -> Any:
+    """`work_page`'s statement (None when it asks for nothing): one branch or a UNION ALL of two."""
+    branches = []
+    if teams and mine and worker is not None:
+        branches.append(_work_query(teams, visibility, TaskRow.assignee == worker, filters, limit, names, part=0))
+    queue_part = _queue_part(roles, queue_clause) if queue else None
+    if teams and queue_part is not None:
+        branches.append(_work_query(teams, visibility, queue_part, filters, limit, names, part=1))
+    if not branches:
+        return None
+    return branches[0] if len(branches) == 1 else union_all(*(select(branch.subquery()) for branch in branches))
+
+
+class _StatementCache:
+    """A bounded map of built statements, least recently used out first; safe across threads."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Any:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: Hashable, statement: Any) -> None:
+        with self._lock:
+            self._items[key] = statement
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+_STATEMENTS = _StatementCache(512)
 
 
 def _queue_part(roles: Sequence[str], queue_clause: ColumnElement[bool] | None) -> ColumnElement[bool] | None:

@@ -4,10 +4,12 @@ limited on its own, the queue only of the worker's teams, and the cases' persona
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from engine.clock import ManualClock
 from integrations.db import caselists
 from integrations.db.engine_factory import read_session
+from integrations.db.models import TaskRow
 from integrations.service import CaseService
 
 
@@ -41,3 +43,48 @@ def test_both_lists_and_the_names_come_in_one_statement(service: CaseService, cl
     names = {case_id: data["client_name"] for case_id, (_, _, data) in page.personal.items()}
     assert sorted(names.values()) == ["Eigen 0", "Eigen 1", "Wachtrij 0", "Wachtrij 1"]
     assert all(pathway == "test-visits" and version >= 1 for pathway, version, _ in page.personal.values())
+
+
+def test_a_kept_statement_is_run_again_for_the_same_worker_and_shape_and_sees_new_tasks(
+    service: CaseService, clock: ManualClock
+) -> None:
+    built: list[str] = []
+
+    def queue_clause() -> Any:
+        built.append("queue")
+        return TaskRow.role.in_(["worker"])
+
+    def page(worker: str, key: object) -> caselists.WorkPage:
+        with read_session(service.db) as session:
+            return caselists.work_page(session, teams=["noord"], worker=worker, roles=["worker"], limit=10,
+                                       queue_clause=queue_clause, cache_key=key)
+
+    access = object()  # stands for the portal's access rules of the published versions
+    first = _case(service, "Eerste", "noord")
+    service.claim(first, "user:anna")
+    assert [t.id for t in page("user:anna", (access, ("worker",))).mine] == [first]
+    assert built == ["queue"]
+    clock.advance(timedelta(minutes=1))
+    second = _case(service, "Tweede", "noord")
+    service.claim(second, "user:anna")
+    queued = _case(service, "Derde", "noord")
+    again = page("user:anna", (access, ("worker",)))
+    assert built == ["queue"]  # the kept statement, not built again ...
+    assert [t.id for t in again.mine] == [first, second] and [t.id for t in again.queue] == [queued]  # ... fresh rows
+    # another worker, or new access rules (a pathway published), is another statement
+    assert page("user:bert", (access, ("worker",))).mine == [] and built == ["queue", "queue"]
+    assert [t.id for t in page("user:anna", (object(), ("worker",))).mine] == [first, second]
+    assert built == ["queue", "queue", "queue"]
+    # without a key nothing is kept
+    with read_session(service.db) as session:
+        caselists.work_page(session, teams=["noord"], worker="user:anna", roles=["worker"], queue_clause=queue_clause)
+    assert len(built) == 4
+
+
+def test_the_kept_statements_are_bounded_least_recently_used_out_first() -> None:
+    kept = caselists._StatementCache(2)
+    kept.put("a", 1)
+    kept.put("b", 2)
+    assert kept.get("a") == 1  # a is now the most recent
+    kept.put("c", 3)
+    assert kept.get("b") is None and kept.get("a") == 1 and kept.get("c") == 3
