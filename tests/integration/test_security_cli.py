@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from engine.clock import ManualClock
 from integrations.db import accounts
@@ -63,7 +64,8 @@ def test_a_closed_cases_personal_data_needs_a_reason_in_the_cli_too(cli: Cli) ->
 def test_the_processing_log_export(cli: Cli) -> None:  # noqa: F811
     case_id, _ = _started(cli)
     assert cli("case", "show", case_id, "--personal", "--why", "controle").returncode == 0
-    day = datetime.now(UTC).date().isoformat()
+    # The export's days are Dutch calendar days: from 23:00 or 22:00 UTC it is already tomorrow there.
+    day = datetime.now(UTC).astimezone(ZoneInfo("Europe/Amsterdam")).date().isoformat()
     export = cli("audit", "export", "--from", day, "--to", day)
     assert export.returncode == 0, export.stderr
     lines = [json.loads(line) for line in export.stdout.splitlines()]
