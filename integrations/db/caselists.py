@@ -360,20 +360,17 @@ def open_escalations(session: Session, teams: Sequence[str], limit: int = 200,
     if not teams:
         return []
     # The partial index on team (escalations_open > 0) finds the few cases with any; only their states
-    # are read: on PostgreSQL the escalations in them, on SQLite the whole (packed: SQLite's JSON
-    # functions cannot look inside).
-    postgresql = session.get_bind().dialect.name == "postgresql"
+    # are read and unpacked (packed: SQL cannot look inside, models.PackedJson).
     rows = session.execute(
-        select(CaseRow.id, CaseRow.pathway_id, CaseRow.team,
-               CaseRow.state["open_escalations"] if postgresql else CaseRow.state)
+        select(CaseRow.id, CaseRow.pathway_id, CaseRow.team, CaseRow.state)
         .where(_teams_clause(teams, visibility, CaseRow.team), CaseRow.escalations_open > 0,
                CaseRow.status != "closed")
         .limit(limit)
     )
     found = [
         OpenEscalation(case_id, pathway_id, team, dict(e))
-        for case_id, pathway_id, team, read in rows
-        for e in ((read if postgresql else read.get("open_escalations")) or [])
+        for case_id, pathway_id, team, state in rows
+        for e in (state.get("open_escalations") or [])
     ]
     return sorted(found, key=lambda e: (str(e.escalation.get("raised_at", "")), e.case_id))
 

@@ -6,8 +6,8 @@ average, a hundred over an eviction-prevention case. Stored a row each, every ev
 case id, its moment and actor and paid a row's overhead in the b-tree and, on PostgreSQL, a tuple
 header of its own; its data, a hundred bytes of JSON, was too short to compress well. Stored as
 one page, `case_event_pages` holds the run once: the case, the first and last sequence numbers,
-the moment and actor of the first event, and the events as one JSON array (packed on SQLite with
-the trained dictionary, `packed_json`; JSONB on PostgreSQL). Temporal keeps its histories the same
+the moment and actor of the first event, and the events as one JSON array (packed with the trained
+dictionary, `packed_json`). Temporal keeps its histories the same
 way, a batch of events per workflow task.
 
 An entry is `[type, data]`, followed only where needed by the reason, the actor (when it differs

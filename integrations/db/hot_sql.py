@@ -64,8 +64,14 @@ def _sqlite_micros(value: datetime | None) -> int | None:
     return None if value is None else micros_of(value)
 
 
-def _sqlite_packed(value: Any) -> bytes | None:
+def _packed(value: Any) -> bytes | None:
     return None if value is None else packed_json.pack(value)
+
+
+def _packed_text(value: Any) -> str | None:
+    """A packed document as bytea's text form (`\\x` and hex), for a JSON array of rows
+    (`_rows_json`: json_populate_recordset reads a bytea column's value as that text)."""
+    return None if value is None else "\\x" + packed_json.pack(value).hex()
 
 
 def _pg_json(value: Any) -> Any:
@@ -89,7 +95,7 @@ class Dialect:
         self.datetime: Convert = _sqlite_datetime if name == "sqlite" else _pg_datetime
         self.json: Convert = _sqlite_json if name == "sqlite" else _pg_json
         self.micros: Convert = _sqlite_micros if name == "sqlite" else _pg_datetime
-        self.packed: Convert = _sqlite_packed if name == "sqlite" else _pg_json
+        self.packed: Convert = _packed  # BLOB on SQLite, bytea on PostgreSQL (models.PackedJson)
 
     def converter(self, table: Table, column: str) -> Convert:
         kind = table.c[column].type
@@ -170,11 +176,18 @@ def _moment_columns(table: Table, columns: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(c for c in columns if isinstance(table.c[c].type, UTCDateTime))
 
 
+@cache
+def _packed_columns(table: Table, columns: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(c for c in columns if isinstance(table.c[c].type, PackedJson))
+
+
 def _rows_json(table: Table, columns: tuple[str, ...], rows: Sequence[Mapping[str, Any]]) -> str:
     moments = _moment_columns(table, columns)
     for row in rows:
         for c in moments:
             _pg_datetime(row[c])  # refuses a naive datetime, as the column type does
+    if packed := _packed_columns(table, columns):  # new rows: the caller's stay as they are
+        rows = [{**row, **{c: _packed_text(row[c]) for c in packed}} for row in rows]
     try:
         return orjson.dumps(rows, option=orjson.OPT_NON_STR_KEYS).decode()
     except TypeError:  # an integer beyond 64 bits (json_codec)

@@ -25,24 +25,20 @@ JsonDoc = JSON().with_variant(JSONB(), "postgresql")
 
 
 class PackedJson(TypeDecorator[Any]):
-    """A JSON document stored compressed on SQLite (integrations/db/packed_json.py), JSONB on PostgreSQL."""
+    """A JSON document stored compressed (integrations/db/packed_json.py): BLOB on SQLite, bytea on
+    PostgreSQL (migration 0024; JSONB before it)."""
 
-    impl = JSON
+    impl = LargeBinary
     cache_ok = True
 
-    def load_dialect_impl(self, dialect: Dialect) -> Any:
-        if dialect.name == "postgresql":
-            return dialect.type_descriptor(JSONB())
-        return dialect.type_descriptor(LargeBinary())
-
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
-        if value is None or dialect.name == "postgresql":
-            return value
+        if value is None:
+            return None
         return packed_json.pack(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Any:
-        if value is None or dialect.name == "postgresql":
-            return value
+        if value is None:
+            return None
         return packed_json.unpack(value)
 
 
@@ -143,7 +139,7 @@ class CaseRow(Base):
     outcome: Mapped[str | None] = mapped_column(String(64))
     close_reason: Mapped[str | None] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer)  # optimistic lock = number of events
-    state: Mapped[dict[str, Any]] = mapped_column(PackedJson)  # CaseState JSON without personal data (packed on SQLite)
+    state: Mapped[dict[str, Any]] = mapped_column(PackedJson)  # CaseState JSON without personal data, packed
     # For the municipal reports (integrations/reporting/figures.py): copies of the state, filled on every save.
     municipality: Mapped[str | None] = mapped_column(String(64))  # the commissioning municipality
     origin_group: Mapped[str | None] = mapped_column(String(16))  # reporting_origin.OriginGroup; never a country
@@ -175,7 +171,7 @@ class CasePersonalDataRow(Base):
 class CaseEventPageRow(Base):
     """The events of one decision of one case, stored together (integrations/db/event_pages.py,
     migration 0019): `first_seq` to `last_seq`, the first event's moment and actor, and the events
-    as one JSON array (packed on SQLite)."""
+    as one JSON array, packed."""
 
     __tablename__ = "case_event_pages"
 
@@ -184,7 +180,7 @@ class CaseEventPageRow(Base):
     last_seq: Mapped[int] = mapped_column(Integer)
     at: Mapped[datetime] = mapped_column(MomentMicros)  # an integer on SQLite
     actor: Mapped[str] = mapped_column(String(200))
-    events: Mapped[list[Any]] = mapped_column(PackedJson)  # compressed on SQLite
+    events: Mapped[list[Any]] = mapped_column(PackedJson)  # packed
 
     # On SQLite the rows live in their primary key's b-tree (case, first_seq): one b-tree written per
     # decision, not a table and an index beside it.
@@ -292,7 +288,7 @@ class OutboxRow(Base):
     to_role: Mapped[str | None] = mapped_column(String(64))
     to_worker: Mapped[str | None] = mapped_column(String(200))
     task_id: Mapped[str | None] = mapped_column(String(100))
-    payload: Mapped[dict[str, Any]] = mapped_column(PackedJson)  # compressed on SQLite (migration 0018)
+    payload: Mapped[dict[str, Any]] = mapped_column(PackedJson)  # packed (SQLite: migration 0018; PostgreSQL: 0024)
     created_at: Mapped[datetime] = mapped_column(MomentMicros)  # integers on SQLite (migration 0021)
     deliver_after: Mapped[datetime] = mapped_column(MomentMicros)
     status: Mapped[str] = mapped_column(String(16))  # pending | sent | failed

@@ -16,9 +16,10 @@ now. A dictionary, once shipped, is never changed: the rows written with it must
 the years a history is kept. A better one gets the next number, and all are read. JSON text (what carepath wrote before migration 0018, or a value written by hand) is read
 as it is.
 
-PostgreSQL keeps JSONB: there the documents stay queryable, and values above about 2 KB are
-compressed by TOAST anyway. Only SQLite stores the packed form, and SQL on SQLite cannot look inside
-it (`caselists.open_escalations` reads the states in Python there).
+PostgreSQL stores the same packed form in `bytea` (migration 0024). It kept JSONB before, but JSONB
+is not compressed below about 2 KB, which is most of these documents: an open eviction-prevention
+case took 18.3 KB there against 9.3 KB packed. SQL cannot look inside the packed form on either
+database: nothing in carepath does (`caselists.open_escalations` unpacks the few states it needs).
 """
 
 from __future__ import annotations
@@ -88,13 +89,17 @@ def _decompressor(number: int) -> zstandard.ZstdDecompressor:
 
 
 def pack(value: Any, *, level: int = _LEVEL) -> bytes:
-    """`value` as stored on SQLite: the format byte, then its compact JSON compressed. A higher
+    """`value` as stored: the format byte, then its compact JSON compressed. A higher
     `level` packs tighter and slower (the archive of a closed case, written once: 9)."""
     return bytes((CURRENT,)) + _compressor(level).compress(compact_json(value).encode())
 
 
-def unpack(stored: bytes | str | memoryview) -> Any:
-    """A stored document as Python values: packed (any shipped format) or plain JSON text."""
+def unpack(stored: bytes | str | memoryview | dict[str, Any] | list[Any]) -> Any:
+    """A stored document as Python values: packed (any shipped format), plain JSON text, or a
+    document the driver has parsed already (a JSONB column on PostgreSQL before migration 0024,
+    read by a migration before it)."""
+    if isinstance(stored, dict | list):
+        return stored
     if isinstance(stored, str):
         return parse_json(stored)
     data = bytes(stored)

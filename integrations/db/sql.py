@@ -38,17 +38,30 @@ def insert_many(connection: Connection, target: Table, rows: Sequence[Mapping[st
         return
     from psycopg.types.json import Jsonb
 
+    from integrations.db import packed_json
     from integrations.db.json_codec import compact_json
+    from integrations.db.models import PackedJson
+
+    def jsonb(value: Any) -> Any:
+        return Jsonb(value, dumps=compact_json)
+
+    def same(value: Any) -> Any:
+        return value
+
+    def convert(column: Any) -> Any:
+        if isinstance(column.type, PackedJson):
+            return packed_json.pack  # bytea, packed (models.PackedJson)
+        if isinstance(column.type, JSON) or isinstance(getattr(column.type, "impl", None), JSON):
+            return jsonb  # JSON, and types over it (JSONB here)
+        return same
 
     names = list(rows[0])
-    json_columns = {c.name for c in target.columns  # JSON, and types over it (JSONB here, packed on SQLite)
-                    if isinstance(c.type, JSON) or isinstance(getattr(c.type, "impl", None), JSON)}
-    wrap = [name in json_columns for name in names]
+    converters = [convert(target.c[name]) for name in names]
     raw = connection.connection.driver_connection
     assert raw is not None
     columns = ", ".join(f'"{name}"' for name in names)
     with raw.cursor() as cursor, cursor.copy(f'COPY "{target.name}" ({columns}) FROM STDIN') as copy:
         for row in rows:
-            copy.write_row([Jsonb(row[name], dumps=compact_json) if wrapped and row[name] is not None else row[name]
-                            for name, wrapped in zip(names, wrap, strict=True)])
+            copy.write_row([None if row[name] is None else f(row[name])
+                            for name, f in zip(names, converters, strict=True)])
 

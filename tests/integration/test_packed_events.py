@@ -1,5 +1,5 @@
-"""On SQLite the events' data, the outbox payloads and the case states are stored packed, the
-events' moments as integers (issue #14, storage).
+"""The events' data, the outbox payloads and the case states are stored packed (SQLite: migration
+0018, PostgreSQL: 0024), on SQLite the events' moments as integers (issue #14, storage).
 
 Whichever path writes them (a worker's command, the sweep), they read back as they were decided;
 migration 0018 packs the rows stored before it and unpacks them on the way down; a damaged or
@@ -62,6 +62,7 @@ def test_a_document_packs_and_unpacks_to_itself() -> None:
     assert packed_json.unpack(packed) == document
     assert packed_json.unpack(memoryview(packed)) == document
     assert packed_json.unpack('{"a":1}') == {"a": 1} == packed_json.unpack(b'{"a":1}')  # JSON text as it is
+    assert packed_json.unpack(document) is document  # parsed already (JSONB, read by a migration before 0024)
 
 
 def test_the_dictionary_makes_an_event_a_fraction_of_its_json() -> None:
@@ -146,6 +147,50 @@ def test_migration_0018_packs_what_was_stored_and_unpacks_it_on_the_way_down(
                                actor="intake").case_id
     service.complete_task(_intake_task(service, fresh), {"outcome": "help", "problems": ["debts"]}, actor="anna")
     assert [e.type for e in service.history(fresh)][-1] != "case_started"
+
+
+def _postgresql_forms(db: Engine, case_id: str) -> set[tuple[str, str, bool]]:
+    """PostgreSQL's column types of the case's state, pages of events and message payloads, and
+    whether each value is packed (packed_json's format byte first)."""
+    formats = ", ".join(str(n) for n in packed_json.SHIPPED)
+
+    def packed(column: str) -> str:
+        return f"CASE WHEN pg_typeof({column}) = 'bytea'::regtype THEN get_byte({column}::text::bytea, 0) IN ({formats}) ELSE false END"
+
+    with db.connect() as connection:
+        found: set[tuple[str, str, bool]] = set()
+        for table, column, key in (("cases", "state", "id"), ("case_event_pages", "events", "case_id"),
+                                   ("outbox", "payload", "case_id")):
+            found |= {(column, str(kind), bool(is_packed)) for kind, is_packed in connection.exec_driver_sql(
+                f"SELECT DISTINCT pg_typeof({column})::text, {packed(column)} FROM {table} WHERE {key} = %s",
+                (case_id,))}
+        return found
+
+
+def test_migration_0024_packs_postgresql_documents_and_gives_jsonb_back_on_the_way_down(
+        database: tuple[str, Engine], service: CaseService, clock: ManualClock) -> None:
+    url, db = database
+    case_id = _walk(service, clock)
+    history = [e.to_json() for e in service.history(case_id)]
+    seen = _as_seen(service, db, case_id)
+    packed = {("state", "bytea", True), ("events", "bytea", True), ("payload", "bytea", True)}
+    postgresql = db.dialect.name == "postgresql"
+    if postgresql:
+        assert _postgresql_forms(db, case_id) == packed
+    _migrate(db, url, "0023_case_escalations_open", down=True)
+    if postgresql:
+        assert _postgresql_forms(db, case_id) == {("state", "jsonb", False), ("events", "jsonb", False),
+                                                  ("payload", "jsonb", False)}
+        with db.connect() as connection:  # queryable as JSON again
+            assert connection.exec_driver_sql("SELECT state ->> 'id' FROM cases WHERE id = %s",
+                                              (case_id,)).scalar_one() == case_id
+    else:
+        assert _stored_forms(db, case_id) == PACKED  # SQLite: packed since 0018, left as it is
+    _migrate(db, url, "head")
+    if postgresql:
+        assert _postgresql_forms(db, case_id) == packed
+    assert [e.to_json() for e in service.history(case_id)] == history
+    assert _as_seen(service, db, case_id) == seen
 
 
 # --- a page of events per decision (migration 0019) ---------------------------------------------------
