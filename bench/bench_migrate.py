@@ -1,7 +1,7 @@
 """How long `carepath db upgrade` takes to rewrite a database's history into this version's storage
 (issue #14): migrations 0018 (packed documents), 0019 (a page of events per decision), 0020
-(cancelled timers gone) and 0021 (task and message moments as integers on SQLite), on SQLite and
-PostgreSQL.
+(cancelled timers gone), 0021 (task and message moments as integers on SQLite) and the later ones
+(0024: the documents packed on PostgreSQL too), on SQLite and PostgreSQL.
 
 It runs the eviction-prevention side-by-side workload (`side_by_side.run_carepath`'s cases, all
 closed, history not archived) into a fresh database, takes it down to revision 0017 (the stored form
