@@ -439,6 +439,18 @@ class CaseState:
             live=d.get("live", False),
         )
 
+    def live_view(self) -> CaseState:
+        """This state in its live form (closed tasks, fired and cancelled timers left out), sharing
+        its parts: what a process keeps of a case between commands (integrations/case_cache.py).
+        Neither may be changed afterwards; the engine decides on a clone."""
+        if self.live:
+            return self
+        view = CaseState(**self.__dict__)
+        view.tasks = {k: v for k, v in self.tasks.items() if v.status is TaskStatus.OPEN}
+        view.timers = {k: v for k, v in self.timers.items() if v.status in _LIVE_TIMERS}
+        view.live = True
+        return view
+
     def clone(self) -> CaseState:
         c = CaseState(**self.__dict__)
         c.data = dict(self.data)

@@ -38,6 +38,8 @@ from engine.events import Event
 from engine.messages import msg
 from engine.state import CaseState
 from engine.step_handlers import StepHandler
+from integrations.case_cache import DEFAULT_SIZE as DEFAULT_CASE_CACHE
+from integrations.case_cache import CaseCache, size_from_env
 from integrations.db import audit, hot_sql, idempotency, repository, timers
 from integrations.db.engine_factory import create_db_engine, is_sqlite, read_session, write_session
 from integrations.db.errors import StorageError
@@ -107,6 +109,7 @@ class _Batch:
     fired: int = 0
     changed: set[str] = dataclasses.field(default_factory=set)  # case ids
     busy: set[str] = dataclasses.field(default_factory=set)  # timer ids whose case another writer held
+    states: list[CaseState] = dataclasses.field(default_factory=list)  # the changed cases as saved
     settled: set[str] = dataclasses.field(default_factory=set)  # timer ids no longer pending
     failed: dict[str, str] = dataclasses.field(default_factory=dict)  # timer id -> error
 
@@ -151,6 +154,7 @@ class CaseService:
         handlers: Mapping[str, StepHandler],
         *,
         max_attempts: int = MAX_ATTEMPTS,
+        case_cache_size: int = DEFAULT_CASE_CACHE,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -162,6 +166,8 @@ class CaseService:
         self._max_attempts = max_attempts
         self._lock_cases_in_sweep = not is_sqlite(db)
         self._group = GroupCommitter.for_engine(db) if group_commit_enabled(db) else None
+        # The live states of the cases this process changed last (integrations/case_cache.py).
+        self.cases_kept = CaseCache(case_cache_size)
         self.unpublished: list[tuple[str, str]] = []  # (file, why) of pathway files build_service skipped
 
     @property
@@ -195,14 +201,22 @@ class CaseService:
             raise TypeError("use start_case to start a case")
         what_hash = idempotency.command_hash(_what(cmd)) if cmd.idempotency_key is not None else ""
         label = f"{type(cmd).__name__} on case {cmd.case_id}"
-        for _ in range(self._max_attempts):
+        # A kept state (integrations/case_cache.py) saves the read; a repeat with a key reads, to find
+        # the stored result. A kept state found stale costs no attempt: the next round reads.
+        kept = self.cases_kept.get(cmd.case_id) if cmd.idempotency_key is None else None
+        attempts = 0
+        while attempts < self._max_attempts:
             try:
                 # Decide on a snapshot, outside any write lock: deciding checks what people typed
                 # (JSON Schema patterns, CEL conditions), and on SQLite a write transaction holds the
                 # whole database. The save only succeeds `WHERE version` is still the loaded one;
                 # otherwise the next round decides again on the fresh case.
-                with self._storage(label):
-                    state, seen = self._read(lambda tx: self._snapshot(tx, cmd, what_hash))
+                if kept is not None:
+                    state, seen = kept, None
+                else:
+                    attempts += 1
+                    with self._storage(label):
+                        state, seen = self._read(lambda tx: self._snapshot(tx, cmd, what_hash))
                 if seen is not None:
                     return seen
                 now = self.clock.now()
@@ -214,33 +228,63 @@ class CaseService:
                     with self._storage(label), read_session(self.db) as session:
                         state = repository.load_case(session, cmd.case_id)
                     decision = self.engine.handle(state, cmd, now)
+                except CarepathError:
+                    if kept is None:
+                        raise
+                    # Refused on a kept state, which may be behind the stored case (resumed elsewhere,
+                    # say): the answer is the stored case's, so decide again on it.
+                    kept = None
+                    self.cases_kept.drop(cmd.case_id)
+                    continue
                 with self._storage(label):
                     if within is None:
                         # PostgreSQL: a save that is one statement runs in autocommit (hot_sql.raw_write).
                         single = (cmd.idempotency_key is None and self._group is None and repository.one_statement(
                             PendingSave(state.version, decision, self._personal_fields(state)), self.db.dialect.name))
-                        return self._write(functools.partial(self._save, cmd=cmd, state=state, decision=decision,
-                                                             what_hash=what_hash, now=now, single=single),
-                                           cmd.case_id, single=single)
-                    # More writes in the same transaction (an audit entry, a draft deleted): the session
-                    # path, with the decision saved on the same connection.
-                    with write_session(self.db) as session:
                         try:
-                            result = self._save(hot_sql.RawTransaction(*hot_sql.driver_cursor(session)),
-                                                cmd, state, decision, what_hash, now)
-                        except self.db.dialect.loaded_dbapi.Error as exc:
-                            if hot_sql.is_stale(exc):
-                                raise StaleCaseError(msg("case.changed", case=cmd.case_id)) from exc
-                            raise hot_sql.translated(self.db, exc) from exc
-                        if not result.duplicate:
-                            within(session, result)
-                        return result
+                            result = self._write(functools.partial(self._save, cmd=cmd, state=state,
+                                                                   decision=decision, what_hash=what_hash, now=now,
+                                                                   single=single), cmd.case_id, single=single)
+                        except DBAPIError as exc:
+                            # A one-statement save whose connection died: its answer is lost, and it
+                            # may have committed. It did not when the stored version has not moved
+                            # (the statement moves it): then decide again on the stored case.
+                            if not (single and hot_sql.connection_lost(exc)
+                                    and self._stored_version(cmd.case_id) == state.version):
+                                raise
+                            kept = None
+                            self.cases_kept.drop(cmd.case_id)
+                            continue
+                    else:
+                        # More writes in the same transaction (an audit entry, a draft deleted): the session
+                        # path, with the decision saved on the same connection.
+                        with write_session(self.db) as session:
+                            try:
+                                result = self._save(hot_sql.RawTransaction(*hot_sql.driver_cursor(session)),
+                                                    cmd, state, decision, what_hash, now)
+                            except self.db.dialect.loaded_dbapi.Error as exc:
+                                if hot_sql.is_stale(exc):
+                                    raise StaleCaseError(msg("case.changed", case=cmd.case_id)) from exc
+                                raise hot_sql.translated(self.db, exc) from exc
+                            if not result.duplicate:
+                                within(session, result)
+                if result.duplicate:
+                    self.cases_kept.drop(cmd.case_id)
+                else:
+                    self.cases_kept.keep(decision.state)  # committed: the case as it now stands
+                return result
             except StaleCaseError:
+                kept = None
+                self.cases_kept.drop(cmd.case_id)
                 continue
             except IntegrityError as exc:
+                self.cases_kept.drop(cmd.case_id)
                 if cmd.idempotency_key is None:
                     raise StorageError(f"{label}: the database refused the change ({exc.orig})") from exc
                 continue  # a concurrent repeat stored the key first: the next round returns its result
+            except BaseException:
+                self.cases_kept.drop(cmd.case_id)
+                raise
         raise ConflictError(
             f"case {cmd.case_id} kept changing while {type(cmd).__name__} was decided "
             f"({self._max_attempts} attempts); try again"
@@ -294,6 +338,9 @@ class CaseService:
                 connection.close()
         raise AssertionError("unreachable")
 
+    def _stored_version(self, case_id: str) -> int | None:
+        return self._read(lambda tx: repository.case_version_on(tx.cursor, tx.name, case_id))
+
     def _snapshot(self, tx: hot_sql.RawTransaction, cmd: c.Command,
                   what_hash: str) -> tuple[CaseState, CommandResult | None]:
         """The stored case, and the stored result when this idempotency key was used before."""
@@ -316,8 +363,10 @@ class CaseService:
                 return CommandResult.from_json(stored.result, duplicate=True)
         if not decision.events and repository.load_case_on(tx.cursor, tx.name, cmd.case_id).version != state.version:
             raise StaleCaseError(msg("case.changed", case=cmd.case_id))
-        repository.save_decision_on(tx.cursor, tx.name, PendingSave(state.version, decision, self._personal_fields(state)),
-                                    single=single)
+        fields = self._personal_fields(state)
+        had_personal = any(name in state.data for name in fields)
+        repository.save_decision_on(tx.cursor, tx.name, PendingSave(state.version, decision, fields,
+                                                                    had_personal=had_personal), single=single)
         result = CommandResult.of(decision)
         if cmd.idempotency_key is not None:
             idempotency.store_on(tx.cursor, tx.name, cmd.idempotency_key, cmd.case_id, what_hash, result.to_json(), now)
@@ -366,8 +415,10 @@ class CaseService:
         single = idempotency_key is None and case_id is None
         for _ in range(self._max_attempts):
             new_id = case_id or new_case_id()
+            started: list[CaseState] = []
             try:
-                def start(tx: hot_sql.RawTransaction, new_id: str = new_id, given: int | None = version) -> CommandResult:
+                def start(tx: hot_sql.RawTransaction, new_id: str = new_id, given: int | None = version,
+                          started: list[CaseState] = started) -> CommandResult:
                     chosen = given if given is not None else self._newest_version_on(tx, pathway_id)
                     personal = self.catalog.lookup(pathway_id, chosen).pathway.personal_data
                     what_hash = ""
@@ -393,6 +444,7 @@ class CaseService:
                     )
                     decision = self.engine.start(cmd, now)
                     repository.insert_case_on(tx.cursor, tx.name, decision, tuple(personal))
+                    started.append(decision.state)
                     result = CommandResult.of(decision)
                     if idempotency_key is not None:
                         idempotency.store_on(tx.cursor, tx.name, idempotency_key, new_id, what_hash,
@@ -401,7 +453,10 @@ class CaseService:
 
                 what = f"{pathway_id}@{version}" if version is not None else pathway_id
                 with self._storage(f"starting case {new_id} on {what}"):
-                    return self._write(start, new_id, single=single)
+                    result = self._write(start, new_id, single=single)
+                if started and not result.duplicate:
+                    self.cases_kept.keep(started[-1])  # committed: the next command on it need not read it
+                return result
             except _NotPublished:  # NotFoundError naming what is published (or published just now: again)
                 version = self._catalog_version(pathway_id)
                 continue
@@ -538,6 +593,8 @@ class CaseService:
                 batch = self._fire_batch(session, claimed, moment)
                 if on_batch is not None:
                     on_batch(session, claimed, moment)
+            for state in batch.states:  # committed: kept for the next command on the case
+                self.cases_kept.keep(state)
             fired, failed, batches = fired + batch.fired, failed + len(batch.failed), batches + 1
             changed |= batch.changed
             busy = (busy | batch.busy) - batch.settled
@@ -582,6 +639,7 @@ class CaseService:
                 outcome.settled.update(tried)
                 if events:
                     outcome.changed.add(case_id)
+                    outcome.states.append(current)
         # The cases are locked (PostgreSQL) or the database is (SQLite): no save can be stale here.
         repository.save_decisions(session, saves)
         timers.mark_failed(session, outcome.failed)
@@ -629,6 +687,7 @@ class CaseService:
             if not repository.case_exists(session, case_id):
                 raise NotFoundError(msg("case.unknown", case=case_id))
             erased = repository.erase_personal_data(session, case_id)
+            self.cases_kept.drop(case_id)  # (other processes' kept states fail their save: PendingSave.had_personal)
             audit.record_access(session, at=self.clock.now(), who=actor, case_id=case_id, action="erase",
                                 what="personal data", why=reason)
             return erased
@@ -710,6 +769,7 @@ def build_service(
     service = CaseService(
         database, clock, PathwayCatalog(database, parse),
         Pseudonymiser.for_data_dir(data_dir or default_data_dir()), default_handlers(),
+        case_cache_size=size_from_env(),
     )
     directory = pathways_dir or (shipped_pathways_dir() if publish_shipped else None)
     if directory is not None and parse is not None:

@@ -197,9 +197,9 @@ def _rows_json(table: Table, columns: tuple[str, ...], rows: Sequence[Mapping[st
 
 @cache
 def _update(name: str, table: Table, key: str, columns: tuple[str, ...],
-            guard: str | None, returning: bool = False) -> tuple[str, tuple[Convert, ...]]:
+            guard: str | None, returning: bool = False, also: str | None = None) -> tuple[str, tuple[Convert, ...]]:
     d = dialect(name)
-    where = f"{key} = {d.mark}" + (f" AND {guard} = {d.mark}" if guard else "")
+    where = f"{key} = {d.mark}" + (f" AND {guard} = {d.mark}" if guard else "") + (f" AND {also}" if also else "")
     sql = f'UPDATE {table.name} SET {", ".join(f"{c} = {d.mark}" for c in columns)} WHERE {where}'
     return sql + (f" RETURNING {key}" if returning else ""), tuple(d.converter(table, c) for c in columns)
 
@@ -290,8 +290,8 @@ STALE_SQLSTATE = "22012"
 
 
 @cache
-def _guarded(name: str, table: Table, key: str, columns: tuple[str, ...], guard: str) -> str:
-    sql, _ = _update(name, table, key, columns, guard, True)
+def _guarded(name: str, table: Table, key: str, columns: tuple[str, ...], guard: str, also: str | None) -> str:
+    sql, _ = _update(name, table, key, columns, guard, True, also)
     if name != "postgresql":
         return sql
     # The count of updated rows divides 1: no row (the guard failed) is a server error that aborts the
@@ -329,8 +329,9 @@ def _update_json(table: Table, key: str, columns: tuple[str, ...], guard: str) -
 
 
 def update_guarded(cursor: Any, name: str, table: Table, row: Mapping[str, Any], *, key: str, guard: str,
-                   guard_value: Any) -> bool:
-    """UPDATE one row by its `key` only `WHERE guard = guard_value` (an optimistic lock).
+                   guard_value: Any, also: str | None = None) -> bool:
+    """UPDATE one row by its `key` only `WHERE guard = guard_value` (an optimistic lock) and, when
+    given, `also` holds (a fixed SQL condition without parameters).
 
     SQLite: False when no row matched (read from RETURNING). PostgreSQL: True without waiting for an
     answer; when no row matched the server raises an error with `STALE_SQLSTATE` (at once outside
@@ -340,7 +341,7 @@ def update_guarded(cursor: Any, name: str, table: Table, row: Mapping[str, Any],
     values = list(_values(name, table, columns)(row))
     values.append(row[key])
     values.append(guard_value)
-    cursor.execute(_guarded(name, table, key, columns, guard), values)
+    cursor.execute(_guarded(name, table, key, columns, guard, also), values)
     if name == "postgresql":
         return True
     return bool(cursor.fetchall())
@@ -364,7 +365,7 @@ def delete_keys(cursor: Any, name: str, table: Table, key: str, keys: Sequence[A
 
 
 def write_together(cursor: Any, table: Table, row: Mapping[str, Any], *, key: str, guard: str, guard_value: Any,
-                   writes: Sequence[Write], deletes: Sequence[Delete] = ()) -> None:
+                   writes: Sequence[Write], deletes: Sequence[Delete] = (), also: str | None = None) -> None:
     """PostgreSQL: `update_guarded`, the inserts (or upserts) of `writes` and the deletes of `deletes`
     as one statement, each a data-modifying WITH query: one statement to parse, bind and run on each
     side instead of one a table. A failed guard is the same `STALE_SQLSTATE` error, and takes the
@@ -384,14 +385,14 @@ def write_together(cursor: Any, table: Table, row: Mapping[str, Any], *, key: st
         if keys:
             gone.append((target, column))
             params.append(list(keys))
-    cursor.execute(_together(table, key, columns, guard, tuple(present), tuple(gone)), params)
+    cursor.execute(_together(table, key, columns, guard, tuple(present), tuple(gone), also), params)
 
 
 @cache
 def _together(table: Table, key: str, columns: tuple[str, ...], guard: str,
               writes: tuple[tuple[Table, tuple[str, ...], str | None], ...],
-              deletes: tuple[tuple[Table, str], ...] = ()) -> str:
-    update, _ = _update("postgresql", table, key, columns, guard, True)
+              deletes: tuple[tuple[Table, str], ...] = (), also: str | None = None) -> str:
+    update, _ = _update("postgresql", table, key, columns, guard, True, also)
     queries = [f"changed AS ({update})"]
     queries += [f"w{i} AS ({_insert_json(target, names, upsert_key)})"
                 for i, (target, names, upsert_key) in enumerate(writes)]
@@ -528,6 +529,7 @@ def raw_write(engine: Engine, *, pipeline: bool = True, single: bool = False) ->
             error = translated(engine, exc)
             if release_lost(engine, connection, exc):
                 error.carepath_retryable = not committing  # type: ignore[attr-defined]
+                error.connection_invalidated = True  # type: ignore[attr-defined]  # (connection_lost)
             else:
                 connection.rollback()
             raise error from exc

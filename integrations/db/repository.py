@@ -75,6 +75,10 @@ class PendingSave:
     decision: Decision
     personal_fields: tuple[str, ...]
     extra_timer_ids: frozenset[str] = frozenset()  # claimed timers to resync even without an event
+    # The state decided on held the client's personal data: the save holds only while its row is still
+    # there (an erasure deletes it without moving the version; a decision taken before must not write
+    # what was erased into new events or messages).
+    had_personal: bool = False
 
 
 @dataclass
@@ -134,6 +138,13 @@ def load_case_on(cursor: Any, dialect_name: str, case_id: str) -> CaseState:
     if row is None:
         raise NotFoundError(msg("case.unknown", case=case_id))
     return _merged_state(d.read_json(row[0]), d.read_json(row[1]))
+
+
+def case_version_on(cursor: Any, dialect_name: str, case_id: str) -> int | None:
+    """The stored version of the case (None when there is none), without reading its state."""
+    cursor.execute(f"SELECT version FROM cases WHERE id = {hot_sql.dialect(dialect_name).mark}", (case_id,))
+    row = cursor.fetchone()
+    return None if row is None else int(row[0])
 
 
 def case_exists_on(cursor: Any, dialect_name: str, case_id: str) -> bool:
@@ -412,8 +423,9 @@ def save_decision(session: Session, save: PendingSave) -> None:
 
 
 def _stale(save: PendingSave) -> StaleCaseError:
+    erased = " or its personal data was erased" if save.had_personal else ""
     return StaleCaseError(f"case {save.decision.state.id} changed since it was loaded at version "
-                          f"{save.loaded_version}; try again")
+                          f"{save.loaded_version}{erased}; try again")
 
 
 def one_statement(save: PendingSave, dialect_name: str) -> bool:
@@ -443,6 +455,7 @@ def save_decision_on(cursor: Any, name: str, save: PendingSave, *, single: bool 
         # outside pipeline mode, in it later (the caller turns `hot_sql.is_stale` errors into
         # StaleCaseError too).
         case_row = {"id": state.id, **_case_columns(state, save.personal_fields)}
+        also = _PERSONAL_KEPT if save.had_personal else None
         try:
             if name == "postgresql":
                 # The case row, its events, outbox messages, tasks, timers and tracks in one statement
@@ -450,13 +463,13 @@ def save_decision_on(cursor: Any, name: str, save: PendingSave, *, single: bool 
                 hot_sql.write_together(cursor, _CASES, case_row, key="id", guard="version",
                                        guard_value=save.loaded_version,
                                        writes=[*_together(rows), (table(CaseTrackRow), _track_rows(rows), _TRACK_KEY)],
-                                       deletes=[(table(TimerRow), "id", rows.gone_timers)])
+                                       deletes=[(table(TimerRow), "id", rows.gone_timers)], also=also)
                 rows = dataclasses.replace(rows, events=[], messages=[], new_tasks=[], changed_tasks=[],
                                            new_timers=[], changed_timers=[], gone_timers=[], tracks={})
                 matched = True
             else:
                 matched = hot_sql.update_guarded(cursor, name, _CASES, case_row, key="id", guard="version",
-                                                 guard_value=save.loaded_version)
+                                                 guard_value=save.loaded_version, also=also)
         except Exception as exc:
             if hot_sql.is_stale(exc):
                 raise _stale(save) from exc
@@ -467,6 +480,8 @@ def save_decision_on(cursor: Any, name: str, save: PendingSave, *, single: bool 
 
 
 _TRACK_KEY = "case_id, track_id"  # case_tracks' primary key
+# The extra condition of a save whose decision read personal data (PendingSave.had_personal).
+_PERSONAL_KEPT = "EXISTS (SELECT 1 FROM case_personal_data WHERE case_personal_data.case_id = cases.id)"
 
 
 def _track_rows(rows: _Rows) -> list[dict[str, Any]]:

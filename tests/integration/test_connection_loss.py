@@ -1,7 +1,7 @@
 """Pooled PostgreSQL connections the server closed: the command path finds out without pinging every
 checkout (integrations/db/engine_factory.py) and retries only what is safe to retry (a snapshot
-read; a save whose COMMIT was not sent), so a command after a server restart or an idle timeout
-still succeeds, and is done once."""
+read; a save whose COMMIT was not sent; a one-statement save whose case kept its version), so a
+command after a server restart or an idle timeout still succeeds, and is done once."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import OperationalError
 
 from engine.clock import ManualClock
 from integrations.db.errors import StorageError
@@ -94,11 +95,17 @@ def test_a_save_on_a_connection_that_died_after_the_read_is_done_once(
     assert [e.data["task_id"] for e in history if e.type == "task_completed"] == [task]
 
 
-def test_a_one_statement_save_whose_connection_died_is_not_sent_again(
-        pg_service: CaseService, postgresql_database: tuple[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
-    """A save of one statement runs in autocommit: a lost answer may hide a commit, so it is reported,
-    not retried; the caller's retry then decides anew on what is stored."""
+@pytest.mark.parametrize("kept", [True, False], ids=["kept state", "state read"])
+def test_a_one_statement_save_whose_connection_died_before_it_committed_is_decided_again(
+        pg_service: CaseService, postgresql_database: tuple[str, Any], monkeypatch: pytest.MonkeyPatch,
+        kept: bool) -> None:
+    """A save of one statement runs in autocommit, so a lost answer may hide a commit. When the stored
+    version has not moved, nothing was committed (the statement moves it): the command is decided
+    again on the stored case and done once, whether its state was kept (integrations/case_cache.py)
+    or read."""
     service = pg_service
+    if not kept:
+        service.cases_kept.size = 0
     case_id = service.start_case("test-visits", "signal", CLIENT, actor="intake").case_id
     task = _intake(service, case_id)
     engine = service.engine
@@ -113,9 +120,28 @@ def test_a_one_statement_save_whose_connection_died_is_not_sent_again(
         return decision
 
     monkeypatch.setattr(engine, "handle", handle_then_kill)
-    with pytest.raises(StorageError):
-        service.claim(task, "anna")  # task_claimed only: one statement (repository.one_statement)
-    assert service.case(case_id).tasks[task].assignee is None
-    service.claim(task, "anna")
+    service.claim(task, "anna")  # task_claimed only: one statement (repository.one_statement)
+    assert killed
+    assert service.case(case_id).tasks[task].assignee == "anna"
     history = service.history(case_id)
     assert [e.type for e in history].count("task_claimed") == 1
+
+
+def test_a_one_statement_save_whose_answer_was_lost_after_it_committed_is_reported_not_sent_again(
+        pg_service: CaseService, monkeypatch: pytest.MonkeyPatch) -> None:
+    service = pg_service
+    case_id = service.start_case("test-visits", "signal", CLIENT, actor="intake").case_id
+    task = _intake(service, case_id)
+    write = service._write
+
+    def commit_then_lose_the_answer(*args: Any, **kwargs: Any) -> Any:
+        write(*args, **kwargs)
+        raise OperationalError("(carepath hot path)", None, Exception("server closed the connection unexpectedly"),
+                               connection_invalidated=True)
+
+    monkeypatch.setattr(service, "_write", commit_then_lose_the_answer)
+    with pytest.raises(StorageError, match="server closed the connection"):
+        service.claim(task, "anna")
+    monkeypatch.undo()
+    assert service.case(case_id).tasks[task].assignee == "anna"
+    assert [e.type for e in service.history(case_id)].count("task_claimed") == 1

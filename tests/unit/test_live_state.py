@@ -193,3 +193,17 @@ def test_a_second_completion_names_who_completed_it_from_history() -> None:
     with pytest.raises(NotFoundError) as unknown:
         pair.live.handle(c.CompleteTask(case_id="C1", actor="user:bob", task_id="C1.999", data=form))
     assert not isinstance(unknown.value, HistoryNeeded)  # decided on the whole state: plainly unknown
+
+
+@pytest.mark.parametrize("path", WALKED[:2], ids=lambda p: p.stem)
+def test_the_live_view_is_the_live_form_without_a_round_trip(path: Path) -> None:
+    """What a process keeps of a case between commands (integrations/case_cache.py) is exactly what
+    the database would give back, and taking it leaves the whole state as it was."""
+    pair = _walk(path, 5, commands=200)
+    for state in pair.whole.cases.values():
+        whole = state.to_json()
+        view = state.live_view()
+        assert view.live and view.to_json() == state.to_json(live_only=True)
+        assert view.to_json() == CaseState.from_json(state.to_json(live_only=True)).to_json()
+        assert state.to_json() == whole and not state.live
+        assert view.live_view() is view
