@@ -7,7 +7,8 @@ Usage: `python bench/bench_sweep.py [--cases 2000] [--runs 3] [--catch-up] [--fo
 Uses `bench_runtime.bench_sweep_one` (N cases started two days ago, one due reminder each, one
 `sweep_once` in batches of 500) and, with `--catch-up`, `bench_catch_up` (10,000 timers that came due
 over the last hour) and, with `--four`, four sweeper processes started together on four times the
-timers (`bench_sweep_four`: they claim with `FOR UPDATE SKIP LOCKED`).
+timers (`bench_sweep_four`: they claim with `FOR UPDATE SKIP LOCKED`). After start-up the process
+settles its heap as a flow run's does (`integrations/runtime/heap.py`), where the checkout has it.
 """
 
 from __future__ import annotations
@@ -29,15 +30,24 @@ def main() -> None:
     parser.add_argument("--source", type=Path, default=Path(__file__).resolve().parents[1])
     args = parser.parse_args()
     source = args.source.resolve()
-    sys.path[:0] = [str(source), str(Path(__file__).resolve().parent)]
-    import bench_runtime as runtime  # the helpers; carepath itself comes from `source`
+    # The helpers from `source` too: bench_runtime puts its own checkout first on sys.path, so this
+    # checkout's helpers would import this checkout's carepath whatever `source` says.
+    sys.path[:0] = [str(source), str(source / "bench")]
+    import bench_runtime as runtime
 
     with runtime.pg_database() as url:
         service = runtime.make(url, Path(tempfile.mkdtemp(prefix="carepath-sweep-")))
+        try:  # started: as a flow run's process settles its heap (integrations/runtime/heap.py)
+            from integrations.runtime.heap import settle
+        except ImportError:
+            settled = "heap not settled (a checkout from before integrations/runtime/heap.py)"
+        else:
+            settle()
+            settled = "heap settled as in a flow run"
         rates = runtime.bench_sweep_one(service, args.cases, args.runs)
         print(f"{source}: one sweeper, PostgreSQL, {args.cases} due timers: "
               f"{', '.join(f'{r:,.0f}' for r in rates)} per s, median {statistics.median(rates):,.0f}; "
-              f"load average {os.getloadavg()[0]:.2f}")
+              f"{settled}; load average {os.getloadavg()[0]:.2f}")
         if args.catch_up:
             times, late = runtime.bench_catch_up(service, 10_000, args.runs)
             print(f"catch-up of 10,000 overdue: {', '.join(f'{t:.2f}' for t in times)} s, "

@@ -369,9 +369,12 @@ def app_from_env() -> FastAPI:
     CAREPATH_WEB_* variables. The timer sweep and dispatch run elsewhere (`carepath sweep`/`dispatch`)."""
     from integrations.clock import SystemClock
     from integrations.db.engine_factory import database_url
+    from integrations.runtime.heap import settle
     from integrations.service import build_service
 
-    return create_app(build_service(database_url(), SystemClock()))
+    app = create_app(build_service(database_url(), SystemClock()))
+    settle()  # started: the start-up objects leave the collector's walks (integrations/runtime/heap.py)
+    return app
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -395,7 +398,11 @@ def main(argv: list[str] | None = None) -> int:
         from web.demo import seed
 
         seed(service)
-    uvicorn.run(create_app(service), host=args.host, port=args.port, log_level="warning")
+    app = create_app(service)
+    from integrations.runtime.heap import settle
+
+    settle()  # started: the start-up objects leave the collector's walks (integrations/runtime/heap.py)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
 
 

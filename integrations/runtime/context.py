@@ -69,7 +69,10 @@ def current() -> Runtime:
     global _current
     with _lock:
         if _current is None:
+            from integrations.runtime.heap import settle
+
             _current = build_runtime()
+            settle()  # started: the start-up objects leave the collector's walks (runtime/heap.py)
         return _current
 
 

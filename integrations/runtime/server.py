@@ -177,6 +177,9 @@ def _serve(*, host: str, port: int, data_dir: Path, demo: bool, use_prefect: boo
 
     import uvicorn
 
+    from integrations.runtime.heap import settle
+
+    settle()  # started: the start-up objects leave the collector's walks (runtime/heap.py)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="auto")
     server = uvicorn.Server(config)
 
