@@ -50,6 +50,13 @@ def _as_seen(service: CaseService, db: Engine, case_id: str) -> tuple[Any, ...]:
     return stored, service.case(case_id).to_json(), messages
 
 
+def _walked(service: CaseService, clock: ManualClock, db: Engine) -> tuple[str, list[dict[str, Any]], tuple[Any, ...]]:
+    """A walked case, its history as JSON and what the rest of carepath reads of it: what a migration
+    test compares after going down and up again."""
+    case_id = _walk(service, clock)
+    return case_id, [e.to_json() for e in service.history(case_id)], _as_seen(service, db, case_id)
+
+
 PACKED = {("at integer", "data blob"), ("payload", "blob"), ("state", "blob")}
 PLAIN = {("at text", "data text"), ("payload", "text"), ("state", "text")}
 
@@ -129,9 +136,7 @@ def test_both_write_paths_store_the_packed_form_and_history_reads_it(
 def test_migration_0018_packs_what_was_stored_and_unpacks_it_on_the_way_down(
         database: tuple[str, Engine], service: CaseService, clock: ManualClock) -> None:
     url, db = database
-    case_id = _walk(service, clock)
-    history = [e.to_json() for e in service.history(case_id)]
-    seen = _as_seen(service, db, case_id)
+    case_id, history, seen = _walked(service, clock, db)
     _migrate(db, url, "0018_sqlite_packed_documents", down=True)
     if db.dialect.name == "sqlite":
         assert _stored_forms(db, case_id, "case_events") == PACKED
@@ -170,9 +175,7 @@ def _postgresql_forms(db: Engine, case_id: str) -> set[tuple[str, str, bool]]:
 def test_migration_0024_packs_postgresql_documents_and_gives_jsonb_back_on_the_way_down(
         database: tuple[str, Engine], service: CaseService, clock: ManualClock) -> None:
     url, db = database
-    case_id = _walk(service, clock)
-    history = [e.to_json() for e in service.history(case_id)]
-    seen = _as_seen(service, db, case_id)
+    case_id, history, seen = _walked(service, clock, db)
     packed = {("state", "bytea", True), ("events", "bytea", True), ("payload", "bytea", True)}
     postgresql = db.dialect.name == "postgresql"
     if postgresql:
@@ -241,9 +244,7 @@ def _pages(db: Engine, case_id: str) -> list[tuple[int, int]]:
 def test_migration_0019_pages_the_events_and_writes_them_back_a_row_each(
         database: tuple[str, Engine], service: CaseService, clock: ManualClock) -> None:
     url, db = database
-    case_id = _walk(service, clock)
-    history = [e.to_json() for e in service.history(case_id)]
-    seen = _as_seen(service, db, case_id)
+    case_id, history, seen = _walked(service, clock, db)
     written = _pages(db, case_id)
     assert written[0][0] == 1 and written[-1][1] == len(history) and len(written) < len(history) / 2
     _migrate(db, url, "0018_sqlite_packed_documents", down=True)
