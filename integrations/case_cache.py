@@ -3,9 +3,9 @@ them is decided without reading the case again (issue #14; Temporal's workers ke
 state between tasks the same way, its "sticky" cache).
 
 The database stays the source of truth. A command decided on a kept state is saved only `WHERE
-version` is still the kept one, the optimistic lock every save has. Where the kept state held the
-client's personal data, the save also requires that data's row to be still there, because an erasure
-deletes it without moving the version (`repository.PendingSave.had_personal`). A stale entry
+version` is still the kept one, the optimistic lock every save has. Where the case had a personal
+data row, the save also requires that row to be still there, because an erasure deletes it without
+moving the version (`repository.PendingSave.had_personal`). A stale entry
 therefore never writes anything: its save fails, the entry goes, and the command is decided again
 on the stored case; so is a command refused on a kept state (the stored case may since allow it).
 Cases that are not closed are kept, in their live form (`CaseState.live_view`: open tasks and
@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
+from typing import NamedTuple
 
 from engine.errors import CarepathError
 from engine.state import CaseState, CaseStatus
@@ -47,27 +48,36 @@ def size_from_env() -> int:
     return size
 
 
+class Kept(NamedTuple):
+    """A case as its last save left it: the live state, and whether it has a personal data row."""
+
+    state: CaseState
+    personal_row: bool
+
+
 class CaseCache:
     """Live case states by case id, at most `size` of them (least recently used out)."""
 
     def __init__(self, size: int = DEFAULT_SIZE) -> None:
         self.size = size
-        self._states: OrderedDict[str, CaseState] = OrderedDict()
+        self._states: OrderedDict[str, Kept] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, case_id: str) -> CaseState | None:
-        """The kept state of the case, or None. Callers must not change it (the engine decides on a
-        copy: `Engine.handle` clones the state it is given)."""
+    def get(self, case_id: str) -> Kept | None:
+        """The kept case, or None. Callers must not change its state (the engine decides on a copy:
+        `Engine.handle` clones the state it is given)."""
         if not self.size:
             return None
         with self._lock:
-            state = self._states.get(case_id)
-            if state is not None:
+            kept = self._states.get(case_id)
+            if kept is not None:
                 self._states.move_to_end(case_id)
-            return state
+            return kept
 
-    def keep(self, state: CaseState) -> None:
-        """Keep `state` (its live form) as its case's newest, as just saved; a closed case is let go."""
+    def keep(self, state: CaseState, *, personal_row: bool) -> None:
+        """Keep `state` (its live form) as its case's newest, as just saved, with whether the case has
+        a personal data row; a closed case is let go, and a newer version kept meanwhile (another
+        thread's save) stays."""
         if not self.size:
             return
         if state.status is CaseStatus.CLOSED:
@@ -75,7 +85,10 @@ class CaseCache:
             return
         live = state.live_view()
         with self._lock:
-            self._states[state.id] = live
+            found = self._states.get(state.id)
+            if found is not None and found.state.version > live.version:
+                return
+            self._states[state.id] = Kept(live, personal_row)
             self._states.move_to_end(state.id)
             while len(self._states) > self.size:
                 self._states.popitem(last=False)

@@ -109,7 +109,6 @@ class _Batch:
     fired: int = 0
     changed: set[str] = dataclasses.field(default_factory=set)  # case ids
     busy: set[str] = dataclasses.field(default_factory=set)  # timer ids whose case another writer held
-    states: list[CaseState] = dataclasses.field(default_factory=list)  # the changed cases as saved
     settled: set[str] = dataclasses.field(default_factory=set)  # timer ids no longer pending
     failed: dict[str, str] = dataclasses.field(default_factory=dict)  # timer id -> error
 
@@ -204,6 +203,7 @@ class CaseService:
         # A kept state (integrations/case_cache.py) saves the read; a repeat with a key reads, to find
         # the stored result. A kept state found stale costs no attempt: the next round reads.
         kept = self.cases_kept.get(cmd.case_id) if cmd.idempotency_key is None else None
+        personal_row = False
         attempts = 0
         while attempts < self._max_attempts:
             try:
@@ -212,11 +212,11 @@ class CaseService:
                 # whole database. The save only succeeds `WHERE version` is still the loaded one;
                 # otherwise the next round decides again on the fresh case.
                 if kept is not None:
-                    state, seen = kept, None
+                    (state, personal_row), seen = kept, None
                 else:
                     attempts += 1
                     with self._storage(label):
-                        state, seen = self._read(lambda tx: self._snapshot(tx, cmd, what_hash))
+                        state, personal_row, seen = self._read(lambda tx: self._snapshot(tx, cmd, what_hash))
                 if seen is not None:
                     return seen
                 now = self.clock.now()
@@ -244,7 +244,8 @@ class CaseService:
                         try:
                             result = self._write(functools.partial(self._save, cmd=cmd, state=state,
                                                                    decision=decision, what_hash=what_hash, now=now,
-                                                                   single=single), cmd.case_id, single=single)
+                                                                   personal_row=personal_row, single=single),
+                                                 cmd.case_id, single=single)
                         except DBAPIError as exc:
                             # A one-statement save whose connection died: its answer is lost, and it
                             # may have committed. It did not when the stored version has not moved
@@ -261,7 +262,7 @@ class CaseService:
                         with write_session(self.db) as session:
                             try:
                                 result = self._save(hot_sql.RawTransaction(*hot_sql.driver_cursor(session)),
-                                                    cmd, state, decision, what_hash, now)
+                                                    cmd, state, decision, what_hash, now, personal_row)
                             except self.db.dialect.loaded_dbapi.Error as exc:
                                 if hot_sql.is_stale(exc):
                                     raise StaleCaseError(msg("case.changed", case=cmd.case_id)) from exc
@@ -270,8 +271,9 @@ class CaseService:
                                 within(session, result)
                 if result.duplicate:
                     self.cases_kept.drop(cmd.case_id)
-                else:
-                    self.cases_kept.keep(decision.state)  # committed: the case as it now stands
+                else:  # committed: the case as it now stands
+                    self.cases_kept.keep(decision.state, personal_row=repository.has_personal_row_after(
+                        PendingSave(state.version, decision, self._personal_fields(state), had_personal=personal_row)))
                 return result
             except StaleCaseError:
                 kept = None
@@ -342,17 +344,18 @@ class CaseService:
         return self._read(lambda tx: repository.case_version_on(tx.cursor, tx.name, case_id))
 
     def _snapshot(self, tx: hot_sql.RawTransaction, cmd: c.Command,
-                  what_hash: str) -> tuple[CaseState, CommandResult | None]:
-        """The stored case, and the stored result when this idempotency key was used before."""
-        state = repository.load_case_on(tx.cursor, tx.name, cmd.case_id)
+                  what_hash: str) -> tuple[CaseState, bool, CommandResult | None]:
+        """The stored case, whether it has a personal data row, and the stored result when this
+        idempotency key was used before."""
+        state, personal_row = repository.load_live_on(tx.cursor, tx.name, cmd.case_id)
         if cmd.idempotency_key is not None:
             stored = idempotency.find_on(tx.cursor, tx.name, cmd.idempotency_key, what_hash)
             if stored is not None:
-                return state, CommandResult.from_json(stored.result, duplicate=True)
-        return state, None
+                return state, personal_row, CommandResult.from_json(stored.result, duplicate=True)
+        return state, personal_row, None
 
     def _save(self, tx: hot_sql.RawTransaction, cmd: c.Command, state: CaseState, decision: Decision,
-              what_hash: str, now: datetime, single: bool = False) -> CommandResult:
+              what_hash: str, now: datetime, personal_row: bool, single: bool = False) -> CommandResult:
         """Save a decision taken on a snapshot: StaleCaseError when the case moved on meanwhile.
         `single`: in one statement (autocommit; `repository.one_statement`, no idempotency key)."""
         # Look for the key again: a repeat that committed since the snapshot shows up here, and one
@@ -363,10 +366,8 @@ class CaseService:
                 return CommandResult.from_json(stored.result, duplicate=True)
         if not decision.events and repository.load_case_on(tx.cursor, tx.name, cmd.case_id).version != state.version:
             raise StaleCaseError(msg("case.changed", case=cmd.case_id))
-        fields = self._personal_fields(state)
-        had_personal = any(name in state.data for name in fields)
-        repository.save_decision_on(tx.cursor, tx.name, PendingSave(state.version, decision, fields,
-                                                                    had_personal=had_personal), single=single)
+        repository.save_decision_on(tx.cursor, tx.name, PendingSave(
+            state.version, decision, self._personal_fields(state), had_personal=personal_row), single=single)
         result = CommandResult.of(decision)
         if cmd.idempotency_key is not None:
             idempotency.store_on(tx.cursor, tx.name, cmd.idempotency_key, cmd.case_id, what_hash, result.to_json(), now)
@@ -415,10 +416,10 @@ class CaseService:
         single = idempotency_key is None and case_id is None
         for _ in range(self._max_attempts):
             new_id = case_id or new_case_id()
-            started: list[CaseState] = []
+            started: list[PendingSave] = []
             try:
                 def start(tx: hot_sql.RawTransaction, new_id: str = new_id, given: int | None = version,
-                          started: list[CaseState] = started) -> CommandResult:
+                          started: list[PendingSave] = started) -> CommandResult:
                     chosen = given if given is not None else self._newest_version_on(tx, pathway_id)
                     personal = self.catalog.lookup(pathway_id, chosen).pathway.personal_data
                     what_hash = ""
@@ -444,7 +445,7 @@ class CaseService:
                     )
                     decision = self.engine.start(cmd, now)
                     repository.insert_case_on(tx.cursor, tx.name, decision, tuple(personal))
-                    started.append(decision.state)
+                    started.append(PendingSave(0, decision, tuple(personal)))
                     result = CommandResult.of(decision)
                     if idempotency_key is not None:
                         idempotency.store_on(tx.cursor, tx.name, idempotency_key, new_id, what_hash,
@@ -454,8 +455,9 @@ class CaseService:
                 what = f"{pathway_id}@{version}" if version is not None else pathway_id
                 with self._storage(f"starting case {new_id} on {what}"):
                     result = self._write(start, new_id, single=single)
-                if started and not result.duplicate:
-                    self.cases_kept.keep(started[-1])  # committed: the next command on it need not read it
+                if started and not result.duplicate:  # committed: the next command on it need not read it
+                    self.cases_kept.keep(started[-1].decision.state,
+                                         personal_row=repository.has_personal_row_after(started[-1]))
                 return result
             except _NotPublished:  # NotFoundError naming what is published (or published just now: again)
                 version = self._catalog_version(pathway_id)
@@ -593,8 +595,8 @@ class CaseService:
                 batch = self._fire_batch(session, claimed, moment)
                 if on_batch is not None:
                     on_batch(session, claimed, moment)
-            for state in batch.states:  # committed: kept for the next command on the case
-                self.cases_kept.keep(state)
+            for case_id in batch.changed:  # the sweep does not know their personal data rows: let go
+                self.cases_kept.drop(case_id)
             fired, failed, batches = fired + batch.fired, failed + len(batch.failed), batches + 1
             changed |= batch.changed
             busy = (busy | batch.busy) - batch.settled
@@ -639,7 +641,6 @@ class CaseService:
                 outcome.settled.update(tried)
                 if events:
                     outcome.changed.add(case_id)
-                    outcome.states.append(current)
         # The cases are locked (PostgreSQL) or the database is (SQLite): no save can be stale here.
         repository.save_decisions(session, saves)
         timers.mark_failed(session, outcome.failed)

@@ -75,9 +75,9 @@ class PendingSave:
     decision: Decision
     personal_fields: tuple[str, ...]
     extra_timer_ids: frozenset[str] = frozenset()  # claimed timers to resync even without an event
-    # The state decided on held the client's personal data: the save holds only while its row is still
-    # there (an erasure deletes it without moving the version; a decision taken before must not write
-    # what was erased into new events or messages).
+    # The case had a personal data row when the state decided on was read: the save holds only while
+    # the row is still there (an erasure deletes it without moving the version; a decision taken
+    # before must not write what was erased into new events or messages).
     had_personal: bool = False
 
 
@@ -132,12 +132,17 @@ def whole_state(session: Session, live: CaseState, pending: Sequence[Event] = ()
 def load_case_on(cursor: Any, dialect_name: str, case_id: str) -> CaseState:
     """The case as stored (live: what decisions read), personal data merged back, on a DBAPI cursor
     in a transaction (`hot_sql.raw_write`)."""
+    return load_live_on(cursor, dialect_name, case_id)[0]
+
+
+def load_live_on(cursor: Any, dialect_name: str, case_id: str) -> tuple[CaseState, bool]:
+    """`load_case_on`, and whether the case has a personal data row (`PendingSave.had_personal`)."""
     d = hot_sql.dialect(dialect_name)
     cursor.execute(_LOAD_CASE.format(mark=d.mark), (case_id,))
     row = cursor.fetchone()
     if row is None:
         raise NotFoundError(msg("case.unknown", case=case_id))
-    return _merged_state(d.read_json(row[0]), d.read_json(row[1]))
+    return _merged_state(d.read_json(row[0]), d.read_json(row[1])), row[1] is not None
 
 
 def case_version_on(cursor: Any, dialect_name: str, case_id: str) -> int | None:
@@ -420,6 +425,15 @@ def save_decision(session: Session, save: PendingSave) -> None:
     if not save.decision.events and not save.extra_timer_ids:
         return
     save_decision_on(*hot_sql.driver_cursor(session), save)
+
+
+def has_personal_row_after(save: PendingSave) -> bool:
+    """Whether the case has a personal data row once `save` is written: it had one (the save checks it
+    is still there), or the save writes one (a start with personal data, a change of a personal field)."""
+    events = save.decision.events
+    if events and events[0].type == "case_started":
+        return bool(personal_data.split(save.decision.state.data, save.personal_fields)[1])
+    return save.had_personal or personal_data.personal_changes(events, save.personal_fields)
 
 
 def _stale(save: PendingSave) -> StaleCaseError:
