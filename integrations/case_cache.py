@@ -5,14 +5,15 @@ state between tasks the same way, its "sticky" cache).
 The database stays the source of truth. A command decided on a kept state is saved only `WHERE
 version` is still the kept one, the optimistic lock every save has. Where the case had a personal
 data row, the save also requires that row to be still there, because an erasure deletes it without
-moving the version (`repository.PendingSave.had_personal`). A stale entry
-therefore never writes anything: its save fails, the entry goes, and the command is decided again
-on the stored case; so is a command refused on a kept state (the stored case may since allow it).
-Cases that are not closed are kept, in their live form (`CaseState.live_view`: open tasks and
-live timers only, as the database keeps them).
+moving the version (`repository.PendingSave.had_personal`). A stale entry therefore never writes
+anything: its save fails, the entry goes, and the command is decided again on the stored case; so
+is a command refused on a kept state (the stored case may since allow it). Cases that are not
+closed are kept, in their live form (`CaseState.live_view`: open tasks and live timers only, as the
+database keeps them); the sweep lets go of the cases it fires.
 
 One lock; the threads of a process share the cache. Bounded: the least recently used case goes.
-`CAREPATH_CASE_CACHE` sets how many cases (default 1,000; 0 switches the cache off).
+`CAREPATH_CASE_CACHE` sets how many cases (default 1,000; 0 switches the cache off); a kept
+eviction-prevention case in the middle of its work takes about 11 KB of memory (11 MB at the default).
 """
 
 from __future__ import annotations
