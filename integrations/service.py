@@ -236,15 +236,15 @@ class CaseService:
                     kept = None
                     self.cases_kept.drop(cmd.case_id)
                     continue
+                pending = PendingSave(state.version, decision, self._personal_fields(state), had_personal=personal_row)
                 with self._storage(label):
                     if within is None:
                         # PostgreSQL: a save that is one statement runs in autocommit (hot_sql.raw_write).
-                        single = (cmd.idempotency_key is None and self._group is None and repository.one_statement(
-                            PendingSave(state.version, decision, self._personal_fields(state)), self.db.dialect.name))
+                        single = (cmd.idempotency_key is None and self._group is None
+                                  and repository.one_statement(pending, self.db.dialect.name))
                         try:
-                            result = self._write(functools.partial(self._save, cmd=cmd, state=state,
-                                                                   decision=decision, what_hash=what_hash, now=now,
-                                                                   personal_row=personal_row, single=single),
+                            result = self._write(functools.partial(self._save, cmd=cmd, pending=pending,
+                                                                   what_hash=what_hash, now=now, single=single),
                                                  cmd.case_id, single=single)
                         except DBAPIError as exc:
                             # A one-statement save whose connection died: its answer is lost, and it
@@ -262,7 +262,7 @@ class CaseService:
                         with write_session(self.db) as session:
                             try:
                                 result = self._save(hot_sql.RawTransaction(*hot_sql.driver_cursor(session)),
-                                                    cmd, state, decision, what_hash, now, personal_row)
+                                                    cmd, pending, what_hash, now)
                             except self.db.dialect.loaded_dbapi.Error as exc:
                                 if hot_sql.is_stale(exc):
                                     raise StaleCaseError(msg("case.changed", case=cmd.case_id)) from exc
@@ -272,8 +272,7 @@ class CaseService:
                 if result.duplicate:
                     self.cases_kept.drop(cmd.case_id)
                 else:  # committed: the case as it now stands
-                    self.cases_kept.keep(decision.state, personal_row=repository.has_personal_row_after(
-                        PendingSave(state.version, decision, self._personal_fields(state), had_personal=personal_row)))
+                    self.cases_kept.keep(decision.state, personal_row=repository.has_personal_row_after(pending))
                 return result
             except StaleCaseError:
                 kept = None
@@ -354,8 +353,8 @@ class CaseService:
                 return state, personal_row, CommandResult.from_json(stored.result, duplicate=True)
         return state, personal_row, None
 
-    def _save(self, tx: hot_sql.RawTransaction, cmd: c.Command, state: CaseState, decision: Decision,
-              what_hash: str, now: datetime, personal_row: bool, single: bool = False) -> CommandResult:
+    def _save(self, tx: hot_sql.RawTransaction, cmd: c.Command, pending: PendingSave,
+              what_hash: str, now: datetime, single: bool = False) -> CommandResult:
         """Save a decision taken on a snapshot: StaleCaseError when the case moved on meanwhile.
         `single`: in one statement (autocommit; `repository.one_statement`, no idempotency key)."""
         # Look for the key again: a repeat that committed since the snapshot shows up here, and one
@@ -364,11 +363,11 @@ class CaseService:
             stored = idempotency.find_on(tx.cursor, tx.name, cmd.idempotency_key, what_hash)
             if stored is not None:
                 return CommandResult.from_json(stored.result, duplicate=True)
-        if not decision.events and repository.load_case_on(tx.cursor, tx.name, cmd.case_id).version != state.version:
+        if (not pending.decision.events
+                and repository.case_version_on(tx.cursor, tx.name, cmd.case_id) != pending.loaded_version):
             raise StaleCaseError(msg("case.changed", case=cmd.case_id))
-        repository.save_decision_on(tx.cursor, tx.name, PendingSave(
-            state.version, decision, self._personal_fields(state), had_personal=personal_row), single=single)
-        result = CommandResult.of(decision)
+        repository.save_decision_on(tx.cursor, tx.name, pending, single=single)
+        result = CommandResult.of(pending.decision)
         if cmd.idempotency_key is not None:
             idempotency.store_on(tx.cursor, tx.name, cmd.idempotency_key, cmd.case_id, what_hash, result.to_json(), now)
         return result
