@@ -323,9 +323,9 @@ class Portal:
                 queue=scope != "mine", pathway=pathway or None, due_before=due_before, task_type=task_type or None,
                 role=role or None, limit=limit, visibility=self.visibility(p),
                 queue_clause=lambda: access.queue_clause(p.pathway_roles), names=client_names,
-                cache_key=(access, tuple(p.pathway_roles)))
+                cache_key=(access, tuple(p.pathway_roles)), count=self._unread_query(p))
             mine, queue = page.mine, page.queue
-            unread = self.unread_messages(session, p)
+            unread = page.count if page.count is not None else self.unread_messages(session, p)
             names = {}
             if client_names:
                 from web.clientsearch import names_of_cases
@@ -366,6 +366,15 @@ class Portal:
             record("list", f"inbox ({len(found)} messages)")
         items = sorted(found.values(), key=lambda i: (i.delivered_at, i.id), reverse=True)[:limit]
         return items, unread
+
+    @staticmethod
+    def _unread_query(p: Principal) -> Callable[[], Any] | None:
+        """The unread count as a query to read along with a page (one team: one COUNT), else None."""
+        from integrations.runtime import inbox
+
+        if len(p.teams) != 1:
+            return None
+        return lambda: inbox.unread_query(p.actor, p.pathway_roles, p.teams[0])
 
     def unread_messages(self, session: Session, p: Principal) -> int:
         from integrations.runtime import inbox

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, literal, not_, or_, select, union_all
+from sqlalchemy import ScalarSelect, Select, and_, func, literal, not_, or_, select, true, union_all
 from sqlalchemy import case as when
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from integrations.db.models import CasePersonalDataRow, CaseRow, TaskRow
+from integrations.db.models import OPEN_TASK, CasePersonalDataRow, CaseRow, TaskRow
 
 
 @dataclass(frozen=True)
@@ -99,6 +99,7 @@ class WorkPage:
     mine: list[WorkItem]
     queue: list[WorkItem]
     personal: dict[str, tuple[str, int, dict[str, Any]]]  # case id -> (pathway, version, personal data)
+    count: int | None = None  # the value of `work_page(count=...)`, when it was asked for
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,7 @@ def work_page(
     task_type: str | None = None, role: str | None = None, limit: int = 500,
     visibility: Visibility | None = None,
     queue_clause: ColumnElement[bool] | Callable[[], ColumnElement[bool]] | None = None, names: bool = False,
-    cache_key: Hashable | None = None,
+    cache_key: Hashable | None = None, count: Callable[[], ScalarSelect[Any]] | None = None,
 ) -> WorkPage:
     """Open tasks of cases in `teams`: the worker's own (`mine`) and the unclaimed ones of `roles` or
     `queue_clause` (`queue`), each list soonest due first (so overdue first, then due soon) and at most
@@ -127,30 +128,53 @@ def work_page(
     the statement is kept (the last 512, all arguments in the key but a `due_before`, which moves
     with the clock) and the next request of the same worker and shape runs the same statement object:
     SQLAlchemy then neither builds it again nor maps a new statement's columns onto its compiled
-    form, a fifth of a work-list request's CPU (bench_worklist.py)."""
+    form, a fifth of a work-list request's CPU (bench_worklist.py).
+
+    `count`: a function building a scalar query (the page's unread messages) read in the same
+    statement, as the first column of a one-row query the lists are outer-joined to: the page then
+    costs one round trip for the lists and the count, and `WorkPage.count` is its value. Whatever
+    it depends on must be in `cache_key` or the other arguments."""
     filters = _Filters(pathway, due_before, task_type, role)
     key = None if cache_key is None or due_before is not None else (
-        cache_key, tuple(teams), worker, tuple(roles), mine, queue, filters, limit, visibility, names)
+        cache_key, tuple(teams), worker, tuple(roles), mine, queue, filters, limit, visibility, names, count is not None)
     query = _STATEMENTS.get(key) if key is not None else None
     if query is None:
         clause = queue_clause if queue_clause is None or isinstance(queue_clause, ColumnElement) else queue_clause()
         query = _work_statement(teams=teams, worker=worker, roles=roles, mine=mine, queue=queue, filters=filters,
                                 limit=limit, visibility=visibility, queue_clause=clause, names=names)
+        if count is not None:
+            query = _counted(query, count())
         if query is None:
             return WorkPage([], [], {})
         if key is not None:
             _STATEMENTS.put(key, query)
     lists: tuple[list[WorkItem], list[WorkItem]] = ([], [])
     personal: dict[str, tuple[str, int, dict[str, Any]]] = {}
-    width = len(_WORK_COLUMNS)
+    skip = 0 if count is None else 1
+    width = skip + len(_WORK_COLUMNS)
+    counted: int | None = None
     for row in session.execute(query):
-        item = WorkItem(*row[:width])
+        if skip:
+            counted = int(row[0])
+            if len(row) == 1 or row[1] is None:  # the count's one row, with no task (or no list) to it
+                continue
+        item = WorkItem(*row[skip:width])
         lists[row[width]].append(item)
         if names:
             personal[item.case_id] = (item.pathway_id, row[width + 1], row[width + 2] or {})
     for items in lists:  # each branch came sorted; the union keeps no order of its own
         items.sort(key=lambda t: (t.due_at, t.id))
-    return WorkPage(lists[0], lists[1], personal)
+    return WorkPage(lists[0], lists[1], personal, counted)
+
+
+def _counted(page: Any, count: ScalarSelect[Any]) -> Any:
+    """`SELECT count, page.* FROM (SELECT count) LEFT JOIN page ON true`: one row at least (the
+    count with no task when the lists are empty), the count repeated on every task row."""
+    one = select(count.label("counted")).subquery("counted")
+    if page is None:
+        return select(one.c.counted)
+    lists = page.subquery("page")
+    return select(one.c.counted, *lists.c).select_from(one.outerjoin(lists, true()))
 
 
 def _work_statement(*, teams: Sequence[str], worker: str | None, roles: Sequence[str], mine: bool, queue: bool,
@@ -212,7 +236,7 @@ def _work_query(teams: Sequence[str], visibility: Visibility | None, who: Column
         columns += [CaseRow.pathway_version.label("pathway_version"), CasePersonalDataRow.data.label("personal")]
     query = (
         select(*columns).join(CaseRow, CaseRow.id == TaskRow.case_id)
-        .where(TaskRow.status == "open", _teams_clause(teams, visibility, TaskRow.team), who)
+        .where(OPEN_TASK, _teams_clause(teams, visibility, TaskRow.team), who)
     )
     if names:
         query = query.outerjoin(CasePersonalDataRow, CasePersonalDataRow.case_id == TaskRow.case_id)
@@ -234,7 +258,7 @@ def team_tasks(session: Session, teams: Sequence[str], *, overdue_at: datetime |
         return []
     query = (
         select(*_WORK_COLUMNS).join(CaseRow, CaseRow.id == TaskRow.case_id)
-        .where(TaskRow.status == "open", _teams_clause(teams, visibility, TaskRow.team))
+        .where(OPEN_TASK, _teams_clause(teams, visibility, TaskRow.team))
     )
     if overdue_at is not None:
         query = query.where(TaskRow.due_at < overdue_at)
@@ -266,7 +290,7 @@ def caseload(session: Session, teams: Sequence[str], now: datetime,
             func.sum(TaskRow.reminders_sent),
             func.sum(when((TaskRow.escalation_level > 0, 1), else_=0)),
         )
-        .where(TaskRow.status == "open")
+        .where(OPEN_TASK)
         .group_by(TaskRow.assignee)
     )
     if visibility is not None and visibility.reads_cases:
@@ -310,7 +334,7 @@ def case_list(
     total = int(session.execute(select(func.count()).select_from(CaseRow).where(*where)).scalar_one())
     open_tasks = (
         select(TaskRow.case_id.label("case_id"), func.count().label("n"), func.min(TaskRow.due_at).label("due"))
-        .where(TaskRow.status == "open")
+        .where(OPEN_TASK)
         .group_by(TaskRow.case_id)
         .subquery()
     )

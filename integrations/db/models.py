@@ -13,7 +13,20 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ColumnElement,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    literal_column,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -236,6 +249,13 @@ class TaskRow(Base):
               postgresql_where=text("status = 'open' AND assignee IS NULL"),
               sqlite_where=text("status = 'open' AND assignee IS NULL")),
     )
+
+
+# `tasks.status = 'open'` with the value written into the SQL, not bound: the partial open-task indexes
+# above apply only where a statement says so itself. With a bound value PostgreSQL cannot use them in a
+# prepared statement's generic plan, so it plans the statement again on every execution (the work page:
+# 0.65 ms of planning for 0.55 ms of work, bench_worklist.py); with the literal it plans it once.
+OPEN_TASK: ColumnElement[bool] = TaskRow.status == literal_column("'open'")
 
 
 class CaseTrackRow(Base):

@@ -14,10 +14,10 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import BindParameter, ColumnElement, and_, bindparam, func, or_, select, update
+from sqlalchemy import BindParameter, ColumnElement, ScalarSelect, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from integrations.db.models import TaskRow
+from integrations.db.models import OPEN_TASK, TaskRow
 from integrations.runtime.models import InboxMessageRow, InboxReadRow
 
 
@@ -67,7 +67,7 @@ def inbox(session: Session, worker: str, roles: Sequence[str] = (), team: str | 
 
 def _still_news() -> ColumnElement[bool]:
     """A message about a task that is done or lapsed is no news any more (it stays in the list)."""
-    open_task = select(TaskRow.id).where(TaskRow.id == InboxMessageRow.task_id, TaskRow.status == "open").exists()
+    open_task = select(TaskRow.id).where(TaskRow.id == InboxMessageRow.task_id, OPEN_TASK).exists()
     return or_(InboxMessageRow.task_id.is_(None), open_task)
 
 
@@ -75,6 +75,15 @@ def unread_count(session: Session, worker: str, roles: Sequence[str] = (), team:
     """Unread messages of this worker that are still news (about no task, or an open one)."""
     statement = _unread_statement(bool(roles), team is not None)
     return int(session.execute(statement, {"worker": worker, "roles": list(roles), "team": team}).scalar_one())
+
+
+def unread_query(worker: str, roles: Sequence[str] = (), team: str | None = None) -> ScalarSelect[int]:
+    """`unread_count` as a scalar query with its values in it, for a statement that reads the count
+    along with something else (the work page: `caselists.work_page(count=...)`)."""
+    query = _joined(select(func.count()).select_from(InboxMessageRow), worker)
+    counted: ScalarSelect[int] = query.where(_for(worker, roles, team), InboxReadRow.read_at.is_(None),
+                                             _still_news()).scalar_subquery()
+    return counted
 
 
 @lru_cache(maxsize=4)

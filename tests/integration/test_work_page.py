@@ -88,3 +88,53 @@ def test_the_kept_statements_are_bounded_least_recently_used_out_first() -> None
     assert kept.get("a") == 1  # a is now the most recent
     kept.put("c", 3)
     assert kept.get("b") is None and kept.get("a") == 1 and kept.get("c") == 3
+
+
+def test_a_count_comes_in_the_same_statement_with_or_without_tasks(service: CaseService) -> None:
+    from sqlalchemy import func, select
+
+    def open_in(team: str) -> Any:
+        return lambda: select(func.count()).select_from(TaskRow).where(TaskRow.team == team,
+                                                                      TaskRow.status == "open").scalar_subquery()
+
+    own = _case(service, "Eigen", "noord")
+    service.claim(own, "user:anna")
+    queued = _case(service, "Wachtrij", "noord")
+    for n in range(2):
+        _case(service, f"Elders {n}", "zuid")
+    with read_session(service.db) as session:
+        full = caselists.work_page(session, teams=["noord"], worker="user:anna", roles=["worker"], names=True,
+                                   count=open_in("zuid"))
+        empty = caselists.work_page(session, teams=["noord"], worker="user:bert", roles=[], count=open_in("zuid"))
+        nothing_asked = caselists.work_page(session, teams=["noord"], worker="user:bert", roles=[], mine=False,
+                                            count=open_in("noord"))
+        uncounted = caselists.work_page(session, teams=["noord"], worker="user:anna", roles=["worker"])
+    assert [t.id for t in full.mine] == [own] and [t.id for t in full.queue] == [queued] and full.count == 2
+    assert {data["client_name"] for _, _, data in full.personal.values()} == {"Eigen", "Wachtrij"}
+    assert empty.mine == [] and empty.queue == [] and empty.count == 2  # the count's row alone
+    assert nothing_asked.mine == [] and nothing_asked.queue == [] and nothing_asked.count == 2
+    assert uncounted.count is None and [t.id for t in uncounted.mine] == [own]
+
+
+def test_the_page_and_its_count_are_one_statement_that_says_open_itself(service: CaseService) -> None:
+    """One round trip; `status = 'open'` written into the SQL, so that a prepared statement's generic plan
+    on PostgreSQL can use the partial open-task indexes (a bound value made it plan every request)."""
+    from sqlalchemy import event, func, select
+
+    own = _case(service, "Eigen", "noord")
+    service.claim(own, "user:anna")
+    sent: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement not in ("BEGIN", "COMMIT"):  # SQLite's own transaction statements
+            sent.append(statement)
+
+    event.listen(service.db, "before_cursor_execute", seen)
+    try:
+        with read_session(service.db) as session:
+            page = caselists.work_page(session, teams=["noord"], worker="user:anna", roles=["worker"],
+                                       count=lambda: select(func.count()).select_from(TaskRow).scalar_subquery())
+    finally:
+        event.remove(service.db, "before_cursor_execute", seen)
+    assert [t.id for t in page.mine] == [own] and page.count == 1
+    assert len(sent) == 1 and sent[0].count("tasks.status = 'open'") == 2  # both lists' branches
