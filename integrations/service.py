@@ -98,7 +98,7 @@ class FireReport:
 
 
 SWEEP_PARALLEL = 2  # batches one sweeper fires at the same time on PostgreSQL (`fire_due`)
-BatchHook = Callable[[Session, Sequence[timers.DueTimer], datetime], None]
+BatchHook = Callable[[Session, Sequence[timers.FiredTimer], datetime], None]
 Within = Callable[[Session, "CommandResult"], None]  # more writes in a command's own transaction
 
 
@@ -106,7 +106,7 @@ Within = Callable[[Session, "CommandResult"], None]  # more writes in a command'
 class _Batch:
     """What one sweep batch did."""
 
-    fired: int = 0
+    fired: list[timers.FiredTimer] = dataclasses.field(default_factory=list)  # in claim (due) order
     changed: set[str] = dataclasses.field(default_factory=set)  # case ids
     busy: set[str] = dataclasses.field(default_factory=set)  # timer ids whose case another writer held
     settled: set[str] = dataclasses.field(default_factory=set)  # timer ids no longer pending
@@ -561,7 +561,8 @@ class CaseService:
                  on_batch: BatchHook | None = None, parallel: int | None = None) -> FireReport:
         """Fire every timer due at `now` (default: the clock's now), batch by batch, each batch in one
         transaction, until none is due. A timer fires at or after its due moment and at most once.
-        `on_batch(session, claimed, now)` runs in each batch's transaction after the firing (the runtime
+        `on_batch(session, fired, now)` runs in each batch's transaction after the firing, with the
+        claimed timers that fired, in due order, and their cases' pathways (the runtime counts them and
         records late timers there).
 
         `parallel` (PostgreSQL; default `SWEEP_PARALLEL`): batches fired at the same time, each on its
@@ -593,10 +594,10 @@ class CaseService:
                     break
                 batch = self._fire_batch(session, claimed, moment)
                 if on_batch is not None:
-                    on_batch(session, claimed, moment)
+                    on_batch(session, batch.fired, moment)
             for case_id in batch.changed:  # the sweep does not know their personal data rows: let go
                 self.cases_kept.drop(case_id)
-            fired, failed, batches = fired + batch.fired, failed + len(batch.failed), batches + 1
+            fired, failed, batches = fired + len(batch.fired), failed + len(batch.failed), batches + 1
             changed |= batch.changed
             busy = (busy | batch.busy) - batch.settled
             if len(batch.busy) == len(claimed):
@@ -633,13 +634,16 @@ class CaseService:
                     break  # its later timers wait for the next batch, after this one is set aside
                 tried.append(timer.id)
                 current, events = decision.state, events + list(decision.events)
-                outcome.fired += sum(1 for e in decision.events if e.type == "timer_fired")
+                if any(e.type == "timer_fired" for e in decision.events):  # (not when cancelled meanwhile)
+                    outcome.fired.append(timers.FiredTimer(timer, state.pathway_id))
             if tried:
                 saves.append(PendingSave(state.version, Decision(current, tuple(events)),
                                          self._personal_fields(state), frozenset(tried)))
                 outcome.settled.update(tried)
                 if events:
                     outcome.changed.add(case_id)
+        order = {timer.id: i for i, timer in enumerate(claimed)}
+        outcome.fired.sort(key=lambda f: order[f.timer.id])  # claim order: due order across cases
         # The cases are locked (PostgreSQL) or the database is (SQLite): no save can be stale here.
         repository.save_decisions(session, saves)
         timers.mark_failed(session, outcome.failed)

@@ -30,6 +30,14 @@ class DueTimer:
     due_at: datetime
 
 
+@dataclass(frozen=True)
+class FiredTimer:
+    """A claimed timer that fired, with its case's pathway (as the sweep's batch hook gets it)."""
+
+    timer: DueTimer
+    pathway_id: str
+
+
 def claim_due(session: Session, now: datetime, limit: int, *,
               share: tuple[int, int] | None = None) -> list[DueTimer]:
     """Pending timers due at or before `now`, soonest first, at most `limit`.

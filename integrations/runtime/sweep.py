@@ -3,7 +3,7 @@
 A sweep takes one moment `now`, counts what is due per pathway (the run's name
 and tags), then lets `CaseService.fire_due` claim due timers in batches in due
 order and fire them, each batch in one transaction with its effects. In that
-same transaction `LateMarker` looks at which of the claimed timers fired, and
+same transaction `LateMarker` is told which of the claimed timers fired, and
 records those that fired more than `late_after` after their due moment in
 `late_timers` (firing order = row id). Timers whose firing raised are taken
 out of the sweep by the service; `report_failed_timers` turns each into an
@@ -110,38 +110,33 @@ def due_by_pathway(service: CaseService, now: datetime) -> dict[str, int]:
 
 class LateMarker:
     """`fire_due`'s per-batch hook: counts what fired per pathway and records late firings,
-    inside the batch's transaction (so a late mark exists exactly when the firing does)."""
+    inside the batch's transaction (so a late mark exists exactly when the firing does). The batch
+    says what fired and for which pathway: nothing is read back."""
 
     def __init__(self, late_after: timedelta, result: SweepResult) -> None:
         self.late_after = late_after
         self.result = result
         self._lock = threading.Lock()  # the batches of one sweep may be fired in parallel (fire_due)
 
-    def __call__(self, session: Session, claimed: Sequence[timers.DueTimer], now: datetime) -> None:
-        ids = [t.id for t in claimed]
-        if not ids:
+    def __call__(self, session: Session, fired_timers: Sequence[timers.FiredTimer], now: datetime) -> None:
+        if not fired_timers:
             return
-        rows = session.execute(
-            select(TimerRow.id, TimerRow.case_id, TimerRow.kind, TimerRow.due_at, CaseRow.pathway_id)
-            .join(CaseRow, CaseRow.id == TimerRow.case_id)
-            .where(TimerRow.id.in_(ids), TimerRow.status == "fired")
-        ).all()
-        order = {timer_id: i for i, timer_id in enumerate(ids)}  # claim order = due order
         late = []
         fired: Counter[str] = Counter()
         overdue: Counter[str] = Counter()
-        for timer_id, case_id, kind, due_at, pathway in sorted(rows, key=lambda r: order[r[0]]):
+        for f in fired_timers:  # due order: the late marks' row ids follow it
+            timer, pathway = f.timer, f.pathway_id
             fired[pathway] += 1
-            if now - due_at > self.late_after:
+            if now - timer.due_at > self.late_after:
                 overdue[pathway] += 1
-                late.append({"timer_id": timer_id, "case_id": case_id, "pathway_id": pathway, "kind": kind,
-                             "due_at": due_at, "fired_at": now,
-                             "late_seconds": int((now - due_at).total_seconds())})
+                late.append({"timer_id": timer.id, "case_id": timer.case_id, "pathway_id": pathway,
+                             "kind": timer.kind, "due_at": timer.due_at, "fired_at": now,
+                             "late_seconds": int((now - timer.due_at).total_seconds())})
         insert_many(session.connection(), table(LateTimerRow), late)
         with self._lock:
             self.result.fired.update(fired)
             self.result.late.update(overdue)
-            self.result.cases.update(row[1] for row in rows)
+            self.result.cases.update(f.timer.case_id for f in fired_timers)
 
 
 @contextmanager
