@@ -254,7 +254,8 @@ class TaskRow(Base):
 # `tasks.status = 'open'` with the value written into the SQL, not bound: the partial open-task indexes
 # above apply only where a statement says so itself. With a bound value PostgreSQL cannot use them in a
 # prepared statement's generic plan, so it plans the statement again on every execution (the work page:
-# 0.65 ms of planning for 0.55 ms of work, bench_worklist.py); with the literal it plans it once.
+# 0.65 ms of planning for 0.55 ms of work in the server's statement log, docs/benchmarks.md); with the
+# literal it plans it once.
 OPEN_TASK: ColumnElement[bool] = TaskRow.status == literal_column("'open'")
 
 
