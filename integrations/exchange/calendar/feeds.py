@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from engine.errors import NotFoundError
-from integrations.db.models import TaskRow
+from integrations.db.models import OPEN_TASK, TaskRow
 from integrations.db.partner_tables import CalendarFeedRow
 from integrations.db.sql import rowcount
 
@@ -67,7 +67,7 @@ def worker_calendar(session: Session, actor: str, now: datetime, limit: int = 50
     """The worker's open tasks as an iCalendar document: case code and step title, nothing else."""
     rows = session.execute(
         select(TaskRow.id, TaskRow.case_id, TaskRow.type, TaskRow.title, TaskRow.due_at, TaskRow.created_at)
-        .where(TaskRow.assignee == actor, TaskRow.status == "open").order_by(TaskRow.due_at).limit(limit)
+        .where(TaskRow.assignee == actor, OPEN_TASK).order_by(TaskRow.due_at).limit(limit)
     ).all()
     calendar = Calendar()
     calendar.add("prodid", "-//carepath//agenda//NL")
