@@ -198,9 +198,17 @@ def personal_data_of(session: Session, case_id: str) -> dict[str, Any] | None:
 
 
 def erase_personal_data(session: Session, case_id: str) -> bool:
-    """Delete the client's identifying data of one case, its journal included; True when there was any."""
+    """Delete the client's identifying data of one case, its journal included; True when there was any.
+
+    On PostgreSQL the case row is locked first, as a sweep batch locks the cases it fires
+    (`load_cases(lock=True)`): a batch that read the personal data (a letter's address, say) saves
+    its messages before the erasure deletes it, or skips the case while the erasure holds it, and
+    never writes erased data after the erasure. (A command's save checks the row itself:
+    `PendingSave.had_personal`. SQLite has one writer at a time.)"""
     from integrations.db import journal
 
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(CaseRow.id).where(CaseRow.id == case_id).with_for_update(key_share=True))
     erased_journal = journal.erase(session, case_id)
     return bool(rowcount(session.execute(delete(CasePersonalDataRow).where(CasePersonalDataRow.case_id == case_id)))
                 or erased_journal)

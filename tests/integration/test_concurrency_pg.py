@@ -178,3 +178,26 @@ def test_the_sweep_leaves_a_case_another_writer_holds(pg_service: CaseService, c
     assert service.fire_due().fired == 1
     assert [e.type for e in service.history(busy)].count("timer_fired") == 1
     assert [e.type for e in service.history(free)].count("timer_fired") == 1
+
+
+@pytest.mark.postgres
+def test_an_erasure_waits_for_a_sweep_batch_that_holds_the_case(pg_service: CaseService) -> None:
+    """A sweep batch that has read a case's personal data (and may put it into its messages) holds
+    the case row until it commits: an erasure meanwhile waits for that lock instead of deleting the
+    row under the batch, and erases once the batch is done."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm import Session
+
+    service = pg_service
+    case_id = service.start_case("test-visits", "signal", CLIENT, actor="intake").case_id
+    with Session(service.db) as sweep, sweep.begin():
+        held = repository.load_cases(sweep, [case_id], lock=True)  # as `CaseService._fire_batch` reads
+        assert held[case_id].data["client_name"] == "Kees de Boer"
+        with Session(service.db) as eraser, eraser.begin():
+            eraser.execute(text("SET LOCAL lock_timeout = '200ms'"))
+            with pytest.raises(OperationalError, match="lock timeout"):
+                repository.erase_personal_data(eraser, case_id)
+    assert service.erase_personal_data(case_id, actor="coordinator", reason="verzoek van de cliënt")
+    with read_session(service.db) as session:
+        assert repository.personal_data_of(session, case_id) is None
