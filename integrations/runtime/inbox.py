@@ -80,9 +80,7 @@ def unread_count(session: Session, worker: str, roles: Sequence[str] = (), team:
 def unread_query(worker: str, roles: Sequence[str] = (), team: str | None = None) -> ScalarSelect[int]:
     """`unread_count` as a scalar query with its values in it, for a statement that reads the count
     along with something else (the work page: `caselists.work_page(count=...)`)."""
-    query = _joined(select(func.count()).select_from(InboxMessageRow), worker)
-    counted: ScalarSelect[int] = query.where(_for(worker, roles, team), InboxReadRow.read_at.is_(None),
-                                             _still_news()).scalar_subquery()
+    counted: ScalarSelect[int] = _unread(worker, roles, team).scalar_subquery()
     return counted
 
 
@@ -90,11 +88,14 @@ def unread_query(worker: str, roles: Sequence[str] = (), team: str | None = None
 def _unread_statement(roles: bool, team: bool) -> Any:
     """`unread_count`'s statement for one shape (with roles or not, with a team or not), built once:
     every page shows the count. Bound parameters `worker`, `roles` (expanding) and `team`."""
-    worker: BindParameter[str] = bindparam("worker")
+    return _unread(bindparam("worker"), bindparam("roles", expanding=True) if roles else (),
+                   bindparam("team") if team else None)
+
+
+def _unread(worker: Any, roles: Any, team: Any) -> Any:
+    """COUNT of the worker's unread messages that are still news; values or bound parameters."""
     query = _joined(select(func.count()).select_from(InboxMessageRow), worker)
-    return query.where(_for(worker, bindparam("roles", expanding=True) if roles else (),
-                            bindparam("team") if team else None),
-                       InboxReadRow.read_at.is_(None), _still_news())
+    return query.where(_for(worker, roles, team), InboxReadRow.read_at.is_(None), _still_news())
 
 
 def mark_read(session: Session, message_id: str, worker: str, roles: Sequence[str], team: str | None,
