@@ -236,7 +236,8 @@ class CaseService:
                     kept = None
                     self.cases_kept.drop(cmd.case_id)
                     continue
-                pending = PendingSave(state.version, decision, self._personal_fields(state), had_personal=personal_row)
+                pending = PendingSave(state.version, decision, self._personal_fields(state), had_personal=personal_row,
+                                      before=state)
                 with self._storage(label):
                     if within is None:
                         # PostgreSQL: a save that is one statement runs in autocommit (hot_sql.raw_write).
@@ -638,7 +639,7 @@ class CaseService:
                     outcome.fired.append(timers.FiredTimer(timer, state.pathway_id))
             if tried:
                 saves.append(PendingSave(state.version, Decision(current, tuple(events)),
-                                         self._personal_fields(state), frozenset(tried)))
+                                         self._personal_fields(state), frozenset(tried), before=state))
                 outcome.settled.update(tried)
                 if events:
                     outcome.changed.add(case_id)

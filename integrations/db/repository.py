@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, delete, or_, select, text, update
+from sqlalchemy import delete, or_, select, text
 from sqlalchemy.orm import Session
 
 from engine.errors import ConflictError, NotFoundError
@@ -79,6 +79,10 @@ class PendingSave:
     # the row is still there (an erasure deletes it without moving the version; a decision taken
     # before must not write what was erased into new events or messages).
     had_personal: bool = False
+    # The state the decision was taken on, when the caller has it: the stored rows are its rows (the
+    # version check holds the save to it), so on SQLite an UPDATE sets only what changed since
+    # (`_narrow_case_row`, `_narrow_task_rows`).
+    before: CaseState | None = None
 
 
 @dataclass
@@ -94,6 +98,7 @@ class _Rows:
     messages: list[dict[str, Any]] = field(default_factory=list)
     personal: dict[str, dict[str, Any]] = field(default_factory=dict)  # case id -> fields to store
     tracks: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # case id -> its case_tracks rows
+    befores: dict[str, CaseState] = field(default_factory=dict)  # case id -> PendingSave.before, where given
 
 
 # --- loading ----------------------------------------------------------------------------------------
@@ -217,11 +222,6 @@ def erase_personal_data(session: Session, case_id: str) -> bool:
 # --- saving -----------------------------------------------------------------------------------------
 
 
-_CASE_FIELDS = ("pathway_id", "pathway_version", "status", "team", "pseudonym", "opened_at", "closed_at", "outcome",
-                "close_reason", "version", "state", "municipality", "origin_group", "funder", "report_key",
-                "escalations_open")
-
-
 def _case_columns(state: CaseState, fields: Iterable[str]) -> dict[str, Any]:
     public, _ = personal_data.split(state.data, fields)
     state_json = state.to_json(live_only=True)
@@ -307,6 +307,8 @@ def _collect(save: PendingSave, rows: _Rows) -> None:
     if any(e.type.startswith("track_") for e in save.decision.events):  # the interventions, for the reports
         rows.tracks[state.id] = track_rows(state.id, state.pathway_id, case_funder(state.funder, state.municipality),
                                            state.tracks)
+    if save.before is not None:
+        rows.befores[state.id] = save.before
     rows.new_tasks.extend(_task_row(state.tasks[i], state) for i in new_tasks)
     rows.changed_tasks.extend(_task_row(state.tasks[i], state) for i in touched_tasks - new_tasks)
     # A cancelled timer's row goes: the `timers` table holds what the sweep, the incidents and the
@@ -325,21 +327,69 @@ def _collect(save: PendingSave, rows: _Rows) -> None:
         rows.personal[state.id] = personal_data.split(state.data, fields)[1]
 
 
-# Prebuilt Core statements, executed with many parameter sets at once: compiling a statement per
-# row costs more than the database work in the timer sweep.
 _CASES = table(CaseRow)
-_UPDATE_CASE = (
-    update(_CASES)
-    .where(_CASES.c.id == bindparam("k_id"), _CASES.c.version == bindparam("k_loaded"))
-    .values({name: bindparam(f"v_{name}") for name in _CASE_FIELDS})
-)
-_UPDATE_TASK = update(table(TaskRow)).where(table(TaskRow).c.id == bindparam("k_id"))
-_UPDATE_TIMER = update(table(TimerRow)).where(table(TimerRow).c.id == bindparam("k_id"))
+
+# --- narrow updates (SQLite) --------------------------------------------------------------------------
+# SQLite rewrites an index on UPDATE when one of its columns (or of its WHERE clause) is in the SET
+# list, whatever the values: a completion that set every column of the case and task rows rewrote
+# eleven index entries that had not changed, a fifth of the pages each commit wrote to the WAL
+# (docs/benchmarks.md). There an UPDATE sets only what can have changed. (PostgreSQL decides by the
+# values, and keeps one statement text per table for its prepared statements: it sets whole rows.)
+
+# Set when the case starts and never changed by an event (engine/events.py): an UPDATE leaves them out.
+_CASE_FIXED = frozenset({"pathway_id", "team", "pseudonym", "opened_at", "municipality", "funder", "report_key"})
+# Indexed columns that change now and then (a close, a reopening, a migration, an escalation): set
+# only when the decision changed them, when the state it was taken on is known.
+_CASE_SOMETIMES = ("status", "pathway_version", "closed_at", "escalations_open")
 
 
-def _by_key(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows for an UPDATE ... WHERE id = :k_id (the id is the key, not a column to set)."""
-    return [{"k_id": r["id"], **{k: v for k, v in r.items() if k != "id"}} for r in rows]
+def _sometimes(state: CaseState) -> tuple[Any, ...]:
+    return state.status.value, state.pathway_version, state.closed_at, len(state.open_escalations)
+
+
+def _narrow_case_row(case_row: dict[str, Any], before: CaseState | None) -> dict[str, Any]:
+    """The columns of `case_row` an UPDATE on SQLite sets, its key included."""
+    unchanged = () if before is None else tuple(
+        name for name, was in zip(_CASE_SOMETIMES, _sometimes(before), strict=True) if case_row[name] == was)
+    return {name: value for name, value in case_row.items() if name not in _CASE_FIXED and name not in unchanged}
+
+
+# A task's columns an event can change (engine/events.py); the rest are set when it opens.
+_TASK_MUTABLE = ("role", "assignee", "status", "due_at", "completed_at", "reminders_sent", "escalation_level")
+
+
+def _task_mutables(task: Task) -> tuple[Any, ...]:
+    return (task.role, task.assignee, task.status.value, task.due_at, task.completed_at, task.reminders_sent,
+            task.escalation_level)
+
+
+def _narrow_task_rows(changed: list[dict[str, Any]], befores: dict[str, CaseState]) -> list[dict[str, Any]]:
+    """The changed task rows as an UPDATE on SQLite sets them: the key and the mutable columns that
+    differ from the task as it was (all of them when that is not known); rows where none does go."""
+    narrow = []
+    for row in changed:
+        before = befores.get(row["case_id"])
+        task = None if before is None else before.tasks.get(row["id"])
+        if task is None:
+            narrow.append({"id": row["id"], **{name: row[name] for name in _TASK_MUTABLE}})
+            continue
+        differ = {name: row[name] for name, was in zip(_TASK_MUTABLE, _task_mutables(task), strict=True)
+                  if row[name] != was}
+        if differ:
+            narrow.append({"id": row["id"], **differ})
+    return narrow
+
+
+# A timer's columns a decision changes; its case and kind are set when it is set.
+_TIMER_MUTABLE = ("id", "due_at", "status", "last_error")
+
+
+def _by_shape(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """`rows` grouped by the columns they set, each group one UPDATE run for all its rows."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(row), []).append(row)
+    return list(groups.values())
 
 
 def _write(session: Session, rows: _Rows, new_case_ids: set[str]) -> None:
@@ -366,8 +416,10 @@ def _write_on(cursor: Any, name: str, rows: _Rows, new_case_ids: set[str]) -> No
     else:  # SQLite runs each statement in C: inserts and updates as they are
         hot_sql.insert_rows(cursor, name, table(TaskRow), rows.new_tasks)
         hot_sql.insert_rows(cursor, name, table(TimerRow), rows.new_timers)
-        hot_sql.update_rows(cursor, name, table(TaskRow), rows.changed_tasks)
-        hot_sql.update_rows(cursor, name, table(TimerRow), rows.changed_timers)
+        for group in _by_shape(_narrow_task_rows(rows.changed_tasks, rows.befores)):
+            hot_sql.update_rows(cursor, name, table(TaskRow), group)
+        hot_sql.update_rows(cursor, name, table(TimerRow),
+                            [{name: row[name] for name in _TIMER_MUTABLE} for row in rows.changed_timers])
     hot_sql.delete_keys(cursor, name, table(TimerRow), "id", rows.gone_timers)
     personal_table = table(CasePersonalDataRow)
     # A case's tracks are never removed and a started one stays started: its rows are upserted.
@@ -420,12 +472,6 @@ def insert_cases(session: Session, started: Sequence[tuple[Decision, tuple[str, 
     rows.personal = {}
     _write(session, rows, set())
     insert_many(connection, table(CasePersonalDataRow), personal)
-
-
-def _case_update(save: PendingSave) -> dict[str, Any]:
-    columns = _case_columns(save.decision.state, save.personal_fields)
-    return {"k_id": save.decision.state.id, "k_loaded": save.loaded_version,
-            **{f"v_{name}": value for name, value in columns.items()}}
 
 
 def save_decision(session: Session, save: PendingSave) -> None:
@@ -490,8 +536,9 @@ def save_decision_on(cursor: Any, name: str, save: PendingSave, *, single: bool 
                                            new_timers=[], changed_timers=[], gone_timers=[], tracks={})
                 matched = True
             else:
-                matched = hot_sql.update_guarded(cursor, name, _CASES, case_row, key="id", guard="version",
-                                                 guard_value=save.loaded_version, also=also)
+                matched = hot_sql.update_guarded(cursor, name, _CASES, _narrow_case_row(case_row, save.before),
+                                                 key="id", guard="version", guard_value=save.loaded_version,
+                                                 also=also)
         except Exception as exc:
             if hot_sql.is_stale(exc):
                 raise _stale(save) from exc
@@ -528,8 +575,13 @@ def save_decisions(session: Session, saves: Sequence[PendingSave]) -> None:
             updated = hot_sql.update_many_guarded(
                 cursor, _CASES, [{"id": s.decision.state.id, **_case_columns(s.decision.state, s.personal_fields)}
                                  for s in changed], [s.loaded_version for s in changed], key="id", guard="version")
-        else:
-            updated = session.connection().execute(_UPDATE_CASE, [_case_update(save) for save in changed]).rowcount
+        else:  # one UPDATE a shape (`_narrow_case_row`), run for each of its cases
+            loaded = {s.decision.state.id: s.loaded_version for s in changed}
+            narrow = [_narrow_case_row({"id": s.decision.state.id, **_case_columns(s.decision.state, s.personal_fields)},
+                                       s.before) for s in changed]
+            updated = sum(hot_sql.update_rows(cursor, name, _CASES, group, guard="version",
+                                              guard_values=[loaded[row["id"]] for row in group])
+                          for group in _by_shape(narrow))
         if updated != len(changed):
             raise StaleCaseError(
                 f"{len(changed) - updated} of cases {', '.join(s.decision.state.id for s in changed[:5])}"

@@ -24,6 +24,8 @@ from engine.state import CaseState, TimerStatus
 from integrations.db import outbox, repository
 from integrations.db.engine_factory import read_session
 from integrations.db.models import CaseRow, TaskRow, TimerRow
+from integrations.reporting.cellkey import record_key
+from integrations.reporting.projection import case_funder
 from integrations.service import CaseService, build_service
 from tests.scenario_language import Scenario
 
@@ -134,8 +136,15 @@ class DatabaseDriver:
             timers = {r.id: r for r in session.execute(select(TimerRow).where(TimerRow.case_id == self.case_id)).scalars()}
         assert row is not None
         problems: list[str] = []
-        case_columns = (row.status, row.outcome, row.close_reason, row.version, row.closed_at)
-        case_state = (state.status.value, state.outcome, state.close_reason, state.version, state.closed_at)
+        # Every column of the case row (a save on SQLite sets only those that changed: what it leaves
+        # out must still hold).
+        funder = case_funder(state.funder, state.municipality)
+        case_columns = (row.pathway_id, row.pathway_version, row.status, row.team, row.pseudonym, row.opened_at,
+                        row.closed_at, row.outcome, row.close_reason, row.version, row.municipality, row.funder,
+                        row.report_key, row.escalations_open)
+        case_state = (state.pathway_id, state.pathway_version, state.status.value, state.team, state.pseudonym,
+                      state.opened_at, state.closed_at, state.outcome, state.close_reason, state.version,
+                      state.municipality, funder, record_key(state.id), len(state.open_escalations))
         if case_columns != case_state:
             problems.append(f"case row {case_columns} but state {case_state}")
         if set(tasks) != set(state.tasks):
@@ -144,9 +153,13 @@ class DatabaseDriver:
             r = tasks.get(task.id)
             if r is None:
                 continue
-            projected = (r.status, r.role, r.assignee, r.due_at, r.reminders_sent, r.escalation_level)
-            actual = (task.status.value, task.role, task.assignee, task.due_at, task.reminders_sent,
-                      task.escalation_level)
+            projected = (r.case_id, r.type, r.step, r.flow, r.title, r.status, r.role, r.assignee, r.team, r.due_at,
+                         r.created_at, r.completed_at, r.reminders_sent, r.escalation_level, r.municipality,
+                         r.pathway_id, r.funder, r.report_key)
+            actual = (state.id, task.type.value, task.step_id, task.flow, task.title, task.status.value, task.role,
+                      task.assignee, state.team, task.due_at, task.created_at, task.completed_at,
+                      task.reminders_sent, task.escalation_level, state.municipality, state.pathway_id, funder,
+                      record_key(task.id))
             if projected != actual:
                 problems.append(f"task row {task.id} ({task.step_id}) {projected} but state {actual}")
         kept = {i for i, timer in state.timers.items() if timer.status.value != "cancelled"}  # cancelled: row deleted
@@ -154,9 +167,10 @@ class DatabaseDriver:
             problems.append(f"timer rows {sorted(timers)} but state timers {sorted(kept)} (besides the cancelled)")
         for timer in state.timers.values():
             t = timers.get(timer.id)
-            if t is not None and (t.status, t.due_at) != (timer.status.value, timer.due_at):
-                problems.append(f"timer row {timer.id} ({t.status}, {t.due_at.isoformat()}) but state "
-                                f"({timer.status.value}, {timer.due_at.isoformat()})")
+            if t is not None and (t.case_id, t.kind, t.status, t.due_at) != (state.id, timer.kind.value,
+                                                                             timer.status.value, timer.due_at):
+                problems.append(f"timer row {timer.id} ({t.case_id}, {t.kind}, {t.status}, {t.due_at.isoformat()}) "
+                                f"but state ({timer.kind.value}, {timer.status.value}, {timer.due_at.isoformat()})")
         queued = sum(1 for e in self.history() if e.type == "message_queued")
         if len(self.messages()) != queued:
             problems.append(f"{len(self.messages())} outbox rows but {queued} message_queued events")

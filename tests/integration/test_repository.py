@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
+from sqlalchemy import event as sqlalchemy_event
 
 from engine.clock import ManualClock
 from engine.decide import Decision
@@ -234,3 +235,63 @@ def test_a_pathway_built_in_code_is_published_by_its_text_hash(service: CaseServ
     pathway = dataclasses.replace(visits_pathway(3), fingerprint="")
     assert service.publish(pathway, visits_source(3), "code").new is True
     assert service.publish(pathway, visits_source(3), "code").new is False
+
+
+def _case_columns_agree(service: CaseService, db: Engine, case_id: str) -> None:
+    state = service.case(case_id)
+    with read_session(db) as session:
+        row = session.get(CaseRow, case_id)
+    assert row is not None
+    assert (row.pathway_id, row.pathway_version, row.status, row.team, row.pseudonym, row.opened_at, row.closed_at,
+            row.outcome, row.close_reason, row.version, row.escalations_open) == (
+        state.pathway_id, state.pathway_version, state.status.value, state.team, state.pseudonym, state.opened_at,
+        state.closed_at, state.outcome, state.close_reason, state.version, len(state.open_escalations))
+
+
+def test_every_case_column_follows_the_state_through_escalation_close_and_reopening(
+    service: CaseService, clock: ManualClock, db: Engine
+) -> None:
+    # A save on SQLite sets only the case columns that changed (repository._narrow_case_row): each
+    # that changes now and then must still change when it does.
+    raising = visits_source().replace("id: test-visits\n", "id: test-visits-raise\n", 1).replace(
+        "      - {after: 8 hours, action: reassign, to: coordinator}\n",
+        "      - {after: 8 hours, action: reassign, to: coordinator}\n"
+        "      - {after: 12 hours, action: raise, to: manager}\n", 1)
+    service.publish_pathway(raising, "raise.yaml")
+    case_id = service.start_case("test-visits-raise", "signal", CLIENT, actor="intake", team="noord").case_id
+    clock.advance(timedelta(days=3))  # the intake overdue: its last rung raises an escalation
+    service.fire_due()
+    escalated = service.case(case_id)
+    assert escalated.open_escalations
+    _case_columns_agree(service, db, case_id)
+    service.resolve_escalation(case_id, escalated.open_escalations[0]["id"], actor="coordinator")
+    _case_columns_agree(service, db, case_id)
+    service.close_case(case_id, "client_moved", actor="coordinator")
+    _case_columns_agree(service, db, case_id)
+    service.reopen(case_id, actor="coordinator", reason="cliënt terug")
+    _case_columns_agree(service, db, case_id)
+    assert service.case(case_id).closed_at is None
+
+
+def test_an_update_on_sqlite_names_only_what_can_have_changed(service: CaseService, db: Engine) -> None:
+    """SQLite rewrites an index whose column is in an UPDATE's SET list, whatever the value: a
+    completion leaves out the case's and the task's columns fixed at their start (their indexes
+    stay untouched) and the case's status, which did not change."""
+    if db.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL sets whole rows (one statement text a table; it decides by the values)")
+    case_id = _start(service, team="noord")
+    intake = _intake_task(service, case_id)
+    statements: list[str] = []
+    db.dispose()  # new connections, each tracing what it runs
+    listen = sqlalchemy_event.listens_for(db, "connect")
+    listen(lambda connection, _record: connection.set_trace_callback(statements.append))
+    service.cases_kept.drop(case_id)
+    service.complete_task(intake, {"outcome": "help", "problems": ["debts"]}, actor="anna")
+    updates = {s.split()[1]: s.split(" WHERE ")[0] for s in statements if s.startswith("UPDATE")}
+    assert "cases" in updates and "tasks" in updates, statements
+    for column in ("pathway_id", "team", "pseudonym", "opened_at", "funder", "municipality", "status", "closed_at"):
+        assert f"{column} =" not in updates["cases"].replace("escalations_open =", "")
+    for column in ("case_id", "funder", "pathway_id", "team", "type", "step", "created_at", "report_key"):
+        assert f" {column} =" not in updates["tasks"]
+    assert "status =" in updates["tasks"] and "completed_at =" in updates["tasks"]
+    _case_columns_agree(service, db, case_id)
