@@ -100,6 +100,12 @@ class _Deadline:
     escalation: EscalationStep | None
 
 
+# The step kinds `_Run.enter` tells apart, as the plain strings steps carry (an enum's `.value` is a
+# descriptor call, on every step entered).
+_HUMAN_TASK, _DECISION, _TRACKS, _END, _CLOSE_TRACK = (
+    k.value for k in (StepKind.HUMAN_TASK, StepKind.DECISION, StepKind.TRACKS, StepKind.END, StepKind.CLOSE_TRACK))
+
+
 class _Run:
     """One command being decided: a private state copy and the events so far."""
 
@@ -204,16 +210,16 @@ class _Run:
             return
         self.emit("step_entered", {"flow": flow, "step_id": step_id})
         kind = step.kind
-        if kind == StepKind.HUMAN_TASK.value:
+        if kind == _HUMAN_TASK:
             self.open_human_task(flow, step)
-        elif kind == StepKind.DECISION.value:
+        elif kind == _DECISION:
             self.follow(flow, step, None)
-        elif kind == StepKind.TRACKS.value:
+        elif kind == _TRACKS:
             self.open_tracks(step)
-        elif kind == StepKind.END.value:
+        elif kind == _END:
             assert step.outcome is not None
             self.close_case(step.outcome, step.close_reason)
-        elif kind == StepKind.CLOSE_TRACK.value:
+        elif kind == _CLOSE_TRACK:
             assert step.result is not None
             self.close_track(flow, step.result)
         else:

@@ -23,6 +23,8 @@ class FunderKind(str, Enum):
     HOUSING_CORPORATION = "housing_corporation"  # woningcorporatie: e.g. the L-number
 
 
+_MUNICIPALITY_PREFIX = f"{FunderKind.MUNICIPALITY.value}:"
+
 KIND_LABELS = {
     FunderKind.MUNICIPALITY: "gemeente",
     FunderKind.HEALTH_INSURER: "zorgverzekeraar",
@@ -77,4 +79,4 @@ def parse_funder_key(text: str) -> tuple[FunderKind, str]:
 
 def municipality_key(cbs_code: str) -> str:
     """The funder key of a municipality (the funder of a case that names no other)."""
-    return f"{FunderKind.MUNICIPALITY.value}:{cbs_code}"
+    return _MUNICIPALITY_PREFIX + cbs_code

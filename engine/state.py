@@ -138,14 +138,14 @@ class Task:
     def to_json(self) -> dict[str, Any]:
         # The same document as _compact over every field (optional ones left out at their default),
         # built directly: this runs for every live task on every save.
-        d: dict[str, Any] = {"id": self.id, "type": self.type.value, "step_id": self.step_id}
+        d: dict[str, Any] = {"id": self.id, "type": self.type._value_, "step_id": self.step_id}
         if self.flow not in _DEFAULTS:
             d["flow"] = self.flow
         d["title"] = self.title
         d["role"] = self.role
         if self.assignee not in _DEFAULTS:
             d["assignee"] = self.assignee
-        d["status"] = self.status.value
+        d["status"] = self.status._value_  # not `.value`: a descriptor call, on every save
         d["created_at"] = _iso(self.created_at)
         d["due_at"] = _iso(self.due_at)
         if self.completed_at is not None:
@@ -201,8 +201,8 @@ class Timer:
 
     def to_json(self) -> dict[str, Any]:
         # As _compact over every field, built directly (every live timer, every save).
-        d: dict[str, Any] = {"id": self.id, "kind": self.kind.value, "due_at": _iso(self.due_at),
-                             "status": self.status.value, "ref": self.ref}
+        d: dict[str, Any] = {"id": self.id, "kind": self.kind._value_, "due_at": _iso(self.due_at),
+                             "status": self.status._value_, "ref": self.ref}
         if self.flow not in _DEFAULTS:
             d["flow"] = self.flow
         if self.index not in _DEFAULTS:
@@ -264,7 +264,7 @@ class TrackState:
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
-            "status": self.status.value,
+            "status": self.status._value_,
             "owner_role": self.owner_role,
             "position": None if self.position is None else self.position.to_json(),
             "started_at": _ts(self.started_at),

@@ -246,18 +246,19 @@ def _case_columns(state: CaseState, fields: Iterable[str]) -> dict[str, Any]:
     }
 
 
-def _task_row(task: Task, state: CaseState) -> dict[str, Any]:
+def _task_row(task: Task, state: CaseState, funder: str | None = None) -> dict[str, Any]:
+    """A task's row; `funder`, the case's (`case_funder`), when the caller has it already."""
     return {
         "id": task.id,
         "case_id": state.id,
-        "type": task.type.value,
+        "type": task.type._value_,  # not `.value` (a descriptor call): this runs for every row a save writes
         "step": task.step_id,
         "flow": task.flow,
         "title": task.title,
         "role": task.role,
         "assignee": task.assignee,
         "team": state.team,
-        "status": task.status.value,
+        "status": task.status._value_,
         "due_at": task.due_at,
         "created_at": task.created_at,
         "completed_at": task.completed_at,
@@ -265,14 +266,14 @@ def _task_row(task: Task, state: CaseState) -> dict[str, Any]:
         "escalation_level": task.escalation_level,
         "municipality": state.municipality,  # the report columns (integrations/reporting/figures.py)
         "pathway_id": state.pathway_id,
-        "funder": case_funder(state.funder, state.municipality),
+        "funder": funder or case_funder(state.funder, state.municipality),
         "report_key": record_key(task.id),
     }
 
 
 def _timer_row(timer: Timer, case_id: str) -> dict[str, Any]:
-    return {"id": timer.id, "case_id": case_id, "kind": timer.kind.value, "due_at": timer.due_at,
-            "status": timer.status.value, "last_error": None}
+    return {"id": timer.id, "case_id": case_id, "kind": timer.kind._value_, "due_at": timer.due_at,
+            "status": timer.status._value_, "last_error": None}
 
 
 def _collect(save: PendingSave, rows: _Rows) -> None:
@@ -309,8 +310,9 @@ def _collect(save: PendingSave, rows: _Rows) -> None:
                                            state.tracks)
     if save.before is not None:
         rows.befores[state.id] = save.before
-    rows.new_tasks.extend(_task_row(state.tasks[i], state) for i in new_tasks)
-    rows.changed_tasks.extend(_task_row(state.tasks[i], state) for i in touched_tasks - new_tasks)
+    funder = case_funder(state.funder, state.municipality)
+    rows.new_tasks.extend(_task_row(state.tasks[i], state, funder) for i in new_tasks)
+    rows.changed_tasks.extend(_task_row(state.tasks[i], state, funder) for i in touched_tasks - new_tasks)
     # A cancelled timer's row goes: the `timers` table holds what the sweep, the incidents and the
     # archive need (pending, paused, failed and fired timers); the events keep the cancelled ones.
     cancelled = {i for i in touched_timers | new_timers
@@ -344,7 +346,7 @@ _CASE_SOMETIMES = ("status", "pathway_version", "closed_at", "escalations_open")
 
 
 def _sometimes(state: CaseState) -> tuple[Any, ...]:
-    return state.status.value, state.pathway_version, state.closed_at, len(state.open_escalations)
+    return state.status._value_, state.pathway_version, state.closed_at, len(state.open_escalations)
 
 
 def _narrow_case_row(case_row: dict[str, Any], before: CaseState | None) -> dict[str, Any]:
@@ -359,7 +361,7 @@ _TASK_MUTABLE = ("role", "assignee", "status", "due_at", "completed_at", "remind
 
 
 def _task_mutables(task: Task) -> tuple[Any, ...]:
-    return (task.role, task.assignee, task.status.value, task.due_at, task.completed_at, task.reminders_sent,
+    return (task.role, task.assignee, task.status._value_, task.due_at, task.completed_at, task.reminders_sent,
             task.escalation_level)
 
 

@@ -19,6 +19,7 @@ first), so a perturbed count is never negative and never below the threshold min
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from typing import Final
 
 MODULUS: Final = 2**31
@@ -29,6 +30,7 @@ _SPREAD: Final = tuple(d for d, n in _TABLE for _ in range(n))
 _SALT: Final = b"carepath cell key v1"
 
 
+@lru_cache(maxsize=8192)  # a task's key is asked when it opens and again when a save changes it
 def record_key(identifier: str) -> int:
     """The fixed record key of a record (case id, task id, case id + track): 0 <= key < 2**31."""
     digest = hashlib.blake2b(identifier.encode("utf-8"), digest_size=8, key=_SALT).digest()
