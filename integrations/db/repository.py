@@ -421,7 +421,7 @@ def _write_on(cursor: Any, name: str, rows: _Rows, new_case_ids: set[str]) -> No
         for group in _by_shape(_narrow_task_rows(rows.changed_tasks, rows.befores)):
             hot_sql.update_rows(cursor, name, table(TaskRow), group)
         hot_sql.update_rows(cursor, name, table(TimerRow),
-                            [{name: row[name] for name in _TIMER_MUTABLE} for row in rows.changed_timers])
+                            [{column: row[column] for column in _TIMER_MUTABLE} for row in rows.changed_timers])
     hot_sql.delete_keys(cursor, name, table(TimerRow), "id", rows.gone_timers)
     personal_table = table(CasePersonalDataRow)
     # A case's tracks are never removed and a started one stays started: its rows are upserted.
