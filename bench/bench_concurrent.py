@@ -50,20 +50,10 @@ def _start_cases(service: Any, cases: int) -> list[str]:
             for i in range(cases)]
 
 
-def _process(url: str, data_dir: str, ids: list[str], warm: str, writers: int, group: bool, go: Any,
-             results: Any) -> None:
-    """One web server process: its own service on the shared database, `writers` threads; warmed by
-    one untimed command on case `warm` (the holiday tables, the pathway compiled), as a server that
-    has answered requests is."""
-    os.environ[GROUP_COMMIT_ENV] = "1" if group else "0"
-    service = build_service(url, ManualClock(START), data_dir=Path(data_dir))
-    service.complete_task(f"{warm}.2", FORM, actor="user:w1")
-    settle()  # as `carepath serve` does once started (integrations/runtime/heap.py)
-    latencies: list[float] = []
-    errors: list[str] = []
-
-    start = threading.Event()
-
+def _writers(service: Any, ids: list[str], writers: int, start: Any, latencies: list[float],
+             errors: list[str]) -> list[threading.Thread]:
+    """`writers` threads started, each waiting for `start` (`.wait()`), then completing the doorstep
+    visit of its share of `ids` one after another; latencies and errors appended."""
     def writer(mine: list[str]) -> None:
         start.wait()
         try:
@@ -77,6 +67,22 @@ def _process(url: str, data_dir: str, ids: list[str], warm: str, writers: int, g
     threads = [threading.Thread(target=writer, args=(ids[w::writers],)) for w in range(writers)]
     for t in threads:
         t.start()
+    return threads
+
+
+def _process(url: str, data_dir: str, ids: list[str], warm: str, writers: int, group: bool, go: Any,
+             results: Any) -> None:
+    """One web server process: its own service on the shared database, `writers` threads; warmed by
+    one untimed command on case `warm` (the holiday tables, the pathway compiled), as a server that
+    has answered requests is."""
+    os.environ[GROUP_COMMIT_ENV] = "1" if group else "0"
+    service = build_service(url, ManualClock(START), data_dir=Path(data_dir))
+    service.complete_task(f"{warm}.2", FORM, actor="user:w1")
+    settle()  # as `carepath serve` does once started (integrations/runtime/heap.py)
+    latencies: list[float] = []
+    errors: list[str] = []
+    start = threading.Event()
+    threads = _writers(service, ids, writers, start, latencies, errors)
     committer = GroupCommitter.for_engine(service.db)
     go.wait()  # every process built, its threads waiting
     start.set()
@@ -128,24 +134,10 @@ def run(backend_name: str, writers: int, cases: int, group: bool) -> dict[str, A
     try:
         service = build_service(backend.url, ManualClock(START), data_dir=tmp)
         ids = _start_cases(service, cases)
-        form = FORM
-        errors: list[BaseException] = []
+        errors: list[str] = []
         latencies: list[float] = []
         barrier = threading.Barrier(writers + 1)
-
-        def writer(mine: list[str]) -> None:
-            barrier.wait()
-            try:
-                for case_id in mine:
-                    t0 = time.perf_counter()
-                    service.complete_task(f"{case_id}.2", form, actor="user:w1")
-                    latencies.append(time.perf_counter() - t0)
-            except BaseException as exc:  # counted and reported
-                errors.append(exc)
-
-        threads = [threading.Thread(target=writer, args=(ids[w::writers],)) for w in range(writers)]
-        for t in threads:
-            t.start()
+        threads = _writers(service, ids, writers, barrier, latencies, errors)
         committer = GroupCommitter.for_engine(service.db)
         groups0, commands0 = committer.groups, committer.commands
         barrier.wait()
@@ -154,7 +146,7 @@ def run(backend_name: str, writers: int, cases: int, group: bool) -> dict[str, A
             t.join()
         elapsed = time.perf_counter() - t0
         if errors:
-            raise RuntimeError(f"{len(errors)} commands failed, first: {errors[0]!r}")
+            raise RuntimeError(f"{len(errors)} commands failed, first: {errors[0]}")
         done = sum(1 for _ in latencies)
         groups = committer.groups - groups0
         service.db.dispose()
