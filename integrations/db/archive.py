@@ -11,6 +11,10 @@ exports, the DDAS results and the replay of a case's whole state see no differen
 personal moves: the history holds no personal data (models.py), and erasing a client still
 deletes only their `case_personal_data` row.
 
+The closed case's live state stays in its row (a reopening decides on it), packed once more at a
+tighter level (`STATE_LEVEL`, about 20 % smaller than the live level's): it is read only when the case
+is shown or reopened, and the next command writes it at the live level again.
+
 What stays where it was: the case row (its live state), the tasks (work lists and the municipal
 reports read them), timers that are pending, paused or failed, and messages not yet delivered or
 given up (incidents point at those).
@@ -32,7 +36,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Column, Integer, String, and_, bindparam, delete, exists, insert, select, update
+from sqlalchemy import (
+    Column,
+    Integer,
+    LargeBinary,
+    String,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy import table as table_clause
 from sqlalchemy.orm import Session
 
@@ -60,6 +76,10 @@ _ATTEMPTS = table_clause(
     Column("channel", String), Column("started_at", UTCDateTime()), Column("finished_at", UTCDateTime()),
     Column("outcome", String), Column("detail", String), Column("dispatcher", String),
 )
+
+
+# The case rows' state as stored (packed bytes), to pack it tighter without reading it as a document.
+_CASE_STATES = table_clause("cases", Column("id", String), Column("status", String), Column("state", LargeBinary))
 
 
 class ArchiveError(StorageError):
@@ -114,6 +134,9 @@ def _moment(text: str | None) -> datetime | None:
 
 _ZLIB = 0x78  # the first byte of every zlib stream carepath wrote before (deflate, 32 KB window)
 LEVEL = 9  # written once, read rarely: tighter than the live rows' level 3 (about 2.0 KB a case against 2.6)
+# A closed case's state, packed again as its history is archived: 414 bytes against 528 at the live
+# level 3 (eviction prevention), 0.16 ms a state; levels above 15 gain a few bytes for five times the time.
+STATE_LEVEL = 15
 
 
 def encode(document: dict[str, Any]) -> bytes:
@@ -288,7 +311,23 @@ def _archive_batch(session: Session, case_ids: Sequence[str], now: datetime) -> 
     for chunk in _chunks(message_ids, 500):
         session.execute(delete(_ATTEMPTS).where(_ATTEMPTS.c.message_id.in_(chunk)))
         session.execute(delete(OutboxRow).where(OutboxRow.id.in_(chunk)))
+    _pack_states_tighter(session, list(through))
     return ArchiveReport(len(through), moved_events, len(timer_ids), len(message_ids))
+
+
+def _pack_states_tighter(session: Session, case_ids: list[str]) -> None:
+    """The closed cases' states packed at `STATE_LEVEL`: the same document, fewer bytes. The case rows are
+    this transaction's (locked on PostgreSQL by `_due_cases`); their version does not move, as nothing a
+    decision reads changes."""
+    c = _CASE_STATES.c
+    rows: list[dict[str, Any]] = []
+    for chunk in _chunks(case_ids, 500):
+        for case_id, stored in session.execute(select(c.id, c.state).where(c.id.in_(chunk), c.status == "closed")):
+            tighter = packed_json.pack(packed_json.unpack(stored), level=STATE_LEVEL)
+            if len(tighter) < len(stored):
+                rows.append({"k_id": case_id, "state": tighter})
+    if rows:
+        session.execute(update(_CASE_STATES).where(c.id == bindparam("k_id")), rows)
 
 
 def _chunks(items: list[str], size: int) -> Iterable[list[str]]:

@@ -214,6 +214,12 @@ class CaseArchiveRow(Base):
     history: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+# The tasks a municipal report counts (reporting/figures.py `_task_counts`), and the condition of the
+# partial index it reads (migration 0025). The report writes this very text into its query: both
+# planners use a partial index only when the query's condition contains the index's, literally.
+REPORTED_TASKS = "type IN ('human_task', 'evaluation') AND status <> 'cancelled'"
+
+
 class TaskRow(Base):
     __tablename__ = "tasks"
 
@@ -233,15 +239,16 @@ class TaskRow(Base):
     reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
     # Copies of the case's, for the municipal reports (integrations/reporting/figures.py): one index scan per
-    # report, by funder (ix_tasks_funder_report; the index by municipality went in migration 0022).
-    municipality: Mapped[str | None] = mapped_column(String(64))
+    # report, by funder (ix_tasks_funder_report, which holds only the tasks a report counts: REPORTED_TASKS;
+    # the copy of the municipality went in migration 0025).
     pathway_id: Mapped[str | None] = mapped_column(String(64))
     funder: Mapped[str | None] = mapped_column(String(100))  # the case's, and the task's own record key (0009)
     report_key: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
         Index("ix_tasks_funder_report", "funder", "pathway_id", "due_at",
-              postgresql_include=["type", "status", "completed_at", "case_id", "report_key"]),
+              postgresql_include=["type", "completed_at", "case_id", "report_key"],
+              postgresql_where=text(REPORTED_TASKS), sqlite_where=text(REPORTED_TASKS)),
         # "my open tasks" and "the role's queue", both by due moment; only open tasks are indexed.
         Index("ix_tasks_open_assignee", "assignee", "due_at",
               postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),

@@ -264,8 +264,7 @@ def _task_row(task: Task, state: CaseState, funder: str | None = None) -> dict[s
         "completed_at": task.completed_at,
         "reminders_sent": task.reminders_sent,
         "escalation_level": task.escalation_level,
-        "municipality": state.municipality,  # the report columns (integrations/reporting/figures.py)
-        "pathway_id": state.pathway_id,
+        "pathway_id": state.pathway_id,  # the report columns (integrations/reporting/figures.py)
         "funder": funder or case_funder(state.funder, state.municipality),
         "report_key": record_key(task.id),
     }

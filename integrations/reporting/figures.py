@@ -62,7 +62,7 @@ from engine.state import TaskType
 from integrations.clock import SystemClock
 from integrations.db.engine_factory import read_session
 from integrations.db.errors import StorageError
-from integrations.db.models import CaseRow, CaseTrackRow, PathwayVersionRow, TaskRow
+from integrations.db.models import REPORTED_TASKS, CaseRow, CaseTrackRow, PathwayVersionRow, TaskRow
 from integrations.db.pathway_store import loader_parser
 from integrations.db.sql import table
 from integrations.reporting import cellkey
@@ -354,14 +354,16 @@ def _task_counts(session: Session, municipality: str, pathway_id: str | None, lo
                  min_cell: int) -> dict[str, TaskCounts]:
     """Human tasks and evaluations due in [lo, cut), not cancelled, per type and bucket: (tasks, cases).
 
-    `tasks.funder`/`pathway_id` (copies of the case's) make this one scan of `ix_tasks_funder_report`.
+    `tasks.funder`/`pathway_id` (copies of the case's) make this one scan of `ix_tasks_funder_report`,
+    which holds only these tasks (`REPORTED_TASKS`, a partial index: migration 0025).
     The number of distinct cases behind a bucket only decides suppression, so on PostgreSQL it is
     first bounded from below by a 64-bit bitmap of hashed case ids (bit_or, no sort): a bucket whose
     bitmap has `min_cell` bits set has at least that many cases. Only a bucket with at least
     `min_cell` tasks but fewer bits is counted exactly (count distinct)."""
     t = _TASKS.c
-    where = [t.funder == scope_key(municipality), t.due_at >= lo, t.due_at < cut, t.status != "cancelled",
-             t.type.in_([TaskType.HUMAN.value, TaskType.EVALUATION.value])]
+    # REPORTED_TASKS as literal text, not bound values: it is the partial index's own condition.
+    where = [t.funder == scope_key(municipality), t.due_at >= lo, t.due_at < cut,
+             text(REPORTED_TASKS).self_group()]
     if pathway_id is not None:
         where.append(t.pathway_id == pathway_id)
     bucket = case((t.completed_at.is_(None), "not_done"), (t.completed_at <= t.due_at, "on_time"), else_="late")

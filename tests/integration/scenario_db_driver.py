@@ -154,11 +154,11 @@ class DatabaseDriver:
             if r is None:
                 continue
             projected = (r.case_id, r.type, r.step, r.flow, r.title, r.status, r.role, r.assignee, r.team, r.due_at,
-                         r.created_at, r.completed_at, r.reminders_sent, r.escalation_level, r.municipality,
+                         r.created_at, r.completed_at, r.reminders_sent, r.escalation_level,
                          r.pathway_id, r.funder, r.report_key)
             actual = (state.id, task.type.value, task.step_id, task.flow, task.title, task.status.value, task.role,
                       task.assignee, state.team, task.due_at, task.created_at, task.completed_at,
-                      task.reminders_sent, task.escalation_level, state.municipality, state.pathway_id, funder,
+                      task.reminders_sent, task.escalation_level, state.pathway_id, funder,
                       record_key(task.id))
             if projected != actual:
                 problems.append(f"task row {task.id} ({task.step_id}) {projected} but state {actual}")

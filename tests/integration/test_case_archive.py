@@ -87,6 +87,31 @@ def test_an_archived_case_reads_as_before(service: CaseService, clock: ManualClo
     assert archive_closed(db, clock.now()).cases == 0
 
 
+def test_a_closed_case_s_state_is_packed_tighter_and_reads_the_same(service: CaseService, clock: ManualClock,
+                                                                    db: Engine) -> None:
+    case_id = _closed_case(service, clock, db)
+
+    def stored() -> tuple[bytes, int]:
+        with read_session(db) as session:
+            row = session.execute(select(CaseRow.version).where(CaseRow.id == case_id)).one()
+            raw = session.connection().exec_driver_sql(
+                "SELECT state FROM cases WHERE id = " + ("?" if db.dialect.name == "sqlite" else "%s"),
+                (case_id,)).scalar_one()
+            return bytes(raw), row.version
+
+    with read_session(db) as session:
+        before_state = repository.stored_state(session, case_id)
+    packed_before, version = stored()
+    archive_closed(db, clock.now(), after=timedelta(0))
+    packed_after, version_after = stored()
+    assert len(packed_after) < len(packed_before) and version_after == version
+    with read_session(db) as session:
+        assert repository.stored_state(session, case_id) == before_state
+    service.cases_kept.drop(case_id)
+    service.reopen(case_id, actor="coordinator", reason="cliënt terug")  # a command on the repacked state
+    assert service.case(case_id).status.value == "open"
+
+
 def test_the_archive_holds_no_personal_data(service: CaseService, clock: ManualClock, db: Engine) -> None:
     case_id = _closed_case(service, clock, db)
     personal = service.case(case_id).data["client_name"]

@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import random
+import re
 import statistics
 import time
 from collections import Counter
@@ -20,13 +21,14 @@ from typing import Any
 import pytest
 from alembic import command
 from sqlalchemy import Engine, create_engine, insert, inspect, select, text
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.orm import Session
 
 from engine.clock import ManualClock
 from engine.errors import NotFoundError, ValidationError
 from engine.state import CaseState, CaseStatus, TaskStatus, TaskType
 from integrations.db.engine_factory import create_db_engine, read_session, write_session
-from integrations.db.models import CaseRow, TaskRow
+from integrations.db.models import REPORTED_TASKS, CaseRow, TaskRow
 from integrations.migrations import alembic_config, upgrade_database
 from integrations.reporting.cellkey import record_key
 from integrations.reporting.figures import (
@@ -99,11 +101,12 @@ def test_saving_a_case_fills_the_report_columns(service: CaseService, db: Engine
     nowhere = _start(service, "Dirk", None)
     with read_session(db) as session:
         rows = {r.id: (r.municipality, r.origin_group) for r in session.execute(select(CaseRow)).scalars()}
-        tasks = {(r.case_id, r.municipality, r.pathway_id) for r in session.execute(select(TaskRow)).scalars()}
+        funders = {r.id: r.funder for r in session.execute(select(CaseRow)).scalars()}
+        tasks = {(r.case_id, r.funder, r.pathway_id) for r in session.execute(select(TaskRow)).scalars()}
     assert rows == {plain: (MUNICIPALITY, None), registered: (MUNICIPALITY, "non_western"),
                     objected: (OTHER, "objected"), nowhere: (None, None)}
-    assert tasks == {(plain, MUNICIPALITY, "test-visits"), (registered, MUNICIPALITY, "test-visits"),
-                     (objected, OTHER, "test-visits"), (nowhere, None, "test-visits")}
+    assert funders[plain] == funders[registered] == f"municipality:{MUNICIPALITY}" != funders[objected]
+    assert tasks == {(case_id, funders[case_id], "test-visits") for case_id in (plain, registered, objected, nowhere)}
 
 
 # --- what the SQL counts, against the cases' states -------------------------------------------------
@@ -256,6 +259,38 @@ def test_published_cells_are_the_true_figures(service: CaseService, clock: Manua
     # The same report from a session the caller holds.
     with read_session(db) as session:
         assert build_report(session, MUNICIPALITY, "test-visits", *MARCH, min_cell=3, now=now) == report
+
+
+def test_the_task_counts_read_the_partial_report_index(service: CaseService, clock: ManualClock, db: Engine) -> None:
+    """`ix_tasks_funder_report` holds only the tasks a report counts (migration 0025): both planners use a
+    partial index only when the query states its condition, so the report's statements are explained
+    with the values they ran with (PostgreSQL told to avoid a sequential scan where it can)."""
+    _scenario(service, clock, 5)
+    ran: list[tuple[str, Any]] = []
+
+    def keep(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
+        if re.search(r"\bFROM tasks\b", statement):
+            ran.append((statement, parameters))
+
+    sqlalchemy_event.listen(db, "before_cursor_execute", keep)
+    try:
+        build_report(db, MUNICIPALITY, "test-visits", *MARCH, min_cell=3, now=clock.now())
+    finally:
+        sqlalchemy_event.remove(db, "before_cursor_execute", keep)
+    assert ran
+    with db.connect() as connection:
+        if db.dialect.name == "postgresql":
+            connection.exec_driver_sql("SET enable_seqscan = off")
+        explain = "EXPLAIN QUERY PLAN " if db.dialect.name == "sqlite" else "EXPLAIN "
+        for statement, parameters in ran:
+            plan = " ".join(str(row[-1]) for row in connection.exec_driver_sql(explain + statement, parameters))
+            assert "ix_tasks_funder_report" in plan, (statement, plan)
+
+
+def test_the_report_condition_names_the_task_kinds_a_report_counts() -> None:
+    condition = (f"type IN ('{TaskType.HUMAN.value}', '{TaskType.EVALUATION.value}') "
+                 f"AND status <> '{TaskStatus.CANCELLED.value}'")
+    assert condition == REPORTED_TASKS
 
 
 def test_a_report_holds_no_name_pseudonym_or_case_id(service: CaseService, clock: ManualClock, db: Engine) -> None:
@@ -482,12 +517,13 @@ def test_the_migration_fills_existing_cases_and_tasks(blank_database: str) -> No
                     "reminders_sent, escalation_level) VALUES (:id, :case, 'human_task', 's', 'main', 't', 'w', "
                     "'open', :at, :at, 0, 0)"
                 ), {"id": case_id + ".1", "case": case_id, "at": moment})
-        upgrade_database(blank_database, engine)
+        _migrate(engine, blank_database, "0024_postgresql_packed_documents")  # tasks.municipality went in 0025
         with engine.connect() as connection:
             assert connection.execute(text("SELECT id, municipality, origin_group FROM cases ORDER BY id")).all() == [
                 ("a", MUNICIPALITY, "non_western"), ("b", None, "objected")]
             assert connection.execute(text("SELECT id, municipality, pathway_id FROM tasks ORDER BY id")).all() == [
                 ("a.1", MUNICIPALITY, "test-visits"), ("b.1", None, "test-visits")]
+        upgrade_database(blank_database, engine)
         _migrate(engine, blank_database, "0003_web", down=True)
         assert "municipality" not in {c["name"] for c in inspect(engine).get_columns("cases")}
         upgrade_database(blank_database, engine)
@@ -511,7 +547,7 @@ def _bulk_load(engine: Engine, rng: random.Random) -> None:
         cases = ("COPY cases (id, pathway_id, pathway_version, status, team, pseudonym, opened_at, closed_at, "
                  "outcome, close_reason, version, state, municipality, origin_group, funder, report_key) FROM STDIN")
         tasks = ("COPY tasks (id, case_id, type, step, flow, title, role, assignee, team, status, due_at, "
-                 "created_at, completed_at, reminders_sent, escalation_level, municipality, pathway_id, funder, report_key) "
+                 "created_at, completed_at, reminders_sent, escalation_level, pathway_id, funder, report_key) "
                  "FROM STDIN")
         opened_at = [year + timedelta(seconds=rng.randrange(365 * 86400)) for _ in range(BIG + 20_000)]
         with cursor.copy(cases) as copy:
@@ -535,7 +571,7 @@ def _bulk_load(engine: Engine, rng: random.Random) -> None:
                     copy.write_row((
                         f"C{i:08d}.{k}", f"C{i:08d}", "evaluation" if k >= 4 else "human_task", "stap", "main",
                         "Huisbezoek en gesprek met de huurder", "worker", None, "noord",
-                        "completed" if done else "open", due, opened, done, 0, 0, municipality, "test-visits",
+                        "completed" if done else "open", due, opened, done, 0, 0, "test-visits",
                         f"municipality:{municipality}", record_key(f"C{i:08d}.{k}"),
                     ))
         raw.commit()

@@ -1,6 +1,7 @@
 """Migration 0009 on SQLite and PostgreSQL: existing cases, tasks and their tracks get a funder, record
 keys and intervention rows from their state JSON, and the migration goes down again; 0022 drops the
-indexes by municipality that 0009 made unused."""
+indexes by municipality that 0009 made unused; 0025 makes the report index on tasks partial and drops
+`tasks.municipality`, and gives both back on the way down."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import inspect, text
+from sqlalchemy import insert, inspect, text
 
 from integrations.db.engine_factory import create_db_engine
+from integrations.db.models import CaseRow, TaskRow
 from integrations.migrations import upgrade_database
 from integrations.reporting.cellkey import record_key
 from tests.integration.test_reporting import _migrate, blank_database  # noqa: F401  (the fixture)
@@ -77,5 +79,44 @@ def test_0022_drops_the_report_indexes_by_municipality_and_downgrade_makes_them_
         assert by_municipality <= indexes()
         upgrade_database(blank_database, engine)
         assert not by_municipality & indexes()
+    finally:
+        engine.dispose()
+
+
+def test_0025_narrows_the_task_report_index_drops_the_municipality_copy_and_gives_both_back(
+        blank_database: str) -> None:  # noqa: F811
+    engine = create_db_engine(blank_database)
+    moment = datetime(2026, 3, 2, tzinfo=UTC)
+
+    def task_columns() -> set[str]:
+        return {c["name"] for c in inspect(engine).get_columns("tasks")}
+
+    def report_index() -> dict[str, Any]:
+        found = [dict(i) for i in inspect(engine).get_indexes("tasks") if i["name"] == "ix_tasks_funder_report"]
+        assert len(found) == 1
+        return found[0]
+
+    def condition() -> str | None:
+        options = report_index().get("dialect_options", {})
+        where = options.get("postgresql_where") or options.get("sqlite_where")
+        return None if where is None else str(where)
+
+    try:
+        upgrade_database(blank_database, engine)
+        assert "municipality" not in task_columns()
+        assert condition() is not None and "human_task" in str(condition()) and "cancelled" in str(condition())
+        with engine.begin() as connection:
+            connection.execute(insert(CaseRow).values(
+                id="a", pathway_id="test-visits", pathway_version=1, status="open", pseudonym="p", opened_at=moment,
+                version=1, state={"municipality": "GM0014"}, municipality="GM0014"))
+            connection.execute(insert(TaskRow).values(
+                id="a.1", case_id="a", type="human_task", step="s", flow="main", title="t", role="w", status="open",
+                due_at=moment, created_at=moment, reminders_sent=0, escalation_level=0))
+        _migrate(engine, blank_database, "0024_postgresql_packed_documents", down=True)
+        assert "municipality" in task_columns() and condition() is None
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT id, municipality FROM tasks")).all() == [("a.1", "GM0014")]
+        upgrade_database(blank_database, engine)
+        assert "municipality" not in task_columns() and condition() is not None
     finally:
         engine.dispose()
