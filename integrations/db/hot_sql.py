@@ -199,9 +199,17 @@ def _rows_json(table: Table, columns: tuple[str, ...], rows: Sequence[Mapping[st
 def _update(name: str, table: Table, key: str, columns: tuple[str, ...],
             guard: str | None, returning: bool = False, also: str | None = None) -> tuple[str, tuple[Convert, ...]]:
     d = dialect(name)
-    where = f"{key} = {d.mark}" + (f" AND {guard} = {d.mark}" if guard else "") + (f" AND {also}" if also else "")
+    keys = _key_columns(key)
+    where = " AND ".join(f"{k} = {d.mark}" for k in keys) + (f" AND {guard} = {d.mark}" if guard else "") + (
+        f" AND {also}" if also else "")
     sql = f'UPDATE {table.name} SET {", ".join(f"{c} = {d.mark}" for c in columns)} WHERE {where}'
-    return sql + (f" RETURNING {key}" if returning else ""), tuple(d.converter(table, c) for c in columns)
+    return sql + (f" RETURNING {keys[0]}" if returning else ""), tuple(d.converter(table, c) for c in columns)
+
+
+@cache
+def _key_columns(key: str) -> tuple[str, ...]:
+    """The columns of a key as the writers here name it: "id", or several ("case_id, track_id")."""
+    return tuple(part.strip() for part in key.split(","))
 
 
 def driver_cursor(session: Session) -> tuple[Any, str]:
@@ -255,19 +263,21 @@ def upsert_rows(cursor: Any, name: str, table: Table, rows: Sequence[Mapping[str
 
 def update_rows(cursor: Any, name: str, table: Table, rows: Sequence[Mapping[str, Any]], *, key: str = "id",
                 guard: str | None = None, guard_values: Sequence[Any] = (), count: bool = False) -> int:
-    """UPDATE each row by its `key` (and `guard = value`, one per row, when given). With `count` or a
+    """UPDATE each row by its `key`, which may name several columns ("case_id, track_id"), and
+    `guard = value`, one per row, when given. With `count` or a
     guard, the rows matched, read from `RETURNING` (in psycopg's pipeline mode reading a result sends
     what is queued and waits for it; a rowcount would not be there yet); otherwise `len(rows)`."""
     if not rows:
         return 0
-    columns = tuple(c for c in rows[0] if c != key)
+    keys = _key_columns(key)
+    columns = tuple(c for c in rows[0] if c not in keys)
     counted = count or guard is not None
     sql, _ = _update(name, table, key, columns, guard, counted)
     row_values = _values(name, table, columns)
     params = []
     for i, row in enumerate(rows):
         values = list(row_values(row))
-        values.append(row[key])
+        values.extend(row[k] for k in keys)
         if guard:
             values.append(guard_values[i])
         params.append(values)

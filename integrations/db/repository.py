@@ -97,7 +97,12 @@ class _Rows:
     gone_timers: list[str] = field(default_factory=list)  # cancelled: their rows are deleted (the events keep them)
     messages: list[dict[str, Any]] = field(default_factory=list)
     personal: dict[str, dict[str, Any]] = field(default_factory=dict)  # case id -> fields to store
-    tracks: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # case id -> its case_tracks rows
+    # case id -> its case_tracks rows that are new or changed (all of them when the state before is not known)
+    tracks: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # Of those, the ones stored before: their keys, and each as the key and the columns that changed
+    # (a narrow UPDATE on SQLite, as for tasks).
+    tracks_stored: set[tuple[str, str]] = field(default_factory=set)
+    track_updates: list[dict[str, Any]] = field(default_factory=list)
     befores: dict[str, CaseState] = field(default_factory=dict)  # case id -> PendingSave.before, where given
 
 
@@ -305,8 +310,7 @@ def _collect(save: PendingSave, rows: _Rows) -> None:
             touched_timers.update(t.id for t in state.timers.values() if t.status is TimerStatus.PENDING)
             touched_tasks.update(t.id for t in state.tasks.values() if t.status is TaskStatus.OPEN)
     if any(e.type.startswith("track_") for e in save.decision.events):  # the interventions, for the reports
-        rows.tracks[state.id] = track_rows(state.id, state.pathway_id, case_funder(state.funder, state.municipality),
-                                           state.tracks)
+        _collect_tracks(state, save.before, rows)
     if save.before is not None:
         rows.befores[state.id] = save.before
     funder = case_funder(state.funder, state.municipality)
@@ -326,6 +330,29 @@ def _collect(save: PendingSave, rows: _Rows) -> None:
         save.decision.events, fields
     ):
         rows.personal[state.id] = personal_data.split(state.data, fields)[1]
+
+
+def _collect_tracks(state: CaseState, before: CaseState | None, rows: _Rows) -> None:
+    """The case's `case_tracks` rows a save writes: those that differ from the rows of the state the
+    decision was taken on (a partner's answer closes one track of three: one row, not three)."""
+    funder = case_funder(state.funder, state.municipality)
+    after = track_rows(state.id, state.pathway_id, funder, state.tracks)
+    if before is None:
+        rows.tracks[state.id] = after
+        return
+    was = {r["track_id"]: r for r in track_rows(state.id, state.pathway_id, funder, before.tracks)}
+    changed = []
+    for row in after:
+        old = was.get(row["track_id"])
+        if old == row:
+            continue
+        changed.append(row)
+        if old is not None:
+            rows.tracks_stored.add((state.id, row["track_id"]))
+            rows.track_updates.append({"case_id": state.id, "track_id": row["track_id"],
+                                       **{k: v for k, v in row.items() if old.get(k) != v}})
+    if changed:
+        rows.tracks[state.id] = changed
 
 
 _CASES = table(CaseRow)
@@ -423,8 +450,17 @@ def _write_on(cursor: Any, name: str, rows: _Rows, new_case_ids: set[str]) -> No
                             [{column: row[column] for column in _TIMER_MUTABLE} for row in rows.changed_timers])
     hot_sql.delete_keys(cursor, name, table(TimerRow), "id", rows.gone_timers)
     personal_table = table(CasePersonalDataRow)
-    # A case's tracks are never removed and a started one stays started: its rows are upserted.
-    hot_sql.upsert_rows(cursor, name, table(CaseTrackRow), _track_rows(rows), key=_TRACK_KEY)
+    # A case's tracks are never removed and a started one stays started: its rows are upserted, on
+    # SQLite only the new ones; those stored before set only the columns that changed.
+    if name == "postgresql":
+        hot_sql.upsert_rows(cursor, name, table(CaseTrackRow), _track_rows(rows), key=_TRACK_KEY)
+    else:
+        stored = rows.tracks_stored
+        hot_sql.upsert_rows(cursor, name, table(CaseTrackRow),
+                            [r for r in _track_rows(rows) if (r["case_id"], r["track_id"]) not in stored],
+                            key=_TRACK_KEY)
+        for group in _by_shape(rows.track_updates):
+            hot_sql.update_rows(cursor, name, table(CaseTrackRow), group, key=_TRACK_KEY)
     for case_id, personal in rows.personal.items():
         row = {"case_id": case_id, "data": personal}
         if case_id in new_case_ids:
@@ -534,7 +570,8 @@ def save_decision_on(cursor: Any, name: str, save: PendingSave, *, single: bool 
                                        writes=[*_together(rows), (table(CaseTrackRow), _track_rows(rows), _TRACK_KEY)],
                                        deletes=[(table(TimerRow), "id", rows.gone_timers)], also=also)
                 rows = dataclasses.replace(rows, events=[], messages=[], new_tasks=[], changed_tasks=[],
-                                           new_timers=[], changed_timers=[], gone_timers=[], tracks={})
+                                           new_timers=[], changed_timers=[], gone_timers=[], tracks={},
+                                           tracks_stored=set(), track_updates=[])
                 matched = True
             else:
                 matched = hot_sql.update_guarded(cursor, name, _CASES, _narrow_case_row(case_row, save.before),

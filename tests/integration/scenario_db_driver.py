@@ -6,8 +6,8 @@ database again. Time moves on the service's `ManualClock`; `advance_to` sets the
 pending timer's due moment and runs the service's sweep (`fire_due`), so each timer fires at its
 own due moment, as in `InMemoryRunner.advance_to`.
 
-`extra_checks` compares the projections the service keeps next to the state (the task, timer and
-outbox tables and the case row) with the state itself.
+`extra_checks` compares the projections the service keeps next to the state (the task, timer,
+case_tracks and outbox tables and the case row) with the state itself.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from engine.events import Event
 from engine.state import CaseState, TimerStatus
 from integrations.db import outbox, repository
 from integrations.db.engine_factory import read_session
-from integrations.db.models import CaseRow, TaskRow, TimerRow
+from integrations.db.models import CaseRow, CaseTrackRow, TaskRow, TimerRow
 from integrations.reporting.cellkey import record_key
-from integrations.reporting.projection import case_funder
+from integrations.reporting.projection import case_funder, track_rows
 from integrations.service import CaseService, build_service
 from tests.scenario_language import Scenario
 
@@ -134,6 +134,9 @@ class DatabaseDriver:
             row = session.get(CaseRow, self.case_id)
             tasks = {r.id: r for r in session.execute(select(TaskRow).where(TaskRow.case_id == self.case_id)).scalars()}
             timers = {r.id: r for r in session.execute(select(TimerRow).where(TimerRow.case_id == self.case_id)).scalars()}
+            track_table = CaseTrackRow.__table__
+            stored_tracks = {r["track_id"]: dict(r) for r in session.execute(
+                select(track_table).where(track_table.c.case_id == self.case_id)).mappings()}
         assert row is not None
         problems: list[str] = []
         # Every column of the case row (a save on SQLite sets only those that changed: what it leaves
@@ -171,6 +174,11 @@ class DatabaseDriver:
                                                                              timer.status.value, timer.due_at):
                 problems.append(f"timer row {timer.id} ({t.case_id}, {t.kind}, {t.status}, {t.due_at.isoformat()}) "
                                 f"but state ({timer.kind.value}, {timer.status.value}, {timer.due_at.isoformat()})")
+        # Every column of the case_tracks rows (a save on SQLite writes only the rows that changed, and
+        # sets only their changed columns).
+        expected_tracks = {r["track_id"]: r for r in track_rows(state.id, state.pathway_id, funder, state.tracks)}
+        if stored_tracks != expected_tracks:
+            problems.append(f"case_tracks rows {stored_tracks} but state {expected_tracks}")
         queued = sum(1 for e in self.history() if e.type == "message_queued")
         if len(self.messages()) != queued:
             problems.append(f"{len(self.messages())} outbox rows but {queued} message_queued events")
