@@ -146,10 +146,23 @@ def without_jit(url: URL) -> URL:
     return url.update_query_dict({"options": f"{options} -cjit=off".strip()})
 
 
+def with_options(engine: Engine, **options: Any) -> Engine:
+    """`engine.execution_options(**options)`, made once per engine and options and kept on the engine:
+    making one copies the engine's event dispatch, about 0.3 ms, which every web request paid
+    (`snapshot_read`) before (bench/bench_worklist.py). It shares the engine's pool, also after a
+    `dispose()`."""
+    key = ("carepath_options", *sorted(options.items()))
+    kept: dict[tuple[Any, ...], Engine] = engine.__dict__.setdefault("_carepath_option_engines", {})
+    found = kept.get(key)
+    if found is None:
+        found = kept[key] = engine.execution_options(**options)
+    return found
+
+
 @contextmanager
 def write_session(engine: Engine) -> Iterator[Session]:
     """A session whose transaction takes the write lock at once on SQLite; commits on success."""
-    bind = engine.execution_options(**{_WRITE_OPTION: True}) if is_sqlite(engine) else engine
+    bind = with_options(engine, **{_WRITE_OPTION: True}) if is_sqlite(engine) else engine
     with Session(bind, expire_on_commit=False) as session, session.begin():
         yield session
 
@@ -172,6 +185,6 @@ def snapshot_read(engine: Engine) -> Iterator[Session]:
         with read_session(engine) as session:
             yield session
         return
-    with Session(engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False) as session:
+    with Session(with_options(engine, isolation_level="AUTOCOMMIT"), expire_on_commit=False) as session:
         yield session
 

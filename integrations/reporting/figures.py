@@ -60,7 +60,7 @@ from engine.errors import CarepathError, NotFoundError, ValidationError
 from engine.funding import municipality_key
 from engine.state import TaskType
 from integrations.clock import SystemClock
-from integrations.db.engine_factory import read_session
+from integrations.db.engine_factory import read_session, with_options
 from integrations.db.errors import StorageError
 from integrations.db.models import REPORTED_TASKS, CaseRow, CaseTrackRow, PathwayVersionRow, TaskRow
 from integrations.db.pathway_store import loader_parser
@@ -503,7 +503,7 @@ def _aggregate_concurrently(engine: Engine, municipality: str, pathway_id: str |
     """`aggregate` on PostgreSQL with the case figures and the task figures counted at the same time,
     on two connections that share one snapshot (pg_export_snapshot), so the report is as
     consistent as from one transaction."""
-    repeatable = engine.execution_options(isolation_level="REPEATABLE READ")
+    repeatable = with_options(engine, isolation_level="REPEATABLE READ")
     with Session(repeatable) as first, first.begin():
         _check_published(first, pathway_id)
         snapshot = str(first.execute(text("SELECT pg_export_snapshot()")).scalar_one())
