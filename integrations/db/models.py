@@ -207,6 +207,9 @@ class CaseArchiveRow(Base):
     written before 0018 are zlib streams, still read)."""
 
     __tablename__ = "case_archives"
+    # PostgreSQL: the packed archive stays in its row up to 8 KB, never compressed again (migration 0026,
+    # which also sets the column's STORAGE EXTERNAL).
+    __table_args__ = ({"postgresql_with": {"toast_tuple_target": 8160}},)
 
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
     archived_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -12,6 +12,7 @@ import sys
 import zlib
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select, update
@@ -241,3 +242,26 @@ def test_the_closed_at_order_is_kept_across_batches(service: CaseService, clock:
     with write_session(db) as session:
         session.execute(update(CaseRow).where(CaseRow.id.in_(cases)).values(closed_at=clock.now()))
     assert archive_closed(db, clock.now() + timedelta(seconds=1), after=timedelta(0)).cases == 3
+
+
+@pytest.mark.postgres
+def test_postgresql_keeps_an_archive_in_its_row_and_migration_0026_goes_down_again(
+        postgresql_database: tuple[str, Engine]) -> None:
+    from tests.integration.test_reporting import _migrate
+
+    url, db = postgresql_database
+
+    def storage() -> tuple[Any, str]:
+        with db.connect() as connection:
+            options = connection.exec_driver_sql(
+                "SELECT reloptions FROM pg_class WHERE oid = 'case_archives'::regclass").scalar_one()
+            kind = connection.exec_driver_sql(
+                "SELECT attstorage FROM pg_attribute WHERE attrelid = 'case_archives'::regclass "
+                "AND attname = 'history'").scalar_one()
+        return options, kind
+
+    assert storage() == (["toast_tuple_target=8160"], "e")
+    _migrate(db, url, "0025_task_report_index_partial", down=True)
+    assert storage() == (None, "x")
+    _migrate(db, url, "head")
+    assert storage() == (["toast_tuple_target=8160"], "e")
