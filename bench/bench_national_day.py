@@ -47,6 +47,17 @@ runs 50 users, each signed in through the login form of a uvicorn process servin
 placed in the hour of the simulated day it fell in. The web server uses the system clock (the due
 dates it shows are relative to the real date; the work list it reads is the day's).
 
+The processes sit as the services of a one-machine installation do (docs/deployment.md, *One
+machine*): the web server, the sweeper (the worker's flow run) and the load generator (the users'
+browsers, which are not on the server in real use) each start a session of their own, so that the
+kernel schedules each as a unit, as systemd's per-service control groups do; this process (the
+writers and the signal import) keeps the session it was started in, and PostgreSQL has its own.
+Linux's autogroup scheduler (`/proc/sys/kernel/sched_autogroup_enabled`, on in Debian's kernels;
+printed with the results) gives each session a fair share of the CPUs, so a sweep's burst takes the
+sweeper's share, not the web server's. `--one-session` runs them all in this process's session
+instead, as before 7 December 2026 (evening), where the web server's one process competed with
+every thread of the day for one group's share.
+
 Everything the day did is counted from what the calls returned (timers: the sweep's `fired`);
 nothing is assumed. Run on a shared machine, the load average before and after is printed.
 """
@@ -192,10 +203,26 @@ def write_signal_files(folder: Path, total: int, steps: int) -> list[Path | None
 # --- the sweeper process ----------------------------------------------------------------------------
 
 
-def sweeper(url: str, data_dir: str, conn: Connection, parallel: int | None = None) -> None:
+def own_session(apart: bool) -> None:
+    """A session of this process's own (`apart`): the kernel schedules it as a service apart."""
+    if apart:
+        os.setsid()
+
+
+def autogroup() -> str:
+    """Whether the kernel shares the CPUs between sessions (Linux's autogroup)."""
+    try:
+        return "on" if Path("/proc/sys/kernel/sched_autogroup_enabled").read_text().strip() == "1" else "off"
+    except OSError:
+        return "not available"
+
+
+def sweeper(url: str, data_dir: str, conn: Connection, parallel: int | None = None, apart: bool = True) -> None:
     """Its own service and clock; for each moment received: one `sweep_once` (`parallel` batches at a
     time; default the runtime's), answered with its counts."""
     from integrations.runtime.sweep import sweep_once
+
+    own_session(apart)
 
     clock = ManualClock(DAY_START - timedelta(hours=1))
     service = build_service(url, clock, data_dir=Path(data_dir), publish_shipped=False)
@@ -216,9 +243,11 @@ def sweeper(url: str, data_dir: str, conn: Connection, parallel: int | None = No
 
 
 def load_generator(base: str, names: list[str], think: tuple[float, float], stop: Any, ready: Any,
-                   out_path: str) -> None:
+                   out_path: str, apart: bool = True) -> None:
     """Sign every user in, then `GET /work` per user in a loop until `stop`; (wall time, ms, ok) to out_path."""
     import httpx
+
+    own_session(apart)
 
     samples: list[tuple[float, float, bool]] = []
     signed_in = [0]
@@ -390,6 +419,18 @@ def hour_of(at: float, marks: list[tuple[float, datetime]]) -> int | None:
 # --- the report -------------------------------------------------------------------------------------
 
 
+def phase_table(path: Path) -> str:
+    """The work list's phases as the web server timed them (`--phases`), over the whole run."""
+    from web_phases import read, summary
+
+    samples = read(str(path))
+    lines = ["", f"The work list in the web server ({len(samples):,} requests, the whole run; wall time, and the "
+             "thread's CPU time where it says cpu):", "", "| phase | p50 (ms) | p95 (ms) | p99 (ms) |",
+             "| --- | ---: | ---: | ---: |"]
+    lines += [f"| {name} | {p50:.1f} | {p95:.1f} | {p99:.1f} |" for name, p50, p95, p99 in summary(samples)]
+    return "\n".join(lines)
+
+
 def report(args: argparse.Namespace, setup: dict[str, Any], counts: Counts, wall: float,
            samples: list[tuple[float, float, bool]], marks: list[tuple[float, datetime]],
            load: tuple[float, float]) -> tuple[str, bool]:
@@ -421,6 +462,8 @@ def report(args: argparse.Namespace, setup: dict[str, Any], counts: Counts, wall
     lines = [
         f"`{cmd}` (writers {args.writers}, {len(marks) - 2} steps, {args.users} web users, think time "
         f"{args.think_min:g}-{args.think_max:g} s, {args.web_workers} uvicorn process(es)"
+        f", {'all in one session' if args.one_session else 'web, sweeper and web users each in a session of its own'}"
+        f" (autogroup {autogroup()})"
         f"{f', each step at least {args.pace:g} s' if args.pace else ''}). "
         f"Python {platform.python_version()}, {os.cpu_count()} CPUs; "
         f"load average {load[0]:.2f} before the day, {load[1]:.2f} after it (the machine is shared).",
@@ -477,6 +520,11 @@ def main() -> int:
     parser.add_argument("--web-workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--sweep-parallel", type=int, default=None,
                         help="batches the sweeper fires at a time (sweep.parallel; default the runtime's, 2)")
+    parser.add_argument("--one-session", action="store_true",
+                        help="run the web server, the sweeper and the web users in this process's session "
+                             "(before 7 December 2026 evening) instead of each in its own, as services are")
+    parser.add_argument("--phases", action="store_true",
+                        help="time the work list's phases in the web server too (bench/web_phases.py)")
     parser.add_argument("--think-min", type=float, default=1.0)
     parser.add_argument("--think-max", type=float, default=3.0)
     args = parser.parse_args()
@@ -506,20 +554,22 @@ def main() -> int:
                  "load_s": load_s, "seed_s": seed_s}
 
         sweep_conn, child_conn = spawn.Pipe()
-        sweep_process = spawn.Process(target=sweeper, args=(backend.url, str(tmp), child_conn, args.sweep_parallel),
-                                      daemon=True)
+        apart = not args.one_session
+        sweep_process = spawn.Process(target=sweeper, args=(backend.url, str(tmp), child_conn, args.sweep_parallel,
+                                                            apart), daemon=True)
         sweep_process.start()
         from web.testing import free_port
 
         port = free_port()
-        server = start_server(backend.url, port, args.web_workers)
+        phases = tmp / "phases.json" if args.phases else None
+        server = start_server(backend.url, port, args.web_workers, new_session=apart, phases=phases)
         base = f"http://127.0.0.1:{port}"
         asyncio.run(wait_for(base, time.monotonic() + 120))
         assert sweep_conn.recv() == "ready"
         stop, ready = spawn.Event(), spawn.Event()
         out_path = tmp / "worklist.json"
         generator = spawn.Process(target=load_generator, args=(base, names, (args.think_min, args.think_max), stop,
-                                                                ready, str(out_path)), daemon=True)
+                                                                ready, str(out_path), apart), daemon=True)
         generator.start()
         deadline = time.monotonic() + 300
         while not ready.wait(1.0):
@@ -541,6 +591,11 @@ def main() -> int:
         samples = [(float(a), float(b), bool(c)) for a, b, c in json.loads(out_path.read_text(encoding="utf-8"))]
         text_out, ok = report(args, setup, counts, wall, samples, marks, (load_before, load_after))
         print(text_out)
+        if phases is not None:
+            server.terminate()
+            server.wait(30)
+            server = None
+            print(phase_table(phases))
         service.db.dispose()
         return 0 if ok else 1
     finally:

@@ -344,12 +344,19 @@ class VirtualUser:
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-def start_server(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
-    """uvicorn with `workers` processes of `web.app:app_from_env` (each with its own connection pool)."""
+def start_server(url: str, port: int, workers: int, *, new_session: bool = False,
+                 phases: Path | None = None) -> subprocess.Popen[bytes]:
+    """uvicorn with `workers` processes of `web.app:app_from_env` (each with its own connection pool);
+    `new_session`: in a session of its own, scheduled as a service apart (bench_national_day.py);
+    `phases`: the work list's phases timed in the server (`web_phases.py`), written there at the end."""
     env = dict(os.environ, PYTHONPATH=str(ROOT), CAREPATH_DATABASE_URL=url)
-    return subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "web.app:app_from_env", "--host", "127.0.0.1",
+    factory = "web.app:app_from_env"
+    if phases is not None:
+        env.update(PYTHONPATH=f"{ROOT}{os.pathsep}{ROOT / 'bench'}", CAREPATH_BENCH_PHASES=str(phases))
+        factory = "web_phases:app_from_env"
+    return subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1",
                              "--port", str(port), "--workers", str(workers), "--log-level", "warning",
-                             "--no-access-log"], cwd=ROOT, env=env)
+                             "--no-access-log"], cwd=ROOT, env=env, start_new_session=new_session)
 
 
 async def wait_for(base: str, deadline: float) -> None:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from fastapi import Request, Response
 
 from integrations.db import accounts
-from integrations.db.engine_factory import read_session, snapshot_read, write_session
+from integrations.db.engine_factory import read_session, snapshot_connection, write_session
 from web.principal import Principal
 
 if TYPE_CHECKING:
@@ -109,8 +109,8 @@ def _resolve(request: Request, portal: Portal) -> Principal | None:
     if not value:
         return None
     settings = portal.settings
-    with snapshot_read(portal.db) as session:  # on every request: no BEGIN and ROLLBACK round trips
-        found = accounts.session_account(session, value, now, settings.session_idle)
+    with snapshot_connection(portal.db) as connection:  # on every request: no BEGIN and ROLLBACK round trips
+        found = accounts.session_account(connection, value, now, settings.session_idle)
     if found is None or not found[1].active:
         return None
     stored, account = found

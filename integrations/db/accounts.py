@@ -29,6 +29,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import (
     JSON,
     Boolean,
+    Connection,
     ForeignKey,
     Index,
     Integer,
@@ -265,13 +266,26 @@ def _teams_of(session: Session, user_ids: Sequence[int]) -> dict[int, list[str]]
     return found
 
 
+# What an Account is made of, in the order `_account_of` takes it (the session lookup reads these
+# columns, not the mapped row: no ORM instance on every request).
+_ACCOUNT_COLUMNS = ("id", "username", "display_name", "email", "role", "organisation", "municipality",
+                    "pathway_roles", "language", "active", "locked_until", "last_login_at", "funder",
+                    "must_change_password", "system")
+
+
 def _account(row: UserRow, teams: Iterable[str]) -> Account:
+    return _account_of([getattr(row, name) for name in _ACCOUNT_COLUMNS], teams)
+
+
+def _account_of(values: Sequence[Any], teams: Iterable[str]) -> Account:
+    (id_, username, display_name, email, role, organisation, municipality, pathway_roles, language, active,
+     locked_until, last_login_at, funder, must_change_password, system) = values
     return Account(
-        id=row.id, username=row.username, display_name=row.display_name, email=row.email,
-        role=AccountRole(row.role), organisation=row.organisation, municipality=row.municipality,
-        pathway_roles=tuple(row.pathway_roles or ()), teams=tuple(teams), language=row.language,
-        active=row.active, locked_until=row.locked_until, last_login_at=row.last_login_at, funder=row.funder,
-        must_change_password=bool(row.must_change_password), system=bool(row.system),
+        id=id_, username=username, display_name=display_name, email=email, role=AccountRole(role),
+        organisation=organisation, municipality=municipality, pathway_roles=tuple(pathway_roles or ()),
+        teams=tuple(teams), language=language, active=active, locked_until=locked_until,
+        last_login_at=last_login_at, funder=funder, must_change_password=bool(must_change_password),
+        system=bool(system),
     )
 
 
@@ -560,18 +574,20 @@ def find_session(session: Session, value: str, now: datetime, idle: timedelta) -
     return WebSession(row.id_hash, row.user_id, row.csrf_token, row.last_seen_at, row.expires_at)
 
 
-def session_account(session: Session, value: str, now: datetime,
+def session_account(connection: Connection, value: str, now: datetime,
                     idle: timedelta) -> tuple[WebSession, Account] | None:
     """The live session of a cookie value and its account with its teams, in one query (the hot path of
-    every page: one row per team, or one without a team)."""
-    rows = session.execute(_session_statement(), {"id_hash": sha256(value)}).all()
+    every page: one row per team, or one without a team). A Core statement on a bare connection
+    (`engine_factory.snapshot_connection`): no ORM session and instances on every request."""
+    rows = connection.execute(_session_statement(), {"id_hash": sha256(value)}).all()
     if not rows:
         return None
-    id_hash, user_id, csrf, last_seen, expires, user, _ = rows[0]
+    first = rows[0]
+    id_hash, user_id, csrf, last_seen, expires = first[:5]
     if expires <= now or last_seen + idle <= now:
         return None
-    teams = [row[6] for row in rows if row[6] is not None]
-    return WebSession(id_hash, user_id, csrf, last_seen, expires), _account(user, teams)
+    teams = [row[-1] for row in rows if row[-1] is not None]
+    return WebSession(id_hash, user_id, csrf, last_seen, expires), _account_of(first[5:-1], teams)
 
 
 @lru_cache(maxsize=1)
@@ -579,7 +595,7 @@ def _session_statement() -> Any:
     """Built once: every page asks it."""
     return (
         select(SessionRow.id_hash, SessionRow.user_id, SessionRow.csrf_token, SessionRow.last_seen_at,
-               SessionRow.expires_at, UserRow, UserTeamRow.team)
+               SessionRow.expires_at, *(getattr(UserRow, name) for name in _ACCOUNT_COLUMNS), UserTeamRow.team)
         .join(UserRow, UserRow.id == SessionRow.user_id)
         .outerjoin(UserTeamRow, UserTeamRow.user_id == UserRow.id)
         .where(SessionRow.id_hash == bindparam("id_hash"))

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlalchemy.orm import Session
@@ -172,6 +172,15 @@ def read_session(engine: Engine) -> Iterator[Session]:
     """A session for queries; nothing it does is committed."""
     with Session(engine, expire_on_commit=False) as session, session.begin():
         yield session
+
+
+@contextmanager
+def snapshot_connection(engine: Engine) -> Iterator[Connection]:
+    """`snapshot_read` as a bare connection, for one Core statement without the ORM session around
+    it: the session lookup of every web request (`accounts.session_account`)."""
+    bind = engine if is_sqlite(engine) else with_options(engine, isolation_level="AUTOCOMMIT")
+    with bind.connect() as connection:
+        yield connection
 
 
 @contextmanager
