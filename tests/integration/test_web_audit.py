@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from engine.clock import ManualClock
 from integrations.db import caselists
@@ -288,25 +288,32 @@ def test_refused_requests_write_nothing(world: World) -> None:
     assert entries(world.service)[before:] == []
 
 
-def test_the_work_list_is_shown_only_once_its_entry_is_written(world: World,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    """On PostgreSQL the work list reads and records in autocommit (no BEGIN and COMMIT round trips):
-    the entry still follows the reading, and a failed entry means no page."""
-    from integrations.db import audit
-
+def test_the_work_list_is_shown_only_once_its_entry_is_written(world: World) -> None:
+    """On PostgreSQL the work list reads and records in one statement (a data-modifying WITH, in
+    autocommit); on SQLite in one transaction: a refused entry means no page, and no entry."""
     world.case()
-    real_record = audit.record_access
-
-    def refused(*args: Any, **kwargs: Any) -> None:
-        raise RuntimeError("the audit log refused the entry")
-
-    monkeypatch.setattr(audit, "record_access", refused)
+    db = world.service.db
+    if db.dialect.name == "sqlite":
+        refuse = ("CREATE TRIGGER refuse_lists BEFORE INSERT ON audit_log WHEN NEW.action = 'list' "
+                  "BEGIN SELECT RAISE(ABORT, 'the audit log refused the entry'); END")
+        allow = "DROP TRIGGER refuse_lists"
+    else:
+        refuse = "ALTER TABLE audit_log ADD CONSTRAINT refuse_lists CHECK (action <> 'list') NOT VALID"
+        allow = "ALTER TABLE audit_log DROP CONSTRAINT refuse_lists"
+    with db.begin() as connection:
+        connection.execute(text(refuse))
     before = len(entries(world.service))
-    with pytest.raises(RuntimeError, match="refused the entry"):
-        world.clients["worker"].get("/work")
+    try:
+        refused = world.clients["worker"].get("/work")
+        assert refused.status_code == 503 and "Jan Jansen" not in refused.text  # the database refused: no page
+    finally:
+        with db.begin() as connection:
+            connection.execute(text(allow))
     assert len(entries(world.service)) == before
-    monkeypatch.setattr(audit, "record_access", real_record)
     page = world.clients["worker"].get("/work")
     assert page.status_code == 200 and "Jan Jansen" in page.text
     [entry] = entries(world.service)[before:]
     assert entry.action == "list" and entry.what == "work list (0 own tasks, 1 in queue)"
+    assert (entry.who, entry.role, entry.activity, entry.operation, entry.status) == (
+        "user:wanda", "worker", "werkoverzicht", "read", "ok")
+    assert entry.trace_id is not None and len(entry.trace_id) == 32 and entry.at == world.clock.now()
