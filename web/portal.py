@@ -250,11 +250,6 @@ class Portal:
         audit.record_access(session, at=self.now(), who=p.actor, role=p.role.value, organisation=p.organisation,
                             case_id=case_id, action=action, what=what, why=why or None, token_id=p.token_id)
 
-    def _entry_parameters(self, p: Principal, action: str) -> dict[str, Any]:
-        """`record_in`'s entry, but for a statement that writes it itself (`audit.entry_from`)."""
-        return audit.entry_parameters(at=self.now(), who=p.actor, role=p.role.value, organisation=p.organisation,
-                                      action=action, token_id=p.token_id)
-
     @contextmanager
     def _reading(self, p: Principal, *, audited: bool = True,
                  statements: bool = False) -> Iterator[tuple[Session, Recorder]]:
@@ -264,8 +259,7 @@ class Portal:
         `statements`: on PostgreSQL each statement its own transaction instead (autocommit), for a page
         whose reads need no common snapshot (under READ COMMITTED they have none anyway) and that
         records one entry: two round trips fewer (BEGIN, COMMIT). The entry still follows the reading
-        and the page is shown only once it is written. The work list goes one further: its statement
-        writes its entry itself (`caselists.work_page(entry=...)`), one round trip for both."""
+        and the page is shown only once it is written."""
         opener = write_session if audited else read_session
         if statements and not is_sqlite(self.db):
             opener = snapshot_read
@@ -329,8 +323,7 @@ class Portal:
                 queue=scope != "mine", pathway=pathway or None, due_before=due_before, task_type=task_type or None,
                 role=role or None, limit=limit, visibility=self.visibility(p),
                 queue_clause=lambda: access.queue_clause(p.pathway_roles), names=client_names,
-                cache_key=(access, tuple(p.pathway_roles)), count=self._unread_query(p),
-                entry=self._entry_parameters(p, "list"))
+                cache_key=(access, tuple(p.pathway_roles)), count=self._unread_query(p))
             mine, queue = page.mine, page.queue
             unread = page.count if page.count is not None else self.unread_messages(session, p)
             names = {}
@@ -338,8 +331,7 @@ class Portal:
                 from web.clientsearch import names_of_cases
 
                 names = names_of_cases(page.personal, self.service.catalog.lookup)
-            if not page.recorded:  # on PostgreSQL the page's statement wrote the same entry
-                record("list", f"work list ({len(mine)} own tasks, {len(queue)} in queue)")
+            record("list", f"work list ({len(mine)} own tasks, {len(queue)} in queue)")
         return WorkLists(mine, queue, unread, names)
 
     def cases(self, p: Principal, *, status: str | None, pathway: str | None, team: str | None,

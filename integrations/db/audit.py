@@ -15,11 +15,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import FromClause, Insert, bindparam, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
 
 from integrations.db.models import AuditLogRow
 
@@ -94,46 +92,18 @@ def record_access(
     operation: str | None = None,
     status: str = "ok",
 ) -> None:
+    default_activity, default_operation = ACTIVITIES.get(action, DEFAULT_ACTIVITY)
     # On the session's connection, in its transaction: one statement built once (every page writes one
     # entry; the ORM's bulk-insert path and a statement built per call were a tenth of a work list).
-    session.connection().execute(_INSERT_ENTRY, entry_values(
-        at=at, who=who, action=action, what=what, case_id=case_id, role=role, organisation=organisation, why=why,
-        token_id=token_id, trace_id=trace_id, activity=activity, operation=operation, status=status))
-
-
-def entry_values(*, at: datetime, who: str, action: str, what: str | None = None, case_id: str | None = None,
-                 role: str | None = None, organisation: str | None = None, why: str | None = None,
-                 token_id: int | None = None, trace_id: str | None = None, activity: str | None = None,
-                 operation: str | None = None, status: str = "ok") -> dict[str, Any]:
-    """An entry's columns as `record_access` writes them: the trace id of the request (or a new one)
-    and the processing activity of the action filled in."""
-    default_activity, default_operation = ACTIVITIES.get(action, DEFAULT_ACTIVITY)
-    return {
+    session.connection().execute(_INSERT_ENTRY, {
         "at": at, "who": who, "role": role, "organisation": organisation, "case_id": case_id,
         "action": action, "what": what, "why": why, "token_id": token_id,
         "trace_id": trace_id or current_trace_id() or new_trace_id(),
         "activity": activity or default_activity, "operation": operation or default_operation, "status": status,
-    }
+    })
 
 
 _INSERT_ENTRY = insert(AuditLogRow)
-_ENTRY_COLUMNS = ("at", "who", "role", "organisation", "case_id", "action", "what", "why", "token_id", "trace_id",
-                  "activity", "operation", "status")
-
-
-def entry_from(source: FromClause, what: ColumnElement[str]) -> Insert:
-    """An INSERT of one entry whose `what` is worked out from `source` (an aggregate over it: one
-    row), for a statement that reads and records at once (a data-modifying `WITH` on PostgreSQL:
-    `caselists.work_page`). Its other columns are the parameters `entry_parameters` gives."""
-    table = AuditLogRow.__table__
-    values = [what.label("what") if name == "what" else bindparam(f"entry_{name}", type_=table.c[name].type)
-              for name in _ENTRY_COLUMNS]
-    return insert(AuditLogRow).from_select(list(_ENTRY_COLUMNS), select(*values).select_from(source))
-
-
-def entry_parameters(**values: Any) -> dict[str, Any]:
-    """The parameters of an `entry_from` statement: `entry_values` without its `what`."""
-    return {f"entry_{name}": value for name, value in entry_values(**values).items() if name != "what"}
 
 
 def _entry(r: AuditLogRow) -> AuditEntry:

@@ -22,7 +22,6 @@ from sqlalchemy import case as when
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from integrations.db import audit
 from integrations.db.models import OPEN_TASK, CasePersonalDataRow, CaseRow, TaskRow
 
 
@@ -101,7 +100,6 @@ class WorkPage:
     queue: list[WorkItem]
     personal: dict[str, tuple[str, int, dict[str, Any]]]  # case id -> (pathway, version, personal data)
     count: int | None = None  # the value of `work_page(count=...)`, when it was asked for
-    recorded: bool = False  # the audit entry `work_page(entry=...)` gave was written by the same statement
 
 
 @dataclass(frozen=True)
@@ -119,7 +117,6 @@ def work_page(
     visibility: Visibility | None = None,
     queue_clause: ColumnElement[bool] | Callable[[], ColumnElement[bool]] | None = None, names: bool = False,
     cache_key: Hashable | None = None, count: Callable[[], ScalarSelect[Any]] | None = None,
-    entry: dict[str, Any] | None = None,
 ) -> WorkPage:
     """Open tasks of cases in `teams`: the worker's own (`mine`) and the unclaimed ones of `roles` or
     `queue_clause` (`queue`), each list soonest due first (so overdue first, then due soon) and at most
@@ -136,18 +133,10 @@ def work_page(
     `count`: a function building a scalar query (the page's unread messages) read in the same
     statement, as the first column of a one-row query the lists are outer-joined to: the page then
     costs one round trip for the lists and the count, and `WorkPage.count` is its value. Whatever
-    it depends on must be in `cache_key` or the other arguments.
-
-    `entry`: the page's audit entry (`audit.entry_parameters`), written by the same statement on
-    PostgreSQL (a data-modifying `WITH`, its `what` counting the lists: "work list (2 own tasks, 5 in
-    queue)"): the statement reads and records at once, one round trip and one commit instead of two,
-    and a failed entry fails the reading. `WorkPage.recorded` says it was; on SQLite (no `INSERT`
-    in a `WITH`) it never is, and the caller records the entry itself."""
+    it depends on must be in `cache_key` or the other arguments."""
     filters = _Filters(pathway, due_before, task_type, role)
-    record = entry is not None and session.get_bind().dialect.name == "postgresql"
     key = None if cache_key is None or due_before is not None else (
-        cache_key, tuple(teams), worker, tuple(roles), mine, queue, filters, limit, visibility, names, count is not None,
-        record)
+        cache_key, tuple(teams), worker, tuple(roles), mine, queue, filters, limit, visibility, names, count is not None)
     query = _STATEMENTS.get(key) if key is not None else None
     if query is None:
         clause = queue_clause if queue_clause is None or isinstance(queue_clause, ColumnElement) else queue_clause()
@@ -157,8 +146,6 @@ def work_page(
             query = _counted(query, count())
         if query is None:
             return WorkPage([], [], {})
-        if record:
-            query = _recorded(query)
         if key is not None:
             _STATEMENTS.put(key, query)
     lists: tuple[list[WorkItem], list[WorkItem]] = ([], [])
@@ -166,7 +153,7 @@ def work_page(
     skip = 0 if count is None else 1
     width = skip + len(_WORK_COLUMNS)
     counted: int | None = None
-    for row in session.execute(query, entry if record else None):
+    for row in session.execute(query):
         if skip:
             counted = int(row[0])
             if len(row) == 1 or row[1] is None:  # the count's one row, with no task (or no list) to it
@@ -177,21 +164,7 @@ def work_page(
             personal[item.case_id] = (item.pathway_id, row[width + 1], row[width + 2] or {})
     for items in lists:  # each branch came sorted; the union keeps no order of its own
         items.sort(key=lambda t: (t.due_at, t.id))
-    return WorkPage(lists[0], lists[1], personal, counted, recorded=record)
-
-
-def _recorded(page: Any) -> Any:
-    """`WITH page AS (...), entry AS (INSERT INTO audit_log ... SELECT ..., format(...) FROM page)
-    SELECT * FROM page`: the page's rows, and its audit entry counting them (PostgreSQL)."""
-    rows = page.cte("work_page")
-    own: ColumnElement[int]
-    queued: ColumnElement[int]
-    if "part" in rows.c:
-        own, queued = func.count().filter(rows.c.part == 0), func.count().filter(rows.c.part == 1)
-    else:  # only the unread count was asked for
-        own = queued = literal(0)
-    what = func.format("work list (%s own tasks, %s in queue)", own, queued)
-    return select(*rows.c).add_cte(audit.entry_from(rows, what).cte("work_entry"))
+    return WorkPage(lists[0], lists[1], personal, counted)
 
 
 def _counted(page: Any, count: ScalarSelect[Any]) -> Any:

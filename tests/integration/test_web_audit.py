@@ -289,8 +289,9 @@ def test_refused_requests_write_nothing(world: World) -> None:
 
 
 def test_the_work_list_is_shown_only_once_its_entry_is_written(world: World) -> None:
-    """On PostgreSQL the work list reads and records in one statement (a data-modifying WITH, in
-    autocommit); on SQLite in one transaction: a refused entry means no page, and no entry."""
+    """On PostgreSQL the work list reads and records in autocommit (no BEGIN and COMMIT round trips),
+    on SQLite in one transaction: the entry follows the reading, and an entry the database refuses
+    means no page (and no entry)."""
     world.case()
     db = world.service.db
     if db.dialect.name == "sqlite":
