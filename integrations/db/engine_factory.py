@@ -186,9 +186,9 @@ def snapshot_connection(engine: Engine) -> Iterator[Connection]:
 @contextmanager
 def snapshot_read(engine: Engine) -> Iterator[Session]:
     """A session for a read of one or two independent statements, on PostgreSQL in autocommit: no
-    BEGIN and ROLLBACK round trips (each statement is its own snapshot). For the reads on every
-    request (who is signed in) and the work list with its audit entry (each statement its own
-    transaction; `Portal._reading`); a read that needs one snapshot over several statements takes
+    BEGIN and ROLLBACK round trips (each statement is its own snapshot). For the work list with
+    its audit entry (each statement its own transaction; `Portal._reading`; the session lookup of
+    every request takes `snapshot_connection`); a read that needs one snapshot over several statements takes
     `read_session`. On SQLite it is `read_session`: nothing written in it is kept."""
     if is_sqlite(engine):
         with read_session(engine) as session:
