@@ -561,7 +561,7 @@ def main() -> int:
         from web.testing import free_port
 
         port = free_port()
-        phases = tmp / "phases.json" if args.phases else None
+        phases = tmp / "phases.jsonl" if args.phases else None
         server = start_server(backend.url, port, args.web_workers, new_session=apart, phases=phases)
         base = f"http://127.0.0.1:{port}"
         asyncio.run(wait_for(base, time.monotonic() + 120))

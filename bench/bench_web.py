@@ -348,7 +348,7 @@ def start_server(url: str, port: int, workers: int, *, new_session: bool = False
                  phases: Path | None = None) -> subprocess.Popen[bytes]:
     """uvicorn with `workers` processes of `web.app:app_from_env` (each with its own connection pool);
     `new_session`: in a session of its own, scheduled as a service apart (bench_national_day.py);
-    `phases`: the work list's phases timed in the server (`web_phases.py`), written there at the end."""
+    `phases`: the work list's phases timed in the server (`web_phases.py`), a line of JSON a request."""
     env = dict(os.environ, PYTHONPATH=str(ROOT), CAREPATH_DATABASE_URL=url)
     factory = "web.app:app_from_env"
     if phases is not None:
