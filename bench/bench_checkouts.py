@@ -10,10 +10,13 @@ second, each run and the medians, and the ratio of the medians to the first chec
 
 `--wal-frames` (SQLite) adds, per checkout, one more run that counts the WAL frames each task
 completion's commit writes (the WAL is not checkpointed during that run): the pages a command
-makes SQLite write, the main cost of its commit.
+makes SQLite write, the main cost of its commit. `--wal-pages` (SQLite) breaks those frames down by
+the b-tree each page belongs to (a table or an index, leaf or interior page), named by SQLite's
+`dbstat` table as the page stands right after the commit: which tables and indexes a completion
+makes SQLite write, a page each.
 
 Usage: `python bench/bench_checkouts.py --source /path/before --source . [--runs 5]
-[--backends sqlite,postgresql] [--cases 300] [--wal-frames]`
+[--backends sqlite,postgresql] [--cases 300] [--wal-frames] [--wal-pages]`
 """
 
 from __future__ import annotations
@@ -57,6 +60,40 @@ side_by_side.run_carepath("sqlite", cases, 1)
 print(json.dumps({"completions": len(frames), "frames": sum(frames) / len(frames)}))
 '''
 
+_PAGES = r'''
+import collections, json, os, sqlite3, struct, sys
+source, cases = sys.argv[1], int(sys.argv[2])
+sys.path[:0] = [source, source + "/bench"]
+from integrations.db import wal_checkpoint
+wal_checkpoint.AUTOCHECKPOINT_PAGES = 10**9  # the WAL only grows: a commit's frames are what it appended
+wal_checkpoint.start = lambda engine, path: None
+import side_by_side
+from integrations.service import CaseService
+side_by_side.Backend.size = lambda self, service, vacuum=False: 0.0  # no VACUUM: it renumbers the pages
+HEADER, FRAME = 32, 24 + 4096  # the WAL's header; a frame: its 24-byte header (the page number first) and a page
+complete, pages, commands = CaseService.complete_task, collections.Counter(), [0]
+def counted(self, *args, **kwargs):
+    path = self.db.url.database
+    before = os.path.getsize(path + "-wal")
+    result = complete(self, *args, **kwargs)
+    first = HEADER + -(-max(0, before - HEADER) // FRAME) * FRAME
+    with open(path + "-wal", "rb") as wal:
+        wal.seek(first)
+        written = wal.read()
+    numbers = [struct.unpack(">I", written[i:i + 4])[0] for i in range(0, len(written) - FRAME + 1, FRAME)]
+    if numbers:
+        with sqlite3.connect(path) as db:
+            owner = dict(db.execute("SELECT pageno, name || ' (' || pagetype || ')' FROM dbstat WHERE pageno IN (%s)"
+                                    % ",".join(map(str, numbers))).fetchall())
+        db.close()
+        pages.update(owner.get(n, "(free list)") for n in numbers)
+    commands[0] += 1
+    return result
+CaseService.complete_task = counted
+side_by_side.run_carepath("sqlite", cases, 1)
+print(json.dumps({"completions": commands[0], "pages": {k: v / commands[0] for k, v in pages.most_common()}}))
+'''
+
 KEYS = ("completions_per_s", "completions_per_cpu_s", "p95_ms", "starts_per_s", "timers_per_s")
 
 
@@ -82,6 +119,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=300)
     parser.add_argument("--backends", default="sqlite")
     parser.add_argument("--wal-frames", action="store_true")
+    parser.add_argument("--wal-pages", action="store_true", help="the frames by table and index (SQLite)")
     args = parser.parse_args()
     sources = [s.resolve() for s in args.source]
     for backend in args.backends.split(","):
@@ -104,6 +142,14 @@ def main() -> None:
         for source in sources:
             counted = _child(source, _FRAMES, str(args.cases))
             print(f"  {source}: {counted['frames']:.1f} over {counted['completions']:,} completions")
+    if args.wal_pages:
+        print("\nPages a task completion's commit writes, by table and index (SQLite; per completion):")
+        for source in sources:
+            written = _child(source, _PAGES, str(args.cases))
+            print(f"  {source}, {sum(written['pages'].values()):.1f} over {written['completions']:,} completions:")
+            for name, per in written["pages"].items():
+                if per >= 0.05:
+                    print(f"    {per:5.2f}  {name}")
 
 
 if __name__ == "__main__":
