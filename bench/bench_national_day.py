@@ -217,6 +217,21 @@ def autogroup() -> str:
         return "not available"
 
 
+def database_group(service: CaseService) -> Path:
+    """The autogroup file of the PostgreSQL server on this machine: its postmaster's, whose session
+    holds every backend (`/proc/PID/autogroup`; the parent of this connection's backend)."""
+    with service.db.connect() as connection:
+        backend_pid = int(connection.execute(text("SELECT pg_backend_pid()")).scalar_one())
+    stat = Path(f"/proc/{backend_pid}/stat").read_text()
+    postmaster = int(stat.rsplit(")", 1)[1].split()[1])  # the fourth field, after the command's brackets
+    return Path(f"/proc/{postmaster}/autogroup")
+
+
+def group_nice(group: Path) -> int:
+    """The nice value of an autogroup (`/autogroup-5 nice 0`)."""
+    return int(group.read_text().split("nice")[1])
+
+
 def sweeper(url: str, data_dir: str, conn: Connection, parallel: int | None = None, apart: bool = True) -> None:
     """Its own service and clock; for each moment received: one `sweep_once` (`parallel` batches at a
     time; default the runtime's), answered with its counts."""
@@ -464,6 +479,7 @@ def report(args: argparse.Namespace, setup: dict[str, Any], counts: Counts, wall
         f"{args.think_min:g}-{args.think_max:g} s, {args.web_workers} uvicorn process(es)"
         f", {'all in one session' if args.one_session else 'web, sweeper and web users each in a session of its own'}"
         f" (autogroup {autogroup()})"
+        f"{f', PostgreSQL in an autogroup at nice {args.db_nice}' if args.db_nice is not None else ''}"
         f"{f', each step at least {args.pace:g} s' if args.pace else ''}). "
         f"Python {platform.python_version()}, {os.cpu_count()} CPUs; "
         f"load average {load[0]:.2f} before the day, {load[1]:.2f} after it (the machine is shared).",
@@ -525,6 +541,10 @@ def main() -> int:
                              "(before 7 December 2026 evening) instead of each in its own, as services are")
     parser.add_argument("--phases", action="store_true",
                         help="time the work list's phases in the web server too (bench/web_phases.py)")
+    parser.add_argument("--db-nice", type=int, default=None,
+                        help="during the day, the nice value of the PostgreSQL server's autogroup (the server on "
+                             "this machine, run as root; restored afterwards): -5 gives the database three times "
+                             "the CPU weight of each other session, as systemd's CPUWeight=300 against 100")
     parser.add_argument("--think-min", type=float, default=1.0)
     parser.add_argument("--think-max", type=float, default=3.0)
     args = parser.parse_args()
@@ -534,6 +554,7 @@ def main() -> int:
     spawn = mp.get_context("spawn")
     server = None
     sweep_process = generator = None
+    restore: tuple[Path, int] | None = None
     try:
         started = time.perf_counter()
         clock = ManualClock(DAY_START - timedelta(hours=1))
@@ -578,12 +599,21 @@ def main() -> int:
         setup["seconds"] = time.perf_counter() - started
         log(f"setup done in {setup['seconds']:.0f} s: {setup}; the day begins")
 
+        if args.db_nice is not None:
+            if args.backend != "postgresql":
+                raise SystemExit("--db-nice: PostgreSQL only")
+            group = database_group(service)
+            restore = (group, group_nice(group))
+            group.write_text(str(args.db_nice))
         load_before = os.getloadavg()[0]
         day_started = time.perf_counter()
         counts, marks = run_day(service, clock, sweep_conn, files, completions, args.writers, args.steps, args.pace)
         wall = time.perf_counter() - day_started
         load_after = os.getloadavg()[0]
         stop.set()
+        if restore is not None:
+            restore[0].write_text(str(restore[1]))
+            restore = None
         setup["fired_in_day"] = fired_in_day(service)
         generator.join(120)
         sweep_conn.send(None)
@@ -599,6 +629,8 @@ def main() -> int:
         service.db.dispose()
         return 0 if ok else 1
     finally:
+        if restore is not None:
+            restore[0].write_text(str(restore[1]))
         for process in (generator, sweep_process):
             if process is not None and process.is_alive():
                 process.terminate()
