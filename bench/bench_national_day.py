@@ -6,7 +6,7 @@ while 50 signed-in web users keep requesting their work list over HTTP: the whol
 10 minutes of wall time, with the work list p95 <= 50 ms in every hour of the day.
 
 Usage: `.venv/bin/python bench/bench_national_day.py [--scale 1.0] [--backend postgresql|sqlite]
-[--writers 16] [--users 50] [--steps 120] [--pace 0]` (`--scale 0.05` for a quick run: every volume times the
+[--writers 16] [--users 50] [--steps 120] [--pace 0] [--db-nice N]` (`--scale 0.05` for a quick run: every volume times the
 scale; the number of web users stays as given; `--pace S`: each step takes at least S seconds, so the
 day's work is spread over the wall-time budget instead of done as fast as it goes, which leaves the
 CPUs room for the web users). The defaults run the day as fast as it goes, for its wall time; for the
@@ -56,7 +56,10 @@ Linux's autogroup scheduler (`/proc/sys/kernel/sched_autogroup_enabled`, on in D
 printed with the results) gives each session a fair share of the CPUs, so a sweep's burst takes the
 sweeper's share, not the web server's. `--one-session` runs them all in this process's session
 instead, as before 7 December 2026 (evening), where the web server's one process competed with
-every thread of the day for one group's share.
+every thread of the day for one group's share. PostgreSQL's backends are all in its own session, one
+group among the others; `--db-nice N` sets that group's nice value for the day (the server on this
+machine, the bench run as root; restored afterwards): -5 weighs the database three times as much as
+each other session, what `CPUWeight=300` against the services' 100 does under systemd.
 
 Everything the day did is counted from what the calls returned (timers: the sweep's `fired`);
 nothing is assumed. Run on a shared machine, the load average before and after is printed.
