@@ -355,8 +355,11 @@ class _Run:
         step = self.cp.steps[task.step_id]
         return step.reminders, step.escalation
 
-    def schedule_next_deadline(self, task: Task) -> None:
-        items = self.deadlines(task)
+    def schedule_next_deadline(self, task: Task, items: list[_Deadline] | None = None) -> None:
+        """Set the timer of the task's next reminder or escalation rung; `items`, its `deadlines`
+        when the caller has just computed them for the task as it stands."""
+        if items is None:
+            items = self.deadlines(task)
         index = task.deadline_index
         # A reminder "before" that already lies in the past when the task opens is skipped.
         while index < len(items) and items[index].what == "reminder" and items[index].at < self.now:
@@ -841,7 +844,10 @@ class Engine:
                         to_role=item.reminder.to or task.role,
                         to_worker=None if item.reminder.to else task.assignee,
                         task_id=task.id, payload=subject)
-        elif item.escalation is not None:
+            # A reminder changes only the task's counters, not what its deadlines are reckoned from.
+            run.schedule_next_deadline(run.state.tasks[task.id], items)
+            return
+        if item.escalation is not None:
             run.escalate(item.escalation, {**subject, "level": task.escalation_level}, [task])
         run.schedule_next_deadline(run.state.tasks[task.id])
 
