@@ -1,8 +1,9 @@
 """carepath and SpiffWorkflow side by side (issue #14): the same process, the same cases, the same run.
 
 Both run the eviction-prevention process over N cases, round by round (every case's open task,
-then the next round), one transaction per command, each on a fresh SQLite file (WAL,
-`synchronous=NORMAL`):
+then the next round), one transaction per command, each on a fresh SQLite file (WAL, and both with the `synchronous` that
+`CAREPATH_SQLITE_SYNC` gives carepath: `FULL` by default, every commit flushed to disk;
+`CAREPATH_SQLITE_SYNC=normal` for both without that flush):
 
 - carepath through `CaseService` (`start_case`, `complete_task`, and the sweep `fire_due` for the
   waits between visits and the four-weekly follow-up): the shipped `pathways/eviction-prevention.yaml`
@@ -59,6 +60,7 @@ from sqlalchemy import text  # noqa: E402
 
 from engine.clock import ManualClock  # noqa: E402
 from integrations.db.archive import archive_closed  # noqa: E402
+from integrations.db.engine_factory import sqlite_sync  # noqa: E402
 from integrations.runtime.heap import settle  # noqa: E402
 from integrations.service import CaseService, build_service  # noqa: E402
 
@@ -229,7 +231,7 @@ def run_spiff(python: str, cases: int, seed: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="spiff-sbs-") as tmp:
         out = subprocess.run(
             [python, str(ROOT / "bench" / "spiff_peer.py"), str(PEER_DIR / "eviction_prevention.bpmn"),
-             str(Path(tmp) / "spiff.db"), str(cases), str(seed)],
+             str(Path(tmp) / "spiff.db"), str(cases), str(seed), sqlite_sync()],
             check=True, capture_output=True, text=True,
         ).stdout
     result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
@@ -266,7 +268,8 @@ def render(cases: int, runs: list[dict[str, dict[str, float]]], columns: list[st
         BEGIN,
         f"`{command}`: {cases} eviction-prevention cases per run, {len(runs)} runs, medians (each run: SpiffWorkflow, "
         f"then carepath on each backend, in one invocation). Python {platform.python_version()}, "
-        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the end (shared machine).",
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the end (shared machine). SQLite "
+        f"`synchronous={sqlite_sync()}` on both sides (`CAREPATH_SQLITE_SYNC`).",
         "",
         "| | " + " | ".join(columns) + " |",
         "| --- | " + " | ".join("---:" for _ in columns) + " |",

@@ -2,13 +2,13 @@
 
 SpiffWorkflow 3.2 runs the eviction-prevention process of `../shared/peers/spiffworkflow/`
 (`eviction_prevention.bpmn`), persisting the whole instance (its JSON serialisation) to a fresh
-SQLite file after every command, one transaction (commit) per command, WAL and
-`synchronous=NORMAL` as carepath's embedded store. It is the peer's own driver loop
+SQLite file after every command, one transaction (commit) per command, WAL and the same
+`synchronous` as carepath's embedded store in that run (`FULL` by default, `CAREPATH_SQLITE_SYNC`). It is the peer's own driver loop
 (`bench_spiff.py`) with each command timed on its own: a case start is instantiate, run the
 engine steps, serialise, commit; a completion is load, deserialise, run the task, run the engine
 steps, serialise, commit.
 
-Usage: `spiff-python bench/spiff_peer.py BPMN_FILE DB_FILE N_CASES SEED`; prints one JSON line.
+Usage: `spiff-python bench/spiff_peer.py BPMN_FILE DB_FILE N_CASES SEED [SYNCHRONOUS]` (default FULL); prints one JSON line.
 Never imported by carepath: SpiffWorkflow is not a dependency (see `bench/side_by_side.py`).
 """
 
@@ -30,6 +30,9 @@ from SpiffWorkflow.util.task import TaskState
 
 def main() -> None:
     bpmn, db_file, n_cases, seed = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+    synchronous = sys.argv[5] if len(sys.argv) > 5 else "FULL"
+    if synchronous not in ("FULL", "NORMAL"):
+        raise SystemExit(f"SYNCHRONOUS must be FULL or NORMAL, not {synchronous!r}")
     rng = random.Random(seed)
     parser = BpmnParser()
     parser.add_bpmn_file(str(bpmn))
@@ -41,7 +44,7 @@ def main() -> None:
     gc.freeze()
     db = sqlite3.connect(db_file, isolation_level=None)
     db.execute("pragma journal_mode=wal")
-    db.execute("pragma synchronous=normal")
+    db.execute(f"pragma synchronous={synchronous}")
     db.execute("create table instance (id integer primary key, state text)")
     empty = _size(db, db_file)
 

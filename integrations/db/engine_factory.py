@@ -2,9 +2,16 @@
 
 `CAREPATH_DATABASE_URL` picks the database; without it carepath keeps an
 embedded SQLite file in `$CAREPATH_DATA_DIR/carepath.db` (default `./data`).
-SQLite runs in WAL mode with `synchronous=NORMAL` (durable at checkpoints,
-fast commits; checkpoints in a background thread, `wal_checkpoint.py`), foreign keys on and a busy timeout, and write transactions
-start with `BEGIN IMMEDIATE` so two writers queue instead of failing halfway.
+SQLite runs in WAL mode, checkpoints in a background thread (`wal_checkpoint.py`), foreign keys on
+and a busy timeout, and write transactions start with `BEGIN IMMEDIATE` so two writers queue
+instead of failing halfway.
+
+`CAREPATH_SQLITE_SYNC` says when a commit is durable. `full` (the default): the WAL is flushed to
+disk (fsync) at every commit, so a command that returned survives a power cut or an operating
+system crash, as it does on PostgreSQL. `normal`: no flush at commit, only at checkpoints; a
+command survives a crash of carepath itself, but a power cut may roll back the last commands
+before the last checkpoint (SQLite's own guarantee for WAL with `synchronous=NORMAL`). Group
+commit (`group_commit.py`) shares one flush among the commands that arrive together.
 """
 
 from __future__ import annotations
@@ -28,6 +35,8 @@ from integrations.db.json_codec import compact_json, parse_json
 
 DATABASE_URL_ENV = "CAREPATH_DATABASE_URL"
 DATA_DIR_ENV = "CAREPATH_DATA_DIR"
+SQLITE_SYNC_ENV = "CAREPATH_SQLITE_SYNC"
+SQLITE_SYNC_MODES = {"full": "FULL", "normal": "NORMAL"}  # the setting's value -> SQLite's synchronous
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 _WRITE_OPTION = "carepath_write"
 IDLE_PING_S = 5.0  # PostgreSQL: a pooled connection idle longer is pinged before it is handed out
@@ -55,14 +64,26 @@ def is_sqlite(url_or_engine: str | Engine) -> bool:
     return name == "sqlite"
 
 
-def _sqlite_hooks(engine: Engine) -> None:
+def sqlite_sync(environ: Mapping[str, str] | None = None) -> str:
+    """SQLite's `synchronous` for `CAREPATH_SQLITE_SYNC` (module docstring); StorageError names a
+    value that is not one of them."""
+    env = os.environ if environ is None else environ
+    given = env.get(SQLITE_SYNC_ENV) or "full"
+    mode = SQLITE_SYNC_MODES.get(given.strip().lower())
+    if mode is None:
+        raise StorageError(f"{SQLITE_SYNC_ENV}={given!r} is geen geldige waarde: kies "
+                           f"{' of '.join(SQLITE_SYNC_MODES)} (standaard full)")
+    return mode
+
+
+def _sqlite_hooks(engine: Engine, sync: str) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take transaction control from the sqlite3 module so BEGIN is ours (see `_on_begin`).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA synchronous={sync}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         # Checkpoints run in the background (integrations/db/wal_checkpoint.py), not in a commit.
@@ -119,10 +140,11 @@ def create_db_engine(url: str | None = None, *, pool_size: int = 10) -> Engine:
     except ArgumentError as exc:
         raise StorageError(f"{DATABASE_URL_ENV} is not a database URL: {url!r} ({exc})") from exc
     if parsed.get_backend_name() == "sqlite":
+        sync = sqlite_sync()  # a wrong setting refused before anything is made
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed, json_serializer=compact_json, json_deserializer=parse_json)
-        _sqlite_hooks(engine)
+        _sqlite_hooks(engine, sync)
         if parsed.database and parsed.database != ":memory:":
             wal_checkpoint.start(engine, Path(parsed.database))
         return engine

@@ -5,7 +5,7 @@ file past 1,000 pages copies it back into the database and fsyncs: one command i
 waits tens of milliseconds, which was most of a command's average cost (docs/benchmarks.md). carepath's
 connections raise that threshold to `AUTOCHECKPOINT_PAGES` (a safety net only) and a daemon thread per
 database file checkpoints every `INTERVAL_S` seconds (`PASSIVE`: it never blocks a writer or a reader),
-so commands never carry the copy. Durability is unchanged: WAL with `synchronous=NORMAL`, as before.
+so commands never carry the copy. Durability is what `CAREPATH_SQLITE_SYNC` says (engine_factory.py).
 """
 
 from __future__ import annotations
