@@ -167,27 +167,34 @@ def case_exists_on(cursor: Any, dialect_name: str, case_id: str) -> bool:
     return cursor.fetchone() is not None
 
 
+_SQLITE_IDS_A_QUERY = 10_000
+
+
 def load_cases(session: Session, case_ids: Sequence[str], *, lock: bool = False) -> dict[str, CaseState]:
     """Several cases in one query, as stored (live states, for decisions). With `lock` (PostgreSQL)
     the rows are locked, and rows another transaction holds are left out rather than waited for.
     Read on the driver's cursor, as `load_case_on` does: a sweep batch reads hundreds of states,
     and SQLAlchemy's row processing cost more than the query (issue #14)."""
-    if not case_ids:
-        return {}
     cursor, name = hot_sql.driver_cursor(session)
     d = hot_sql.dialect(name)
-    params: tuple[Any, ...]
-    if name == "postgresql":
-        where, params = "cases.id = ANY(%s)", (list(case_ids),)
-    else:
-        where, params = f"cases.id IN ({', '.join('?' for _ in case_ids)})", tuple(case_ids)
-    sql = (f"SELECT cases.id, cases.state, case_personal_data.data FROM cases LEFT OUTER JOIN case_personal_data "
-           f"ON case_personal_data.case_id = cases.id WHERE {where}")
-    if lock and name == "postgresql":
-        sql += " FOR NO KEY UPDATE OF cases SKIP LOCKED"  # as a command's save and an erasure lock it
-    cursor.execute(sql, params)
-    return {case_id: _merged_state(d.read_json(state), d.read_json(personal))
-            for case_id, state, personal in cursor.fetchall()}
+    found: dict[str, CaseState] = {}
+    # SQLite takes at most 32,766 parameters a statement: a very large batch is read in parts.
+    step = len(case_ids) if name == "postgresql" else _SQLITE_IDS_A_QUERY
+    for first in range(0, len(case_ids), max(1, step)):
+        part = case_ids[first:first + step]
+        params: tuple[Any, ...]
+        if name == "postgresql":
+            where, params = "cases.id = ANY(%s)", (list(part),)
+        else:
+            where, params = f"cases.id IN ({', '.join('?' for _ in part)})", tuple(part)
+        sql = (f"SELECT cases.id, cases.state, case_personal_data.data FROM cases LEFT OUTER JOIN case_personal_data "
+               f"ON case_personal_data.case_id = cases.id WHERE {where}")
+        if lock and name == "postgresql":
+            sql += " FOR NO KEY UPDATE OF cases SKIP LOCKED"  # as a command's save and an erasure lock it
+        cursor.execute(sql, params)
+        found.update((case_id, _merged_state(d.read_json(state), d.read_json(personal)))
+                     for case_id, state, personal in cursor.fetchall())
+    return found
 
 
 def case_exists(session: Session, case_id: str) -> bool:

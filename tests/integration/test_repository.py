@@ -297,3 +297,20 @@ def test_an_update_on_sqlite_names_only_what_can_have_changed(service: CaseServi
                                    "report_key"}, updates["tasks"]
     assert {"status", "completed_at"} <= updates["tasks"]
     _case_columns_agree(service, db, case_id)
+
+
+def test_several_cases_load_at_once_in_parts_with_their_personal_data(
+    service: CaseService, db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`load_cases` (the sweep's read) returns the cases there are, personal data merged back, and
+    leaves out an id that is not a case; on SQLite a batch larger than a statement's parameters is
+    read in parts (two ids a part here)."""
+    monkeypatch.setattr(repository, "_SQLITE_IDS_A_QUERY", 2)
+    ids = [_start(service) for _ in range(3)]
+    with write_session(db) as session:
+        loaded = repository.load_cases(session, [ids[0], "C-NOT-A-CASE", ids[1], ids[2]])
+        assert repository.load_cases(session, []) == {}
+    assert set(loaded) == set(ids)
+    for case_id in ids:
+        assert loaded[case_id].data["client_name"] == "Fatima de Vries"
+        assert loaded[case_id].live and loaded[case_id].version == service.case(case_id).version
