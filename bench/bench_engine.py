@@ -82,15 +82,23 @@ class Backend:
             self.path = None
 
     def size(self, service: CaseService, *, vacuum: bool) -> int:
+        """The database's bytes in use (SQLite: its pages, after VACUUM when asked; PostgreSQL: its
+        tables and indexes, after VACUUM FULL).
+
+        On SQLite the checkpoints RESTART the WAL rather than TRUNCATE it: a running installation
+        never truncates its WAL (`integrations/db/wal_checkpoint.py`), and after a truncation the
+        commands measured next paid for growing the file again, each flush committing the file's new
+        size too (docs/benchmarks.md, *every commit on disk*). The size counts pages, not the files.
+        """
         if self.path is not None:
             raw = sqlite3.connect(self.path, isolation_level=None)
             try:
-                raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                raw.execute("PRAGMA wal_checkpoint(RESTART)")
                 if vacuum:
-                    # In WAL mode VACUUM writes the compacted database to the WAL; only the checkpoint
-                    # after it copies it back and truncates the file (before it, st_size is the old size).
+                    # In WAL mode VACUUM writes the compacted database to the WAL; the checkpoint after
+                    # it copies it back (page_count already counts it).
                     raw.execute("VACUUM")
-                    raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                    raw.execute("PRAGMA wal_checkpoint(RESTART)")
                 pages = raw.execute("PRAGMA page_count").fetchone()[0] - raw.execute("PRAGMA freelist_count").fetchone()[0]
                 page_size = raw.execute("PRAGMA page_size").fetchone()[0]
             finally:
