@@ -21,6 +21,7 @@ from integrations.db.errors import StorageError
 
 SECRET_FILE = "pseudonym.key"
 _SECRET_BYTES = 32
+_MIN_SECRET_BYTES = 16  # what `pseudonym` accepts: an older or hand-made key may be shorter than 32
 
 
 def normalise_identifier(client_id: str) -> str:
@@ -44,14 +45,17 @@ def unlinked_pseudonym() -> str:
 
 
 def load_or_create_secret(data_dir: Path) -> bytes:
-    """The secret in `data_dir/pseudonym.key`, created (mode 0600) the first time it is needed."""
+    """The secret in `data_dir/pseudonym.key`, created (mode 0600) the first time it is needed.
+
+    The new file is on disk before it is used (the file and its directory flushed), as every
+    commit of the cases whose pseudonyms it makes is: after a power cut the installation finds the
+    same secret, not an empty file or none (a new secret would link no client to their earlier
+    cases). A file that is not a secret of the right length is refused, by name."""
     path = data_dir / SECRET_FILE
     try:
-        return bytes.fromhex(path.read_text(encoding="ascii").strip())
+        return _read_secret(path)
     except FileNotFoundError:
         pass
-    except ValueError as exc:
-        raise StorageError(f"pseudonym secret {path} is not hex text: {exc}") from exc
     data_dir.mkdir(parents=True, exist_ok=True)
     secret = secrets.token_bytes(_SECRET_BYTES)
     # Write a private temporary file, then link it into place: a second process either wins the
@@ -60,13 +64,44 @@ def load_or_create_secret(data_dir: Path) -> bytes:
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as handle:
         handle.write(secret.hex() + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
     try:
         os.link(temporary, path)
     except FileExistsError:
-        return bytes.fromhex(path.read_text(encoding="ascii").strip())
+        return _read_secret(path)
     finally:
         temporary.unlink()
+    _flush_directory(data_dir)
     return secret
+
+
+def _read_secret(path: Path) -> bytes:
+    text = path.read_text(encoding="ascii", errors="replace").strip()
+    try:
+        secret = bytes.fromhex(text)
+    except ValueError:
+        raise StorageError(f"de pseudoniemsleutel {path} is geen hexadecimale tekst; herstel het bestand uit de "
+                           f"back-up (een nieuwe sleutel koppelt geen cliënt meer aan eerdere casussen)") from None
+    if len(secret) < _MIN_SECRET_BYTES:
+        raise StorageError(f"de pseudoniemsleutel {path} is te kort ({len(secret)} bytes, minstens "
+                           f"{_MIN_SECRET_BYTES}); herstel het bestand uit de back-up (een nieuwe sleutel koppelt "
+                           f"geen cliënt meer aan eerdere casussen)")
+    return secret
+
+
+def _flush_directory(directory: Path) -> None:
+    """The directory's entries on disk (the new file's name), where the system allows it."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return  # a system without directory handles (Windows): the file itself was flushed
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems refuse fsync on a directory; the file itself was flushed
+    finally:
+        os.close(fd)
 
 
 class Pseudonymiser:
