@@ -82,11 +82,11 @@ def _read_secret(path: Path) -> bytes:
         secret = bytes.fromhex(text)
     except ValueError:
         raise StorageError(f"de pseudoniemsleutel {path} is geen hexadecimale tekst; herstel het bestand uit de "
-                           f"back-up (een nieuwe sleutel koppelt geen cliënt meer aan eerdere casussen)") from None
+                           f"back-up (een nieuwe sleutel koppelt geen cliënt meer aan eerdere zaken)") from None
     if len(secret) < _MIN_SECRET_BYTES:
         raise StorageError(f"de pseudoniemsleutel {path} is te kort ({len(secret)} bytes, minstens "
                            f"{_MIN_SECRET_BYTES}); herstel het bestand uit de back-up (een nieuwe sleutel koppelt "
-                           f"geen cliënt meer aan eerdere casussen)")
+                           f"geen cliënt meer aan eerdere zaken)")
     return secret
 
 

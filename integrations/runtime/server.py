@@ -30,7 +30,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +101,20 @@ def seed_demo(runtime: Runtime, stop: threading.Event | None = None) -> bool:
     call_with_known(seed, runtime.service, runtime=runtime, data_dir=runtime.data_dir, clock=runtime.service.clock,
                     stop=stop)
     return True
+
+
+def durability_notice(db: Any, environ: Mapping[str, str] | None = None) -> tuple[str, str] | None:
+    """What `serve` says at start when commands are not on disk when they return: the embedded
+    SQLite store with `CAREPATH_SQLITE_SYNC=normal` (integrations/db/engine_factory.py); in Dutch and
+    in English. None otherwise."""
+    from integrations.db.engine_factory import SQLITE_SYNC_ENV, is_sqlite, sqlite_sync
+
+    if not is_sqlite(db) or sqlite_sync(environ) != "NORMAL":
+        return None
+    return (f"Let op: {SQLITE_SYNC_ENV}=normal. Een opdracht staat pas na het volgende controlepunt op schijf; "
+            f"een stroomstoring kan de laatste opdrachten ongedaan maken (docs/deployment.md).",
+            f"Note: {SQLITE_SYNC_ENV}=normal. A command is on disk only after the next checkpoint; "
+            f"a power cut can undo the last commands (docs/deployment.md).")
 
 
 def _stopped(signum: int, frame: object) -> None:
@@ -194,6 +208,9 @@ def _serve(*, host: str, port: int, data_dir: Path, demo: bool, use_prefect: boo
         from integrations.cli.language import say as words
 
         say(words(f"carepath luistert op http://{host}:{bound}", f"carepath listening on http://{host}:{bound}"))
+        notice = durability_notice(runtime.service.db)
+        if notice is not None:
+            say(words(*notice))
         if prefect_server is not None and prefect_server.ui:
             say(words(f"Prefect-UI op {prefect_server.ui_url}", f"Prefect UI on {prefect_server.ui_url}"))
         starting.start()
