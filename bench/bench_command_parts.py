@@ -14,8 +14,8 @@ one transaction per command, a fresh SQLite file) with four parts of every `comp
 Each run measures both durability settings, `full` then `normal`, on fresh files, and SpiffWorkflow's
 peer (`bench/spiff_peer.py`) with the same setting in the same run: its time per completion divided by
 ten is the time carepath may take for a completion at ten times its rate (the issue's target). The
-parts are timed by wrapping those functions in this process only (`time.perf_counter`, about 0.1 us a
-call); the rates are therefore a little below `side_by_side.py`'s.
+parts are timed by wrapping those functions in this process only (`time.perf_counter`, about 0.25 us a
+call, measured); the rates are therefore a little below `side_by_side.py`'s.
 
 Usage: `python bench/bench_command_parts.py [--cases 300] [--runs 3] [--no-peer]`
 """
